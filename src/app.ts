@@ -1,0 +1,92 @@
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from './config.ts';
+import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
+import { schema } from './schema/index.ts';
+import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
+import { createLogger, type Logger } from './server/logger.ts';
+import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
+import { UpstreamHealth } from './upstream/health.ts';
+import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
+import { ThreadsUpstream, type UpstreamFetch } from './upstream/threads-upstream.ts';
+import { createUpstreamTransport } from './upstream/transport.ts';
+
+/** The base URL the SDK is given for the in-process local backend; nothing listens there. */
+const LOCAL_BACKEND_URL = 'http://local-backend.invalid/v1';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  /** Replaces the upstream transport (tests shape what the upstream sees with it). */
+  fetch?: UpstreamFetch;
+  /** A shared idempotency store for several replicas; default in memory. */
+  idempotencyStore?: IdempotencyStore;
+}
+
+export interface Gateway {
+  readonly config: Config;
+  /** Mount it anywhere: `http.createServer(gateway.yoga)`, or call `gateway.yoga.fetch(request)`. */
+  readonly yoga: GatewayYoga;
+  /** The public schema, as introspection serves it. */
+  readonly schema: GraphQLSchema;
+  /** The embedded backend, in local mode. */
+  readonly localBackend: LocalBackend | undefined;
+  readonly upstreamBaseURL: string;
+  /** Probes the upstream (start-up and `/ready` use it). */
+  checkUpstream(): Promise<ProbeVerdict>;
+  /** Releases sockets and the local backend. */
+  close(): Promise<void>;
+}
+
+/** Builds the whole gateway for one config. It never listens: `main.ts` does. */
+export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
+  const logger =
+    options.logger ?? createLogger(config.logLevel, apiKey ? [apiKey, ...config.gatewayTokens] : config.gatewayTokens);
+
+  let localBackend: LocalBackend | undefined;
+  let fetch: UpstreamFetch;
+  let closeTransport = async (): Promise<void> => undefined;
+  if (options.fetch) {
+    fetch = options.fetch;
+  } else if (config.upstream.kind === 'local') {
+    const backend = createLocalBackend();
+    localBackend = backend;
+    fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
+  } else {
+    const transport = createUpstreamTransport();
+    fetch = transport.fetch;
+    closeTransport = transport.close;
+  }
+
+  const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
+  const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
+  const upstream = new ThreadsUpstream({
+    baseURL,
+    ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+    fetch,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
+  });
+  const health = new UpstreamHealth(() =>
+    probeThreadsApi({
+      baseURL,
+      fetch,
+      timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
+      ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+    }),
+  );
+  const idempotentCreates = new IdempotentCreates(
+    options.idempotencyStore ??
+      new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
+  );
+  const yoga = createGatewayYoga({ config, schema, upstream, health, idempotentCreates, logger });
+
+  return {
+    config,
+    yoga,
+    schema,
+    localBackend,
+    upstreamBaseURL: baseURL,
+    checkUpstream: () => health.check(),
+    close: () => closeTransport(),
+  };
+}

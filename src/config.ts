@@ -1,0 +1,179 @@
+import { isIP } from 'node:net';
+
+/**
+ * Every setting the gateway reads, parsed once from the environment into a frozen, typed object.
+ * A bad value throws `ConfigError` naming the variable, and `main.ts` stops with that message.
+ */
+
+/** How the gateway reaches the Threads API. */
+export type UpstreamMode =
+  /** No key and no URL: the embedded local backend, in-process. */
+  | { kind: 'local' }
+  /** `OPENAI_API_KEY` set: that key, at `OPENAI_BASE_URL` (default api.openai.com). */
+  | { kind: 'server-key'; baseURL: string; apiKey: string }
+  /** Only `OPENAI_BASE_URL` set: each caller's own bearer key goes upstream. */
+  | { kind: 'pass-through'; baseURL: string };
+
+export interface Limits {
+  /** MAX_ALIASES (100): aliases in one operation. */
+  readonly aliases: number;
+  /** MAX_TOKENS (5000): lexical tokens in one document. */
+  readonly tokens: number;
+  /** MAX_DEPTH (12): selection depth (introspection is exempt). */
+  readonly depth: number;
+  /** MAX_DIRECTIVES (50): directives in one operation. */
+  readonly directives: number;
+  /** MAX_UPSTREAM_CALLS (200): upstream calls one GraphQL request may make. */
+  readonly upstreamCalls: number;
+  /** MAX_BODY_BYTES (1 MiB): request body size, larger gets 413. */
+  readonly bodyBytes: number;
+}
+
+export interface Config {
+  readonly upstream: UpstreamMode;
+  /** HOST (127.0.0.1) and PORT (4000): where `npm start` listens. */
+  readonly host: string;
+  readonly port: number;
+  /** UPSTREAM_CONCURRENCY (10): upstream calls one GraphQL request has in flight at once. */
+  readonly upstreamConcurrency: number;
+  /** UPSTREAM_TIMEOUT_MS (10000): one upstream attempt. */
+  readonly upstreamTimeoutMs: number;
+  /** UPSTREAM_MAX_RETRIES (2): retries after the first attempt, where retrying is safe. */
+  readonly upstreamMaxRetries: number;
+  /** REQUEST_DEADLINE_MS (30000): all upstream work of one GraphQL request, retries included. */
+  readonly requestDeadlineMs: number;
+  readonly limits: Limits;
+  /** GATEWAY_TOKENS: bearer tokens callers must present when the gateway holds a key. */
+  readonly gatewayTokens: readonly string[];
+  /** GATEWAY_ALLOW_ANONYMOUS (false): allow a server key on a non-loopback HOST without tokens. */
+  readonly allowAnonymous: boolean;
+  /** CORS_ORIGINS: allowed browser origins; `*` for any. Unset: any without a server key, none with one. */
+  readonly corsOrigins: readonly string[] | '*' | undefined;
+  /** IDEMPOTENCY_TTL_MS (24 h) and IDEMPOTENCY_MAX_KEYS (100000): the createThread idempotency store. */
+  readonly idempotencyTtlMs: number;
+  readonly idempotencyMaxKeys: number;
+  /** SHUTDOWN_DRAIN_MS (10000): how long in-flight requests may finish after SIGTERM / SIGINT. */
+  readonly shutdownDrainMs: number;
+  /** LOG_LEVEL (info): `silent`, `error`, `warn`, `info` or `debug`. */
+  readonly logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+function present(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = present(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = present(env, name)?.toLowerCase();
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be "true" or "false", got "${raw}"`);
+}
+
+function list(env: Env, name: string): string[] {
+  return (present(env, name) ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function baseURL(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`OPENAI_BASE_URL must be an absolute http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConfigError(`OPENAI_BASE_URL must use http or https, got "${url.protocol}"`);
+  }
+  if (url.search || url.hash || url.username || url.password) {
+    throw new ConfigError('OPENAI_BASE_URL must not carry a query, a fragment or credentials');
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1' || host === '[::1]';
+}
+
+function upstreamMode(env: Env): UpstreamMode {
+  const apiKey = present(env, 'OPENAI_API_KEY');
+  const url = present(env, 'OPENAI_BASE_URL');
+  if (apiKey) return { kind: 'server-key', apiKey, baseURL: baseURL(url ?? DEFAULT_BASE_URL) };
+  if (url) return { kind: 'pass-through', baseURL: baseURL(url) };
+  return { kind: 'local' };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const upstream = upstreamMode(env);
+  const host = present(env, 'HOST') ?? '127.0.0.1';
+  const gatewayTokens = list(env, 'GATEWAY_TOKENS');
+  const allowAnonymous = boolean(env, 'GATEWAY_ALLOW_ANONYMOUS');
+  if (upstream.kind === 'server-key' && gatewayTokens.length === 0 && !allowAnonymous && !isLoopbackHost(host)) {
+    throw new ConfigError(
+      `Refusing to serve the server's OPENAI_API_KEY to anyone on HOST=${host}: set GATEWAY_TOKENS ` +
+        '(comma-separated bearer tokens callers must send), listen on a loopback HOST, ' +
+        'or set GATEWAY_ALLOW_ANONYMOUS=true to accept this on purpose.',
+    );
+  }
+  const origins = list(env, 'CORS_ORIGINS');
+  for (const origin of origins) {
+    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError(`CORS_ORIGINS entries must be origins like https://app.example.com or *, got "${origin}"`);
+    }
+  }
+  const logLevel = (present(env, 'LOG_LEVEL') ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+  const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000);
+  const upstreamMaxRetries = integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 10);
+
+  return Object.freeze({
+    upstream: Object.freeze(upstream),
+    host,
+    port: integer(env, 'PORT', 4000, 0, 65_535),
+    upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 10, 1, 1000),
+    upstreamTimeoutMs,
+    upstreamMaxRetries,
+    requestDeadlineMs: integer(env, 'REQUEST_DEADLINE_MS', 30_000, 1, 3_600_000),
+    limits: Object.freeze({
+      aliases: integer(env, 'MAX_ALIASES', 100, 1, 100_000),
+      tokens: integer(env, 'MAX_TOKENS', 5000, 100, 1_000_000),
+      depth: integer(env, 'MAX_DEPTH', 12, 2, 1000),
+      directives: integer(env, 'MAX_DIRECTIVES', 50, 1, 100_000),
+      upstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 200, 1, 100_000),
+      bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    }),
+    gatewayTokens: Object.freeze(gatewayTokens),
+    allowAnonymous,
+    corsOrigins: origins.length === 0 ? undefined : origins.includes('*') ? '*' : Object.freeze(origins),
+    idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_MS', 24 * 60 * 60 * 1000, 1000, 30 * 24 * 60 * 60 * 1000),
+    idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000),
+    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
+    logLevel,
+  });
+}

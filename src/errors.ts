@@ -1,0 +1,43 @@
+/**
+ * The gateway's expected errors. Anything thrown that is not a `GatewayError` is unexpected and is
+ * masked by `server/error-masking.ts`, the single place where errors become GraphQL errors.
+ */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  RATE_LIMITED: 'RATE_LIMITED',
+  UPSTREAM_ERROR: 'UPSTREAM_ERROR',
+  UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
+  UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
+  UPSTREAM_CALL_LIMIT: 'UPSTREAM_CALL_LIMIT',
+  IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class GatewayError extends Error {
+  override name = 'GatewayError';
+  readonly code: ErrorCode;
+  readonly extensions: Readonly<Record<string, unknown>>;
+  /** The HTTP status when this error refuses the whole request (e.g. 401), not a single field. */
+  readonly httpStatus: number | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { extensions?: Record<string, unknown>; httpStatus?: number; cause?: unknown } = {},
+  ) {
+    super(message, { cause: options.cause });
+    this.code = code;
+    this.extensions = { ...options.extensions, code };
+    this.httpStatus = options.httpStatus;
+  }
+}
+
+export function badUserInput(message: string, argument?: string): GatewayError {
+  return new GatewayError(ErrorCode.BAD_USER_INPUT, message, {
+    extensions: argument === undefined ? {} : { argument },
+  });
+}

@@ -1,0 +1,26 @@
+import type { ThreadDeleted } from '../upstream/threads-upstream.ts';
+import { builder } from './builder.ts';
+import { assertThreadId } from './thread-input.ts';
+
+const DeletedThreadRef = builder.objectRef<ThreadDeleted>('DeletedThread').implement({
+  description: 'The answer to deleteThread.',
+  fields: (t) => ({
+    id: t.exposeID('id', { description: 'The id of the deleted thread.' }),
+    deleted: t.exposeBoolean('deleted', { description: 'True when the thread is gone.' }),
+  }),
+});
+
+builder.mutationField('deleteThread', (t) =>
+  t.field({
+    type: DeletedThreadRef,
+    description: 'Deletes a thread. A missing thread is a `NOT_FOUND` error; later reads in the same request see null.',
+    args: { id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }) },
+    resolve: async (_root, { id }, ctx) => {
+      const threadId = String(id);
+      assertThreadId(threadId, 'id');
+      const deleted = await ctx.threads.delete(threadId);
+      ctx.loaders.thread.clear(threadId).prime(threadId, null);
+      return deleted;
+    },
+  }),
+);

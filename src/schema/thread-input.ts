@@ -1,0 +1,104 @@
+import {
+  checkAttachments,
+  checkMessageContent,
+  checkMetadata,
+  checkThreadId,
+  checkToolResources,
+  type MessageRole,
+  type RuleProblem,
+} from '../domain/thread-rules.ts';
+import { badUserInput } from '../errors.ts';
+import type { ThreadCreateParams, ThreadUpdateParams } from '../upstream/threads-upstream.ts';
+
+/** Most ids `threads(ids:)` (and `nodes`, `_entities`) take in one call. */
+export const MAX_IDS_PER_FIELD = 100;
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+export interface ThreadMessageInputShape {
+  role: MessageRole;
+  /** Required by the schema; absent only to TypeScript. */
+  content?: unknown;
+  attachments?: unknown;
+  metadata?: unknown;
+}
+
+export interface CreateThreadInputShape {
+  messages?: ThreadMessageInputShape[] | null;
+  toolResources?: unknown;
+  metadata?: unknown;
+  idempotencyKey?: string | null;
+}
+
+export interface UpdateThreadInputShape {
+  metadata?: unknown;
+  toolResources?: unknown;
+}
+
+function refuse(found: RuleProblem | null): void {
+  if (found) throw badUserInput(found.message, found.param);
+}
+
+export function assertThreadId(id: string, argument: string): void {
+  refuse(checkThreadId(id, argument));
+}
+
+export function assertThreadIds(ids: readonly string[], argument: string): void {
+  if (ids.length > MAX_IDS_PER_FIELD) {
+    throw badUserInput(`${argument}: at most ${MAX_IDS_PER_FIELD} ids per call, got ${ids.length}`, argument);
+  }
+  for (const [index, id] of ids.entries()) refuse(checkThreadId(id, `${argument}[${index}]`));
+}
+
+/** Validates createThread's input and maps it to the API's wire format. */
+export function toCreateParams(input: CreateThreadInputShape | null | undefined): ThreadCreateParams {
+  const params: ThreadCreateParams = {};
+  if (!input) return params;
+  if (input.messages != null) {
+    params.messages = input.messages.map((message, index) => {
+      const at = `input.messages[${index}]`;
+      refuse(checkMessageContent(message.content, `${at}.content`));
+      if (message.attachments != null) refuse(checkAttachments(message.attachments, `${at}.attachments`));
+      if (message.metadata != null) refuse(checkMetadata(message.metadata, `${at}.metadata`));
+      const wire: ThreadCreateParams.Message = {
+        role: message.role,
+        content: message.content as ThreadCreateParams.Message['content'],
+      };
+      if (message.attachments != null)
+        wire.attachments = message.attachments as ThreadCreateParams.Message['attachments'];
+      if (message.metadata != null) wire.metadata = message.metadata as Record<string, string>;
+      return wire;
+    });
+  }
+  if (input.toolResources != null) {
+    refuse(checkToolResources(input.toolResources, 'input.toolResources'));
+    params.tool_resources = input.toolResources as ThreadCreateParams['tool_resources'];
+  }
+  if (input.metadata != null) {
+    refuse(checkMetadata(input.metadata, 'input.metadata'));
+    params.metadata = input.metadata as Record<string, string>;
+  }
+  if (input.idempotencyKey != null && !IDEMPOTENCY_KEY_PATTERN.test(input.idempotencyKey)) {
+    throw badUserInput(
+      'input.idempotencyKey: must be 1 to 255 printable ASCII characters without spaces',
+      'input.idempotencyKey',
+    );
+  }
+  return params;
+}
+
+/**
+ * Validates updateThread's input and maps it to the API's wire format. Only the fields present in
+ * the input are sent; an explicit null is sent as null, so the upstream decides what it clears.
+ */
+export function toUpdateParams(input: UpdateThreadInputShape): ThreadUpdateParams {
+  const params: ThreadUpdateParams = {};
+  if (input.metadata !== undefined) {
+    if (input.metadata !== null) refuse(checkMetadata(input.metadata, 'input.metadata'));
+    params.metadata = input.metadata as ThreadUpdateParams['metadata'];
+  }
+  if (input.toolResources !== undefined) {
+    if (input.toolResources !== null) refuse(checkToolResources(input.toolResources, 'input.toolResources'));
+    params.tool_resources = input.toolResources as ThreadUpdateParams['tool_resources'];
+  }
+  return params;
+}

@@ -1,0 +1,163 @@
+import type { Thread } from '../upstream/threads-upstream.ts';
+import { builder } from './builder.ts';
+import {
+  assertThreadId,
+  assertThreadIds,
+  type CreateThreadInputShape,
+  MAX_IDS_PER_FIELD,
+  type ThreadMessageInputShape,
+  toCreateParams,
+  toUpdateParams,
+  type UpdateThreadInputShape,
+} from './thread-input.ts';
+
+export const ThreadRef = builder.objectRef<Thread>('Thread').implement({
+  description: 'A conversation thread of the Threads API (Assistants API v2).',
+  fields: (t) => ({
+    id: t.exposeID('id', {
+      description: 'The thread id (`thread_…`). Thread ids are globally unique, so they serve as global ids.',
+    }),
+    createdAt: t.int({
+      description: 'When the thread was created, in Unix seconds (the API’s `created_at`).',
+      resolve: (thread) => thread.created_at,
+    }),
+    metadata: t.field({
+      type: 'JSON',
+      description: 'Up to 16 string key/value pairs attached to the thread; `{}` when it has none.',
+      resolve: (thread) => thread.metadata ?? {},
+    }),
+    toolResources: t.field({
+      type: 'JSON',
+      nullable: true,
+      description:
+        'The API’s `tool_resources`, as it documents them (snake_case inside): `code_interpreter.file_ids` and `file_search.vector_store_ids`. Null when the thread has none.',
+      resolve: (thread) => thread.tool_resources ?? null,
+    }),
+  }),
+});
+
+const ThreadMessageRole = builder.enumType('ThreadMessageRole', {
+  description: 'Who wrote a message.',
+  values: {
+    USER: { value: 'user', description: 'The user (sent as `"user"`).' },
+    ASSISTANT: { value: 'assistant', description: 'The assistant (sent as `"assistant"`).' },
+  } as const,
+});
+
+const ThreadMessageInput = builder.inputRef<ThreadMessageInputShape>('ThreadMessageInput').implement({
+  description: 'A message to start a new thread with.',
+  fields: (t) => ({
+    role: t.field({ type: ThreadMessageRole, required: true, description: 'Who wrote the message.' }),
+    content: t.field({
+      type: 'JSON',
+      required: true,
+      description:
+        'A non-empty string, or a non-empty array of content parts: `{type: "text", text}`, `{type: "image_file", image_file: {file_id}}` or `{type: "image_url", image_url: {url}}`.',
+    }),
+    attachments: t.field({
+      type: 'JSON',
+      description: 'Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`.',
+    }),
+    metadata: t.field({
+      type: 'JSON',
+      description: 'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters).',
+    }),
+  }),
+});
+
+const CreateThreadInput = builder.inputRef<CreateThreadInputShape>('CreateThreadInput').implement({
+  description: 'A new thread.',
+  fields: (t) => ({
+    messages: t.field({
+      type: [ThreadMessageInput],
+      description: 'Messages to start the thread with, in order.',
+    }),
+    toolResources: t.field({
+      type: 'JSON',
+      description:
+        'The API’s `tool_resources` (snake_case inside): `{code_interpreter: {file_ids (≤ 20)}, file_search: {vector_store_ids (≤ 1)}}`.',
+    }),
+    metadata: t.field({
+      type: 'JSON',
+      description: 'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters).',
+    }),
+    idempotencyKey: t.string({
+      description:
+        'Makes the create safe to retry: the same key from the same caller within 24 hours returns the thread first created for it instead of creating another. 1 to 255 printable ASCII characters.',
+    }),
+  }),
+});
+
+const UpdateThreadInput = builder.inputRef<UpdateThreadInputShape>('UpdateThreadInput').implement({
+  description:
+    'Changes to a thread. Only the fields present are sent; each replaces the stored value, and an explicit null is sent as null.',
+  fields: (t) => ({
+    metadata: t.field({ type: 'JSON', description: 'The new metadata, replacing the old (up to 16 string pairs).' }),
+    toolResources: t.field({ type: 'JSON', description: 'The new `tool_resources`, replacing the old.' }),
+  }),
+});
+
+builder.queryType({ description: 'Reads.' });
+builder.mutationType({ description: 'Writes.' });
+
+builder.queryFields((t) => ({
+  thread: t.field({
+    type: ThreadRef,
+    nullable: true,
+    description: 'The thread with this id, or null when there is none.',
+    args: { id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }) },
+    resolve: (_root, { id }, ctx) => {
+      assertThreadId(String(id), 'id');
+      return ctx.loaders.thread.load(String(id));
+    },
+  }),
+  threads: t.field({
+    type: [ThreadRef],
+    nullable: { list: false, items: true },
+    description: `The threads with these ids, one entry per id in order; null for a missing id. At most ${MAX_IDS_PER_FIELD} ids.`,
+    args: {
+      ids: t.arg.idList({ required: true, description: `Thread ids, at most ${MAX_IDS_PER_FIELD}.` }),
+    },
+    resolve: (_root, { ids }, ctx) => {
+      const wanted = ids.map(String);
+      assertThreadIds(wanted, 'ids');
+      // An entry that failed upstream is an Error: graphql-js nulls just that entry and reports it at its path.
+      return ctx.loaders.thread.loadMany(wanted) as Promise<Array<Thread | null>>;
+    },
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createThread: t.field({
+    type: ThreadRef,
+    description:
+      'Creates a thread. It is never sent upstream twice by the gateway; when the outcome is unknown the error says `extensions.outcome: "unknown"`, and a retry with the same `idempotencyKey` is safe.',
+    args: { input: t.arg({ type: CreateThreadInput, description: 'The new thread; omit for an empty one.' }) },
+    resolve: async (_root, { input }, ctx) => {
+      const params = toCreateParams(input);
+      const key = input?.idempotencyKey;
+      const thread = key
+        ? await ctx.idempotentCreates.run(ctx.callerId, key, params, (upstreamKey) =>
+            ctx.threads.create(params, upstreamKey),
+          )
+        : await ctx.threads.create(params);
+      ctx.loaders.thread.clear(thread.id).prime(thread.id, thread);
+      return thread;
+    },
+  }),
+  updateThread: t.field({
+    type: ThreadRef,
+    description: 'Changes a thread’s metadata or tool resources. A missing thread is a `NOT_FOUND` error.',
+    args: {
+      id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
+      input: t.arg({ type: UpdateThreadInput, required: true, description: 'The fields to replace.' }),
+    },
+    resolve: async (_root, { id, input }, ctx) => {
+      const threadId = String(id);
+      assertThreadId(threadId, 'id');
+      const thread = await ctx.threads.update(threadId, toUpdateParams(input));
+      ctx.loaders.thread.clear(threadId).prime(threadId, thread);
+      return thread;
+    },
+  }),
+}));

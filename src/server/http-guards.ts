@@ -1,0 +1,70 @@
+import { createGraphQLError, type Plugin } from 'graphql-yoga';
+
+/**
+ * Refusals at the HTTP level, before any GraphQL work.
+ *
+ * - A POST must be `application/json`: form, multipart and text/plain bodies are what a browser
+ *   sends cross-site without a CORS preflight, so refusing them (415) keeps other sites from
+ *   running mutations with the gateway's key. GET stays open for queries (Yoga refuses mutations
+ *   over GET with 405).
+ * - A body over `maxBodyBytes` gets 413, counted as it streams, whatever Content-Length claims.
+ * - Malformed JSON gets 400 with a GraphQL error body.
+ */
+export function useHttpGuards({
+  maxBodyBytes,
+  graphqlEndpoint,
+}: {
+  maxBodyBytes: number;
+  graphqlEndpoint: string;
+}): Plugin {
+  return {
+    onRequestParse({ request, url, setRequestParser }) {
+      if (request.method !== 'POST' || url.pathname !== graphqlEndpoint) return;
+      const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
+      if (type !== 'application/json') {
+        throw refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.');
+      }
+      const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+      if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+      setRequestParser(async (req) => {
+        const text = await readLimited(req, maxBodyBytes);
+        let body: unknown;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          throw refusal(400, 'BAD_REQUEST', 'The request body is not valid JSON.');
+        }
+        if (!body || typeof body !== 'object' || Array.isArray(body)) {
+          throw refusal(400, 'BAD_REQUEST', 'The request body must be a JSON object with a "query".');
+        }
+        return body as Record<string, unknown>;
+      });
+    },
+  };
+}
+
+function refusal(status: number, code: string, message: string): Error {
+  return createGraphQLError(message, { extensions: { code, http: { status } } });
+}
+
+function tooLarge(max: number): Error {
+  return refusal(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${max} bytes (MAX_BODY_BYTES).`);
+}
+
+async function readLimited(request: Request, max: number): Promise<string> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => undefined);
+      throw tooLarge(max);
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import type { GraphQLSchema } from 'graphql';
+import { type CORSOptions, createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import type { Config } from '../config.ts';
+import { createThreadLoader } from '../loaders/thread-loader.ts';
+import type { UpstreamHealth } from '../upstream/health.ts';
+import { RequestBudget } from '../upstream/request-budget.ts';
+import { RequestThreads } from '../upstream/request-threads.ts';
+import type { ThreadsUpstream, UpstreamCallRecord } from '../upstream/threads-upstream.ts';
+import { type Caller, createAuthenticator } from './auth.ts';
+import type { GatewayContext } from './context.ts';
+import { createMaskError, withCode } from './error-masking.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { useHttpGuards } from './http-guards.ts';
+import type { IdempotentCreates } from './idempotency.ts';
+import type { Logger } from './logger.ts';
+import { operationLimitPlugins } from './operation-limits.ts';
+
+export const GRAPHQL_ENDPOINT = '/graphql';
+
+export interface YogaDeps {
+  config: Config;
+  schema: GraphQLSchema;
+  upstream: ThreadsUpstream;
+  health: UpstreamHealth;
+  idempotentCreates: IdempotentCreates;
+  logger: Logger;
+  /** Extra plugins (metrics), run after the gateway's own. */
+  plugins?: Plugin[];
+  /** Called for every finished upstream attempt. */
+  onUpstreamCall?: (record: UpstreamCallRecord) => void;
+  onLoaderBatch?: (size: number) => void;
+}
+
+export type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
+
+/** What a request learned on the way in, for its context and its log line. */
+interface RequestState {
+  requestId: string;
+  caller: Caller;
+  started: number;
+  budget?: RequestBudget;
+  operationName?: string;
+}
+
+function isGraphiQLPage(request: Request): boolean {
+  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
+}
+
+function corsFor(config: Config): (request: Request) => CORSOptions {
+  const configured = config.corsOrigins;
+  return (request) => {
+    const origin = request.headers.get('origin');
+    if (configured === '*') return { origin: '*', credentials: false };
+    if (configured) return origin && configured.includes(origin) ? { origin: [origin], credentials: false } : false;
+    // With the server's key behind it, no other site may call the gateway unless configured.
+    return config.upstream.kind === 'server-key' ? false : { origin: '*', credentials: false };
+  };
+}
+
+export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
+  const { config, logger } = deps;
+  const authenticate = createAuthenticator(config);
+  const states = new WeakMap<Request, RequestState>();
+
+  const requestState = (request: Request): RequestState => {
+    let state = states.get(request);
+    if (!state) {
+      const incoming = request.headers.get('x-request-id');
+      state = {
+        requestId: incoming && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : randomUUID(),
+        caller: authenticate(request),
+        started: performance.now(),
+      };
+      states.set(request, state);
+    }
+    return state;
+  };
+
+  const gatewayPlugin: Plugin = {
+    onRequest({ request, url, endResponse, fetchAPI }) {
+      if (url.pathname !== GRAPHQL_ENDPOINT || isGraphiQLPage(request) || request.method === 'OPTIONS') return;
+      const state = requestState(request);
+      if (!state.caller.ok) {
+        endResponse(
+          new fetchAPI.Response(
+            JSON.stringify({ errors: [{ message: state.caller.message, extensions: { code: 'UNAUTHENTICATED' } }] }),
+            {
+              status: 401,
+              headers: {
+                'content-type': 'application/graphql-response+json; charset=utf-8',
+                'www-authenticate': 'Bearer',
+                'x-request-id': state.requestId,
+              },
+            },
+          ),
+        );
+      }
+    },
+    onParams({ request, params }) {
+      const state = states.get(request);
+      if (state && typeof params.operationName === 'string') state.operationName = params.operationName;
+    },
+    onResultProcess({ result, setResult }) {
+      // Yoga's own refusals (parse, validation, 405, 406) arrive without a code: give them one.
+      const results = Array.isArray(result) ? result : [result];
+      let changed = false;
+      const coded = results.map((single) => {
+        if (!('errors' in single) || !single.errors?.length) return single;
+        changed = true;
+        return { ...single, errors: single.errors.map((error) => withCode(error as never)) };
+      });
+      if (changed) setResult((Array.isArray(result) ? coded : coded[0]) as never);
+    },
+    onResponse({ request, response }) {
+      const state = states.get(request);
+      if (!state) return;
+      response.headers.set('x-request-id', state.requestId);
+      logger.info('request', {
+        requestId: state.requestId,
+        method: request.method,
+        status: response.status,
+        operation: state.operationName ?? null,
+        durationMs: Math.round((performance.now() - state.started) * 10) / 10,
+        upstreamCalls: state.budget?.calls ?? 0,
+      });
+    },
+  };
+
+  return createYoga<Record<string, never>, GatewayContext>({
+    schema: deps.schema,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    landingPage: false,
+    multipart: false,
+    batching: false,
+    cors: corsFor(config),
+    logging: false,
+    graphiql: { title: 'Threads GraphQL gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
+    renderGraphiQL,
+    maskedErrors: { maskError: createMaskError(logger) },
+    plugins: [
+      useHttpGuards({ maxBodyBytes: config.limits.bodyBytes, graphqlEndpoint: GRAPHQL_ENDPOINT }),
+      gatewayPlugin,
+      ...operationLimitPlugins(config.limits),
+      useReadinessCheck({
+        endpoint: '/ready',
+        check: async ({ fetchAPI }) => {
+          const verdict = await deps.health.check();
+          return new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {
+            status: verdict.ok ? 200 : 503,
+            headers: { 'content-type': 'application/json' },
+          });
+        },
+      }),
+      ...(deps.plugins ?? []),
+    ],
+    context: ({ request }) => {
+      const state = requestState(request);
+      const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
+      state.budget = budget;
+      const threads = new RequestThreads(
+        deps.upstream,
+        {
+          credential: state.caller.ok ? state.caller.credential : undefined,
+          deadline: Date.now() + config.requestDeadlineMs,
+          budget,
+          ...(deps.onUpstreamCall ? { onCall: deps.onUpstreamCall } : {}),
+        },
+        deps.health,
+      );
+      return {
+        requestId: state.requestId,
+        callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
+        threads,
+        loaders: { thread: createThreadLoader(threads, deps.onLoaderBatch) },
+        idempotentCreates: deps.idempotentCreates,
+      };
+    },
+  });
+}

@@ -1,0 +1,108 @@
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { ErrorCode, GatewayError } from '../errors.ts';
+
+/**
+ * Upstream failures, classified by status and transport fault only: never by the upstream's
+ * message text, which differs between Threads servers and, from OpenAI, held part of the key.
+ */
+export type FaultKind = 'status' | 'timeout' | 'refused' | 'connection' | 'aborted' | 'malformed';
+
+export interface UpstreamFault {
+  kind: FaultKind;
+  status?: number;
+  headers?: Headers;
+  requestId?: string;
+  /** The API's `error.param` when it is a plain field name: safe to show, useful to the caller. */
+  param?: string;
+}
+
+/** Connection errors that prove the request never left this process. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+function causeCodes(error: unknown): string[] {
+  const codes: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') codes.push(code);
+    const errors = (current as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) codes.push(...errors.flatMap((inner) => causeCodes(inner)));
+    current = (current as { cause?: unknown }).cause;
+  }
+  return codes;
+}
+
+export function classifyFault(error: unknown): UpstreamFault | undefined {
+  if (error instanceof APIUserAbortError) return { kind: 'aborted' };
+  if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
+  if (error instanceof APIConnectionError) {
+    const codes = causeCodes(error.cause);
+    return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
+  }
+  if (error instanceof APIError && typeof error.status === 'number') {
+    const fault: UpstreamFault = { kind: 'status', status: error.status };
+    if (error.headers) fault.headers = error.headers;
+    if (error.requestID) fault.requestId = error.requestID;
+    const param = (error.error as { param?: unknown } | undefined)?.param;
+    if (typeof param === 'string' && /^[A-Za-z0-9_.[\]]{1,64}$/.test(param)) fault.param = param;
+    return fault;
+  }
+  if (error instanceof UpstreamShapeError) return { kind: 'malformed' };
+  return undefined;
+}
+
+/** The upstream answered 2xx with something that is not the object the API documents. */
+export class UpstreamShapeError extends Error {
+  override name = 'UpstreamShapeError';
+}
+
+const STATUS_CODES: Record<number, { code: ErrorCode; message: string }> = {
+  400: { code: ErrorCode.BAD_USER_INPUT, message: 'The Threads API rejected the request as invalid.' },
+  401: { code: ErrorCode.UNAUTHENTICATED, message: 'The Threads API did not accept the credentials.' },
+  403: { code: ErrorCode.FORBIDDEN, message: 'The Threads API refused access to this resource.' },
+  404: { code: ErrorCode.NOT_FOUND, message: 'The thread was not found.' },
+  408: { code: ErrorCode.UPSTREAM_TIMEOUT, message: 'The Threads API timed out.' },
+  422: { code: ErrorCode.BAD_USER_INPUT, message: 'The Threads API rejected the request as invalid.' },
+  429: { code: ErrorCode.RATE_LIMITED, message: 'The Threads API is rate limiting requests; retry later.' },
+};
+
+export type CreateOutcome = 'unknown' | 'not_created';
+
+/** The gateway's error for a failed upstream call: its own message, a code, never upstream text. */
+export function upstreamError(fault: UpstreamFault, extra: { outcome?: CreateOutcome } = {}): GatewayError {
+  const extensions: Record<string, unknown> = {};
+  if (fault.requestId) extensions.upstreamRequestId = fault.requestId;
+  if (fault.status !== undefined) extensions.upstreamStatus = fault.status;
+  if (fault.param) extensions.upstreamParam = fault.param;
+  if (extra.outcome) extensions.outcome = extra.outcome;
+  const unknownNote =
+    extra.outcome === 'unknown'
+      ? ' The thread may have been created; retry with the same idempotencyKey to avoid a duplicate.'
+      : '';
+  switch (fault.kind) {
+    case 'timeout':
+      return new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, `The Threads API did not answer in time.${unknownNote}`, {
+        extensions,
+      });
+    case 'refused':
+    case 'connection':
+    case 'aborted':
+      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The Threads API could not be reached.${unknownNote}`, {
+        extensions,
+      });
+    case 'malformed':
+      return new GatewayError(
+        ErrorCode.UPSTREAM_ERROR,
+        `The Threads API answered with something that is not a Threads API object.${unknownNote}`,
+        { extensions },
+      );
+    case 'status': {
+      const status = fault.status ?? 500;
+      const known = STATUS_CODES[status];
+      if (known) return new GatewayError(known.code, `${known.message}${unknownNote}`, { extensions });
+      return new GatewayError(ErrorCode.UPSTREAM_ERROR, `The Threads API failed with HTTP ${status}.${unknownNote}`, {
+        extensions,
+      });
+    }
+  }
+}

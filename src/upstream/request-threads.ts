@@ -1,0 +1,46 @@
+import type { UpstreamHealth } from './health.ts';
+import type {
+  Thread,
+  ThreadCreateParams,
+  ThreadDeleted,
+  ThreadsUpstream,
+  ThreadUpdateParams,
+  UpstreamSession,
+} from './threads-upstream.ts';
+
+/** The Threads calls of one GraphQL request: its credential, deadline and budget bound in. */
+export class RequestThreads {
+  readonly #upstream: ThreadsUpstream;
+  readonly #session: UpstreamSession;
+  readonly #health: UpstreamHealth;
+
+  constructor(upstream: ThreadsUpstream, session: UpstreamSession, health: UpstreamHealth) {
+    this.#upstream = upstream;
+    this.#session = session;
+    this.#health = health;
+  }
+
+  get session(): UpstreamSession {
+    return this.#session;
+  }
+
+  retrieve(id: string): Promise<Thread | null> {
+    this.#health.assertServesThreads();
+    return this.#upstream.retrieve(this.#session, id);
+  }
+
+  create(body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
+    this.#health.assertServesThreads();
+    return this.#upstream.create(this.#session, body, idempotencyKey);
+  }
+
+  update(id: string, body: ThreadUpdateParams): Promise<Thread> {
+    this.#health.assertServesThreads();
+    return this.#upstream.update(this.#session, id, body);
+  }
+
+  delete(id: string): Promise<ThreadDeleted> {
+    this.#health.assertServesThreads();
+    return this.#upstream.delete(this.#session, id);
+  }
+}
