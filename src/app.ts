@@ -2,6 +2,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Config } from './config.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
 import { schema } from './schema/index.ts';
+import type { GatewayContext } from './server/context.ts';
 import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
@@ -27,6 +28,11 @@ export interface Gateway {
   readonly yoga: GatewayYoga;
   /** The public schema, as introspection serves it. */
   readonly schema: GraphQLSchema;
+  /**
+   * A per-request context (credentials from the request's headers), for running operations on
+   * `schema` in-process with graphql-js `execute`. Make one per request; never share it.
+   */
+  createContext(request: Request): GatewayContext;
   /** The embedded backend, in local mode. */
   readonly localBackend: LocalBackend | undefined;
   readonly upstreamBaseURL: string;
@@ -78,12 +84,13 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     options.idempotencyStore ??
       new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
   );
-  const yoga = createGatewayYoga({ config, schema, upstream, health, idempotentCreates, logger });
+  const { yoga, createContext } = createGatewayYoga({ config, schema, upstream, health, idempotentCreates, logger });
 
   return {
     config,
     yoga,
     schema,
+    createContext,
     localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),

@@ -59,7 +59,10 @@ function corsFor(config: Config): (request: Request) => CORSOptions {
   };
 }
 
-export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
+export function createGatewayYoga(deps: YogaDeps): {
+  yoga: GatewayYoga;
+  createContext: (request: Request) => GatewayContext;
+} {
   const { config, logger } = deps;
   const authenticate = createAuthenticator(config);
   const states = new WeakMap<Request, RequestState>();
@@ -76,6 +79,30 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       states.set(request, state);
     }
     return state;
+  };
+
+  /** A fresh context for one request: its own budget, deadline, loaders. Never shared. */
+  const createContext = (request: Request): GatewayContext => {
+    const state = requestState(request);
+    const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
+    state.budget = budget;
+    const threads = new RequestThreads(
+      deps.upstream,
+      {
+        credential: state.caller.ok ? state.caller.credential : undefined,
+        deadline: Date.now() + config.requestDeadlineMs,
+        budget,
+        ...(deps.onUpstreamCall ? { onCall: deps.onUpstreamCall } : {}),
+      },
+      deps.health,
+    );
+    return {
+      requestId: state.requestId,
+      callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
+      threads,
+      loaders: { thread: createThreadLoader(threads, deps.onLoaderBatch) },
+      idempotentCreates: deps.idempotentCreates,
+    };
   };
 
   const gatewayPlugin: Plugin = {
@@ -128,7 +155,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     },
   };
 
-  return createYoga<Record<string, never>, GatewayContext>({
+  const yoga = createYoga<Record<string, never>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     landingPage: false,
@@ -155,27 +182,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       }),
       ...(deps.plugins ?? []),
     ],
-    context: ({ request }) => {
-      const state = requestState(request);
-      const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
-      state.budget = budget;
-      const threads = new RequestThreads(
-        deps.upstream,
-        {
-          credential: state.caller.ok ? state.caller.credential : undefined,
-          deadline: Date.now() + config.requestDeadlineMs,
-          budget,
-          ...(deps.onUpstreamCall ? { onCall: deps.onUpstreamCall } : {}),
-        },
-        deps.health,
-      );
-      return {
-        requestId: state.requestId,
-        callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
-        threads,
-        loaders: { thread: createThreadLoader(threads, deps.onLoaderBatch) },
-        idempotentCreates: deps.idempotentCreates,
-      };
-    },
+    context: ({ request }) => createContext(request),
   });
+  return { yoga, createContext };
 }

@@ -34,9 +34,11 @@ export class UpstreamHealth {
 
   /**
    * Refuses upstream work while the upstream is known not to serve the Threads API, so a wrong
-   * OPENAI_BASE_URL never reads as "no such thread". Such a verdict is re-checked in the background.
+   * OPENAI_BASE_URL never reads as "no such thread". The first call waits for the first probe
+   * (start-up usually ran it already); a bad verdict is re-checked in the background.
    */
-  assertServesThreads(): void {
+  async assertServesThreads(): Promise<void> {
+    if (!this.#verdict) await this.check().catch(() => undefined);
     const verdict = this.#verdict;
     if (verdict && !verdict.ok && verdict.reason === 'not-threads-api') {
       void this.check().catch(() => undefined);

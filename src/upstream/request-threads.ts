@@ -24,23 +24,23 @@ export class RequestThreads {
     return this.#session;
   }
 
-  retrieve(id: string): Promise<Thread | null> {
-    this.#health.assertServesThreads();
+  async retrieve(id: string): Promise<Thread | null> {
+    await this.#health.assertServesThreads();
     return this.#upstream.retrieve(this.#session, id);
   }
 
-  create(body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
-    this.#health.assertServesThreads();
+  async create(body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
+    await this.#health.assertServesThreads();
     return this.#upstream.create(this.#session, body, idempotencyKey);
   }
 
-  update(id: string, body: ThreadUpdateParams): Promise<Thread> {
-    this.#health.assertServesThreads();
+  async update(id: string, body: ThreadUpdateParams): Promise<Thread> {
+    await this.#health.assertServesThreads();
     return this.#upstream.update(this.#session, id, body);
   }
 
-  delete(id: string): Promise<ThreadDeleted> {
-    this.#health.assertServesThreads();
+  async delete(id: string): Promise<ThreadDeleted> {
+    await this.#health.assertServesThreads();
     return this.#upstream.delete(this.#session, id);
   }
 }

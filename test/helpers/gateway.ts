@@ -1,0 +1,41 @@
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { type DocumentNode, print } from 'graphql';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import type { Logger } from '../../src/server/logger.ts';
+
+export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
+
+/** A gateway built from an environment, as `npm start` would build it, but never listening. */
+export function testGateway(env: Record<string, string> = {}, options: GatewayOptions = {}): Gateway {
+  return createGateway(loadConfig({ LOG_LEVEL: 'silent', ...env }), { logger: silentLogger, ...options });
+}
+
+export interface GraphQLResponse<TData = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  data?: TData | null;
+  errors?: Array<{ message: string; path?: Array<string | number>; extensions?: Record<string, unknown> }>;
+}
+
+/** POSTs one operation to the gateway in-process, through `yoga.fetch`. */
+export async function execute<TData, TVariables>(
+  gateway: Gateway,
+  document: TypedDocumentNode<TData, TVariables> | DocumentNode | string,
+  variables?: TVariables,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<TData>> {
+  const query = typeof document === 'string' ? document : print(document);
+  const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await response.json()) as Omit<GraphQLResponse<TData>, 'status' | 'headers'>;
+  return { status: response.status, headers: response.headers, ...body };
+}
+
+/** The one error code of a response, for terse assertions. */
+export function codes(response: GraphQLResponse<unknown>): unknown[] {
+  return (response.errors ?? []).map((error) => error.extensions?.code);
+}
