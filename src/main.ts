@@ -59,8 +59,12 @@ function shutdown(signal: string): void {
     server.closeAllConnections();
   }, config.shutdownDrainMs);
   forced.unref();
+  // Keep-alive sockets become idle as their last response finishes: close each as soon as it does.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  sweep.unref();
   server.close(() => {
     clearTimeout(forced);
+    clearInterval(sweep);
     void gateway.close().then(() => {
       logger.info('stopped');
       process.exit(0);

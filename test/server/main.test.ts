@@ -1,0 +1,91 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { startProcess, type Started } from '../helpers/process.ts';
+import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+
+describe('npm start (src/main.ts)', () => {
+  let started: Started | undefined;
+  let upstream: TestUpstream | undefined;
+  afterEach(async () => {
+    started?.child.kill('SIGKILL');
+    await upstream?.close();
+    started = undefined;
+    upstream = undefined;
+  });
+
+  it('serves the local backend with no key and no network, saying so in one line, and GraphiQL offline', async () => {
+    started = startProcess('src/main.ts', { PORT: '0' });
+    const [, url] = await started.waitFor(/GraphiQL at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+    expect(started.output().match(/embedded local backend/g)).toHaveLength(1);
+    const page = await fetch(url ?? '', { headers: { accept: 'text/html' } });
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(html).toContain('Threads GraphQL gateway');
+    // Every script is inline: nothing is loaded from a CDN.
+    expect(html).not.toMatch(/<script[^>]+src=["']https?:/);
+    expect(html).not.toMatch(/unpkg\.com|jsdelivr|cdn\./);
+    const created = await fetch(url ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { createThread { id } }' }),
+    });
+    expect(((await created.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(/^thread_/);
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+  });
+
+  it('lets an in-flight request finish on SIGTERM, then exits 0', async () => {
+    upstream = await startTestUpstream(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return { forward: true };
+    });
+    started = startProcess('src/main.ts', { PORT: '0', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    const [, url] = await started.waitFor(/GraphiQL at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+    await started.waitFor(/upstream ready/);
+    const inFlight = fetch(url ?? '', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'mutation { createThread { id } }' }),
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    started.child.kill('SIGTERM');
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(/^thread_/);
+    expect(await started.exited).toBe(0);
+    await expect(fetch(url ?? '')).rejects.toThrow();
+  });
+
+  it('logs clearly when OPENAI_BASE_URL does not serve the Threads API', async () => {
+    upstream = await startTestUpstream(() => ({ status: 404, body: '<h1>Not Found</h1>' }), { handleProbes: true });
+    started = startProcess('src/main.ts', { PORT: '0', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    const [line] = await started.waitFor(/.*UPSTREAM NOT USABLE.*/);
+    expect(line).toContain('not-threads-api');
+    expect(upstream.count('POST')).toBe(0);
+  });
+
+  it('refuses to start with a server key on a public HOST and no gateway tokens', async () => {
+    started = startProcess('src/main.ts', { PORT: '0', HOST: '0.0.0.0', OPENAI_API_KEY: 'sk-secret-value-1234' });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toMatch(/Configuration error: Refusing .*GATEWAY_TOKENS/);
+    expect(started.output()).not.toContain('sk-secret-value-1234');
+  });
+
+  it('stops with a clear message on a bad value', async () => {
+    started = startProcess('src/main.ts', { PORT: 'abc' });
+    expect(await started.exited).toBe(1);
+    expect(started.output()).toContain('Configuration error: PORT must be a whole number, got "abc"');
+  });
+
+  it('npm run local-backend serves the backend on its own and prints its URL', async () => {
+    started = startProcess('src/local-backend/main.ts', { LOCAL_BACKEND_PORT: '0' });
+    const [, url] = await started.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+\/v1)/);
+    const response = await fetch(`${url}/threads`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer any', 'openai-beta': 'assistants=v2', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(((await response.json()) as { object: string }).object).toBe('thread');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+  });
+});
