@@ -21,7 +21,9 @@ describe('configuration from the environment', () => {
       apiKey: 'sk-a',
       baseURL: 'https://api.openai.com/v1',
     });
-    expect(loadConfig({ OPENAI_API_KEY: 'sk-a', OPENAI_BASE_URL: 'http://threads.internal:8080/v1/' }).upstream).toEqual({
+    expect(
+      loadConfig({ OPENAI_API_KEY: 'sk-a', OPENAI_BASE_URL: 'http://threads.internal:8080/v1/' }).upstream,
+    ).toEqual({
       kind: 'server-key',
       apiKey: 'sk-a',
       baseURL: 'http://threads.internal:8080/v1',
@@ -60,9 +62,9 @@ describe('configuration from the environment', () => {
       't1',
       't2',
     ]);
-    expect(loadConfig({ OPENAI_API_KEY: 'sk-a', HOST: '0.0.0.0', GATEWAY_ALLOW_ANONYMOUS: 'true' }).allowAnonymous).toBe(
-      true,
-    );
+    expect(
+      loadConfig({ OPENAI_API_KEY: 'sk-a', HOST: '0.0.0.0', GATEWAY_ALLOW_ANONYMOUS: 'true' }).allowAnonymous,
+    ).toBe(true);
     expect(loadConfig({ OPENAI_API_KEY: 'sk-a', HOST: '127.0.0.1' }).host).toBe('127.0.0.1');
     expect(loadConfig({ OPENAI_API_KEY: 'sk-a', HOST: '::1' }).host).toBe('::1');
   });

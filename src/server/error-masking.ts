@@ -32,8 +32,9 @@ export function createMaskError(logger: Logger): MaskError {
         },
       });
     }
+    // Raised on purpose (parse, validation, coercion, limits): keep the located error's own text.
+    if (located && (!original || original instanceof GraphQLError)) return withCode(located);
     if (original instanceof GraphQLError) return withCode(original);
-    if (located && !original) return withCode(located);
     logger.error('unexpected error', {
       error: original instanceof Error ? original.name : typeof original,
       path: located?.path?.join('.'),
@@ -57,17 +58,27 @@ const HTTP_CODES: Record<number, string> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
+/** graphql-js's wording when a variable's value does not fit its type: bad input, not a bad document. */
+const VARIABLE_VALUE_ERROR = /^Variable "\$[^"]+" (got invalid value|of required type .* was not provided)/;
+
 /** The code for a GraphQL error that came without one (parse, validation, HTTP-level refusals). */
 export function codeFor(error: GraphQLError): string {
+  if (VARIABLE_VALUE_ERROR.test(error.message)) return 'BAD_USER_INPUT';
   const status = (error.extensions?.http as { status?: number } | undefined)?.status;
   if (status !== undefined && HTTP_CODES[status]) return HTTP_CODES[status];
   if (error.message.startsWith('Syntax Error')) return 'GRAPHQL_PARSE_FAILED';
-  if (error.message.startsWith('Variable "$')) return 'BAD_USER_INPUT';
+  if (VARIABLE_VALUE_ERROR.test(error.message)) return 'BAD_USER_INPUT';
   return 'GRAPHQL_VALIDATION_FAILED';
 }
 
 export function withCode(error: GraphQLError): GraphQLError {
-  if (typeof error.extensions?.code === 'string') return error;
+  const current = error.extensions?.code;
+  // Yoga codes every HTTP-level refusal BAD_REQUEST; a 405 or 415 deserves its own code.
+  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
+  const precise =
+    (current === 'BAD_REQUEST' && status !== undefined && status !== 400 && HTTP_CODES[status]) ||
+    (current !== 'BAD_USER_INPUT' && VARIABLE_VALUE_ERROR.test(error.message));
+  if (typeof current === 'string' && !precise) return error;
   return createGraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,

@@ -61,7 +61,10 @@ describe('the embedded local backend, through the real openai SDK over HTTP', ()
   it('answers 401 without a key or with a wrong one', async () => {
     const wrong = new OpenAI({ apiKey: 'sk-local-wrong', baseURL: served.url, maxRetries: 0 });
     await expect(wrong.beta.threads.create({})).rejects.toBeInstanceOf(AuthenticationError);
-    const response = await fetch(`${served.url}/threads`, { method: 'POST', headers: { 'openai-beta': 'assistants=v2' } });
+    const response = await fetch(`${served.url}/threads`, {
+      method: 'POST',
+      headers: { 'openai-beta': 'assistants=v2' },
+    });
     expect(response.status).toBe(401);
   });
 
@@ -75,13 +78,25 @@ describe('the embedded local backend, through the real openai SDK over HTTP', ()
   });
 
   const limits: Array<[string, Record<string, unknown>, string]> = [
-    ['17 metadata pairs', { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) }, 'metadata'],
+    [
+      '17 metadata pairs',
+      { metadata: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`k${i}`, 'v'])) },
+      'metadata',
+    ],
     ['a 65-character metadata key', { metadata: { ['k'.repeat(65)]: 'v' } }, 'metadata'],
     ['a 513-character metadata value', { metadata: { k: 'v'.repeat(513) } }, 'metadata.k'],
     ['a message with role system', { messages: [{ role: 'system', content: 'x' }] }, 'messages[0].role'],
     ['a message with numeric content', { messages: [{ role: 'user', content: 5 }] }, 'messages[0].content'],
-    ['21 code_interpreter file ids', { tool_resources: { code_interpreter: { file_ids: Array.from({ length: 21 }, (_, i) => `file_${i}`) } } }, 'tool_resources.code_interpreter.file_ids'],
-    ['2 vector stores', { tool_resources: { file_search: { vector_store_ids: ['vs_1', 'vs_2'] } } }, 'tool_resources.file_search.vector_store_ids'],
+    [
+      '21 code_interpreter file ids',
+      { tool_resources: { code_interpreter: { file_ids: Array.from({ length: 21 }, (_, i) => `file_${i}`) } } },
+      'tool_resources.code_interpreter.file_ids',
+    ],
+    [
+      '2 vector stores',
+      { tool_resources: { file_search: { vector_store_ids: ['vs_1', 'vs_2'] } } },
+      'tool_resources.file_search.vector_store_ids',
+    ],
   ];
   for (const [name, body, param] of limits) {
     it(`refuses ${name} with 400 naming ${param}`, async () => {
@@ -92,7 +107,9 @@ describe('the embedded local backend, through the real openai SDK over HTTP', ()
   }
 
   it('accepts input exactly at the limits', async () => {
-    const metadata = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, 'k'), 'v'.repeat(512)]));
+    const metadata = Object.fromEntries(
+      Array.from({ length: 16 }, (_, i) => [`${i}`.padEnd(64, 'k'), 'v'.repeat(512)]),
+    );
     const thread = await client.beta.threads.create({
       metadata,
       tool_resources: {

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { generate } from '@graphql-codegen/cli';
 import {
   buildClientSchema,
-  getIntrospectionQuery,
   type GraphQLNamedType,
+  getIntrospectionQuery,
   isInputObjectType,
   isInterfaceType,
   isObjectType,
@@ -59,7 +59,9 @@ describe('the schema contract', () => {
     ]) {
       expect(printed).toContain(line);
     }
-    expect(Object.keys(schema.getQueryType()?.getFields() ?? {})).toEqual(expect.arrayContaining(['thread', 'threads']));
+    expect(Object.keys(schema.getQueryType()?.getFields() ?? {})).toEqual(
+      expect.arrayContaining(['thread', 'threads']),
+    );
     expect(schema.getType('ThreadMessageRole')?.toString()).toBe('ThreadMessageRole');
   });
 

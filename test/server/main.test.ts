@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startProcess, type Started } from '../helpers/process.ts';
+import { type Started, startProcess } from '../helpers/process.ts';
 import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
 describe('npm start (src/main.ts)', () => {
@@ -28,7 +28,9 @@ describe('npm start (src/main.ts)', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: 'mutation { createThread { id } }' }),
     });
-    expect(((await created.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(/^thread_/);
+    expect(((await created.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(
+      /^thread_/,
+    );
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
   });
@@ -50,7 +52,9 @@ describe('npm start (src/main.ts)', () => {
     started.child.kill('SIGTERM');
     const response = await inFlight;
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(/^thread_/);
+    expect(((await response.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(
+      /^thread_/,
+    );
     expect(await started.exited).toBe(0);
     await expect(fetch(url ?? '')).rejects.toThrow();
   });
