@@ -6,7 +6,7 @@ import { GetThreadsDocument } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
 import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
-async function post(gateway: Gateway, body: string | Uint8Array | ReadableStream, headers: Record<string, string>) {
+async function post(gateway: Gateway, body: string | ReadableStream<Uint8Array>, headers: Record<string, string>) {
   const init: RequestInit & { duplex?: string } = { method: 'POST', headers, body, duplex: 'half' };
   const response = await gateway.yoga.fetch('http://gateway.test/graphql', init);
   const text = await response.text();
@@ -196,7 +196,7 @@ describe('cross-site requests', () => {
     const local = testGateway();
     const audits = serverAudits({
       url: 'http://gateway.test/graphql',
-      fetchFn: (input: RequestInfo | URL, init?: RequestInit) => local.yoga.fetch(input as string, init),
+      fetchFn: (input: RequestInfo | URL, init?: RequestInit) => local.yoga.fetch(new Request(input, init)),
     });
     const failures: string[] = [];
     for (const audit of audits) {
