@@ -189,14 +189,18 @@ export class ThreadsUpstream {
   async #call<T>(session: UpstreamSession, spec: CallSpec<T>): Promise<T> {
     let last: UpstreamFault | undefined;
     for (let attempt = 0; attempt <= this.#maxRetries; attempt++) {
-      const remaining = session.deadline - Date.now();
-      if (remaining <= 0) break;
-      const options = this.#options(session, Math.min(this.#timeoutMs, remaining));
+      if (session.deadline - Date.now() <= 0) break;
       await session.budget.acquire();
+      // Measured after the wait for a slot: time spent queued counts against the deadline.
+      const remaining = session.deadline - Date.now();
+      if (remaining <= 0) {
+        session.budget.release();
+        break;
+      }
       const started = performance.now();
       let fault: UpstreamFault | undefined;
       try {
-        const result = await spec.send(options);
+        const result = await spec.send(this.#options(session, Math.min(this.#timeoutMs, remaining)));
         session.onCall?.({
           method: spec.method,
           route: spec.route,

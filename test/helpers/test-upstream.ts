@@ -15,7 +15,7 @@ export interface SeenRequest {
 export type Reply =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   /** Pass the request to the wrapped local backend, then optionally spoil its answer. */
-  | { forward: true; then?: 'drop-connection' | { status: number; body?: unknown } }
+  | { forward: true; then?: 'drop-connection' | 'hang' | { status: number; body?: unknown } }
   | 'hang'
   | 'drop-connection';
 
@@ -43,8 +43,12 @@ export async function startTestUpstream(
   handler: Handler = () => ({ forward: true }),
   {
     handleProbes = false,
+    port = 0,
   }: {
-    /** Let `handler` answer the readiness probes too (else they reach the backend). */ handleProbes?: boolean;
+    /** Let `handler` answer the readiness probes too (else they reach the backend). */
+    handleProbes?: boolean;
+    /** A fixed port (tests of a late upstream); 0 takes a free one. */
+    port?: number;
   } = {},
 ): Promise<TestUpstream> {
   const backend = createLocalBackend();
@@ -110,6 +114,7 @@ export async function startTestUpstream(
     }
     if ('forward' in reply) {
       const answer = await forward(seen);
+      if (reply.then === 'hang') return;
       if (reply.then === 'drop-connection') {
         req.socket.destroy();
         return;
@@ -128,7 +133,7 @@ export async function startTestUpstream(
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return upstream;
 }

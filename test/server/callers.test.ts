@@ -51,7 +51,10 @@ describe('keys and callers', () => {
   it('gateway tokens guard the server key; the upstream only ever sees the server key', async () => {
     upstream = await startTestUpstream();
     gateway = testGateway({ OPENAI_API_KEY: SERVER_KEY, OPENAI_BASE_URL: upstream.url, GATEWAY_TOKENS: 'tok-1,tok-2' });
-    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic dG9rLTE=' }] as Record<string, string>[]) {
+    for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: 'Basic dG9rLTE=' }] as Record<
+      string,
+      string
+    >[]) {
       const refused = await execute(gateway, CreateThreadDocument, {}, headers);
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toBe('Bearer');
