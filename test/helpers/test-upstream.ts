@@ -15,7 +15,7 @@ export interface SeenRequest {
 export type Reply =
   | { status: number; body?: unknown; headers?: Record<string, string> }
   /** Pass the request to the wrapped local backend, then optionally spoil its answer. */
-  | { forward: true; then?: 'drop-connection' | 'hang' | { status: number; body?: unknown } }
+  | { forward: true; spoil?: 'drop-connection' | 'hang' | { status: number; body?: unknown } }
   | 'hang'
   | 'drop-connection';
 
@@ -114,13 +114,13 @@ export async function startTestUpstream(
     }
     if ('forward' in reply) {
       const answer = await forward(seen);
-      if (reply.then === 'hang') return;
-      if (reply.then === 'drop-connection') {
+      if (reply.spoil === 'hang') return;
+      if (reply.spoil === 'drop-connection') {
         req.socket.destroy();
         return;
       }
-      if (reply.then) {
-        send(res, reply.then.status, reply.then.body);
+      if (reply.spoil) {
+        send(res, reply.spoil.status, reply.spoil.body);
         return;
       }
       res.writeHead(answer.status, Object.fromEntries(answer.headers));

@@ -111,10 +111,10 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
   });
 
   for (const [name, spoil, code] of [
-    ['a 500 after the upstream created it', { forward: true, then: { status: 500 } } as Reply, 'UPSTREAM_ERROR'],
-    ['a lost reply', { forward: true, then: 'drop-connection' } as Reply, 'UPSTREAM_UNAVAILABLE'],
-    ['a reply that never comes', { forward: true, then: 'hang' } as Reply, 'UPSTREAM_TIMEOUT'],
-    ['a 502 from a proxy in front of it', { forward: true, then: { status: 502 } } as Reply, 'UPSTREAM_ERROR'],
+    ['a 500 after the upstream created it', { forward: true, spoil: { status: 500 } } as Reply, 'UPSTREAM_ERROR'],
+    ['a lost reply', { forward: true, spoil: 'drop-connection' } as Reply, 'UPSTREAM_UNAVAILABLE'],
+    ['a reply that never comes', { forward: true, spoil: 'hang' } as Reply, 'UPSTREAM_TIMEOUT'],
+    ['a 502 from a proxy in front of it', { forward: true, spoil: { status: 502 } } as Reply, 'UPSTREAM_ERROR'],
   ] as const) {
     it(`never sends createThread twice after ${name}: one thread, outcome "unknown"`, async () => {
       upstream.handler = faultsThenForward(spoil);
@@ -162,7 +162,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
 
   it('counts a delete that finds 404 on its retry as deleted', async () => {
     const id = upstream.backend.store.create({}).id;
-    upstream.handler = faultsThenForward({ forward: true, then: { status: 503 } });
+    upstream.handler = faultsThenForward({ forward: true, spoil: { status: 503 } });
     const result = await execute(gateway, DeleteThreadDocument, { id });
     expect(result.errors).toBeUndefined();
     expect(result.data?.deleteThread).toEqual({ id, deleted: true });
@@ -237,7 +237,7 @@ describe('createThread idempotencyKey', () => {
   });
 
   it('after an unknown outcome, a retry with the same key returns the one thread that was created', async () => {
-    upstream.handler = faultsThenForward({ forward: true, then: { status: 500 } });
+    upstream.handler = faultsThenForward({ forward: true, spoil: { status: 500 } });
     const lost = await execute(gateway, CreateThreadDocument, { input }, as('alice'));
     expect(lost.errors?.[0]?.extensions?.outcome).toBe('unknown');
     const retried = await execute(gateway, CreateThreadDocument, { input }, as('alice'));
