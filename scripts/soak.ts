@@ -20,7 +20,8 @@ async function gql(query: string, variables: Record<string, unknown> = {}): Prom
     body: JSON.stringify({ query, variables }),
   });
   const body = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown[] };
-  if (response.status !== 200 || body.errors) throw new Error(`HTTP ${response.status}: ${JSON.stringify(body.errors)}`);
+  if (response.status !== 200 || body.errors)
+    throw new Error(`HTTP ${response.status}: ${JSON.stringify(body.errors)}`);
   return body.data ?? {};
 }
 
@@ -68,6 +69,14 @@ global.gc?.();
 const end = memory();
 server.close();
 await gateway.close();
-const report = { seconds, concurrency, ...counts, requestsPerSecond: Math.round(counts.requests / seconds), start, end, firstErrors };
+const report = {
+  seconds,
+  concurrency,
+  ...counts,
+  requestsPerSecond: Math.round(counts.requests / seconds),
+  start,
+  end,
+  firstErrors,
+};
 console.log(JSON.stringify(report, null, 2));
 process.exit(counts.errors === 0 ? 0 : 1);

@@ -7,6 +7,8 @@
  */
 
 export const THREAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
+/** Most ids one field takes: `threads(ids:)`, `nodes(ids:)`, `_entities(representations:)`. */
+export const MAX_IDS_PER_FIELD = 100;
 export const METADATA_MAX_PAIRS = 16;
 export const METADATA_KEY_MAX_LENGTH = 64;
 export const METADATA_VALUE_MAX_LENGTH = 512;

@@ -1,4 +1,6 @@
 import SchemaBuilder from '@pothos/core';
+import DirectivePlugin from '@pothos/plugin-directives';
+import FederationPlugin from '@pothos/plugin-federation';
 import type { GatewayContext } from '../server/context.ts';
 
 export const builder = new SchemaBuilder<{
@@ -6,5 +8,6 @@ export const builder = new SchemaBuilder<{
   Scalars: { JSON: { Input: NonNullable<unknown>; Output: unknown } };
   DefaultFieldNullability: false;
 }>({
+  plugins: [DirectivePlugin, FederationPlugin],
   defaultFieldNullability: false,
 });

@@ -1,7 +1,14 @@
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
 import './json.ts';
+import './node.ts';
 import './thread.ts';
 import './deleted-thread.ts';
 
-export const schema = lexicographicSortSchema(builder.toSchema());
+// A federation subgraph schema: the public types plus `_service` and `_entities`.
+export const schema = lexicographicSortSchema(
+  builder.toSubGraphSchema({
+    linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+    federationDirectives: ['@key'],
+  }),
+);

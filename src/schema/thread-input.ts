@@ -4,14 +4,13 @@ import {
   checkMetadata,
   checkThreadId,
   checkToolResources,
+  MAX_IDS_PER_FIELD,
   type MessageRole,
   type RuleProblem,
 } from '../domain/thread-rules.ts';
 import { badUserInput } from '../errors.ts';
 import type { ThreadCreateParams, ThreadUpdateParams } from '../upstream/threads-upstream.ts';
 
-/** Most ids `threads(ids:)` (and `nodes`, `_entities`) take in one call. */
-export const MAX_IDS_PER_FIELD = 100;
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 export interface ThreadMessageInputShape {

@@ -1,10 +1,11 @@
+import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import type { Thread } from '../upstream/threads-upstream.ts';
 import { builder } from './builder.ts';
+import { NodeRef } from './node.ts';
 import {
   assertThreadId,
   assertThreadIds,
   type CreateThreadInputShape,
-  MAX_IDS_PER_FIELD,
   type ThreadMessageInputShape,
   toCreateParams,
   toUpdateParams,
@@ -13,6 +14,7 @@ import {
 
 export const ThreadRef = builder.objectRef<Thread>('Thread').implement({
   description: 'A conversation thread of the Threads API (Assistants API v2).',
+  interfaces: [NodeRef],
   fields: (t) => ({
     id: t.exposeID('id', {
       description: 'The thread id (`thread_…`). Thread ids are globally unique, so they serve as global ids.',
@@ -34,6 +36,17 @@ export const ThreadRef = builder.objectRef<Thread>('Thread').implement({
       resolve: (thread) => thread.tool_resources ?? null,
     }),
   }),
+});
+
+// An Apollo Federation entity: other subgraphs reference threads by id, and `_entities` loads
+// those references through the request's loader, batched like every other read.
+builder.asEntity(ThreadRef, {
+  key: builder.selection<{ id: string }>('id'),
+  // Async, so a bad reference fails only its own entry of `_entities`.
+  resolveReference: async (reference, ctx) => {
+    assertThreadId(String(reference.id), 'representations.id');
+    return ctx.loaders.thread.load(String(reference.id));
+  },
 });
 
 const ThreadMessageRole = builder.enumType('ThreadMessageRole', {

@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.ts';
+import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { ErrorCode, GatewayError } from '../errors.ts';
 
 /**
@@ -88,9 +89,10 @@ export function estimateUpstreamCalls(
   operation: OperationDefinitionNode,
   fragments: Record<string, FragmentDefinitionNode>,
   variables: Record<string, unknown>,
-): number {
+): { calls: number; longest: { field: string; count: number } | undefined } {
   const ids = new Set<string>();
   let writes = 0;
+  let longest: { field: string; count: number } | undefined;
   const seenFragments = new Set<string>();
   const visit = (selectionSet: SelectionSetNode): void => {
     for (const selection of selectionSet.selections) {
@@ -113,10 +115,13 @@ export function estimateUpstreamCalls(
     const arg = field.arguments?.find((argument) => argument.name.value === read.arg);
     if (!arg) return;
     const value = argumentValue(arg.value, variables);
-    for (const id of read.list && Array.isArray(value) ? value : [value]) ids.add(idKey(id));
+    const list = read.list && Array.isArray(value) ? value : [value];
+    if (read.list && (!longest || list.length > longest.count))
+      longest = { field: field.name.value, count: list.length };
+    for (const id of list) ids.add(idKey(id));
   };
   visit(operation.selectionSet);
-  return ids.size + writes;
+  return { calls: ids.size + writes, longest };
 }
 
 function useUpstreamCallEstimate(maxCalls: number): Plugin {
@@ -134,7 +139,23 @@ function useUpstreamCallEstimate(maxCalls: number): Plugin {
       for (const definition of document.definitions) {
         if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
       }
-      const calls = estimateUpstreamCalls(operation, fragments, (args.variableValues ?? {}) as Record<string, unknown>);
+      const { calls, longest } = estimateUpstreamCalls(
+        operation,
+        fragments,
+        (args.variableValues ?? {}) as Record<string, unknown>,
+      );
+      if (longest && longest.count > MAX_IDS_PER_FIELD) {
+        const argument = READ_FIELDS[longest.field]?.arg ?? 'ids';
+        setResultAndStopExecution({
+          errors: [
+            new GraphQLError(
+              `${longest.field}(${argument}:) takes at most ${MAX_IDS_PER_FIELD} entries, got ${longest.count}.`,
+              { extensions: { code: ErrorCode.BAD_USER_INPUT, argument } },
+            ),
+          ],
+        });
+        return;
+      }
       if (calls > maxCalls) {
         const refusal = new GatewayError(
           ErrorCode.UPSTREAM_CALL_LIMIT,

@@ -14,7 +14,9 @@ function validUpstreamRequest(request: SeenRequest): boolean {
     (typeof value === 'object' &&
       !Array.isArray(value) &&
       Object.keys(value).length <= 16 &&
-      Object.entries(value).every(([key, inner]) => key.length <= 64 && typeof inner === 'string' && inner.length <= 512));
+      Object.entries(value).every(
+        ([key, inner]) => key.length <= 64 && typeof inner === 'string' && inner.length <= 512,
+      ));
   if (!okMetadata(body.metadata)) return false;
   const messages = (body.messages ?? []) as Array<Record<string, unknown>>;
   return messages.every(
@@ -63,7 +65,11 @@ describe('generated abuse (fast-check)', () => {
     jsonArb,
     fc.string({ maxLength: 5 }),
     fc.array(
-      fc.record({ type: fc.constantFrom('text', 'image_file', 'image_url', 'audio'), text: fc.string(), image_file: jsonArb }),
+      fc.record({
+        type: fc.constantFrom('text', 'image_file', 'image_url', 'audio'),
+        text: fc.string(),
+        image_file: jsonArb,
+      }),
       { maxLength: 3 },
     ),
   );
@@ -122,9 +128,15 @@ describe('generated abuse (fast-check)', () => {
       '"""',
     );
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.array(token, { maxLength: 60 }).map((parts) => parts.join(' ')), fc.string({ maxLength: 300 })), async (query) => {
-        await send(query, { x: 'thread_a' });
-      }),
+      fc.asyncProperty(
+        fc.oneof(
+          fc.array(token, { maxLength: 60 }).map((parts) => parts.join(' ')),
+          fc.string({ maxLength: 300 }),
+        ),
+        async (query) => {
+          await send(query, { x: 'thread_a' });
+        },
+      ),
       { numRuns: 300 },
     );
     expect(upstream.seen.every(validUpstreamRequest)).toBe(true);
