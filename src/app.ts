@@ -1,10 +1,12 @@
 import type { GraphQLSchema } from 'graphql';
+import type { Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
 import { schema } from './schema/index.ts';
 import type { GatewayContext } from './server/context.ts';
 import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
 import { createLogger, type Logger } from './server/logger.ts';
+import { GatewayMetrics } from './server/metrics.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
 import { UpstreamHealth } from './upstream/health.ts';
 import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
@@ -33,6 +35,8 @@ export interface Gateway {
    * `schema` in-process with graphql-js `execute`. Make one per request; never share it.
    */
   createContext(request: Request): GatewayContext;
+  /** The Prometheus registry behind `/metrics`, to merge into a host application's own. */
+  readonly metrics: Registry;
   /** The embedded backend, in local mode. */
   readonly localBackend: LocalBackend | undefined;
   readonly upstreamBaseURL: string;
@@ -84,13 +88,23 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     options.idempotencyStore ??
       new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
   );
-  const { yoga, createContext } = createGatewayYoga({ config, schema, upstream, health, idempotentCreates, logger });
+  const metrics = new GatewayMetrics();
+  const { yoga, createContext } = createGatewayYoga({
+    config,
+    schema,
+    upstream,
+    health,
+    idempotentCreates,
+    logger,
+    metrics,
+  });
 
   return {
     config,
     yoga,
     schema,
     createContext,
+    metrics: metrics.registry,
     localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import type { GraphQLSchema } from 'graphql';
+import { type GraphQLSchema, getOperationAST } from 'graphql';
 import { type CORSOptions, createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
 import { RequestBudget } from '../upstream/request-budget.ts';
 import { RequestThreads } from '../upstream/request-threads.ts';
-import type { ThreadsUpstream, UpstreamCallRecord } from '../upstream/threads-upstream.ts';
+import type { ThreadsUpstream } from '../upstream/threads-upstream.ts';
 import { type Caller, createAuthenticator } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
@@ -15,6 +15,7 @@ import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
 import { useHttpGuards } from './http-guards.ts';
 import type { IdempotentCreates } from './idempotency.ts';
 import type { Logger } from './logger.ts';
+import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
@@ -26,11 +27,7 @@ export interface YogaDeps {
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
   logger: Logger;
-  /** Extra plugins (metrics), run after the gateway's own. */
-  plugins?: Plugin[];
-  /** Called for every finished upstream attempt. */
-  onUpstreamCall?: (record: UpstreamCallRecord) => void;
-  onLoaderBatch?: (size: number) => void;
+  metrics: GatewayMetrics;
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -42,6 +39,7 @@ interface RequestState {
   started: number;
   budget?: RequestBudget;
   operationName?: string;
+  hadErrors?: boolean;
 }
 
 function isGraphiQLPage(request: Request): boolean {
@@ -92,7 +90,7 @@ export function createGatewayYoga(deps: YogaDeps): {
         credential: state.caller.ok ? state.caller.credential : undefined,
         deadline: Date.now() + config.requestDeadlineMs,
         budget,
-        ...(deps.onUpstreamCall ? { onCall: deps.onUpstreamCall } : {}),
+        onCall: deps.metrics.observeUpstream,
       },
       deps.health,
     );
@@ -100,7 +98,7 @@ export function createGatewayYoga(deps: YogaDeps): {
       requestId: state.requestId,
       callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
       threads,
-      loaders: { thread: createThreadLoader(threads, deps.onLoaderBatch) },
+      loaders: { thread: createThreadLoader(threads, deps.metrics.observeBatch) },
       idempotentCreates: deps.idempotentCreates,
     };
   };
@@ -125,17 +123,20 @@ export function createGatewayYoga(deps: YogaDeps): {
         );
       }
     },
-    onParams({ request, params }) {
-      const state = states.get(request);
-      if (state && typeof params.operationName === 'string') state.operationName = params.operationName;
+    onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const state = request && states.get(request);
+      if (state) state.operationName = getOperationAST(args.document, args.operationName)?.name?.value;
     },
-    onResultProcess({ result, setResult }) {
+    onResultProcess({ request, result, setResult }) {
       // Yoga's own refusals (parse, validation, 405, 406) arrive without a code: give them one.
       const results = Array.isArray(result) ? result : [result];
       let changed = false;
       const coded = results.map((single) => {
         if (!('errors' in single) || !single.errors?.length) return single;
         changed = true;
+        const state = states.get(request);
+        if (state) state.hadErrors = true;
         return { ...single, errors: single.errors.map((error) => withCode(error as never)) };
       });
       if (changed) setResult((Array.isArray(result) ? coded : coded[0]) as never);
@@ -144,12 +145,18 @@ export function createGatewayYoga(deps: YogaDeps): {
       const state = states.get(request);
       if (!state) return;
       response.headers.set('x-request-id', state.requestId);
+      const seconds = (performance.now() - state.started) / 1000;
+      deps.metrics.observeRequest(
+        state.operationName,
+        response.status >= 400 || state.hadErrors ? 'error' : 'success',
+        seconds,
+      );
       logger.info('request', {
         requestId: state.requestId,
         method: request.method,
         status: response.status,
         operation: state.operationName ?? null,
-        durationMs: Math.round((performance.now() - state.started) * 10) / 10,
+        durationMs: Math.round(seconds * 10_000) / 10,
         upstreamCalls: state.budget?.calls ?? 0,
       });
     },
@@ -180,7 +187,7 @@ export function createGatewayYoga(deps: YogaDeps): {
           });
         },
       }),
-      ...(deps.plugins ?? []),
+      deps.metrics.plugin(),
     ],
     context: ({ request }) => createContext(request),
   });
