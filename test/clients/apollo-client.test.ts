@@ -1,0 +1,51 @@
+import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Gateway } from '../../src/app.ts';
+import { CreateThreadDocument, GetThreadDocument, UpdateThreadDocument } from '../helpers/documents.ts';
+import { testGateway } from '../helpers/gateway.ts';
+import { serveGateway } from '../helpers/serve.ts';
+
+describe('Apollo Client (@apollo/client core) against the running gateway', () => {
+  let gateway: Gateway;
+  let served: Awaited<ReturnType<typeof serveGateway>>;
+  let requests = 0;
+  beforeAll(async () => {
+    gateway = testGateway();
+    served = await serveGateway(gateway);
+  });
+  afterAll(() => served.close());
+
+  it('creates, reads and updates threads; the normalised cache refreshes an earlier read without a refetch', async () => {
+    const client = new ApolloClient({
+      cache: new InMemoryCache(),
+      link: new HttpLink({
+        uri: served.url,
+        fetch: (input, init) => {
+          requests++;
+          return fetch(input, init);
+        },
+      }),
+    });
+    const created = await client.mutate({
+      mutation: CreateThreadDocument,
+      variables: { input: { metadata: { stage: 'new' } } },
+    });
+    const id = created.data?.createThread.id ?? '';
+    expect(id).toMatch(/^thread_/);
+
+    const seen: unknown[] = [];
+    const watched = client.watchQuery({ query: GetThreadDocument, variables: { id }, fetchPolicy: 'network-only' });
+    const subscription = watched.subscribe((result) => seen.push(result.data?.thread?.metadata));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(seen.at(-1)).toEqual({ stage: 'new' });
+
+    const before = requests;
+    await client.mutate({ mutation: UpdateThreadDocument, variables: { id, input: { metadata: { stage: 'done' } } } });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // One request (the mutation): the watched query was updated from the cache, not refetched.
+    expect(requests - before).toBe(1);
+    expect(seen.at(-1)).toEqual({ stage: 'done' });
+    expect(client.cache.extract()[`Thread:${id}`]).toMatchObject({ metadata: { stage: 'done' } });
+    subscription.unsubscribe();
+  });
+});
