@@ -45,7 +45,9 @@ describe('Apollo Client (@apollo/client core) against the running gateway', () =
     // One request (the mutation): the watched query was updated from the cache, not refetched.
     expect(requests - before).toBe(1);
     expect(seen.at(-1)).toEqual({ stage: 'done' });
-    expect((client.cache.extract() as Record<string, unknown>)[`Thread:${id}`]).toMatchObject({ metadata: { stage: 'done' } });
+    expect((client.cache.extract() as Record<string, unknown>)[`Thread:${id}`]).toMatchObject({
+      metadata: { stage: 'done' },
+    });
     subscription.unsubscribe();
   });
 });
