@@ -10,7 +10,7 @@ import { GatewayMetrics } from './server/metrics.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
 import { UpstreamHealth } from './upstream/health.ts';
 import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
-import { ThreadsUpstream, type UpstreamFetch } from './upstream/threads-upstream.ts';
+import { type ThreadsApi, ThreadsUpstream, type UpstreamFetch } from './upstream/threads-upstream.ts';
 import { createUpstreamTransport } from './upstream/transport.ts';
 
 /** The base URL the SDK is given for the in-process local backend; nothing listens there. */
@@ -20,6 +20,11 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Replaces the upstream transport (tests shape what the upstream sees with it). */
   fetch?: UpstreamFetch;
+  /**
+   * Replaces the Threads calls themselves (no SDK, no HTTP). The benchmark's ceiling uses it to
+   * measure what GraphQL serving alone costs; a production gateway never sets it.
+   */
+  threadsApi?: ThreadsApi;
   /** A shared idempotency store for several replicas; default in memory. */
   idempotencyStore?: IdempotencyStore;
 }
@@ -69,20 +74,24 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
 
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
   const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
-  const upstream = new ThreadsUpstream({
-    baseURL,
-    ...(upstreamKey ? { apiKey: upstreamKey } : {}),
-    fetch,
-    timeoutMs: config.upstreamTimeoutMs,
-    maxRetries: config.upstreamMaxRetries,
-  });
-  const health = new UpstreamHealth(() =>
-    probeThreadsApi({
+  const upstream: ThreadsApi =
+    options.threadsApi ??
+    new ThreadsUpstream({
       baseURL,
-      fetch,
-      timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
       ...(upstreamKey ? { apiKey: upstreamKey } : {}),
-    }),
+      fetch,
+      timeoutMs: config.upstreamTimeoutMs,
+      maxRetries: config.upstreamMaxRetries,
+    });
+  const health = new UpstreamHealth(() =>
+    options.threadsApi
+      ? Promise.resolve({ ok: true as const, detail: 'in-memory Threads calls' })
+      : probeThreadsApi({
+          baseURL,
+          fetch,
+          timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
+          ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+        }),
   );
   const idempotentCreates = new IdempotentCreates(
     options.idempotencyStore ??

@@ -7,7 +7,7 @@ import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
 import { RequestBudget } from '../upstream/request-budget.ts';
 import { RequestThreads } from '../upstream/request-threads.ts';
-import type { ThreadsUpstream } from '../upstream/threads-upstream.ts';
+import type { ThreadsApi } from '../upstream/threads-upstream.ts';
 import { type Caller, createAuthenticator } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
@@ -23,7 +23,7 @@ export const GRAPHQL_ENDPOINT = '/graphql';
 export interface YogaDeps {
   config: Config;
   schema: GraphQLSchema;
-  upstream: ThreadsUpstream;
+  upstream: ThreadsApi;
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
   logger: Logger;

@@ -3,18 +3,18 @@ import type {
   Thread,
   ThreadCreateParams,
   ThreadDeleted,
-  ThreadsUpstream,
+  ThreadsApi,
   ThreadUpdateParams,
   UpstreamSession,
 } from './threads-upstream.ts';
 
 /** The Threads calls of one GraphQL request: its credential, deadline and budget bound in. */
 export class RequestThreads {
-  readonly #upstream: ThreadsUpstream;
+  readonly #upstream: ThreadsApi;
   readonly #session: UpstreamSession;
   readonly #health: UpstreamHealth;
 
-  constructor(upstream: ThreadsUpstream, session: UpstreamSession, health: UpstreamHealth) {
+  constructor(upstream: ThreadsApi, session: UpstreamSession, health: UpstreamHealth) {
     this.#upstream = upstream;
     this.#session = session;
     this.#health = health;

@@ -47,6 +47,14 @@ export interface UpstreamSession {
   readonly onCall?: (record: UpstreamCallRecord) => void;
 }
 
+/** The four Threads calls as the rest of the gateway uses them; `ThreadsUpstream` is the real one. */
+export interface ThreadsApi {
+  retrieve(session: UpstreamSession, id: string): Promise<Thread | null>;
+  create(session: UpstreamSession, body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread>;
+  update(session: UpstreamSession, id: string, body: ThreadUpdateParams): Promise<Thread>;
+  delete(session: UpstreamSession, id: string): Promise<ThreadDeleted>;
+}
+
 interface CallSpec<T> {
   method: UpstreamCallRecord['method'];
   route: UpstreamCallRecord['route'];
@@ -80,7 +88,7 @@ function faultStatus(fault: UpstreamFault): UpstreamCallRecord['status'] {
  * The Threads calls, through one long-lived `openai` client per upstream. It owns the retry policy
  * and the deadline, and coalesces identical in-flight reads of callers that share a credential.
  */
-export class ThreadsUpstream {
+export class ThreadsUpstream implements ThreadsApi {
   readonly baseURL: string;
   readonly #client: OpenAI;
   readonly #timeoutMs: number;
