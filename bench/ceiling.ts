@@ -40,3 +40,4 @@ server.listen(0, '127.0.0.1', () => {
   const { port } = server.address() as AddressInfo;
   process.send?.({ url: `http://127.0.0.1:${port}/graphql` });
 });
+process.once('SIGINT', () => process.exit(0));

@@ -87,26 +87,28 @@ const scenarios: Scenario[] = [
       {
         method: 'POST',
         body: body('mutation Create { createThread(input: { metadata: { bench: "1" } }) { id } }', {}),
-        onResponse: (status, text, context: Record<string, unknown>) => {
+        onResponse: (status, text, context) => {
           check(counter)(status, text);
-          context.id = /"id":"([^"]+)"/.exec(text)?.[1];
+          (context as { id?: string }).id = /"id":"([^"]+)"/.exec(text)?.[1];
         },
       },
       {
         method: 'POST',
-        setupRequest: (request, context: Record<string, unknown>) => ({
+        setupRequest: (request, context) => ({
           ...request,
           body: body('mutation Update($id: ID!) { updateThread(id: $id, input: { metadata: { bench: "2" } }) { id } }', {
-            id: context.id,
+            id: (context as { id?: string }).id,
           }),
         }),
         onResponse: check(counter),
       },
       {
         method: 'POST',
-        setupRequest: (request, context: Record<string, unknown>) => ({
+        setupRequest: (request, context) => ({
           ...request,
-          body: body('mutation Delete($id: ID!) { deleteThread(id: $id) { deleted } }', { id: context.id }),
+          body: body('mutation Delete($id: ID!) { deleteThread(id: $id) { deleted } }', {
+            id: (context as { id?: string }).id,
+          }),
         }),
         onResponse: check(counter),
       },

@@ -24,10 +24,17 @@ export function useHttpGuards({
       if (type !== 'application/json') {
         throw refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.');
       }
-      const declared = Number(request.headers.get('content-length') ?? Number.NaN);
-      if (declared > maxBodyBytes) throw tooLarge(maxBodyBytes);
+      const length = request.headers.get('content-length');
+      if (length !== null && !/^\d+$/.test(length)) {
+        throw refusal(400, 'BAD_REQUEST', 'The Content-Length header is not a single whole number.');
+      }
+      if (length !== null && Number(length) > maxBodyBytes) throw tooLarge(maxBodyBytes);
       setRequestParser(async (req) => {
-        const text = await readLimited(req, maxBodyBytes);
+        // With a Content-Length, Node's HTTP parser already holds the body to it: read it whole.
+        // Without one (chunked), count the bytes as they stream and stop at the limit.
+        const text = length !== null ? await req.text() : await readLimited(req, maxBodyBytes);
+        // In-process callers (yoga.fetch) have no HTTP parser holding them to their Content-Length.
+        if (text.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
         let body: unknown;
         try {
           body = JSON.parse(text);

@@ -167,6 +167,8 @@ export function createGatewayYoga(deps: YogaDeps): {
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     landingPage: false,
     multipart: false,
+    // http-guards.ts limits the body itself, without Yoga's per-request stream transform.
+    maxRequestBodySize: false,
     batching: false,
     cors: corsFor(config),
     logging: false,

@@ -1,0 +1,11 @@
+import { fork } from 'node:child_process';
+import autocannon from 'autocannon';
+const script = process.argv[2]!;
+const up = fork('bench/upstream.ts', [], { execArgv: ['--import', 'tsx'], stdio: ['ignore','inherit','inherit','ipc'] });
+const upm: any = await new Promise((r) => up.once('message', r));
+const child = fork(script, [], { execArgv: ['--import', 'tsx', '--cpu-prof', '--cpu-prof-dir=/tmp/prof'], env: { ...process.env, OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upm.url, BENCH_THREADS: JSON.stringify(upm.threads), NODE_ENV: 'production' }, stdio: ['ignore','inherit','inherit','ipc'] });
+const m: any = await new Promise((r) => child.once('message', r));
+const ids = upm.threads.map((t: any) => t.id);
+const r = await autocannon({ url: m.url, connections: 32, duration: 6, headers: { 'content-type': 'application/json' }, requests: [{ method: 'POST', setupRequest: (req: any) => ({ ...req, body: JSON.stringify({ query: 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }', variables: { id: ids[Math.floor(Math.random()*50)] } }) }) }] });
+console.log('rps', r.requests.average);
+child.kill('SIGINT'); up.kill();
