@@ -12,8 +12,8 @@ import { type NewThread, ThreadStore } from './store.ts';
  * The embedded, Threads-API-compatible backend: `POST /v1/threads` and `GET` / `POST` / `DELETE
  * /v1/threads/{id}`, with the API's object shapes, error bodies and limits.
  *
- * It is a plain fetch handler (Request -> Response), so the SDK can reach it in-process through its
- * `fetch` option, and `local-backend/serve.ts` can put it on a port for any Threads client.
+ * `handle` answers plain request objects: `fetch` wraps it for the SDK's `fetch` option (in-process)
+ * and `local-backend/serve.ts` puts it on a port with node:http for any Threads client.
  */
 export interface LocalBackendOptions {
   /** Keys it accepts. Empty: any bearer key is accepted (the API still requires one). */
@@ -22,9 +22,27 @@ export interface LocalBackendOptions {
   idempotencyTtlMs?: number;
 }
 
+/** One HTTP request, as the backend needs it: no stream, no WHATWG objects. */
+export interface BackendRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  header(name: string): string | null | undefined;
+  text(): Promise<string>;
+}
+
+/** One answer; `body` is the JSON text. */
+export interface BackendAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
 export interface LocalBackend {
   readonly store: ThreadStore;
-  /** Answers one HTTP request as the Threads API would. */
+  /** Answers one request as the Threads API would (the HTTP server in serve.ts calls this). */
+  handle(request: BackendRequest): Promise<BackendAnswer>;
+  /** The same, as a fetch handler (Request -> Response): the SDK's `fetch` option in-process. */
   fetch(request: Request): Promise<Response>;
   /** Requests answered so far, by `METHOD /path-shape` (e.g. `GET /v1/threads/{id}`). */
   readonly requests: Map<string, number>;
@@ -46,14 +64,15 @@ function requestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;
 }
 
-function json(status: number, body: unknown): Response {
-  return new Response(JSON.stringify(body), {
+function json(status: number, body: unknown): BackendAnswer {
+  return {
     status,
     headers: { 'content-type': 'application/json', 'x-request-id': requestId() },
-  });
+    body: JSON.stringify(body),
+  };
 }
 
-function fail(status: number, error: Partial<ApiErrorBody> & { message: string }): Response {
+function fail(status: number, error: Partial<ApiErrorBody> & { message: string }): BackendAnswer {
   return json(status, {
     error: { type: 'invalid_request_error', param: null, code: null, ...error },
   });
@@ -64,7 +83,7 @@ function redactedKey(key: string): string {
   return key.length <= 8 ? '***' : `${key.slice(0, 3)}***${key.slice(-4)}`;
 }
 
-async function readJson(request: Request): Promise<{ body: unknown } | { error: Response }> {
+async function readJson(request: BackendRequest): Promise<{ body: unknown } | { error: BackendAnswer }> {
   const text = await request.text();
   if (text.trim() === '') return { body: {} };
   try {
@@ -79,20 +98,20 @@ async function readJson(request: Request): Promise<{ body: unknown } | { error: 
   }
 }
 
-function unknownField(body: Record<string, unknown>, allowed: Set<string>): Response | null {
+function unknownField(body: Record<string, unknown>, allowed: Set<string>): BackendAnswer | null {
   const extra = Object.keys(body).find((key) => !allowed.has(key));
   if (extra === undefined) return null;
   return fail(400, { message: `Unrecognized request argument supplied: ${extra}`, param: extra });
 }
 
-function checkThreadFields(body: Record<string, unknown>): Response | null {
+function checkThreadFields(body: Record<string, unknown>): BackendAnswer | null {
   const found =
     (body.metadata == null ? null : checkMetadata(body.metadata, 'metadata')) ??
     (body.tool_resources == null ? null : checkToolResources(body.tool_resources, 'tool_resources'));
   return found ? fail(400, found) : null;
 }
 
-function checkCreate(body: Record<string, unknown>): Response | null {
+function checkCreate(body: Record<string, unknown>): BackendAnswer | null {
   const extra = unknownField(body, CREATE_FIELDS);
   if (extra) return extra;
   const { messages } = body;
@@ -106,7 +125,7 @@ function checkCreate(body: Record<string, unknown>): Response | null {
   return checkThreadFields(body);
 }
 
-function checkModify(body: Record<string, unknown>): Response | null {
+function checkModify(body: Record<string, unknown>): BackendAnswer | null {
   return unknownField(body, MODIFY_FIELDS) ?? checkThreadFields(body);
 }
 
@@ -122,8 +141,8 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     requests.set(key, (requests.get(key) ?? 0) + 1);
   }
 
-  function authenticate(request: Request): { key: string } | { error: Response } {
-    const header = request.headers.get('authorization') ?? '';
+  function authenticate(request: BackendRequest): { key: string } | { error: BackendAnswer } {
+    const header = request.header('authorization') ?? '';
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     if (!match?.[1]) {
       return {
@@ -154,14 +173,14 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     }
   }
 
-  async function create(request: Request, apiKey: string): Promise<Response> {
+  async function create(request: BackendRequest, apiKey: string): Promise<BackendAnswer> {
     const parsed = await readJson(request);
     if ('error' in parsed) return parsed.error;
     if (!isPlainObject(parsed.body)) return fail(400, { message: 'The body must be a JSON object.' });
     const invalid = checkCreate(parsed.body);
     if (invalid) return invalid;
 
-    const idempotencyKey = request.headers.get('idempotency-key');
+    const idempotencyKey = request.header('idempotency-key');
     const now = Date.now();
     forgetExpired(now);
     const remembered = idempotencyKey ? idempotent.get(`${apiKey}\u0000${idempotencyKey}`) : undefined;
@@ -176,11 +195,11 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     return json(200, thread);
   }
 
-  function notFound(id: string): Response {
+  function notFound(id: string): BackendAnswer {
     return fail(404, { message: `No thread found with id '${id}'.`, code: 'thread_not_found' });
   }
 
-  async function onThread(request: Request, id: string): Promise<Response> {
+  async function onThread(request: BackendRequest, id: string): Promise<BackendAnswer> {
     switch (request.method) {
       case 'GET': {
         const thread = store.get(id);
@@ -202,8 +221,8 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     }
   }
 
-  async function handle(request: Request): Promise<Response> {
-    const { pathname } = new URL(request.url);
+  async function route(request: BackendRequest): Promise<BackendAnswer> {
+    const pathname = request.path;
     const segments = pathname.split('/');
     // ['', 'v1', 'threads'] or ['', 'v1', 'threads', id]
     const isThreads = segments.length >= 3 && segments[1] === 'v1' && segments[2] === 'threads';
@@ -216,7 +235,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
 
     const auth = authenticate(request);
     if ('error' in auth) return auth.error;
-    if (!/\bassistants=v2\b/.test(request.headers.get('openai-beta') ?? '')) {
+    if (!/\bassistants=v2\b/.test(request.header('openai-beta') ?? '')) {
       return fail(400, {
         message: 'You must provide the "OpenAI-Beta: assistants=v2" header to use the Assistants API.',
         code: 'invalid_beta',
@@ -232,15 +251,26 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     return onThread(request, id);
   }
 
+  async function handle(request: BackendRequest): Promise<BackendAnswer> {
+    try {
+      return await route(request);
+    } catch {
+      return fail(500, { message: 'The local backend failed to answer this request.' });
+    }
+  }
+
   return {
     store,
     requests,
+    handle,
     async fetch(request) {
-      try {
-        return await handle(request);
-      } catch {
-        return fail(500, { message: 'The local backend failed to answer this request.' });
-      }
+      const answer = await handle({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        header: (name) => request.headers.get(name),
+        text: () => request.text(),
+      });
+      return new Response(answer.body, { status: answer.status, headers: answer.headers });
     },
   };
 }
