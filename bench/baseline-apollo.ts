@@ -25,7 +25,8 @@ class ThreadsAPI extends RESTDataSource {
     try {
       return await this.get<Thread>(`threads/${encodeURIComponent(id)}`);
     } catch (error) {
-      if ((error as { extensions?: { response?: { status?: number } } }).extensions?.response?.status === 404) return null;
+      if ((error as { extensions?: { response?: { status?: number } } }).extensions?.response?.status === 404)
+        return null;
       throw error;
     }
   }
@@ -71,14 +72,18 @@ const resolvers = {
       Promise.all(ids.map((id) => dataSources.threads.getThread(id))),
   },
   Mutation: {
-    createThread: (_: unknown, { input }: { input?: { metadata?: unknown; toolResources?: unknown } }, { dataSources }: Context) =>
-      dataSources.threads.createThread({ metadata: input?.metadata, tool_resources: input?.toolResources }),
+    createThread: (
+      _: unknown,
+      { input }: { input?: { metadata?: unknown; toolResources?: unknown } },
+      { dataSources }: Context,
+    ) => dataSources.threads.createThread({ metadata: input?.metadata, tool_resources: input?.toolResources }),
     updateThread: (
       _: unknown,
       { id, input }: { id: string; input: { metadata?: unknown; toolResources?: unknown } },
       { dataSources }: Context,
     ) => dataSources.threads.updateThread(id, { metadata: input.metadata, tool_resources: input.toolResources }),
-    deleteThread: (_: unknown, { id }: { id: string }, { dataSources }: Context) => dataSources.threads.deleteThread(id),
+    deleteThread: (_: unknown, { id }: { id: string }, { dataSources }: Context) =>
+      dataSources.threads.deleteThread(id),
   },
 };
 

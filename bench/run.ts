@@ -64,7 +64,11 @@ const scenarios: Scenario[] = [
   {
     name: 'thread(id), uniform over 50',
     requests: (counter) => [
-      { method: 'POST', setupRequest: (request) => ({ ...request, body: body(READ, { id: pick() }) }), onResponse: check(counter) },
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, body: body(READ, { id: pick() }) }),
+        onResponse: check(counter),
+      },
     ],
   },
   {
@@ -96,9 +100,12 @@ const scenarios: Scenario[] = [
         method: 'POST',
         setupRequest: (request, context) => ({
           ...request,
-          body: body('mutation Update($id: ID!) { updateThread(id: $id, input: { metadata: { bench: "2" } }) { id } }', {
-            id: (context as { id?: string }).id,
-          }),
+          body: body(
+            'mutation Update($id: ID!) { updateThread(id: $id, input: { metadata: { bench: "2" } }) { id } }',
+            {
+              id: (context as { id?: string }).id,
+            },
+          ),
         }),
         onResponse: check(counter),
       },
@@ -150,7 +157,12 @@ const systems: Array<{ name: string; script: string; env: Record<string, string>
     env: { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl },
     countsUpstream: true,
   },
-  { name: 'ceiling', script: 'bench/ceiling.ts', env: { BENCH_THREADS: JSON.stringify(threads) }, countsUpstream: false },
+  {
+    name: 'ceiling',
+    script: 'bench/ceiling.ts',
+    env: { BENCH_THREADS: JSON.stringify(threads) },
+    countsUpstream: false,
+  },
 ];
 
 const rows: Row[] = [];
@@ -182,7 +194,8 @@ for (const system of systems) {
 }
 upstream.child.kill('SIGTERM');
 
-const find = (system: string, scenario: string) => rows.find((row) => row.system === system && row.scenario === scenario);
+const find = (system: string, scenario: string) =>
+  rows.find((row) => row.system === system && row.scenario === scenario);
 const ratios = scenarios.map((scenario) => {
   const gateway = find('gateway', scenario.name);
   const baseline = find('baseline', scenario.name);

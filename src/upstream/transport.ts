@@ -89,7 +89,8 @@ function headerRecord(headers: HeadersInit | undefined): Record<string, string> 
       if (!name.startsWith('x-stainless-')) record[name] = value;
     });
   } else if (Array.isArray(headers)) {
-    for (const [name, value] of headers) if (name !== undefined && value !== undefined) record[name.toLowerCase()] = value;
+    for (const [name, value] of headers)
+      if (name !== undefined && value !== undefined) record[name.toLowerCase()] = value;
   } else {
     for (const [name, value] of Object.entries(headers)) record[name.toLowerCase()] = value;
   }

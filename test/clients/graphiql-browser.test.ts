@@ -59,7 +59,7 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium, offline', () => {
     await editor.waitFor({ timeout: 20_000 });
     // The page opens with the example operation.
     await expect
-      .poll(() => page.locator('.graphiql-query-editor').innerText(), { timeout: 10_000 })
+      .poll(() => page.locator('.graphiql-query-editor').textContent(), { timeout: 10_000 })
       .toContain('createThread');
 
     await editor.click();
@@ -73,8 +73,8 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium, offline', () => {
     await page.waitForTimeout(500);
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
-    await expect.poll(() => response.innerText(), { timeout: 15_000 }).toContain('in-graphiql');
-    expect(await response.innerText()).toContain(id);
+    await expect.poll(() => response.textContent(), { timeout: 15_000 }).toContain('in-graphiql');
+    expect(await response.textContent()).toContain(id);
     expect(foreign).toEqual([]);
 
     // `GRAPHIQL_SCREENSHOT=docs/graphiql.png npx vitest run test/clients/graphiql-browser.test.ts` refreshes the README's picture.
