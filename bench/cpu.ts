@@ -1,0 +1,52 @@
+import { fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+// `npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
+// and by the upstream, on uniform thread(id) reads. Add `--cpu-prof` to CPU_PROF_ARGS to profile.
+const script = process.argv[2] ?? 'bench/gateway.ts';
+const extra = (process.env.CPU_PROF_ARGS ?? '').split(' ').filter(Boolean);
+const cpuSeconds = (pid: number | undefined) => {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
+const start = (file: string, env: Record<string, string>, execArgv: string[] = []) => {
+  const child = fork(file, [], {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise<{ child: typeof child; message: Record<string, unknown> }>((resolve) =>
+    child.once('message', (message) => resolve({ child, message: message as Record<string, unknown> })),
+  );
+};
+const upstream = await start('bench/upstream.ts', {});
+const threads = upstream.message.threads as Array<{ id: string }>;
+const system = await start(
+  script,
+  { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: String(upstream.message.url), BENCH_THREADS: JSON.stringify(threads) },
+  extra,
+);
+const body = () =>
+  JSON.stringify({
+    query: 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }',
+    variables: { id: threads[Math.floor(Math.random() * threads.length)]?.id },
+  });
+const drive = (duration: number) =>
+  autocannon({
+    url: String(system.message.url),
+    connections: 32,
+    duration,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: body() }) }],
+  });
+await drive(2);
+const before = [cpuSeconds(system.child.pid), cpuSeconds(upstream.child.pid)];
+const result = await drive(6);
+const requests = result.requests.total;
+const perRequest = (now: number, then = 0) => (((now - then) * 1e6) / requests).toFixed(0);
+console.log(
+  `${script}: ${Math.round(requests / 6)} req/s, ${perRequest(cpuSeconds(system.child.pid), before[0])} µs CPU per request, upstream ${perRequest(cpuSeconds(upstream.child.pid), before[1])} µs`,
+);
+system.child.kill('SIGINT');
+upstream.child.kill('SIGTERM');

@@ -1,0 +1,30 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Agent, request } from 'undici';
+import { createGateway } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import type { Thread, ThreadsApi } from '../src/upstream/threads-upstream.ts';
+
+// An experiment, not a product path (`BENCH_RAW=1 npm run bench`): our gateway with thread reads
+// sent by a bare undici request instead of the openai SDK, to measure what the SDK itself costs.
+const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
+const base = process.env.OPENAI_BASE_URL ?? '';
+const headers = { authorization: `Bearer ${process.env.OPENAI_API_KEY}`, 'openai-beta': 'assistants=v2' };
+const unsupported = async (): Promise<never> => {
+  throw new Error('the raw-undici experiment only reads');
+};
+const rawReads: ThreadsApi = {
+  retrieve: async (_session, id) => {
+    const answer = await request(`${base}/threads/${encodeURIComponent(id)}`, { headers, dispatcher: agent });
+    const body = (await answer.body.json()) as Thread;
+    return answer.statusCode === 404 ? null : body;
+  },
+  create: unsupported,
+  update: unsupported,
+  delete: unsupported,
+};
+const gateway = createGateway(loadConfig({ ...process.env, LOG_LEVEL: 'warn' }), { threadsApi: rawReads });
+const server = createServer(gateway.yoga);
+server.listen(0, '127.0.0.1', () => {
+  process.send?.({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` });
+});
