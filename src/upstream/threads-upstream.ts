@@ -118,7 +118,19 @@ export class ThreadsUpstream implements ThreadsApi {
   retrieve(session: UpstreamSession, id: string): Promise<Thread | null> {
     const key = `${session.credential ?? ''}\u0000${id}`;
     const joined = this.#inFlightReads.get(key);
-    if (joined) return joined;
+    if (joined) {
+      // The owner's own call budget is not this request's: if that stopped it, read for ourselves.
+      return joined.catch((error: unknown) => {
+        if (error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_CALL_LIMIT)
+          return this.#read(session, id);
+        throw error;
+      });
+    }
+    return this.#read(session, id);
+  }
+
+  #read(session: UpstreamSession, id: string): Promise<Thread | null> {
+    const key = `${session.credential ?? ''}\u0000${id}`;
     const read = this.#call<Thread | null>(session, {
       method: 'GET',
       route: '/threads/{id}',

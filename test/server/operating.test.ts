@@ -103,3 +103,25 @@ describe('operating the gateway', () => {
     expect(inProcess.data).toEqual({ thread: { id } });
   });
 });
+
+describe('error masking', () => {
+  it('masks anything unexpected as INTERNAL_SERVER_ERROR, without its message, and logs it', async () => {
+    const lines: string[] = [];
+    const failing = async (): Promise<never> => {
+      throw new Error('database password is hunter2');
+    };
+    const gateway = createGateway(loadConfig({}), {
+      logger: createLogger('error', [], (line) => lines.push(line)),
+      threadsApi: { retrieve: failing, create: failing, update: failing, delete: failing },
+    });
+    for (const result of [
+      await execute(gateway, '{ thread(id: "thread_a") { id } }'),
+      await execute(gateway, 'mutation { createThread { id } }'),
+    ]) {
+      expect(result.errors?.[0]?.extensions).toEqual({ code: 'INTERNAL_SERVER_ERROR' });
+      expect(JSON.stringify(result)).not.toContain('hunter2');
+    }
+    expect(lines.some((line) => line.includes('unexpected error'))).toBe(true);
+    expect(lines.join('\n')).not.toContain('hunter2');
+  });
+});
