@@ -1,6 +1,6 @@
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { builder } from './builder.ts';
-import { assertThreadId, assertThreadIds } from './thread-input.ts';
+import { loadThread, loadThreads } from './thread-input.ts';
 
 /**
  * Relay's Node interface. Thread ids are globally unique already (`thread_…`), so they serve as
@@ -20,20 +20,13 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The object with this global id, or null. Thread ids are global ids.',
     args: { id: t.arg.id({ required: true, description: 'A global id (a thread id).' }) },
-    resolve: (_root, { id }, ctx) => {
-      assertThreadId(String(id), 'id');
-      return ctx.loaders.thread.load(String(id));
-    },
+    resolve: (_root, { id }, ctx) => loadThread(ctx, id),
   }),
   nodes: t.field({
     type: [NodeRef],
     nullable: { list: false, items: true },
     description: `The objects with these global ids, in order; null for a missing id. At most ${MAX_IDS_PER_FIELD} ids.`,
     args: { ids: t.arg.idList({ required: true, description: `Global ids, at most ${MAX_IDS_PER_FIELD}.` }) },
-    resolve: (_root, { ids }, ctx) => {
-      const wanted = ids.map(String);
-      assertThreadIds(wanted, 'ids');
-      return ctx.loaders.thread.loadMany(wanted) as Promise<Array<{ id: string } | null>>;
-    },
+    resolve: (_root, { ids }, ctx) => loadThreads(ctx, ids),
   }),
 }));

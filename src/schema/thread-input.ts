@@ -9,7 +9,8 @@ import {
   type RuleProblem,
 } from '../domain/thread-rules.ts';
 import { badUserInput } from '../errors.ts';
-import type { ThreadCreateParams, ThreadUpdateParams } from '../upstream/threads-upstream.ts';
+import type { GatewayContext } from '../server/context.ts';
+import type { Thread, ThreadCreateParams, ThreadUpdateParams } from '../upstream/threads-upstream.ts';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
@@ -46,6 +47,23 @@ export function assertThreadIds(ids: readonly string[], argument: string): void 
     throw badUserInput(`${argument}: at most ${MAX_IDS_PER_FIELD} ids per call, got ${ids.length}`, argument);
   }
   for (const [index, id] of ids.entries()) refuse(checkThreadId(id, `${argument}[${index}]`));
+}
+
+/** One thread by id through the request's loader, after checking the id: `thread` and `node`. */
+export function loadThread(ctx: GatewayContext, id: string | number): Promise<Thread | null> {
+  assertThreadId(String(id), 'id');
+  return ctx.loaders.thread.load(String(id));
+}
+
+/**
+ * Threads by id through the request's loader, one entry per id, in order: `threads` and `nodes`.
+ * An entry that failed upstream is an Error, which graphql-js turns into null plus that entry's
+ * own error at its path.
+ */
+export function loadThreads(ctx: GatewayContext, ids: ReadonlyArray<string | number>): Promise<Array<Thread | null>> {
+  const wanted = ids.map(String);
+  assertThreadIds(wanted, 'ids');
+  return ctx.loaders.thread.loadMany(wanted) as Promise<Array<Thread | null>>;
 }
 
 /** Validates createThread's input and maps it to the API's wire format. */

@@ -4,8 +4,9 @@ import { builder } from './builder.ts';
 import { NodeRef } from './node.ts';
 import {
   assertThreadId,
-  assertThreadIds,
   type CreateThreadInputShape,
+  loadThread,
+  loadThreads,
   type ThreadMessageInputShape,
   toCreateParams,
   toUpdateParams,
@@ -119,10 +120,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The thread with this id, or null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }) },
-    resolve: (_root, { id }, ctx) => {
-      assertThreadId(String(id), 'id');
-      return ctx.loaders.thread.load(String(id));
-    },
+    resolve: (_root, { id }, ctx) => loadThread(ctx, id),
   }),
   threads: t.field({
     type: [ThreadRef],
@@ -131,12 +129,7 @@ builder.queryFields((t) => ({
     args: {
       ids: t.arg.idList({ required: true, description: `Thread ids, at most ${MAX_IDS_PER_FIELD}.` }),
     },
-    resolve: (_root, { ids }, ctx) => {
-      const wanted = ids.map(String);
-      assertThreadIds(wanted, 'ids');
-      // An entry that failed upstream is an Error: graphql-js nulls just that entry and reports it at its path.
-      return ctx.loaders.thread.loadMany(wanted) as Promise<Array<Thread | null>>;
-    },
+    resolve: (_root, { ids }, ctx) => loadThreads(ctx, ids),
   }),
 }));
 
