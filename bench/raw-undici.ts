@@ -5,7 +5,7 @@ import { createGateway } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import type { Thread, ThreadsApi } from '../src/upstream/threads-upstream.ts';
 
-// An experiment, not a product path (`BENCH_RAW=1 npm run bench`): our gateway with thread reads
+// An experiment, not a product path (`npx tsx bench/cpu.ts bench/raw-undici.ts`): our gateway with thread reads
 // sent by a bare undici request instead of the openai SDK, to measure what the SDK itself costs.
 const agent = new Agent({ connections: 128, keepAliveTimeout: 30_000 });
 const base = process.env.OPENAI_BASE_URL ?? '';
