@@ -1,5 +1,5 @@
 import { Client, cacheExchange, fetchExchange } from '@urql/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import {
   CreateThreadDocument,
@@ -13,11 +13,11 @@ import { serveGateway } from '../helpers/serve.ts';
 describe('urql (@urql/core) against the running gateway', () => {
   let gateway: Gateway;
   let served: Awaited<ReturnType<typeof serveGateway>>;
-  beforeAll(async () => {
+  beforeEach(async () => {
     gateway = testGateway();
     served = await serveGateway(gateway);
   });
-  afterAll(() => served.close());
+  afterEach(() => served.close());
 
   it('queries thread and threads, and runs mutations', async () => {
     const client = new Client({ url: served.url, exchanges: [cacheExchange, fetchExchange], preferGetMethod: false });

@@ -1,18 +1,19 @@
 import OpenAI, { AuthenticationError, BadRequestError, NotFoundError } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalBackend } from '../../src/local-backend/backend.ts';
 import { serveLocalBackend } from '../../src/local-backend/serve.ts';
 
 describe('the embedded local backend, through the real openai SDK over HTTP', () => {
   let served: Awaited<ReturnType<typeof serveLocalBackend>>;
   let client: OpenAI;
-  const backend = createLocalBackend({ apiKeys: ['sk-local-good'] });
+  let backend: ReturnType<typeof createLocalBackend>;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    backend = createLocalBackend({ apiKeys: ['sk-local-good'] });
     served = await serveLocalBackend(backend);
     client = new OpenAI({ apiKey: 'sk-local-good', baseURL: served.url, maxRetries: 0 });
   });
-  afterAll(() => served.close());
+  afterEach(() => served.close());
 
   it('creates, retrieves, modifies and deletes threads with the API’s shapes', async () => {
     const created = await client.beta.threads.create({

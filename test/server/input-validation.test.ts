@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import {
   CreateThreadDocument,
@@ -12,11 +12,11 @@ import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.t
 describe('input is validated before any upstream call', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
-  beforeAll(async () => {
+  beforeEach(async () => {
     upstream = await startTestUpstream();
     gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await gateway.close();
     await upstream.close();
   });

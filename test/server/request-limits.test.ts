@@ -1,6 +1,6 @@
 import { getIntrospectionQuery } from 'graphql';
 import { serverAudits } from 'graphql-http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { GetThreadsDocument } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
@@ -16,11 +16,11 @@ async function post(gateway: Gateway, body: string | ReadableStream<Uint8Array>,
 describe('limits on the request itself', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
-  beforeAll(async () => {
+  beforeEach(async () => {
     upstream = await startTestUpstream();
     gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await gateway.close();
     await upstream.close();
   });
@@ -143,7 +143,7 @@ describe('limits on the request itself', () => {
 
 describe('cross-site requests', () => {
   let gateway: Gateway;
-  beforeAll(() => {
+  beforeEach(() => {
     gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
   });
 
