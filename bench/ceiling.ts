@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGateway } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { Thread, ThreadsApi } from '../src/upstream/threads-upstream.ts';
+import { createGateway } from '../dist/app.js';
+import { loadConfig } from '../dist/config.js';
+import type { Thread, ThreadsApi } from '../dist/upstream/threads-upstream.js';
 
 // The ceiling: our own gateway with the loader's upstream call replaced by an in-memory answer
 // (no SDK, no HTTP). It measures what GraphQL serving alone costs on this machine.

@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createGateway } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { createGateway } from '../dist/app.js';
+import { loadConfig } from '../dist/config.js';
 
 // Our gateway exactly as `npm start` builds it (server key, real SDK and HTTP to the upstream),
 // on a free port that it reports to the bench runner.

@@ -1,9 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { createGateway } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
-import type { Thread, ThreadsApi } from '../src/upstream/threads-upstream.ts';
+import { createGateway } from '../dist/app.js';
+import { loadConfig } from '../dist/config.js';
+import type { Thread, ThreadsApi } from '../dist/upstream/threads-upstream.js';
 
 // An experiment, not a product path (`npx tsx bench/cpu.ts bench/raw-undici.ts`): our gateway with thread reads
 // sent by a bare undici request instead of the openai SDK, to measure what the SDK itself costs.
