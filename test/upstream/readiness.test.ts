@@ -97,6 +97,15 @@ describe('recognising an upstream that does not serve the Threads API', () => {
     expect(JSON.stringify(verdict.body)).not.toContain('sk-te');
   });
 
+  it('is ready in pass-through mode when the upstream wants each caller’s key', async () => {
+    upstream = await startTestUpstream(() => ({ status: 401, body: { error: { message: 'no key' } } }), {
+      handleProbes: true,
+    });
+    gateway = testGateway({ OPENAI_BASE_URL: upstream.url });
+    expect((await ready(gateway)).status).toBe(200);
+    expect(upstream.probes.every((probe) => probe.headers.authorization === undefined || !probe.headers.authorization.includes('sk-'))).toBe(true);
+  });
+
   it('serves /health as liveness without touching the upstream', async () => {
     await against(() => 'hang');
     const response = await gateway.yoga.fetch('http://gateway.test/health');
