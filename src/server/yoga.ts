@@ -45,6 +45,15 @@ function isGraphiQLPage(request: Request): boolean {
   return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
 }
 
+/** Media types the gateway can answer a GraphQL request with (or that accept anything). */
+const ANSWERABLE =
+  /(^|,)\s*(\*\/\*|application\/\*|application\/json|application\/graphql-response\+json|text\/event-stream|multipart\/mixed)\s*(;|,|$)/i;
+
+function acceptsAnAnswer(request: Request): boolean {
+  const accept = request.headers.get('accept');
+  return !accept || ANSWERABLE.test(accept);
+}
+
 function corsFor(config: Config): (request: Request) => CORSOptions {
   const configured = config.corsOrigins;
   return (request) => {
@@ -105,6 +114,23 @@ export function createGatewayYoga(deps: YogaDeps): {
   const gatewayPlugin: Plugin = {
     onRequest({ request, url, endResponse, fetchAPI }) {
       if (url.pathname !== GRAPHQL_ENDPOINT || isGraphiQLPage(request) || request.method === 'OPTIONS') return;
+      if (!acceptsAnAnswer(request)) {
+        // Yoga's own 406 has no body; give the refusal a code like every other one.
+        endResponse(
+          new fetchAPI.Response(
+            JSON.stringify({
+              errors: [
+                {
+                  message: 'Accept application/graphql-response+json or application/json.',
+                  extensions: { code: 'NOT_ACCEPTABLE' },
+                },
+              ],
+            }),
+            { status: 406, headers: { 'content-type': 'application/json; charset=utf-8' } },
+          ),
+        );
+        return;
+      }
       const state = requestState(request);
       if (!state.caller.ok) {
         endResponse(

@@ -132,6 +132,19 @@ describe('limits on the request itself', () => {
     expect(await query.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
+  it('answers a request that accepts no answer type with 406 and a coded body', async () => {
+    const response = await gateway.yoga.fetch(
+      `http://gateway.test/graphql?query=${encodeURIComponent('{ __typename }')}`,
+      {
+        headers: { accept: 'application/xml' },
+      },
+    );
+    expect(response.status).toBe(406);
+    expect(
+      ((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code,
+    ).toBe('NOT_ACCEPTABLE');
+  });
+
   it('codes parse errors, validation errors and masked errors', async () => {
     expect(codes(await execute(gateway, '{ thread(id: "x") { id '))).toEqual(['GRAPHQL_PARSE_FAILED']);
     expect(codes(await execute(gateway, '{ nope }'))).toEqual(['GRAPHQL_VALIDATION_FAILED']);

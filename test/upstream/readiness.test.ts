@@ -103,7 +103,11 @@ describe('recognising an upstream that does not serve the Threads API', () => {
     });
     gateway = testGateway({ OPENAI_BASE_URL: upstream.url });
     expect((await ready(gateway)).status).toBe(200);
-    expect(upstream.probes.every((probe) => probe.headers.authorization === undefined || !probe.headers.authorization.includes('sk-'))).toBe(true);
+    expect(
+      upstream.probes.every(
+        (probe) => probe.headers.authorization === undefined || !probe.headers.authorization.includes('sk-'),
+      ),
+    ).toBe(true);
   });
 
   it('serves /health as liveness without touching the upstream', async () => {
