@@ -1,8 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createGateway } from '../dist/app.js';
-import { loadConfig } from '../dist/config.js';
 import type { Thread, ThreadsApi } from '../dist/upstream/threads-upstream.js';
+import { serveGatewayForBench } from './serve-gateway.ts';
 
 // The ceiling: our own gateway with the loader's upstream call replaced by an in-memory answer
 // (no SDK, no HTTP). It measures what GraphQL serving alone costs on this machine.
@@ -32,12 +29,4 @@ const inMemory: ThreadsApi = {
   delete: async (_session, id) => ({ id, object: 'thread.deleted', deleted: threads.delete(id) as true }),
 };
 
-const gateway = createGateway(loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }), {
-  threadsApi: inMemory,
-});
-const server = createServer(gateway.yoga);
-server.listen(0, '127.0.0.1', () => {
-  const { port } = server.address() as AddressInfo;
-  process.send?.({ url: `http://127.0.0.1:${port}/graphql` });
-});
-process.once('SIGINT', () => process.exit(0));
+serveGatewayForBench({ threadsApi: inMemory });

@@ -1,9 +1,6 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Agent, request } from 'undici';
-import { createGateway } from '../dist/app.js';
-import { loadConfig } from '../dist/config.js';
 import type { Thread, ThreadsApi } from '../dist/upstream/threads-upstream.js';
+import { serveGatewayForBench } from './serve-gateway.ts';
 
 // An experiment, not a product path (`npx tsx bench/cpu.ts bench/raw-undici.ts`): our gateway with thread reads
 // sent by a bare undici request instead of the openai SDK, to measure what the SDK itself costs.
@@ -23,8 +20,4 @@ const rawReads: ThreadsApi = {
   update: unsupported,
   delete: unsupported,
 };
-const gateway = createGateway(loadConfig({ ...process.env, LOG_LEVEL: 'warn' }), { threadsApi: rawReads });
-const server = createServer(gateway.yoga);
-server.listen(0, '127.0.0.1', () => {
-  process.send?.({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` });
-});
+serveGatewayForBench({ threadsApi: rawReads });

@@ -47,6 +47,8 @@ export interface Gateway {
   readonly upstreamBaseURL: string;
   /** Probes the upstream (start-up and `/ready` use it). */
   checkUpstream(): Promise<ProbeVerdict>;
+  /** The gateway's logger (the one given, or a JSON logger that redacts the configured secrets). */
+  readonly logger: Logger;
   /** Releases sockets and the local backend. */
   close(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     schema,
     createContext,
     metrics: metrics.registry,
+    logger,
     localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),

@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGateway } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { createLogger } from './server/logger.ts';
 
 // The only file that listens on a port; everything else is built by createGateway().
 let config: ReturnType<typeof loadConfig>;
@@ -16,9 +15,8 @@ try {
   throw error;
 }
 
-const secrets = [...(config.upstream.kind === 'server-key' ? [config.upstream.apiKey] : []), ...config.gatewayTokens];
-const logger = createLogger(config.logLevel, secrets);
-const gateway = createGateway(config, { logger });
+const gateway = createGateway(config);
+const { logger } = gateway;
 
 switch (config.upstream.kind) {
   case 'local':

@@ -61,30 +61,31 @@ const HTTP_CODES: Record<number, string> = {
 /** graphql-js's wording when a variable's value does not fit its type: bad input, not a bad document. */
 const VARIABLE_VALUE_ERROR = /^Variable "\$[^"]+" (got invalid value|of required type .* was not provided)/;
 
-/** The code for a GraphQL error that came without one (parse, validation, HTTP-level refusals). */
+/**
+ * The code a GraphQL error should carry: its own, unless Yoga's catch-all BAD_REQUEST hides a more
+ * precise HTTP status (405, 415…) or graphql-js reports a variable's bad value; else derived from
+ * the HTTP status or the kind of error (parse, validation).
+ */
 export function codeFor(error: GraphQLError): string {
   if (VARIABLE_VALUE_ERROR.test(error.message)) return 'BAD_USER_INPUT';
   const status = (error.extensions?.http as { status?: number } | undefined)?.status;
-  if (status !== undefined && HTTP_CODES[status]) return HTTP_CODES[status];
+  const byStatus = status === undefined ? undefined : HTTP_CODES[status];
+  const current = error.extensions?.code;
+  if (typeof current === 'string' && !(current === 'BAD_REQUEST' && byStatus)) return current;
+  if (byStatus) return byStatus;
   if (error.message.startsWith('Syntax Error')) return 'GRAPHQL_PARSE_FAILED';
-  if (VARIABLE_VALUE_ERROR.test(error.message)) return 'BAD_USER_INPUT';
   return 'GRAPHQL_VALIDATION_FAILED';
 }
 
 export function withCode(error: GraphQLError): GraphQLError {
-  const current = error.extensions?.code;
-  // Yoga codes every HTTP-level refusal BAD_REQUEST; a 405 or 415 deserves its own code.
-  const status = (error.extensions?.http as { status?: number } | undefined)?.status;
-  const precise =
-    (current === 'BAD_REQUEST' && status !== undefined && status !== 400 && HTTP_CODES[status]) ||
-    (current !== 'BAD_USER_INPUT' && VARIABLE_VALUE_ERROR.test(error.message));
-  if (typeof current === 'string' && !precise) return error;
+  const code = codeFor(error);
+  if (code === error.extensions?.code) return error;
   return createGraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
     positions: error.positions,
     path: error.path,
     originalError: error.originalError ?? undefined,
-    extensions: { ...error.extensions, code: codeFor(error) },
+    extensions: { ...error.extensions, code },
   });
 }

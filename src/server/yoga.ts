@@ -54,6 +54,20 @@ function acceptsAnAnswer(request: Request): boolean {
   return !accept || ANSWERABLE.test(accept);
 }
 
+/** A request refused before any GraphQL work, answered with a coded GraphQL error body. */
+function refusal(
+  fetchAPI: { Response: typeof Response },
+  status: number,
+  code: string,
+  message: string,
+  contentType = 'application/graphql-response+json; charset=utf-8',
+): Response {
+  return new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code } }] }), {
+    status,
+    headers: { 'content-type': contentType },
+  });
+}
+
 function corsFor(config: Config): (request: Request) => CORSOptions {
   const configured = config.corsOrigins;
   return (request) => {
@@ -116,36 +130,16 @@ export function createGatewayYoga(deps: YogaDeps): {
       if (url.pathname !== GRAPHQL_ENDPOINT || isGraphiQLPage(request) || request.method === 'OPTIONS') return;
       if (!acceptsAnAnswer(request)) {
         // Yoga's own 406 has no body; give the refusal a code like every other one.
-        endResponse(
-          new fetchAPI.Response(
-            JSON.stringify({
-              errors: [
-                {
-                  message: 'Accept application/graphql-response+json or application/json.',
-                  extensions: { code: 'NOT_ACCEPTABLE' },
-                },
-              ],
-            }),
-            { status: 406, headers: { 'content-type': 'application/json; charset=utf-8' } },
-          ),
-        );
+        const message = 'Accept application/graphql-response+json or application/json.';
+        endResponse(refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, 'application/json; charset=utf-8'));
         return;
       }
       const state = requestState(request);
       if (!state.caller.ok) {
-        endResponse(
-          new fetchAPI.Response(
-            JSON.stringify({ errors: [{ message: state.caller.message, extensions: { code: 'UNAUTHENTICATED' } }] }),
-            {
-              status: 401,
-              headers: {
-                'content-type': 'application/graphql-response+json; charset=utf-8',
-                'www-authenticate': 'Bearer',
-                'x-request-id': state.requestId,
-              },
-            },
-          ),
-        );
+        const response = refusal(fetchAPI, 401, 'UNAUTHENTICATED', state.caller.message);
+        response.headers.set('www-authenticate', 'Bearer');
+        response.headers.set('x-request-id', state.requestId);
+        endResponse(response);
       }
     },
     onExecute({ args }) {

@@ -1,6 +1,6 @@
 import OpenAI, { APIError } from 'openai';
 import { classifyFault } from './errors.ts';
-import type { UpstreamFetch } from './threads-upstream.ts';
+import { isThread, type UpstreamFetch } from './threads-upstream.ts';
 
 /**
  * Tells whether an upstream serves the Threads API, without creating anything there.
@@ -35,8 +35,7 @@ function normalise(body: string): string {
 
 function looksLikeThread(body: string): boolean {
   try {
-    const value = JSON.parse(body) as Record<string, unknown>;
-    return typeof value === 'object' && value !== null && typeof value.id === 'string';
+    return isThread(JSON.parse(body));
   } catch {
     return false;
   }

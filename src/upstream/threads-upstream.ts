@@ -64,7 +64,12 @@ interface CallSpec<T> {
   send: (options: RequestOptions) => Promise<T>;
 }
 
-function isThread(value: unknown): value is Thread {
+/** Reads are shared only between callers with the same upstream credential (one client per base URL). */
+function readKey(session: UpstreamSession, id: string): string {
+  return `${session.credential ?? ''}\u0000${id}`;
+}
+
+export function isThread(value: unknown): value is Thread {
   if (!value || typeof value !== 'object') return false;
   const thread = value as Record<string, unknown>;
   return typeof thread.id === 'string' && typeof thread.created_at === 'number';
@@ -116,8 +121,7 @@ export class ThreadsUpstream implements ThreadsApi {
 
   /** The thread, or null when the upstream answers 404. */
   retrieve(session: UpstreamSession, id: string): Promise<Thread | null> {
-    const key = `${session.credential ?? ''}\u0000${id}`;
-    const joined = this.#inFlightReads.get(key);
+    const joined = this.#inFlightReads.get(readKey(session, id));
     if (joined) {
       // The owner's own call budget is not this request's: if that stopped it, read for ourselves.
       return joined.catch((error: unknown) => {
@@ -130,7 +134,7 @@ export class ThreadsUpstream implements ThreadsApi {
   }
 
   #read(session: UpstreamSession, id: string): Promise<Thread | null> {
-    const key = `${session.credential ?? ''}\u0000${id}`;
+    const key = readKey(session, id);
     const read = this.#call<Thread | null>(session, {
       method: 'GET',
       route: '/threads/{id}',
@@ -192,7 +196,7 @@ export class ThreadsUpstream implements ThreadsApi {
 
   /** A write must not let a later read join a GET that started before it. */
   #forgetRead(session: UpstreamSession, id: string): void {
-    this.#inFlightReads.delete(`${session.credential ?? ''}\u0000${id}`);
+    this.#inFlightReads.delete(readKey(session, id));
   }
 
   #options(session: UpstreamSession, timeout: number): RequestOptions {

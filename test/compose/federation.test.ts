@@ -3,7 +3,7 @@ import { parse } from 'graphql';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 const ENTITIES = 'query($r: [_Any!]!) { _entities(representations: $r) { ... on Thread { id metadata } } }';
 
@@ -11,13 +11,9 @@ describe('Apollo Federation subgraph', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    ({ upstream, gateway } = await startServerKeyGateway());
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   it('resolves 50 references over 10 ids with 10 upstream GETs, through the request’s loader', async () => {
     const ids = Array.from(

@@ -1,6 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Gateway } from '../../src/app.ts';
 import { createLocalBackend, type LocalBackend } from '../../src/local-backend/backend.ts';
+import { testGateway } from './gateway.ts';
 
 /** One request as the upstream saw it. */
 export interface SeenRequest {
@@ -136,4 +138,18 @@ export async function startTestUpstream(
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   upstream.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   return upstream;
+}
+
+/** A test upstream and a gateway holding a server key for it: the usual pair of a test. */
+export async function startServerKeyGateway(
+  env: Record<string, string> = {},
+  handler?: Handler,
+): Promise<{ upstream: TestUpstream; gateway: Gateway }> {
+  const upstream = await startTestUpstream(handler);
+  return { upstream, gateway: testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, ...env }) };
+}
+
+/** Closes whatever a test opened, gateways before the upstreams they call. */
+export async function closeAll(...open: Array<{ close(): Promise<void> } | undefined>): Promise<void> {
+  for (const item of open) await item?.close();
 }

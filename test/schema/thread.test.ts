@@ -9,7 +9,7 @@ import {
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 describe('Thread schema on the embedded local backend', () => {
   let gateway: Gateway;
@@ -100,13 +100,9 @@ describe('batched, per-request reads (counted at a real HTTP upstream)', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({ OPENAI_API_KEY: 'sk-test-server-key', OPENAI_BASE_URL: upstream.url });
+    ({ upstream, gateway } = await startServerKeyGateway({ OPENAI_API_KEY: 'sk-test-server-key' }));
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   async function seedThreads(count: number): Promise<string[]> {
     return Array.from(

@@ -6,20 +6,16 @@ import {
   GetThreadDocument,
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
-import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { codes, execute } from '../helpers/gateway.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 describe('input is validated before any upstream call', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    ({ upstream, gateway } = await startServerKeyGateway());
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   const badIds = [
     '../assistants',

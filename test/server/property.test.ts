@@ -1,8 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { testGateway } from '../helpers/gateway.ts';
-import { type SeenRequest, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, type SeenRequest, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 /** An oracle written apart from the gateway's validators: what a valid upstream request looks like. */
 function validUpstreamRequest(request: SeenRequest): boolean {
@@ -32,13 +31,9 @@ describe('generated abuse (fast-check)', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeAll(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, UPSTREAM_MAX_RETRIES: '0' });
+    ({ upstream, gateway } = await startServerKeyGateway({ UPSTREAM_MAX_RETRIES: '0' }));
   });
-  afterAll(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterAll(() => closeAll(gateway, upstream));
 
   async function send(query: string, variables?: unknown): Promise<void> {
     const response = await gateway.yoga.fetch('http://gateway.test/graphql', {

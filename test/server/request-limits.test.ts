@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { GetThreadsDocument } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 async function post(gateway: Gateway, body: string | ReadableStream<Uint8Array>, headers: Record<string, string>) {
   const init: RequestInit & { duplex?: string } = { method: 'POST', headers, body, duplex: 'half' };
@@ -17,13 +17,9 @@ describe('limits on the request itself', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    ({ upstream, gateway } = await startServerKeyGateway());
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   const aliases = (count: number) =>
     `{ ${Array.from({ length: count }, (_, i) => `a${i}: thread(id: "thread_${i % 10}") { id }`).join(' ')} }`;

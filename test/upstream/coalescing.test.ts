@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { GetThreadDocument, UpdateThreadDocument } from '../helpers/documents.ts';
 import { execute, testGateway } from '../helpers/gateway.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 const slowGets = (ms: number) => async (request: { method: string }) => {
   if (request.method === 'GET') await new Promise((resolve) => setTimeout(resolve, ms));
@@ -13,13 +13,9 @@ describe('coalescing identical in-flight reads across requests', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream(slowGets(150));
-    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, GATEWAY_TOKENS: 'a,b' });
+    ({ upstream, gateway } = await startServerKeyGateway({ GATEWAY_TOKENS: 'a,b' }, slowGets(150)));
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   it('lets concurrent requests with one upstream credential share one GET', async () => {
     const id = upstream.backend.store.create({ metadata: { v: '1' } }).id;

@@ -7,7 +7,7 @@ import {
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 const KEY = 'sk-proj-SECRETSECRETSECRET1234';
 
@@ -15,18 +15,13 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({
+    ({ upstream, gateway } = await startServerKeyGateway({
       OPENAI_API_KEY: KEY,
-      OPENAI_BASE_URL: upstream.url,
       UPSTREAM_MAX_RETRIES: '0',
       UPSTREAM_TIMEOUT_MS: '300',
-    });
+    }));
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   const cases: Array<[number, string]> = [
     [400, 'BAD_USER_INPUT'],

@@ -9,7 +9,13 @@ import {
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { type Reply, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import {
+  closeAll,
+  type Reply,
+  startServerKeyGateway,
+  startTestUpstream,
+  type TestUpstream,
+} from '../helpers/test-upstream.ts';
 
 /** Answers `faults` in order, then forwards everything to the real backend. */
 function faultsThenForward(...faults: Reply[]): (request: unknown, index: number) => Reply {
@@ -29,10 +35,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
     upstream = await startTestUpstream();
     gateway = testGateway(env());
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
 
   for (const fault of [
     { status: 408 },
@@ -182,18 +185,9 @@ describe('createThread idempotencyKey', () => {
   let upstream: TestUpstream;
   let gateway: Gateway;
   beforeEach(async () => {
-    upstream = await startTestUpstream();
-    gateway = testGateway({
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: upstream.url,
-      GATEWAY_TOKENS: 'alice,bob',
-      UPSTREAM_TIMEOUT_MS: '300',
-    });
+    ({ upstream, gateway } = await startServerKeyGateway({ GATEWAY_TOKENS: 'alice,bob', UPSTREAM_TIMEOUT_MS: '300' }));
   });
-  afterEach(async () => {
-    await gateway.close();
-    await upstream.close();
-  });
+  afterEach(() => closeAll(gateway, upstream));
   const as = (token: string) => ({ authorization: `Bearer ${token}` });
   const input = { metadata: { order: '42' }, idempotencyKey: 'order-42' };
 
