@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
-// `npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
+// `npm run build && npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
 // and by the upstream, on uniform thread(id) reads. Add `--cpu-prof` to CPU_PROF_ARGS to profile.
 const script = process.argv[2] ?? 'bench/gateway.ts';
 const extra = (process.env.CPU_PROF_ARGS ?? '').split(' ').filter(Boolean);
