@@ -1,0 +1,100 @@
+/**
+ * The local backend's storage seam: one interface, with an in-memory store and SQL dialects
+ * (SQLite by default, PostgreSQL with DATABASE_URL) behind one typed query layer. The HTTP layer
+ * (backend.ts) speaks only to this interface, for both its Threads and its Conversations routes.
+ *
+ * Records are stored in the Threads API's wire shapes. Message order is the store's own insertion
+ * sequence (a database sequence, never a per-process counter), so it is stable across instances.
+ */
+
+export interface StoredThread {
+  id: string;
+  object: 'thread';
+  created_at: number;
+  metadata: Record<string, string>;
+  tool_resources: Record<string, unknown> | null;
+}
+
+export interface StoredMessage {
+  id: string;
+  object: 'thread.message';
+  created_at: number;
+  thread_id: string;
+  role: string;
+  content: unknown[];
+  attachments: unknown[] | null;
+  metadata: Record<string, string>;
+  status: 'completed';
+  assistant_id: string | null;
+  run_id: string | null;
+}
+
+export interface NewStoredMessage {
+  role: string;
+  /** Already normalised to parts (a string content becomes one text part before the store). */
+  content: unknown[];
+  attachments?: unknown[] | null;
+  metadata?: Record<string, string> | null;
+}
+
+export interface NewStoredThread {
+  metadata?: Record<string, string> | null;
+  tool_resources?: Record<string, unknown> | null;
+  /** Become the thread's first messages, in this order, in the same transaction. */
+  messages?: NewStoredMessage[];
+}
+
+export interface ThreadPatch {
+  metadata?: Record<string, string> | null;
+  tool_resources?: Record<string, unknown> | null;
+}
+
+export interface ListMessagesQuery {
+  /** 1..100; the store reads limit + 1 to know `has_more`. */
+  limit: number;
+  order: 'asc' | 'desc';
+  /** Message ids; each must name a message of this thread. */
+  after?: string;
+  before?: string;
+}
+
+export type ListMessagesResult =
+  | { kind: 'ok'; data: StoredMessage[]; has_more: boolean }
+  | { kind: 'no-thread' }
+  /** A cursor that names no message of this thread (the API answers 400). */
+  | { kind: 'bad-cursor'; param: 'after' | 'before' };
+
+/** A remembered `Idempotency-Key`: the key's request fingerprint and the object it created. */
+export interface IdempotencyRecord {
+  fingerprint: string;
+  /** The JSON answer that was given for the key. */
+  answer: string;
+  expiresAt: number;
+}
+
+/** Refused because the configured storage quota is used up (the backend answers 4xx). */
+export class StorageQuotaError extends Error {
+  override name = 'StorageQuotaError';
+}
+
+export interface Store {
+  readonly kind: 'memory' | 'sqlite' | 'postgres';
+  createThread(input: NewStoredThread): Promise<StoredThread>;
+  getThread(id: string): Promise<StoredThread | undefined>;
+  /** Replaces the fields present in the patch, as the API's modify does. */
+  updateThread(id: string, patch: ThreadPatch): Promise<StoredThread | undefined>;
+  /** Deletes the thread and all its messages. */
+  deleteThread(id: string): Promise<boolean>;
+  /** undefined when the thread does not exist. */
+  createMessage(threadId: string, input: NewStoredMessage): Promise<StoredMessage | undefined>;
+  getMessage(threadId: string, id: string): Promise<StoredMessage | undefined>;
+  updateMessage(threadId: string, id: string, metadata: Record<string, string>): Promise<StoredMessage | undefined>;
+  deleteMessage(threadId: string, id: string): Promise<boolean>;
+  listMessages(threadId: string, query: ListMessagesQuery): Promise<ListMessagesResult>;
+  /** Idempotency keys are stored with the data, so a retry after a restart still finds its answer. */
+  getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined>;
+  putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void>;
+  /** Bytes of stored content (threads and messages, as JSON), for the storage quota. */
+  usedBytes(): Promise<number>;
+  close(): Promise<void>;
+}

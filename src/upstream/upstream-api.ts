@@ -1,0 +1,88 @@
+import type {
+  Thread,
+  ThreadCreateParams,
+  ThreadDeleted,
+  ThreadUpdateParams,
+} from 'openai/resources/beta/threads/threads';
+import type { UpstreamSession } from './threads-upstream.ts';
+
+/**
+ * The one seam between the graph and whatever API serves it. The loaders and resolvers see only
+ * this interface; `threads-rest/` (the Threads REST API) and `conversations/` (OpenAI's
+ * Conversations API) are its adapters. No resolver asks which adapter it runs on: an adapter that
+ * cannot honour a field refuses it itself, before any upstream call (`UNSUPPORTED_BY_UPSTREAM`).
+ *
+ * Every method runs under the request's session (credential, deadline, budget) and the gateway's
+ * retry policy; every answer is normalised and checked (ids as asked, integer seconds) by the adapter.
+ */
+export type UpstreamApiKind = 'threads' | 'conversations';
+
+/** A content part as the graph serves it (the Threads API's shapes; adapters map into them). */
+export type MessagePart =
+  | { type: 'text'; text: { value: string; annotations: unknown[] } }
+  | { type: 'image_file'; image_file: { file_id: string; detail: string | null } }
+  | { type: 'image_url'; image_url: { url: string; detail: string | null } }
+  | { type: 'refusal'; refusal: string };
+
+/** A message, normalised: unknown part types already skipped, fields an upstream lacks are null. */
+export interface UpstreamMessage {
+  id: string;
+  thread_id: string;
+  /** Unix seconds; null where the upstream keeps none (Conversations items). */
+  created_at: number | null;
+  /** `user`, `assistant`, `system`, `developer`, `tool`, or whatever else the upstream said. */
+  role: string;
+  content: MessagePart[];
+  attachments: unknown[] | null;
+  metadata: Record<string, string>;
+  status: string | null;
+  assistant_id: string | null;
+  run_id: string | null;
+}
+
+export type MessageOrder = 'asc' | 'desc';
+
+/** One forward list call: `limit` messages after the `after` message, in `order`. */
+export interface MessageListParams {
+  limit: number;
+  order: MessageOrder;
+  after?: string;
+}
+
+export interface MessagePage {
+  data: UpstreamMessage[];
+  hasMore: boolean;
+}
+
+/** What a message create carries, in the Threads API's terms (adapters map it). */
+export interface NewMessage {
+  role: string;
+  content: string | MessagePart[];
+  attachments?: unknown[] | null;
+  metadata?: Record<string, string> | null;
+}
+
+export interface UpstreamApi {
+  readonly kind: UpstreamApiKind;
+  retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null>;
+  createThread(session: UpstreamSession, body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread>;
+  updateThread(session: UpstreamSession, id: string, body: ThreadUpdateParams): Promise<Thread>;
+  deleteThread(session: UpstreamSession, id: string): Promise<ThreadDeleted>;
+  /** One page of a thread's messages; null when the thread does not exist. */
+  listMessages(session: UpstreamSession, threadId: string, params: MessageListParams): Promise<MessagePage | null>;
+  /** The message, or null when it (or its thread) does not exist, or is not a message. */
+  retrieveMessage(session: UpstreamSession, threadId: string, id: string): Promise<UpstreamMessage | null>;
+  createMessage(
+    session: UpstreamSession,
+    threadId: string,
+    body: NewMessage,
+    idempotencyKey?: string,
+  ): Promise<UpstreamMessage>;
+  updateMessage(
+    session: UpstreamSession,
+    threadId: string,
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<UpstreamMessage>;
+  deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }>;
+}
