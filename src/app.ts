@@ -69,7 +69,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     localBackend = backend;
     fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
   } else {
-    const transport = createUpstreamTransport();
+    const transport = createUpstreamTransport({
+      connections: config.upstreamConnections,
+      maxResponseBytes: config.upstreamMaxResponseBytes,
+    });
     fetch = transport.fetch;
     closeTransport = transport.close;
   }

@@ -14,10 +14,22 @@ export interface UpstreamFault {
   requestId?: string;
   /** The API's `error.param` when it is a plain field name: safe to show, useful to the caller. */
   param?: string;
+  /** A `malformed` answer that was cut off at UPSTREAM_MAX_RESPONSE_BYTES. */
+  tooLarge?: boolean;
 }
 
 /** Connection errors that prove the request never left this process. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // The transport gave up waiting for a free socket (see transport.ts).
+  'UPSTREAM_POOL_WAIT',
+]);
+
+/** undici's code for an answer past the transport's `maxResponseSize`. */
+const TOO_LARGE_CODE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
 
 function causeCodes(error: unknown): string[] {
   const codes: string[] = [];
@@ -37,6 +49,8 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) {
     const codes = causeCodes(error.cause);
+    // The upstream did answer, with more than the cap: its answer is at fault, not the connection.
+    if (codes.includes(TOO_LARGE_CODE)) return { kind: 'malformed', tooLarge: true };
     return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
   }
   if (error instanceof APIError && typeof error.status === 'number') {
@@ -93,7 +107,9 @@ export function upstreamError(fault: UpstreamFault, extra: { outcome?: CreateOut
     case 'malformed':
       return new GatewayError(
         ErrorCode.UPSTREAM_ERROR,
-        `The Threads API answered with something that is not a Threads API object.${unknownNote}`,
+        fault.tooLarge
+          ? `The Threads API answered with more than UPSTREAM_MAX_RESPONSE_BYTES; the answer was not read.${unknownNote}`
+          : `The Threads API answered with something that is not a Threads API object.${unknownNote}`,
         { extensions },
       );
     case 'status': {

@@ -1,4 +1,4 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import type {
   Thread,
   ThreadCreateParams,
@@ -7,6 +7,7 @@ import type {
 } from 'openai/resources/beta/threads/threads';
 import { ErrorCode, GatewayError } from '../errors.ts';
 import { classifyFault, type UpstreamFault, UpstreamShapeError, upstreamError } from './errors.ts';
+import { LeanOpenAI } from './lean-openai.ts';
 import type { RequestBudget } from './request-budget.ts';
 import { type CallSafety, createMayHaveHappened, isRetryable, retryDelayMs } from './retry-policy.ts';
 
@@ -107,7 +108,7 @@ export class ThreadsUpstream implements ThreadsApi {
     this.#timeoutMs = options.timeoutMs;
     this.#maxRetries = options.maxRetries;
     this.#passThrough = options.apiKey === undefined;
-    this.#client = new OpenAI({
+    this.#client = new LeanOpenAI({
       // In pass-through mode every call sets its own Authorization header, see #options().
       apiKey: options.apiKey ?? 'pass-through-key-is-set-per-request',
       baseURL: options.baseURL,
