@@ -300,5 +300,6 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
     });
   };
   transportFetches.add(fetch);
-  return { fetch, close: () => agent.close() };
+  let closed: Promise<void> | undefined;
+  return { fetch, close: () => (closed ??= agent.close()) };
 }
