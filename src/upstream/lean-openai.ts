@@ -84,7 +84,7 @@ export class LeanOpenAI extends OpenAI {
   readonly #plain: PlainSetup | undefined;
 
   /** The same options as the SDK's client; a `fetch` from `createUpstreamTransport` also times attempts. */
-  constructor(options: ClientOptions) {
+  constructor(options: ClientOptions = {}) {
     super(options);
     this.#transport = options.fetch && isTransportFetch(options.fetch) ? options.fetch : undefined;
     this.#plain = this.#plainSetup();
