@@ -3,7 +3,13 @@ import { LeanOpenAI } from '../src/upstream/lean-openai.ts';
 
 // `npx tsx bench/sdk-call.ts`: CPU microseconds one SDK call costs in-process, against a fake fetch
 // that answers at once, so only the client's own per-call work is measured (rotated rounds, median).
-const thread = JSON.stringify({ id: 'thread_abc', object: 'thread', created_at: 1, metadata: {}, tool_resources: null });
+const thread = JSON.stringify({
+  id: 'thread_abc',
+  object: 'thread',
+  created_at: 1,
+  metadata: {},
+  tool_resources: null,
+});
 const headers = new Map([['content-type', 'application/json']]);
 const answer = {
   status: 200,
@@ -31,10 +37,12 @@ for (let round = 0; round < 7; round++) {
     const started = process.cpuUsage();
     for (let index = 0; index < N; index++) await call();
     const used = process.cpuUsage(started);
-    (results[name] ??= []).push((used.user + used.system) / N);
+    results[name] = [...(results[name] ?? []), (used.user + used.system) / N];
   }
 }
 for (const [name, samples] of Object.entries(results)) {
   const sorted = samples.slice(2).sort((a, b) => a - b);
-  console.log(`${name}: ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} µs CPU per call (median of ${sorted.length})`);
+  console.log(
+    `${name}: ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} µs CPU per call (median of ${sorted.length})`,
+  );
 }

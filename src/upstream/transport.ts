@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors } from 'undici';
-import type { UpstreamFetch } from './threads-upstream.ts';
 
 export interface TransportOptions {
   /** Sockets kept per upstream origin (UPSTREAM_CONNECTIONS). */
@@ -262,7 +261,7 @@ class Exchange implements Dispatcher.DispatchHandler {
  * answer past `maxResponseBytes` fails and its socket is destroyed.
  */
 export function createUpstreamTransport(options: TransportOptions = {}): {
-  fetch: TransportFetch & UpstreamFetch;
+  fetch: TransportFetch;
   close(): Promise<void>;
 } {
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
