@@ -1,4 +1,3 @@
-import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { UpstreamCallRecord } from '../upstream/threads-upstream.ts';
 
@@ -78,17 +77,10 @@ export class GatewayMetrics {
     this.#batchSize.observe({ loader: 'thread' }, size);
   };
 
-  /** Serves `GET /metrics` in the Prometheus text format. */
-  plugin(): Plugin {
-    return {
-      onRequest: async ({ url, request, endResponse, fetchAPI }) => {
-        if (url.pathname !== '/metrics' || request.method !== 'GET') return;
-        endResponse(
-          new fetchAPI.Response(await this.registry.metrics(), {
-            headers: { 'content-type': this.registry.contentType },
-          }),
-        );
-      },
-    };
+  /** The body of `GET /metrics`, in the Prometheus text format (the router serves it). */
+  async respond(fetchAPI: { Response: typeof Response }): Promise<Response> {
+    return new fetchAPI.Response(await this.registry.metrics(), {
+      headers: { 'content-type': this.registry.contentType },
+    });
   }
 }
