@@ -12,7 +12,19 @@ const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #operations = new Set<string>();
+  readonly #operations: Set<string>;
+  /** With METRICS_OPERATIONS set, only those names get a label: first-come junk cannot claim slots. */
+  readonly #pinned: boolean;
+
+  /**
+   * Only operations that validated and ran are named (the name is read in `onExecute`); anything
+   * refused before execution is counted under `anonymous`.
+   */
+  constructor(pinnedOperations: readonly string[] = []) {
+    this.#operations = new Set(pinnedOperations);
+    this.#pinned = pinnedOperations.length > 0;
+  }
+
   readonly #requests = new Counter({
     name: 'graphql_requests_total',
     help: 'GraphQL requests, by operation name (bounded) and outcome.',
@@ -52,7 +64,7 @@ export class GatewayMetrics {
     if (!name) return 'anonymous';
     if (!OPERATION_NAME.test(name)) return 'invalid';
     if (this.#operations.has(name)) return name;
-    if (this.#operations.size >= MAX_OPERATION_LABELS) return 'other';
+    if (this.#pinned || this.#operations.size >= MAX_OPERATION_LABELS) return 'other';
     this.#operations.add(name);
     return name;
   }
