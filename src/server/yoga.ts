@@ -13,6 +13,7 @@ import { createMaskError, withCode } from './error-masking.ts';
 import { GraphiQLPage } from './graphiql-page.ts';
 import { useHttpGuards } from './http-guards.ts';
 import type { IdempotentCreates } from './idempotency.ts';
+import { useInputBounds } from './input-bounds.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
@@ -258,6 +259,8 @@ export function createGatewayYoga(deps: YogaDeps): {
       router,
       useHttpGuards({ maxBodyBytes: config.limits.bodyBytes }),
       gatewayPlugin,
+      // Before the budget estimate: it walks variables, and must only ever see bounded ones.
+      useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
     ],
     context: ({ request }) => createContext(request),
