@@ -102,7 +102,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     options.idempotencyStore ??
       new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
   );
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics(config.metricsOperations);
   const { yoga, createContext } = createGatewayYoga({
     config,
     schema,
