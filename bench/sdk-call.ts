@@ -1,8 +1,14 @@
+import { fork } from 'node:child_process';
 import OpenAI from 'openai';
 import { LeanOpenAI } from '../src/upstream/lean-openai.ts';
+import { createUpstreamTransport } from '../src/upstream/transport.ts';
 
-// `npx tsx bench/sdk-call.ts`: CPU microseconds one SDK call costs in-process, against a fake fetch
-// that answers at once, so only the client's own per-call work is measured (rotated rounds, median).
+// `npx tsx bench/sdk-call.ts`: CPU microseconds one `beta.threads.retrieve` costs this process,
+// the SDK's stock client against `LeanOpenAI`, two ways: in-process against a fake fetch that
+// answers at once (the client's own per-call work only), and over HTTP through the gateway's
+// transport to the bench upstream in another process (what a call costs the gateway, syscalls
+// included). Rounds rotate through the variants; the median round is shown, every round after.
+
 const thread = JSON.stringify({
   id: 'thread_abc',
   object: 'thread',
@@ -10,39 +16,61 @@ const thread = JSON.stringify({
   metadata: {},
   tool_resources: null,
 });
-const headers = new Map([['content-type', 'application/json']]);
+const answerHeaders = new Map([['content-type', 'application/json']]);
 const answer = {
   status: 200,
   ok: true,
   url: '',
-  headers: { get: (name: string) => headers.get(name) ?? null, entries: () => headers.entries() },
+  headers: { get: (name: string) => answerHeaders.get(name) ?? null, entries: () => answerHeaders.entries() },
   json: async () => JSON.parse(thread),
   text: async () => thread,
 } as unknown as Response;
-const fetch = async () => answer;
-const options = { apiKey: 'sk-bench', baseURL: 'http://upstream.test/v1', maxRetries: 0, timeout: 10_000, fetch };
-const stock = new OpenAI(options);
-const lean = new LeanOpenAI(options);
+const fakeFetch = async () => answer;
 
-const variants: Record<string, () => Promise<unknown>> = {
-  'stock beta.threads.retrieve': () => stock.beta.threads.retrieve('thread_abc', { timeout: 5000, maxRetries: 0 }),
-  'lean beta.threads.retrieve': () => lean.beta.threads.retrieve('thread_abc', { timeout: 5000, maxRetries: 0 }),
-  'lean get, plain headers': () =>
-    lean.get('/threads/thread_abc', { timeout: 5000, maxRetries: 0, headers: { 'OpenAI-Beta': 'assistants=v2' } }),
-};
-const N = 20_000;
-const results: Record<string, number[]> = {};
+const upstream = fork('bench/upstream.ts', [], {
+  execArgv: ['--import', 'tsx'],
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
+const seeded = await new Promise<{ url: string; threads: Array<{ id: string }> }>((resolve) =>
+  upstream.once('message', (message) => resolve(message as { url: string; threads: Array<{ id: string }> })),
+);
+const ids = seeded.threads.map((entry) => entry.id);
+const transport = createUpstreamTransport();
+const base = { apiKey: 'sk-bench', maxRetries: 0, timeout: 10_000, organization: null, project: null };
+const inProcess = { ...base, baseURL: 'http://upstream.test/v1', fetch: fakeFetch };
+const overHttp = { ...base, baseURL: seeded.url, fetch: transport.fetch };
+
+const variants: Array<{ name: string; client: OpenAI; calls: number; concurrency: number }> = [
+  { name: 'in-process, stock OpenAI', client: new OpenAI(inProcess), calls: 20_000, concurrency: 1 },
+  { name: 'in-process, LeanOpenAI', client: new LeanOpenAI(inProcess), calls: 20_000, concurrency: 1 },
+  { name: 'over HTTP, stock OpenAI + transport', client: new OpenAI(overHttp), calls: 4_000, concurrency: 16 },
+  { name: 'over HTTP, LeanOpenAI + transport', client: new LeanOpenAI(overHttp), calls: 4_000, concurrency: 16 },
+];
+const results = new Map<string, number[]>();
 for (let round = 0; round < 7; round++) {
-  for (const [name, call] of Object.entries(variants)) {
+  for (const variant of variants) {
+    let next = 0;
     const started = process.cpuUsage();
-    for (let index = 0; index < N; index++) await call();
+    await Promise.all(
+      Array.from({ length: variant.concurrency }, async () => {
+        while (next < variant.calls) {
+          next++;
+          await variant.client.beta.threads.retrieve(ids[next % ids.length] ?? 'thread_abc', { timeout: 5_000 });
+        }
+      }),
+    );
     const used = process.cpuUsage(started);
-    results[name] = [...(results[name] ?? []), (used.user + used.system) / N];
+    // The first round warms the JIT up and is left out.
+    if (round > 0)
+      results.set(variant.name, [...(results.get(variant.name) ?? []), (used.user + used.system) / variant.calls]);
   }
 }
-for (const [name, samples] of Object.entries(results)) {
-  const sorted = samples.slice(2).sort((a, b) => a - b);
+for (const [name, samples] of results) {
+  const sorted = [...samples].sort((a, b) => a - b);
   console.log(
-    `${name}: ${sorted[Math.floor(sorted.length / 2)]?.toFixed(1)} µs CPU per call (median of ${sorted.length})`,
+    `${name}: ${sorted[Math.floor((sorted.length - 1) / 2)]?.toFixed(1)} µs CPU per call (rounds: ${samples.map((sample) => sample.toFixed(0)).join(', ')})`,
   );
 }
+await transport.close();
+upstream.kill();
+process.exit(0);
