@@ -38,7 +38,12 @@ interface Started {
 function start(script: string, env: Record<string, string>): Promise<Started> {
   const child = fork(script, [], {
     execArgv: ['--import', 'tsx'],
-    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      ...(process.env.BENCH_BACKLOG ? { BENCH_BACKLOG: process.env.BENCH_BACKLOG } : {}),
+      ...env,
+    },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise((resolve, reject) => {
@@ -201,7 +206,8 @@ async function drive(
   const rss: number[] = [];
   let measuring = false;
   let cpuAtStart = process.cpuUsage();
-  let overflowsAtStart = 0;
+  // Counted from before the connections open: the connect burst is what overflows a backlog.
+  const overflowsAtStart = listenOverflows();
   let upstreamAtStart = 0;
   const instance = autocannon({
     url: target.url,
@@ -221,7 +227,6 @@ async function drive(
   const warmedUp = setTimeout(async () => {
     measuring = true;
     cpuAtStart = process.cpuUsage();
-    overflowsAtStart = listenOverflows();
     rss.push(procStatusMb(target.pid, 'VmRSS'));
     upstreamAtStart = (await target.upstreamStats?.())?.answered ?? 0;
   }, shape.warmup * 1000);
