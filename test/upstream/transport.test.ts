@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
 import { classifyFault } from '../../src/upstream/errors.ts';
 import { LeanOpenAI } from '../../src/upstream/lean-openai.ts';
 import { createMayHaveHappened, isRetryable } from '../../src/upstream/retry-policy.ts';
@@ -116,6 +117,18 @@ describe('the upstream transport', () => {
       expect(rssGrowth).toBeLessThan(64 * MiB);
     });
   }
+
+  it('reads its pool size and cap from the environment, with documented defaults and clear errors', () => {
+    const defaults = loadConfig({});
+    expect(defaults.upstreamConnections).toBe(1024);
+    expect(defaults.upstreamMaxResponseBytes).toBe(8 * MiB);
+    expect(loadConfig({ UPSTREAM_CONNECTIONS: '64', UPSTREAM_MAX_RESPONSE_BYTES: '65536' })).toMatchObject({
+      upstreamConnections: 64,
+      upstreamMaxResponseBytes: 65536,
+    });
+    expect(() => loadConfig({ UPSTREAM_CONNECTIONS: '0' })).toThrow(/UPSTREAM_CONNECTIONS/);
+    expect(() => loadConfig({ UPSTREAM_MAX_RESPONSE_BYTES: '1MB' })).toThrow(/UPSTREAM_MAX_RESPONSE_BYTES/);
+  });
 
   it('keeps the default cap at 8 MiB, and serves answers under it', async () => {
     huge = await startHugeUpstream(9 * MiB, { declareLength: false });
