@@ -29,6 +29,7 @@ const SLOW = {
   ids: env('BENCH_SLOW_IDS', 10_000),
 };
 const ONLY = process.env.BENCH_ONLY; // "fast" or "slow" to run one phase
+const SCENARIOS = process.env.BENCH_SCENARIOS; // a substring: run only the fast scenarios whose name has it
 
 interface Started {
   child: ChildProcess;
@@ -91,6 +92,8 @@ const round2 = (value: number) => Math.round(value * 100) / 100;
 const body = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 const READ = 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }';
 const READ_MANY = 'query ReadMany($ids: [ID!]!) { threads(ids: $ids) { id createdAt metadata } }';
+const READ_MESSAGES =
+  'query ReadMessages($id: ID!) { thread(id: $id) { id messages(first: 20) { edges { cursor node { id role text createdAt } } pageInfo { hasNextPage endCursor } } } }';
 
 type Counter = { errors: number };
 interface Scenario {
@@ -132,6 +135,16 @@ const fastScenarios: Scenario[] = [
           ...request,
           body: body(READ_MANY, { ids: [...ids].sort(() => Math.random() - 0.5).slice(0, 20) }),
         }),
+        onResponse: check(counter),
+      },
+    ],
+  },
+  {
+    name: 'thread(id) { messages(first: 20) }',
+    requests: (counter, ids) => [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, body: body(READ_MESSAGES, { id: pick(ids) }) }),
         onResponse: check(counter),
       },
     ],
@@ -342,7 +355,8 @@ const ticksBefore = machineTicks();
 const loadBefore = loadavg()[0] ?? 0;
 const rows: Row[] = [];
 if (ONLY !== 'slow') {
-  rows.push(...(await phase('fast', fastScenarios, FAST, {}, {})));
+  const chosen = fastScenarios.filter((scenario) => !SCENARIOS || scenario.name.includes(SCENARIOS));
+  rows.push(...(await phase('fast', chosen, FAST, {}, {})));
 }
 const loadMiddle = loadavg()[0] ?? 0;
 if (ONLY !== 'fast') {
@@ -351,7 +365,7 @@ if (ONLY !== 'fast') {
       'slow',
       [uniform],
       SLOW,
-      { BENCH_DELAY_MS: String(SLOW.delayMs), BENCH_SEED_THREADS: String(SLOW.ids) },
+      { BENCH_DELAY_MS: String(SLOW.delayMs), BENCH_SEED_THREADS: String(SLOW.ids), BENCH_SEED_MESSAGES: '0' },
       { BENCH_DELAY_MS: String(SLOW.delayMs) },
     )),
   );

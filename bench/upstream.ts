@@ -9,10 +9,20 @@ import { type BackendRequest, createLocalBackend } from '../src/local-backend/ba
 // same way for all. `GET /__bench/stats` reads them and starts a new window.
 const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
 const seeded = Number(process.env.BENCH_SEED_THREADS ?? 50);
+// Each thread holds BENCH_SEED_MESSAGES messages (30), so `messages(first: 20)` reads a full page with more to come.
+const messagesPerThread = Number(process.env.BENCH_SEED_MESSAGES ?? 30);
 const backend = createLocalBackend();
 const threads: Array<{ id: string }> = [];
-for (let index = 0; index < seeded; index++)
-  threads.push(await backend.store.create({ metadata: { n: String(index) } }));
+for (let index = 0; index < seeded; index++) {
+  const thread = await backend.store.createThread({
+    metadata: { n: String(index) },
+    messages: Array.from({ length: messagesPerThread }, (_, message) => ({
+      role: message % 2 ? 'assistant' : 'user',
+      content: [{ type: 'text', text: { value: `message ${message} of thread ${index}`, annotations: [] } }],
+    })),
+  });
+  threads.push({ id: thread.id });
+}
 
 let answered = 0;
 let latencies: number[] = [];
@@ -23,6 +33,7 @@ function fromNode(req: IncomingMessage): BackendRequest {
   return {
     method: req.method ?? 'GET',
     path: query === -1 ? url : url.slice(0, query),
+    search: query === -1 ? '' : url.slice(query + 1),
     header: (name) => {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;

@@ -151,7 +151,10 @@ describe('the upstream transport', () => {
       await new Promise((resolve) => setTimeout(resolve, 400));
       return { forward: true };
     });
-    const ids = [upstream.backend.store.create({}).id, upstream.backend.store.create({}).id];
+    const ids = [
+      (await upstream.backend.store.createThread({})).id,
+      (await upstream.backend.store.createThread({})).id,
+    ];
     gateway = testGateway({
       OPENAI_API_KEY: 'sk-test',
       OPENAI_BASE_URL: upstream.url,
