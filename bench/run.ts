@@ -382,17 +382,19 @@ const noise = {
 const find = (phaseName: Row['phase'], system: string, scenario: string) =>
   rows.find((row) => row.phase === phaseName && row.system === system && row.scenario === scenario);
 const ratio = (a?: number, b?: number) => (a && b ? round2(a / b) : null);
-const fastRatios = fastScenarios.map((scenario) => {
-  const gateway = find('fast', 'gateway', scenario.name);
-  const baseline = find('fast', 'baseline', scenario.name);
-  const ceiling = find('fast', 'ceiling', scenario.name);
-  return {
-    scenario: scenario.name,
-    gatewayOverBaseline: ratio(gateway?.rps, baseline?.rps),
-    gatewayOverCeiling: ratio(gateway?.rps, ceiling?.rps),
-    p99GatewayOverBaseline: ratio(gateway?.p99, baseline?.p99),
-  };
-});
+const fastRatios = fastScenarios
+  .filter((scenario) => find('fast', 'gateway', scenario.name))
+  .map((scenario) => {
+    const gateway = find('fast', 'gateway', scenario.name);
+    const baseline = find('fast', 'baseline', scenario.name);
+    const ceiling = find('fast', 'ceiling', scenario.name);
+    return {
+      scenario: scenario.name,
+      gatewayOverBaseline: ratio(gateway?.rps, baseline?.rps),
+      gatewayOverCeiling: ratio(gateway?.rps, ceiling?.rps),
+      p99GatewayOverBaseline: ratio(gateway?.p99, baseline?.p99),
+    };
+  });
 const ideal = SLOW.connections / (SLOW.delayMs / 1000);
 const slowRows = rows
   .filter((row) => row.phase === 'slow')
