@@ -21,9 +21,9 @@ const FAST = {
   connections: env('BENCH_CONNECTIONS', 32),
 };
 const SLOW = {
-  seconds: env('BENCH_SLOW_SECONDS', 15),
+  seconds: env('BENCH_SLOW_SECONDS', 12),
   warmup: env('BENCH_SLOW_WARMUP_SECONDS', 5),
-  rounds: env('BENCH_SLOW_ROUNDS', 2),
+  rounds: env('BENCH_SLOW_ROUNDS', 3),
   connections: env('BENCH_SLOW_CONNECTIONS', 1000),
   delayMs: env('BENCH_SLOW_DELAY_MS', 500),
   ids: env('BENCH_SLOW_IDS', 10_000),
@@ -38,7 +38,7 @@ interface Started {
 
 function start(script: string, env: Record<string, string>): Promise<Started> {
   const child = fork(script, [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', '--expose-gc'],
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -195,6 +195,8 @@ interface Measured {
   upstreamP99: number | null;
   rssStartMb: number;
   rssEndMb: number;
+  /** Heap in use after a full GC, asked of the system once the round is over. */
+  heapAfterGcMb: number;
   /** CPU the load generator (this process) used, in cores, during the window. */
   generatorCores: number;
   listenOverflows: number;
@@ -204,6 +206,7 @@ interface Target {
   name: string;
   url: string;
   pid: number | undefined;
+  heapAfterGc: () => Promise<number>;
   /** The upstream whose calls this system makes (none for the ceiling). */
   upstreamStats?: () => Promise<{ answered: number; p50: number; p99: number }>;
 }
@@ -252,6 +255,9 @@ async function drive(
   const cpu = process.cpuUsage(cpuAtStart);
   rss.push(procStatusMb(target.pid, 'VmRSS'));
   const upstream = await target.upstreamStats?.();
+  // Requests still in flight when the load stopped finish first, so the heap holds none of them.
+  await new Promise((resolve) => setTimeout(resolve, shape.connections >= 100 ? 1000 : 0));
+  const heapAfterGcMb = await target.heapAfterGc();
   const sorted = latencies.sort((a, b) => a - b);
   const completed = sorted.length;
   return {
@@ -264,6 +270,7 @@ async function drive(
     upstreamP99: upstream ? round2(upstream.p99) : null,
     rssStartMb: rss[0] ?? 0,
     rssEndMb: rss.at(-1) ?? 0,
+    heapAfterGcMb,
     generatorCores: round2((cpu.user + cpu.system) / 1e6 / shape.seconds),
     listenOverflows: listenOverflows() - overflowsAtStart,
   };
@@ -274,6 +281,7 @@ interface Row extends Measured {
   system: string;
   scenario: string;
   rounds: number[];
+  heapRoundsMb: number[];
   peakRssMb: number;
 }
 
@@ -304,10 +312,16 @@ async function phase(
   for (const spec of specs) {
     const started = await start(spec.script, spec.env);
     children.push(started.child);
+    const child = started.child;
     targets.push({
       name: spec.name,
       url: String(started.message.url),
-      pid: started.child.pid,
+      pid: child.pid,
+      heapAfterGc: () =>
+        new Promise<number>((resolve) => {
+          child.once('message', (message) => resolve(Number((message as { heapMb?: number }).heapMb ?? 0)));
+          child.send('heap');
+        }),
       ...(spec.counts ? { upstreamStats } : {}),
     });
   }
@@ -338,6 +352,7 @@ async function phase(
         rssEndMb: runs.at(-1)?.rssEndMb ?? 0,
         listenOverflows: runs.reduce((sum, run) => sum + run.listenOverflows, 0),
         rounds: runs.map((run) => run.rps),
+        heapRoundsMb: runs.map((run) => run.heapAfterGcMb),
         peakRssMb: 0,
       });
     }
@@ -407,9 +422,93 @@ const slowRows = rows
     row,
   }));
 
+/** Issue 12's targets, each with what this run measured and whether it holds. */
+const targets: Array<{ target: string; measured: string; met: boolean | null }> = [];
+const fastRatio = (scenario: string) => fastRatios.find((entry) => entry.scenario === scenario);
+const uniformRatio = fastRatio(uniform.name);
+if (uniformRatio) {
+  targets.push({
+    target: '`thread(id)`, uniform: ≥ 0.8× the ceiling',
+    measured: `${uniformRatio.gatewayOverCeiling}×`,
+    met: (uniformRatio.gatewayOverCeiling ?? 0) >= 0.8,
+  });
+  targets.push({
+    target: '`thread(id)`, uniform: ≥ 2× the baseline',
+    measured: `${uniformRatio.gatewayOverBaseline}×`,
+    met: (uniformRatio.gatewayOverBaseline ?? 0) >= 2,
+  });
+}
+for (const [scenario, label, wanted] of [
+  ['threads(ids:) with 20 ids', '`threads(ids:)` with 20 ids: ≥ 5× the baseline', 5],
+  ['thread(id) { messages(first: 20) }', '`thread(id) { messages(first: 20) }`: ≥ 2× the baseline', 2],
+  ['mutations: create, update, delete', 'mutations: ≥ 1.2× the baseline', 1.2],
+] as const) {
+  const entry = fastRatio(scenario);
+  if (entry)
+    targets.push({
+      target: label,
+      measured: `${entry.gatewayOverBaseline}×`,
+      met: (entry.gatewayOverBaseline ?? 0) >= wanted,
+    });
+}
+if (fastRatios.length > 0) {
+  const worst = Math.max(...fastRatios.map((entry) => entry.p99GatewayOverBaseline ?? 0));
+  targets.push({
+    target: 'p99 no worse than the baseline in every row',
+    measured: `worst gateway / baseline ${worst}`,
+    met: worst <= 1,
+  });
+}
+const slowGateway = slowRows.find((entry) => entry.system === 'gateway');
+const slowBaseline = slowRows.find((entry) => entry.system === 'baseline');
+if (slowGateway) {
+  const heaps = slowGateway.row.heapRoundsMb;
+  const heapGrowth = (heaps.at(-1) ?? 0) - (heaps[0] ?? 0);
+  targets.push(
+    {
+      target: 'where users are: adds ≤ 2 ms at p50',
+      measured: `${slowGateway.addedP50} ms`,
+      met: slowGateway.addedP50 <= 2,
+    },
+    {
+      target: 'where users are: adds ≤ 10 ms at p99',
+      measured: `${slowGateway.addedP99} ms`,
+      met: slowGateway.addedP99 <= 10,
+    },
+    {
+      target: 'where users are: ≥ 90 % of the ideal, and more than the baseline',
+      measured: `${Math.round(slowGateway.shareOfIdeal * 100)} % (baseline ${Math.round((slowBaseline?.shareOfIdeal ?? 0) * 100)} %)`,
+      met: slowGateway.shareOfIdeal >= 0.9 && slowGateway.rps > (slowBaseline?.rps ?? 0),
+    },
+    {
+      target: 'where users are: memory flat over the run',
+      measured: `heap after GC ${heaps.join(' → ')} MB at the end of each ${SLOW.seconds} s round (RSS ${slowGateway.row.rssStartMb} → ${slowGateway.row.rssEndMb} MB)`,
+      met: heapGrowth <= Math.max(5, (heaps[0] ?? 0) * 0.1),
+    },
+  );
+}
+const gatewayErrors = rows.filter((row) => row.system === 'gateway').reduce((sum, row) => sum + row.errors, 0);
+const allErrors = rows.reduce((sum, row) => sum + row.errors, 0);
+targets.push({
+  target: 'zero errors everywhere (counted in bodies)',
+  measured: `gateway ${gatewayErrors}, all systems ${allErrors}`,
+  met: allErrors === 0,
+});
+
 const machine = `${cpus().length} × ${cpus()[0]?.model.trim()}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
-const report = { when, machine, wallSeconds, noise, fast: FAST, slow: { ...SLOW, ideal }, rows, fastRatios, slowRows };
+const report = {
+  when,
+  machine,
+  wallSeconds,
+  noise,
+  fast: FAST,
+  slow: { ...SLOW, ideal },
+  rows,
+  fastRatios,
+  slowRows,
+  targets,
+};
 writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
 
 const fastTable = [
@@ -434,18 +533,24 @@ const fastTable = [
 const slowTable = [
   `**Where users are** (upstream answers after ${SLOW.delayMs} ms, uniform \`thread(id)\` over ${SLOW.ids} ids): ${SLOW.connections} connections, so the ideal is ${ideal} req/s; ${SLOW.rounds} rounds of ${SLOW.seconds} s after a ${SLOW.warmup} s warm-up. Added latency is the client's percentile minus the upstream's own, each timed on its side (the ceiling's "upstream" is its in-memory ${SLOW.delayMs} ms wait).`,
   '',
-  '| system | req/s (rounds) | share of ideal | p50 ms | p99 ms | upstream p50 / p99 ms | added p50 ms | added p99 ms | errors | upstream calls / request | RSS MB start → end (peak) | listen overflows | generator CPU (cores) |',
+  '| system | req/s (rounds) | share of ideal | p50 ms | p99 ms | upstream p50 / p99 ms | added p50 ms | added p99 ms | errors | upstream calls / request | RSS MB start → end (peak) | heap after GC, each round MB | listen overflows | generator CPU (cores) |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...slowRows.map(
     ({ system, shareOfIdeal, addedP50, addedP99, row }) =>
-      `| ${system} | ${row.rps} (${row.rounds.join(', ')}) | ${shareOfIdeal} | ${row.p50} | ${row.p99} | ${row.upstreamP50 ?? SLOW.delayMs} / ${row.upstreamP99 ?? SLOW.delayMs} | ${addedP50} | ${addedP99} | ${row.errors} | ${row.upstreamPerRequest ?? 'n/a'} | ${row.rssStartMb} → ${row.rssEndMb} (${row.peakRssMb}) | ${row.listenOverflows} | ${row.generatorCores} |`,
+      `| ${system} | ${row.rps} (${row.rounds.join(', ')}) | ${shareOfIdeal} | ${row.p50} | ${row.p99} | ${row.upstreamP50 ?? SLOW.delayMs} / ${row.upstreamP99 ?? SLOW.delayMs} | ${addedP50} | ${addedP99} | ${row.errors} | ${row.upstreamPerRequest ?? 'n/a'} | ${row.rssStartMb} → ${row.rssEndMb} (${row.peakRssMb}) | ${row.heapRoundsMb.join(' → ')} | ${row.listenOverflows} | ${row.generatorCores} |`,
   ),
+];
+const targetTable = [
+  '| target | this run | met |',
+  '| --- | ---: | :---: |',
+  ...targets.map((entry) => `| ${entry.target} | ${entry.measured} | ${entry.met ? 'yes' : '**no**'} |`),
 ];
 const table = [
   `Run ${when} UTC on ${machine}, ${wallSeconds} s in all. Machine noise during the run: load average ${noise.loadAverage.join(' → ')}, CPU busy ${Math.round(noise.machineBusyShare * 100)} % of both cores (all processes), steal ${Math.round(noise.stealShare * 100)} %.`,
   '',
   ...(rows.some((row) => row.phase === 'fast') ? [...fastTable, ''] : []),
-  ...(slowRows.length > 0 ? slowTable : []),
+  ...(slowRows.length > 0 ? [...slowTable, ''] : []),
+  ...targetTable,
 ].join('\n');
 writeFileSync('bench/results/latest.md', `${table}\n`);
 

@@ -19,6 +19,16 @@ export function serveGatewayForBench(options: GatewayOptions = {}): void {
     const { port } = server.address() as AddressInfo;
     process.send?.({ url: `http://127.0.0.1:${port}/graphql` });
   });
+  answerHeapQueries();
   // Lets `bench/cpu.ts` stop it cleanly, so a --cpu-prof profile is written.
   process.once('SIGINT', () => process.exit(0));
+}
+
+/** The runner asks, between rounds, for the heap in use after a full GC: flat memory means flat here. */
+export function answerHeapQueries(): void {
+  process.on('message', (message) => {
+    if (message !== 'heap') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) });
+  });
 }
