@@ -29,6 +29,26 @@ export interface Limits {
   readonly bodyBytes: number;
 }
 
+/** Where the embedded local backend keeps threads and messages. */
+export type StoreConfig =
+  /** The default: one SQLite file in DATA_DIR (default `./data`). */
+  | { readonly kind: 'sqlite'; readonly dataDir: string }
+  /** LOCAL_BACKEND_STORE=memory: process memory, lost on exit (tests, throwaway runs). */
+  | { readonly kind: 'memory' }
+  /** DATABASE_URL=postgres://…: one PostgreSQL database that several instances can share. */
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface LocalBackendConfig {
+  readonly store: StoreConfig;
+  /**
+   * LOCAL_BACKEND_MAX_BYTES: stored content (threads and messages as JSON) past which creates are
+   * refused. Default 1 GiB on disk, 64 MiB in memory.
+   */
+  readonly maxBytes: number;
+  /** LOCAL_BACKEND_MAX_BODY_BYTES (2 MiB): request body size the local backend reads; larger gets 413. */
+  readonly maxBodyBytes: number;
+}
+
 export interface Config {
   readonly upstream: UpstreamMode;
   /** HOST (127.0.0.1) and PORT (4000): where `npm start` listens. */
@@ -56,6 +76,8 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** LOG_LEVEL (info): `silent`, `error`, `warn`, `info` or `debug`. */
   readonly logLevel: LogLevel;
+  /** The embedded local backend's storage and limits (used in local mode and by `npm run local-backend`). */
+  readonly localBackend: LocalBackendConfig;
 }
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
@@ -127,6 +149,39 @@ function upstreamMode(env: Env): UpstreamMode {
   return { kind: 'local' };
 }
 
+const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
+
+function storeConfig(env: Env): StoreConfig {
+  const url = present(env, 'DATABASE_URL');
+  const kind = present(env, 'LOCAL_BACKEND_STORE') ?? (url ? 'postgres' : 'sqlite');
+  if (!(STORE_KINDS as readonly string[]).includes(kind)) {
+    throw new ConfigError(`LOCAL_BACKEND_STORE must be one of ${STORE_KINDS.join(', ')}, got "${kind}"`);
+  }
+  if (url && kind !== 'postgres') {
+    throw new ConfigError(`DATABASE_URL is set but LOCAL_BACKEND_STORE=${kind}: unset one of them`);
+  }
+  if (kind === 'postgres') {
+    if (!url) throw new ConfigError('LOCAL_BACKEND_STORE=postgres needs DATABASE_URL (postgres://user@host:5432/db)');
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    return { kind: 'postgres', url };
+  }
+  if (kind === 'memory') return { kind: 'memory' };
+  return { kind: 'sqlite', dataDir: present(env, 'DATA_DIR') ?? './data' };
+}
+
+/** The local backend's part of the configuration; `npm run local-backend` reads only this. */
+export function loadLocalBackendConfig(env: Env = process.env): LocalBackendConfig {
+  const store = storeConfig(env);
+  const defaultMaxBytes = store.kind === 'memory' ? 64 * 1024 * 1024 : 1024 * 1024 * 1024;
+  return Object.freeze({
+    store: Object.freeze(store),
+    maxBytes: integer(env, 'LOCAL_BACKEND_MAX_BYTES', defaultMaxBytes, 1024, Number.MAX_SAFE_INTEGER),
+    maxBodyBytes: integer(env, 'LOCAL_BACKEND_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const upstream = upstreamMode(env);
   const host = present(env, 'HOST') ?? '127.0.0.1';
@@ -175,5 +230,6 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000),
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     logLevel,
+    localBackend: loadLocalBackendConfig(env),
   });
 }

@@ -1,0 +1,57 @@
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { migrate } from '../migrations/migrate.ts';
+import type { StoreDatabase } from './sql-schema.ts';
+import { SqlStore } from './sql-store.ts';
+
+/** The file the embedded store keeps everything in, inside DATA_DIR. */
+export const SQLITE_FILE = 'threads.db';
+
+/**
+ * `synchronous=FULL` with the WAL journal: every commit is fsynced to the WAL before the backend
+ * answers, so an acknowledged write survives `kill -9` and a power loss or OS crash. (NORMAL would
+ * also survive `kill -9`, but may drop the last commits on power loss.)
+ */
+export const SQLITE_SYNCHRONOUS = 'FULL';
+
+/** How long a write waits for another connection's write (another process on the same file). */
+const BUSY_TIMEOUT_MS = 5_000;
+
+/** SQLite result codes that mean "cannot write now" (disk full, I/O error, locked too long). */
+function isUnavailable(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL|NOTADB|CORRUPT)/.test(code)
+  );
+}
+
+export interface SqliteStoreOptions {
+  /** DATA_DIR: created with owner-only permissions if missing. Omit for an in-memory database. */
+  dataDir?: string;
+}
+
+/** Opens (creating if needed) the SQLite store and applies pending migrations. */
+export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqlStore> {
+  let file = ':memory:';
+  if (options.dataDir !== undefined) {
+    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
+    // mkdir's mode is masked by the umask and leaves an existing directory as it was.
+    chmodSync(options.dataDir, 0o700);
+    file = join(options.dataDir, SQLITE_FILE);
+  }
+  const database = new Database(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
+  database.pragma('foreign_keys = ON');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
+  try {
+    await migrate(db, 'sqlite');
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return new SqlStore(db, { dialect: 'sqlite', isUnavailable });
+}
