@@ -2,6 +2,9 @@ import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
+import { createStore } from './local-backend/store/create-store.ts';
+import { openingStore } from './local-backend/store/opening-store.ts';
+import type { Store } from './local-backend/store/store.ts';
 import { schema } from './schema/index.ts';
 import type { GatewayContext } from './server/context.ts';
 import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
@@ -27,6 +30,8 @@ export interface GatewayOptions {
    * measure what GraphQL serving alone costs; a production gateway never sets it.
    */
   upstreamApi?: UpstreamApi;
+  /** The local backend's store in local mode; default the configured one (createStore). */
+  localStore?: Store;
   /** A shared idempotency store for several replicas; default in memory. */
   idempotencyStore?: IdempotencyStore;
 }
@@ -67,8 +72,25 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   if (options.fetch) {
     fetch = options.fetch;
   } else if (config.upstream.kind === 'local') {
-    const backend = createLocalBackend();
+    const storeConfig = config.localBackend;
+    const store =
+      options.localStore ??
+      openingStore({
+        kind: storeConfig.store.kind,
+        open: () =>
+          createStore(storeConfig, {
+            onBackgroundError: (error) =>
+              logger.warn('local backend store: connection error', { error: error.message }),
+          }),
+        onOpenError: (error) =>
+          logger.error('LOCAL BACKEND STORE NOT USABLE: requests answer UPSTREAM_UNAVAILABLE until it opens', {
+            store: storeConfig.store.kind,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      });
+    const backend = createLocalBackend({ store, maxBodyBytes: storeConfig.maxBodyBytes });
     localBackend = backend;
+    closeTransport = () => store.close();
     fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
   } else {
     const transport = createUpstreamTransport();

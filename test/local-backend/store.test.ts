@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../src/local-backend/store/memory-store.ts';
 import { openPostgresStore } from '../../src/local-backend/store/postgres-store.ts';
 import { withQuota } from '../../src/local-backend/store/quota.ts';
 import { openSqliteStore, SQLITE_FILE } from '../../src/local-backend/store/sqlite-store.ts';
@@ -20,6 +21,13 @@ interface Implementation {
 }
 
 const implementations: Implementation[] = [
+  {
+    name: 'memory',
+    available: true,
+    async open() {
+      return { store: new MemoryStore(), dispose: async () => undefined };
+    },
+  },
   {
     name: 'sqlite',
     available: true,

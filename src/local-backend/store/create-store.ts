@@ -1,4 +1,5 @@
 import type { LocalBackendConfig } from '../../config.ts';
+import { MemoryStore } from './memory-store.ts';
 import { openPostgresStore } from './postgres-store.ts';
 import { withQuota } from './quota.ts';
 import { openSqliteStore } from './sqlite-store.ts';
@@ -27,8 +28,7 @@ export async function createStore(config: LocalBackendConfig, options: CreateSto
       opened = await openSqliteStore({ dataDir: store.dataDir });
       break;
     case 'memory':
-      // TODO(messages merge): the MemoryStore of memory-store.ts; until then SQLite in memory.
-      opened = await openSqliteStore();
+      opened = new MemoryStore();
       break;
   }
   return withQuota(opened, config.maxBytes);
