@@ -71,6 +71,16 @@ async function readBack(url: string, created: Map<string, number>): Promise<numb
   return found;
 }
 
+/** Polls `check` for up to 10 s (the readiness answer is cached for 2 s). */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
 async function startGateway(env: Record<string, string>): Promise<{ process: Started; url: string }> {
   const started = startProcess('src/main.ts', { PORT: '0', LOG_LEVEL: 'info', ...env });
   const [, url] = await started.waitFor(/GraphiQL at (http:\/\/127\.0\.0\.1:\d+\/graphql)/, 30_000);
@@ -251,6 +261,8 @@ describe.skipIf(noCluster !== undefined)('PostgreSQL stopped during a run', () =
       // Every failed field carries an upstream code (which one is the gateway's mapping of a 503).
       expect(codes.size).toBeGreaterThan(0);
       for (const code of codes) expect(['UPSTREAM_ERROR', 'UPSTREAM_UNAVAILABLE', 'UPSTREAM_TIMEOUT']).toContain(code);
+      const ready = url.replace(/\/graphql$/, '/ready');
+      expect(await eventually(async () => (await fetch(ready)).status === 503)).toBe(true);
 
       cluster.start();
       // No restart of the gateway: the next requests reconnect.
@@ -261,6 +273,7 @@ describe.skipIf(noCluster !== undefined)('PostgreSQL stopped during a run', () =
         if (!after) await new Promise((resolve) => setTimeout(resolve, 200));
       }
       expect(after).toBeDefined();
+      expect(await eventually(async () => (await fetch(ready)).status === 200)).toBe(true);
       expect(
         await readBack(
           url,
