@@ -27,6 +27,8 @@ export interface YogaDeps {
   idempotentCreates: IdempotentCreates;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Set once shutdown begins. */
+  lifecycle?: { readonly draining: boolean };
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -159,6 +161,15 @@ export function createGatewayYoga(deps: YogaDeps): {
           endResponse(new fetchAPI.Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }));
           return;
         case 'ready': {
+          if (deps.lifecycle?.draining) {
+            endResponse(
+              new fetchAPI.Response(JSON.stringify({ ready: false, reason: 'shutting down' }), {
+                status: 503,
+                headers: { 'content-type': 'application/json' },
+              }),
+            );
+            return;
+          }
           const verdict = await deps.health.check();
           endResponse(
             new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {
