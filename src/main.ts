@@ -85,7 +85,7 @@ function shutdown(signal: string): void {
     process.exit(code);
   };
   let sweep: NodeJS.Timeout | undefined;
-  const grace = setTimeout(() => {
+  setTimeout(() => {
     // Connections the kernel accepted but Node had not yet taken would be reset by closing the
     // listener at once: it closes after the grace, when they have been taken and answered.
     // net.Server's close stops accepting without http.Server's immediate close of idle connections.
