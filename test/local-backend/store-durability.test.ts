@@ -158,7 +158,7 @@ describe('the embedded SQLite store across restarts and crashes', () => {
     };
     const workers = Array.from({ length: 16 }, worker);
     // Kill mid-stream, once a good number of creates were acknowledged.
-    while (acknowledged.size < 150) await new Promise((resolve) => setTimeout(resolve, 20));
+    while (acknowledged.size < 300) await new Promise((resolve) => setTimeout(resolve, 20));
     first.process.child.kill('SIGKILL');
     killed = true;
     await Promise.all(workers);

@@ -39,6 +39,9 @@ type ThreadRow = Selectable<ThreadsTable>;
 type MessageRow = Selectable<MessagesTable>;
 type Db = Kysely<StoreDatabase> | Transaction<StoreDatabase>;
 
+/** Most SQLite writes committed together (one fsync). */
+const MAX_GROUP_COMMIT = 64;
+
 /** Idempotency keys past their expiry are deleted at most this often. */
 const PURGE_INTERVAL_MS = 60_000;
 
@@ -122,6 +125,12 @@ export class SqlStore implements Store {
   readonly #isUnavailable: (error: unknown) => boolean;
   readonly #now: () => number;
   #lastPurge = 0;
+  readonly #pending: Array<{
+    work: (trx: Db) => Promise<unknown>;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  #flushing = false;
 
   constructor(db: Kysely<StoreDatabase>, options: SqlStoreOptions) {
     this.kind = options.dialect;
@@ -140,6 +149,60 @@ export class SqlStore implements Store {
       }
       throw error;
     }
+  }
+
+  /**
+   * Runs one write in a transaction. PostgreSQL: its own transaction (the server commits groups by
+   * itself). SQLite: better-sqlite3 is synchronous, so each commit's fsync (synchronous=FULL) holds
+   * the event loop for milliseconds; writes that arrive together are committed together instead,
+   * each in its own savepoint (one failing write rolls back only itself), and every promise
+   * resolves after the one commit that made its write durable.
+   */
+  #write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    if (this.kind === 'postgres') return this.#db.transaction().execute(work);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({
+        work,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, MAX_GROUP_COMMIT);
+      const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+      try {
+        await this.#db.transaction().execute(async (trx) => {
+          for (const write of batch) {
+            await sql`savepoint w`.execute(trx);
+            try {
+              outcomes.push({ ok: true, value: await write.work(trx) });
+              await sql`release w`.execute(trx);
+            } catch (error) {
+              await sql`rollback to w`.execute(trx);
+              await sql`release w`.execute(trx);
+              outcomes.push({ ok: false, error });
+            }
+          }
+        });
+      } catch (error) {
+        // The commit itself failed (disk full, I/O error): nothing of this batch was written.
+        for (const write of batch) write.reject(error);
+        continue;
+      }
+      for (const [index, write] of batch.entries()) {
+        const outcome = outcomes[index];
+        if (outcome?.ok) write.resolve(outcome.value);
+        else write.reject(outcome?.error);
+      }
+    }
+    this.#flushing = false;
   }
 
   #seconds(): number {
@@ -186,7 +249,7 @@ export class SqlStore implements Store {
     const messages = (input.messages ?? []).map((message) => messageRow(newMessage(thread.id, message, createdAt)));
     const total = messages.reduce((sum, message) => sum + message.bytes, storedBytes(thread));
     return this.#run(() =>
-      this.#db.transaction().execute(async (trx) => {
+      this.#write(async (trx) => {
         await trx
           .insertInto('threads')
           .values({
@@ -216,7 +279,7 @@ export class SqlStore implements Store {
   updateThread(id: string, patch: ThreadPatch): Promise<StoredThread | undefined> {
     if (!isStorableId(id)) return Promise.resolve(undefined);
     return this.#run(() =>
-      this.#db.transaction().execute(async (trx) => {
+      this.#write(async (trx) => {
         const row = await this.#lockThread(trx, id);
         if (!row) return undefined;
         const before = toThread(row);
@@ -242,7 +305,7 @@ export class SqlStore implements Store {
   deleteThread(id: string): Promise<boolean> {
     if (!isStorableId(id)) return Promise.resolve(false);
     return this.#run(() =>
-      this.#db.transaction().execute(async (trx) => {
+      this.#write(async (trx) => {
         // The foreign key's ON DELETE CASCADE removes the messages in the same statement.
         const deleted = await trx.deleteFrom('threads').where('id', '=', id).returning('bytes').executeTakeFirst();
         if (!deleted) return false;
@@ -257,7 +320,7 @@ export class SqlStore implements Store {
     const message = newMessage(threadId, input, this.#seconds());
     const row = messageRow(message);
     return this.#run(() =>
-      this.#db.transaction().execute(async (trx) => {
+      this.#write(async (trx) => {
         // Updating the thread's total takes its row lock: a concurrent delete waits or wins.
         if (!(await this.#addThreadBytes(trx, threadId, row.bytes))) return undefined;
         await trx.insertInto('messages').values(row).execute();
@@ -283,7 +346,7 @@ export class SqlStore implements Store {
   updateMessage(threadId: string, id: string, metadata: Record<string, string>): Promise<StoredMessage | undefined> {
     if (!isStorableId(threadId) || !isStorableId(id)) return Promise.resolve(undefined);
     return this.#run(() =>
-      this.#db.transaction().execute(async (trx) => {
+      this.#write(async (trx) => {
         if (!(await this.#lockThread(trx, threadId))) return undefined;
         const row = await trx
           .selectFrom('messages')
@@ -310,7 +373,7 @@ export class SqlStore implements Store {
   deleteMessage(threadId: string, id: string): Promise<boolean> {
     if (!isStorableId(threadId) || !isStorableId(id)) return Promise.resolve(false);
     return this.#run(() =>
-      this.#db.transaction().execute(async (trx) => {
+      this.#write(async (trx) => {
         if (!(await this.#lockThread(trx, threadId))) return false;
         const deleted = await trx
           .deleteFrom('messages')
@@ -375,19 +438,20 @@ export class SqlStore implements Store {
   }
 
   putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void> {
-    return this.#run(async () => {
-      const now = this.#now();
-      if (now - this.#lastPurge >= PURGE_INTERVAL_MS) {
-        this.#lastPurge = now;
-        await this.#db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).execute();
-      }
-      const values = { fingerprint: record.fingerprint, answer: record.answer, expires_at: record.expiresAt };
-      await this.#db
-        .insertInto('idempotency_keys')
-        .values({ key: keyDigest(scopedKey), ...values })
-        .onConflict((conflict) => conflict.column('key').doUpdateSet(values))
-        .execute();
-    });
+    const now = this.#now();
+    const purge = now - this.#lastPurge >= PURGE_INTERVAL_MS;
+    if (purge) this.#lastPurge = now;
+    const values = { fingerprint: record.fingerprint, answer: record.answer, expires_at: record.expiresAt };
+    return this.#run(() =>
+      this.#write(async (trx) => {
+        if (purge) await trx.deleteFrom('idempotency_keys').where('expires_at', '<=', now).execute();
+        await trx
+          .insertInto('idempotency_keys')
+          .values({ key: keyDigest(scopedKey), ...values })
+          .onConflict((conflict) => conflict.column('key').doUpdateSet(values))
+          .execute();
+      }),
+    );
   }
 
   usedBytes(): Promise<number> {
@@ -400,7 +464,9 @@ export class SqlStore implements Store {
     });
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    // Writes already accepted are committed before the database closes.
+    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    await this.#db.destroy();
   }
 }
