@@ -171,6 +171,43 @@ describe('the embedded SQLite store across restarts and crashes', () => {
   });
 });
 
+describe('npm run local-backend on SQLite across a restart', () => {
+  let dir: string;
+  let started: Started | undefined;
+  afterEach(async () => {
+    started?.child.kill('SIGKILL');
+    await started?.exited;
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers an Idempotency-Key the same after a restart: the key is stored with the data', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'backend-restart-'));
+    const env = { LOCAL_BACKEND_PORT: '0', DATA_DIR: dir };
+    const post = async (url: string) => {
+      const response = await fetch(`${url}/threads`, {
+        method: 'POST',
+        headers: {
+          authorization: 'Bearer sk-any',
+          'openai-beta': 'assistants=v2',
+          'content-type': 'application/json',
+          'idempotency-key': 'order-42',
+        },
+        body: JSON.stringify({ metadata: { order: '42' } }),
+      });
+      return (await response.json()) as { id: string };
+    };
+    started = startProcess('src/local-backend/main.ts', env);
+    const [, first] = await started.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+\/v1) \(sqlite store/);
+    const created = await post(first ?? '');
+    started.child.kill('SIGTERM');
+    expect(await started.exited).toBe(0);
+
+    started = startProcess('src/local-backend/main.ts', env);
+    const [, second] = await started.waitFor(/listening at (http:\/\/127\.0\.0\.1:\d+\/v1)/);
+    expect((await post(second ?? '')).id).toBe(created.id);
+  });
+});
+
 describe.skipIf(!hasPostgres)('two gateways sharing one PostgreSQL', () => {
   let database: { name: string; url: string };
   let running: Started[] = [];
