@@ -10,8 +10,10 @@ import { GatewayMetrics } from './server/metrics.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
 import { UpstreamHealth } from './upstream/health.ts';
 import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
-import { type ThreadsApi, ThreadsUpstream, type UpstreamFetch } from './upstream/threads-upstream.ts';
+import { ThreadsRestApi } from './upstream/threads-rest/threads-rest-api.ts';
 import { createUpstreamTransport } from './upstream/transport.ts';
+import type { UpstreamApi } from './upstream/upstream-api.ts';
+import type { UpstreamFetch } from './upstream/upstream-calls.ts';
 
 /** The base URL the SDK is given for the in-process local backend; nothing listens there. */
 const LOCAL_BACKEND_URL = 'http://local-backend.invalid/v1';
@@ -21,10 +23,10 @@ export interface GatewayOptions {
   /** Replaces the upstream transport (tests shape what the upstream sees with it). */
   fetch?: UpstreamFetch;
   /**
-   * Replaces the Threads calls themselves (no SDK, no HTTP). The benchmark's ceiling uses it to
+   * Replaces the upstream API itself (no SDK, no HTTP). The benchmark's ceiling uses it to
    * measure what GraphQL serving alone costs; a production gateway never sets it.
    */
-  threadsApi?: ThreadsApi;
+  upstreamApi?: UpstreamApi;
   /** A shared idempotency store for several replicas; default in memory. */
   idempotencyStore?: IdempotencyStore;
 }
@@ -76,9 +78,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
 
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
   const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
-  const upstream: ThreadsApi =
-    options.threadsApi ??
-    new ThreadsUpstream({
+  const upstream: UpstreamApi =
+    options.upstreamApi ??
+    new ThreadsRestApi({
       baseURL,
       ...(upstreamKey ? { apiKey: upstreamKey } : {}),
       fetch,
@@ -86,8 +88,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       maxRetries: config.upstreamMaxRetries,
     });
   const health = new UpstreamHealth(() =>
-    options.threadsApi
-      ? Promise.resolve({ ok: true as const, detail: 'in-memory Threads calls' })
+    options.upstreamApi
+      ? Promise.resolve({ ok: true as const, detail: 'in-memory upstream calls' })
       : probeThreadsApi({
           baseURL,
           fetch,

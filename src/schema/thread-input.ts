@@ -10,7 +10,7 @@ import {
 } from '../domain/thread-rules.ts';
 import { badUserInput } from '../errors.ts';
 import type { GatewayContext } from '../server/context.ts';
-import type { Thread, ThreadCreateParams, ThreadUpdateParams } from '../upstream/threads-upstream.ts';
+import type { Thread, ThreadCreateParams, ThreadUpdateParams } from '../upstream/upstream-api.ts';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 

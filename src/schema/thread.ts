@@ -1,5 +1,5 @@
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
-import type { Thread } from '../upstream/threads-upstream.ts';
+import type { Thread } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
 import { NodeRef } from './node.ts';
 import {
@@ -144,9 +144,9 @@ builder.mutationFields((t) => ({
       const key = input?.idempotencyKey;
       const thread = key
         ? await ctx.idempotentCreates.run(ctx.callerId, key, params, (upstreamKey) =>
-            ctx.threads.create(params, upstreamKey),
+            ctx.upstream.createThread(params, upstreamKey),
           )
-        : await ctx.threads.create(params);
+        : await ctx.upstream.createThread(params);
       ctx.loaders.thread.clear(thread.id).prime(thread.id, thread);
       return thread;
     },
@@ -161,7 +161,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { id, input }, ctx) => {
       const threadId = String(id);
       assertThreadId(threadId, 'id');
-      const thread = await ctx.threads.update(threadId, toUpdateParams(input));
+      const thread = await ctx.upstream.updateThread(threadId, toUpdateParams(input));
       ctx.loaders.thread.clear(threadId).prime(threadId, thread);
       return thread;
     },

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { ErrorCode, GatewayError } from '../errors.ts';
-import type { Thread } from '../upstream/threads-upstream.ts';
+import type { Thread, UpstreamMessage } from '../upstream/upstream-api.ts';
 
 /** What is remembered for one (caller, idempotencyKey). */
 export type IdempotencyRecord =
-  /** The thread this key created, as the upstream returned it. */
-  | { state: 'created'; fingerprint: string; thread: Thread }
+  /** What this key created, as the upstream returned it: a thread, or a message (createMessage). */
+  | { state: 'created'; fingerprint: string; thread: Thread | UpstreamMessage }
   /** A create whose outcome the upstream left unknown; the next try resends the same upstream key. */
   | { state: 'unknown'; fingerprint: string };
 
@@ -82,25 +82,29 @@ function canonical(value: unknown): string {
  */
 export class IdempotentCreates {
   readonly #store: IdempotencyStore;
-  readonly #running = new Map<string, Promise<Thread>>();
+  readonly #running = new Map<string, Promise<Thread | UpstreamMessage>>();
 
   constructor(store: IdempotencyStore) {
     this.#store = store;
   }
 
-  run(
+  /**
+   * `params` must tell creates of different kinds apart (createMessage's carry its thread), so one
+   * key can never return a thread where a message was asked for: that is a conflict.
+   */
+  run<T extends Thread | UpstreamMessage>(
     callerId: string,
     key: string,
     params: unknown,
-    create: (upstreamKey: string) => Promise<Thread>,
-  ): Promise<Thread> {
+    create: (upstreamKey: string) => Promise<T>,
+  ): Promise<T> {
     const scoped = sha256(`${callerId}\u0000${key}`);
     const fingerprint = sha256(canonical(params));
     const running = this.#running.get(scoped);
-    if (running) return running.then((thread) => this.#check(scoped, fingerprint).then(() => thread));
+    if (running) return running.then((created) => this.#check(scoped, fingerprint).then(() => created as T));
     const attempt = this.#attempt(scoped, fingerprint, create).finally(() => this.#running.delete(scoped));
     this.#running.set(scoped, attempt);
-    return attempt;
+    return attempt as Promise<T>;
   }
 
   async #check(scoped: string, fingerprint: string): Promise<void> {
@@ -108,7 +112,11 @@ export class IdempotentCreates {
     if (record && record.fingerprint !== fingerprint) throw conflict();
   }
 
-  async #attempt(scoped: string, fingerprint: string, create: (upstreamKey: string) => Promise<Thread>) {
+  async #attempt(
+    scoped: string,
+    fingerprint: string,
+    create: (upstreamKey: string) => Promise<Thread | UpstreamMessage>,
+  ): Promise<Thread | UpstreamMessage> {
     const record = await this.#store.get(scoped);
     if (record && record.fingerprint !== fingerprint) throw conflict();
     if (record?.state === 'created') return record.thread;

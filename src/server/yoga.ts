@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type GraphQLSchema, getOperationAST } from 'graphql';
 import { type CORSOptions, createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.ts';
+import { createMessageLoaders } from '../loaders/message-loaders.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
 import { RequestBudget } from '../upstream/request-budget.ts';
-import { RequestThreads } from '../upstream/request-threads.ts';
-import type { ThreadsApi } from '../upstream/threads-upstream.ts';
+import { RequestUpstream } from '../upstream/request-upstream.ts';
+import type { UpstreamApi } from '../upstream/upstream-api.ts';
 import { type Caller, createAuthenticator } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
@@ -22,7 +23,7 @@ export const GRAPHQL_ENDPOINT = '/graphql';
 export interface YogaDeps {
   config: Config;
   schema: GraphQLSchema;
-  upstream: ThreadsApi;
+  upstream: UpstreamApi;
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
   logger: Logger;
@@ -106,7 +107,7 @@ export function createGatewayYoga(deps: YogaDeps): {
     const state = requestState(request);
     const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
     state.budget = budget;
-    const threads = new RequestThreads(
+    const upstream = new RequestUpstream(
       deps.upstream,
       {
         credential: state.caller.ok ? state.caller.credential : undefined,
@@ -119,8 +120,11 @@ export function createGatewayYoga(deps: YogaDeps): {
     return {
       requestId: state.requestId,
       callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
-      threads,
-      loaders: { thread: createThreadLoader(threads, deps.metrics.observeBatch) },
+      upstream,
+      loaders: {
+        thread: createThreadLoader(upstream, deps.metrics.observeBatch),
+        messages: createMessageLoaders(upstream),
+      },
       idempotentCreates: deps.idempotentCreates,
     };
   };

@@ -4,7 +4,7 @@ import type {
   ThreadDeleted,
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
-import type { UpstreamSession } from './threads-upstream.ts';
+import type { UpstreamSession } from './upstream-calls.ts';
 
 /**
  * The one seam between the graph and whatever API serves it. The loaders and resolvers see only
@@ -86,3 +86,5 @@ export interface UpstreamApi {
   ): Promise<UpstreamMessage>;
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }>;
 }
+
+export type { Thread, ThreadCreateParams, ThreadDeleted, ThreadUpdateParams };

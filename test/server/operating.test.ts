@@ -112,7 +112,18 @@ describe('error masking', () => {
     };
     const gateway = createGateway(loadConfig({}), {
       logger: createLogger('error', [], (line) => lines.push(line)),
-      threadsApi: { retrieve: failing, create: failing, update: failing, delete: failing },
+      upstreamApi: {
+        kind: 'threads',
+        retrieveThread: failing,
+        createThread: failing,
+        updateThread: failing,
+        deleteThread: failing,
+        listMessages: failing,
+        retrieveMessage: failing,
+        createMessage: failing,
+        updateMessage: failing,
+        deleteMessage: failing,
+      },
     });
     for (const result of [
       await execute(gateway, '{ thread(id: "thread_a") { id } }'),
