@@ -1,12 +1,12 @@
 import type OpenAI from 'openai';
-import type { ConversationCreateParams } from 'openai/resources/conversations/conversations';
-import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import type {
   Thread,
   ThreadCreateParams,
   ThreadDeleted,
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
+import type { ConversationCreateParams } from 'openai/resources/conversations/conversations';
+import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import { toMessageItem } from '../../domain/conversation-items.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
@@ -140,8 +140,7 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) =>
-        toThread(await sdk(this.#client.conversations.update(id, { metadata }, options)), id),
+      send: async (options) => toThread(await sdk(this.#client.conversations.update(id, { metadata }, options)), id),
     });
   }
 
@@ -292,7 +291,10 @@ export class ConversationsApi implements UpstreamApi {
       on404AfterRetry: () => ({ id, deleted: true }),
       send: async (options) => {
         // The API answers an item delete with the conversation it was deleted from.
-        toThread(await sdk(this.#client.conversations.items.delete(id, { conversation_id: threadId }, options)), threadId);
+        toThread(
+          await sdk(this.#client.conversations.items.delete(id, { conversation_id: threadId }, options)),
+          threadId,
+        );
         return { id, deleted: true };
       },
     });

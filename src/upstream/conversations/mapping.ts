@@ -32,7 +32,11 @@ export interface Refusal {
 }
 
 function unsupported(argument: string, why: string): Refusal {
-  return { argument, kind: 'unsupported', message: `${argument}: ${why} (the upstream is OpenAI's ${CONVERSATIONS_API}).` };
+  return {
+    argument,
+    kind: 'unsupported',
+    message: `${argument}: ${why} (the upstream is OpenAI's ${CONVERSATIONS_API}).`,
+  };
 }
 
 function hasEntries(value: unknown): boolean {
