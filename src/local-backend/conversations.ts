@@ -6,6 +6,7 @@ import {
   toConversationParts,
 } from '../domain/conversation-items.ts';
 import { checkMetadata, isPlainObject, THREAD_ID_PATTERN } from '../domain/thread-rules.ts';
+import type { BackendAnswer, BackendRequest } from './backend.ts';
 import type { NewStoredMessage, Store, StoredMessage, StoredThread } from './store/store.ts';
 
 /**
@@ -45,6 +46,36 @@ export interface ConversationRouteContext {
   idempotencyTtlMs: number;
   /** Makes an answer with the backend's headers (content type, request id). */
   json(status: number, body: unknown): ConversationAnswer;
+}
+
+/** What the backend's router lends its Conversations routes. */
+export interface ConversationRoutesDeps {
+  store: Store;
+  idempotencyTtlMs: number;
+  json(status: number, body: unknown): BackendAnswer;
+  authenticate(request: BackendRequest): { key: string } | { error: BackendAnswer };
+  count(method: string, shape: string): void;
+}
+
+/** Answers one `/v1/conversations…` request (the backend's router hands them all here). */
+export async function routeConversations(
+  request: BackendRequest,
+  deps: ConversationRoutesDeps,
+): Promise<BackendAnswer> {
+  const segments = request.path.split('/').slice(3);
+  deps.count(request.method, conversationRouteShape(segments));
+  const auth = deps.authenticate(request);
+  if ('error' in auth) return auth.error;
+  return handleConversations(
+    {
+      method: request.method,
+      segments,
+      query: new URLSearchParams(request.search ?? ''),
+      header: (name) => request.header(name),
+      text: () => request.text(),
+    },
+    { store: deps.store, apiKey: auth.key, idempotencyTtlMs: deps.idempotencyTtlMs, json: deps.json },
+  );
 }
 
 /** The shape a route has, for the backend's request counts (`GET /v1/conversations/{id}/items`). */

@@ -44,17 +44,35 @@ describe('the local backend serves the Conversations API', () => {
 
     const items = await client.conversations.items.list(created.id, { order: 'asc' });
     expect(items.data).toEqual([
-      { id: expect.any(String), type: 'message', status: 'completed', role: 'user', content: [{ type: 'input_text', text: 'Where is my order?' }] },
-      { id: expect.any(String), type: 'message', status: 'completed', role: 'developer', content: [{ type: 'input_text', text: 'Be brief.' }] },
+      {
+        id: expect.any(String),
+        type: 'message',
+        status: 'completed',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'Where is my order?' }],
+      },
+      {
+        id: expect.any(String),
+        type: 'message',
+        status: 'completed',
+        role: 'developer',
+        content: [{ type: 'input_text', text: 'Be brief.' }],
+      },
     ]);
   });
 
   it('takes at most 20 items at creation, with an OpenAI-shaped error naming items', async () => {
-    const items = Array.from({ length: 21 }, (_, index) => ({ type: 'message' as const, role: 'user' as const, content: `m${index}` }));
+    const items = Array.from({ length: 21 }, (_, index) => ({
+      type: 'message' as const,
+      role: 'user' as const,
+      content: `m${index}`,
+    }));
     const refused = await failure(client.conversations.create({ items }));
     expect(refused.status).toBe(400);
     expect(refused.error).toMatchObject({ type: 'invalid_request_error', param: 'items', message: expect.any(String) });
-    await expect(client.conversations.create({ items: items.slice(0, 20) })).resolves.toMatchObject({ object: 'conversation' });
+    await expect(client.conversations.create({ items: items.slice(0, 20) })).resolves.toMatchObject({
+      object: 'conversation',
+    });
   });
 
   it('updates metadata, deletes, and answers 404 with an OpenAI error body after', async () => {
@@ -73,7 +91,11 @@ describe('the local backend serves the Conversations API', () => {
     const { id } = await client.conversations.create({});
     const added = await client.conversations.items.create(id, {
       items: [
-        { type: 'message', role: 'user', content: [{ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'low' }] },
+        {
+          type: 'message',
+          role: 'user',
+          content: [{ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'low' }],
+        },
         { type: 'message', role: 'assistant', content: 'It shipped.' },
         { type: 'message', role: 'user', content: [{ type: 'input_image', file_id: 'file_1', detail: 'auto' }] },
       ],
@@ -90,10 +112,14 @@ describe('the local backend serves the Conversations API', () => {
 
   it('lists with limit, order and after, and has no before', async () => {
     const { id } = await client.conversations.create({
-      items: Array.from({ length: 5 }, (_, index) => ({ type: 'message' as const, role: 'user' as const, content: `m${index}` })),
+      items: Array.from({ length: 5 }, (_, index) => ({
+        type: 'message' as const,
+        role: 'user' as const,
+        content: `m${index}`,
+      })),
     });
     const text = (data: unknown[]) =>
-      data.map((item) => ((item as { content: Array<{ text: string }> }).content[0]?.text ?? ''));
+      data.map((item) => (item as { content: Array<{ text: string }> }).content[0]?.text ?? '');
     const desc = await client.conversations.items.list(id, { limit: 2 });
     expect(text(desc.data)).toEqual(['m4', 'm3']);
     expect(desc.has_more).toBe(true);
@@ -112,12 +138,18 @@ describe('the local backend serves the Conversations API', () => {
   });
 
   it('deletes an item and answers with the conversation; 404 for a missing item or conversation', async () => {
-    const conversation = await client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'x' }] });
+    const conversation = await client.conversations.create({
+      items: [{ type: 'message', role: 'user', content: 'x' }],
+    });
     const [item] = (await client.conversations.items.list(conversation.id)).data;
     const itemId = item?.id ?? '';
     expect(await client.conversations.items.delete(itemId, { conversation_id: conversation.id })).toEqual(conversation);
-    expect((await failure(client.conversations.items.retrieve(itemId, { conversation_id: conversation.id }))).status).toBe(404);
-    expect((await failure(client.conversations.items.delete(itemId, { conversation_id: conversation.id }))).status).toBe(404);
+    expect(
+      (await failure(client.conversations.items.retrieve(itemId, { conversation_id: conversation.id }))).status,
+    ).toBe(404);
+    expect(
+      (await failure(client.conversations.items.delete(itemId, { conversation_id: conversation.id }))).status,
+    ).toBe(404);
     expect((await failure(client.conversations.items.list('conv_missing'))).status).toBe(404);
   });
 
@@ -141,7 +173,9 @@ describe('the local backend serves the Conversations API', () => {
   });
 
   it('shares its store with the Threads routes: a conversation is a thread without tool resources', async () => {
-    const conversation = await client.conversations.create({ items: [{ type: 'message', role: 'assistant', content: 'hi' }] });
+    const conversation = await client.conversations.create({
+      items: [{ type: 'message', role: 'assistant', content: 'hi' }],
+    });
     const thread = await client.beta.threads.retrieve(conversation.id);
     expect(thread).toMatchObject({ id: conversation.id, tool_resources: null });
     const messages = await client.beta.threads.messages.list(conversation.id);

@@ -97,7 +97,12 @@ describe('content parts, Conversations to graph', () => {
       'developer',
       'tool',
     ]);
-    expect(['critic', 'discriminator', 'unknown', 7].map(readRole)).toEqual(['unknown', 'unknown', 'unknown', 'unknown']);
+    expect(['critic', 'discriminator', 'unknown', 7].map(readRole)).toEqual([
+      'unknown',
+      'unknown',
+      'unknown',
+      'unknown',
+    ]);
   });
 });
 
@@ -105,7 +110,13 @@ describe('threads and items', () => {
   it('reads a conversation as a Thread with tool resources null', () => {
     expect(
       toThread({ id: 'conv_1', object: 'conversation', created_at: 1_700_000_000, metadata: { a: 'b' } }, 'conv_1'),
-    ).toEqual({ id: 'conv_1', object: 'thread', created_at: 1_700_000_000, metadata: { a: 'b' }, tool_resources: null });
+    ).toEqual({
+      id: 'conv_1',
+      object: 'thread',
+      created_at: 1_700_000_000,
+      metadata: { a: 'b' },
+      tool_resources: null,
+    });
     expect(() => toThread({ id: 'x', object: 'thread.deleted', created_at: 1 })).toThrow();
     expect(() => toThread({ id: 'conv_2', object: 'conversation', created_at: 1 }, 'conv_1')).toThrow();
   });
@@ -113,7 +124,13 @@ describe('threads and items', () => {
   it('reads a message item with no timestamp, metadata, attachments, assistant or run', () => {
     expect(
       toMessage(
-        { id: 'msg_1', type: 'message', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'hi', annotations: [] }] },
+        {
+          id: 'msg_1',
+          type: 'message',
+          role: 'assistant',
+          status: 'completed',
+          content: [{ type: 'output_text', text: 'hi', annotations: [] }],
+        },
         'conv_1',
       ),
     ).toEqual({
@@ -131,7 +148,9 @@ describe('threads and items', () => {
   });
 
   it('reads an item that is not a message as null', () => {
-    expect(toMessage({ id: 'fc_1', type: 'function_call', name: 'f', arguments: '{}', call_id: 'c' }, 'conv_1')).toBeNull();
+    expect(
+      toMessage({ id: 'fc_1', type: 'function_call', name: 'f', arguments: '{}', call_id: 'c' }, 'conv_1'),
+    ).toBeNull();
     expect(toMessage({ id: 'rs_1', type: 'reasoning', summary: [] }, 'conv_1')).toBeNull();
   });
 
@@ -168,7 +187,9 @@ describe('what the Conversations API cannot carry', () => {
   });
 
   it('refuses attachments, non-empty message metadata and roles items cannot take', () => {
-    expect(refuseMessage({ role: 'user', content: 'x', attachments: [{ file_id: 'f', tools: [] }] }, 'input.')).toMatchObject({
+    expect(
+      refuseMessage({ role: 'user', content: 'x', attachments: [{ file_id: 'f', tools: [] }] }, 'input.'),
+    ).toMatchObject({
       kind: 'unsupported',
       argument: 'input.attachments',
     });
@@ -178,7 +199,12 @@ describe('what the Conversations API cannot carry', () => {
     expect(refuseMessage({ role: 'tool', content: 'x' }, 'input.')).toMatchObject({ argument: 'input.role' });
     expect(refuseMessage({ role: 'user', content: 'x', metadata: {}, attachments: [] }, 'input.')).toBeNull();
     expect(
-      refuseThreadCreate({ messages: [{ role: 'user', content: 'a' }, { role: 'user', content: 'b', metadata: { k: 'v' } }] }),
+      refuseThreadCreate({
+        messages: [
+          { role: 'user', content: 'a' },
+          { role: 'user', content: 'b', metadata: { k: 'v' } },
+        ],
+      }),
     ).toMatchObject({ argument: 'input.messages[1].metadata' });
     expect(refuseMessageUpdate().message).toMatch(/updateMessage.*Conversations API/);
   });
@@ -194,14 +220,21 @@ describe('what the Conversations API cannot carry', () => {
 describe('message items the local backend accepts', () => {
   it('takes message items with input roles and text or image parts', () => {
     expect(checkMessageItem({ type: 'message', role: 'user', content: 'hi' }, 'items[0]')).toBeNull();
-    expect(checkMessageItem({ role: 'developer', content: [{ type: 'input_text', text: 'x' }] }, 'items[0]')).toBeNull();
     expect(
-      checkMessageItem({ role: 'assistant', content: [{ type: 'output_text', text: 'x', annotations: [] }] }, 'items[0]'),
+      checkMessageItem({ role: 'developer', content: [{ type: 'input_text', text: 'x' }] }, 'items[0]'),
+    ).toBeNull();
+    expect(
+      checkMessageItem(
+        { role: 'assistant', content: [{ type: 'output_text', text: 'x', annotations: [] }] },
+        'items[0]',
+      ),
     ).toBeNull();
   });
 
   it('refuses other item types, unknown roles, empty content and bad images, naming the param', () => {
-    expect(checkMessageItem({ type: 'function_call', role: 'user', content: 'x' }, 'items[0]')?.param).toBe('items[0].type');
+    expect(checkMessageItem({ type: 'function_call', role: 'user', content: 'x' }, 'items[0]')?.param).toBe(
+      'items[0].type',
+    );
     expect(checkMessageItem({ role: 'critic', content: 'x' }, 'items[1]')?.param).toBe('items[1].role');
     expect(checkMessageItem({ role: 'user', content: '' }, 'items[0]')?.param).toBe('items[0].content');
     expect(

@@ -16,7 +16,9 @@ export interface ConversationsTarget {
   close(): Promise<void>;
 }
 
-export const targets: Array<[string, (env?: Record<string, string>, handler?: Handler) => Promise<ConversationsTarget>]> = [
+export const targets: Array<
+  [string, (env?: Record<string, string>, handler?: Handler) => Promise<ConversationsTarget>]
+> = [
   [
     'the local backend, in-process',
     async (env = {}) => {

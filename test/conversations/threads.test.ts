@@ -44,7 +44,11 @@ describe.each(targets)('threads over the Conversations API, against %s', (_name,
         metadata: { customer: 'c_42' },
         items: [
           { type: 'message', role: 'user', content: 'Where is my order?' },
-          { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'It shipped.', annotations: [] }] },
+          {
+            type: 'message',
+            role: 'assistant',
+            content: [{ type: 'output_text', text: 'It shipped.', annotations: [] }],
+          },
         ],
       });
     }
@@ -56,7 +60,10 @@ describe.each(targets)('threads over the Conversations API, against %s', (_name,
     const read = await execute(target.gateway, GetThreadDocument, { id });
     expect(read.data?.thread).toMatchObject({ id, metadata: { a: '1' }, toolResources: null });
 
-    const updated = await execute(target.gateway, UpdateThreadDocument, { id, input: { metadata: { status: 'closed' } } });
+    const updated = await execute(target.gateway, UpdateThreadDocument, {
+      id,
+      input: { metadata: { status: 'closed' } },
+    });
     expect(updated.data?.updateThread).toMatchObject({ id, metadata: { status: 'closed' } });
 
     const deleted = await execute(target.gateway, DeleteThreadDocument, { id });
@@ -84,13 +91,22 @@ describe.each(targets)('threads over the Conversations API, against %s', (_name,
     ],
     [
       'message attachments',
-      { messages: [{ role: 'USER', content: 'x', attachments: [{ file_id: 'file_1', tools: [{ type: 'file_search' }] }] }] },
+      {
+        messages: [
+          { role: 'USER', content: 'x', attachments: [{ file_id: 'file_1', tools: [{ type: 'file_search' }] }] },
+        ],
+      },
       'input.messages[0].attachments',
       /attachments.*Conversations API/,
     ],
     [
       'message metadata',
-      { messages: [{ role: 'USER', content: 'x' }, { role: 'USER', content: 'y', metadata: { k: 'v' } }] },
+      {
+        messages: [
+          { role: 'USER', content: 'x' },
+          { role: 'USER', content: 'y', metadata: { k: 'v' } },
+        ],
+      },
       'input.messages[1].metadata',
       /metadata.*Conversations API/,
     ],
@@ -126,7 +142,9 @@ describe.each(targets)('threads over the Conversations API, against %s', (_name,
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(result.errors?.[0]?.message).toMatch(/at most 20.*createMessage/);
     if (target.upstream) expect(target.upstream.seen).toHaveLength(0);
-    const twenty = await execute(target.gateway, CreateThreadDocument, { input: { messages: messages.slice(0, 20) } } as never);
+    const twenty = await execute(target.gateway, CreateThreadDocument, {
+      input: { messages: messages.slice(0, 20) },
+    } as never);
     expect(twenty.errors).toBeUndefined();
   });
 });
@@ -147,7 +165,9 @@ describe('creates over the Conversations API keep the hardening rules', () => {
   }
 
   it('never resends a create whose outcome is unknown, and a retry with the same key finds it', async () => {
-    const { upstream, gateway } = await conversationsUpstream(onceThenForward({ forward: true, spoil: 'drop-connection' }));
+    const { upstream, gateway } = await conversationsUpstream(
+      onceThenForward({ forward: true, spoil: 'drop-connection' }),
+    );
     close = async () => {
       await gateway.close();
       await upstream.close();
