@@ -98,6 +98,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       baseURL,
       fetch,
       timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
+      maxRetries: config.upstreamMaxRetries,
       ...(upstreamKey ? { apiKey: upstreamKey } : {}),
     },
   );

@@ -47,6 +47,12 @@ function notDetected(verdict: ProbeVerdict): GatewayError {
 }
 
 const REDETECT_INTERVAL_MS = 2_000;
+/** Verdicts that may change on their own soon: a request waits and asks again, as a call would retry. */
+const PASSING_REASONS = new Set(['unreachable', 'failing']);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
+}
 
 /**
  * The API in use: fixed by configuration, or found by the readiness probe and then kept. Its
@@ -57,13 +63,16 @@ const REDETECT_INTERVAL_MS = 2_000;
 export class ApiSelection {
   readonly choice: UpstreamApiKind | 'detect';
   readonly #options: ProbeOptions;
+  readonly #maxRetries: number;
   #known: UpstreamApiKind | undefined;
   /** The last detection made on a request's behalf, reused for a short while. */
   #lastDetection: { at: number; verdict: Promise<ProbeVerdict> } | undefined;
 
-  constructor(choice: UpstreamApiKind | 'detect', options: ProbeOptions) {
+  constructor(choice: UpstreamApiKind | 'detect', options: ProbeOptions & { maxRetries?: number }) {
     this.choice = choice;
-    this.#options = options;
+    const { maxRetries = 0, ...probeOptions } = options;
+    this.#options = probeOptions;
+    this.#maxRetries = maxRetries;
     this.#known = choice === 'detect' ? undefined : choice;
   }
 
@@ -89,15 +98,25 @@ export class ApiSelection {
    * only, at most one detection every 2 s.
    */
   async resolve(session: UpstreamSession): Promise<UpstreamApiKind> {
-    if (this.#known) return this.#known;
-    const now = Date.now();
-    if (!this.#lastDetection || now - this.#lastDetection.at >= REDETECT_INTERVAL_MS) {
-      const options = session.credential ? { ...this.#options, apiKey: session.credential } : this.#options;
-      this.#lastDetection = { at: now, verdict: detectUpstreamApi(options).then((verdict) => this.#remember(verdict)) };
+    const options = session.credential ? { ...this.#options, apiKey: session.credential } : this.#options;
+    for (let attempt = 0; ; attempt++) {
+      if (this.#known) return this.#known;
+      const now = Date.now();
+      // A retry asks again; a first try reuses a detection made less than 2 s ago.
+      if (attempt > 0 || !this.#lastDetection || now - this.#lastDetection.at >= REDETECT_INTERVAL_MS) {
+        this.#lastDetection = {
+          at: now,
+          verdict: detectUpstreamApi(options).then((verdict) => this.#remember(verdict)),
+        };
+      }
+      const verdict = await this.#lastDetection.verdict;
+      if (this.#known) return this.#known;
+      // Unreachable or failing may pass: wait and ask again, within the retries and the deadline.
+      const wait = 200 * 2 ** attempt;
+      const passing = !verdict.ok && PASSING_REASONS.has(verdict.reason);
+      if (!passing || attempt >= this.#maxRetries || Date.now() + wait >= session.deadline) throw notDetected(verdict);
+      await sleep(wait);
     }
-    const verdict = await this.#lastDetection.verdict;
-    if (this.#known) return this.#known;
-    throw notDetected(verdict);
   }
 
   #remember(verdict: ProbeVerdict): ProbeVerdict {
