@@ -6,7 +6,10 @@ import type { Handler, Reply, SeenRequest } from '../helpers/test-upstream.ts';
  * calls, reasoning and the like. It serves the item list (limit, order, after) and single items the
  * way the API does; every other request reaches the wrapped local backend.
  */
-export function servingItems(conversationId: string, items: ReadonlyArray<{ id: string; type: string }>): Handler {
+export function servingItems(
+  conversationId: string,
+  items: ReadonlyArray<{ id: string; type: string; [field: string]: unknown }>,
+): Handler {
   const listPath = `/v1/conversations/${conversationId}/items`;
   return (request: SeenRequest): Reply => {
     const url = new URL(request.path, 'http://upstream.test');
