@@ -163,6 +163,14 @@ export async function probeApi(kind: UpstreamApiKind, options: ProbeOptions): Pr
       ? { ok: true, detail: "the upstream answers and wants each caller's key (pass-through)" }
       : { ok: false, reason: 'credentials', detail: `the upstream refused the key (HTTP ${missing.status})` };
   }
+  if (missing.status === 501) {
+    // "Not implemented": some servers answer every route they lack so.
+    return {
+      ok: false,
+      reason: probe.wrongApi,
+      detail: `${route} answered 501: this URL does not serve ${probe.name}`,
+    };
+  }
   if (missing.status >= 500) {
     return { ok: false, reason: 'failing', detail: `the upstream failed with HTTP ${missing.status}` };
   }

@@ -82,6 +82,15 @@ describe('UPSTREAM_API=auto', () => {
     expect(upstream?.probes.every((probe) => probe.method === 'GET')).toBe(true);
   });
 
+  it('picks threads on a Threads server that answers 501 to routes it lacks', async () => {
+    await against((request) =>
+      request.path.startsWith('/v1/threads') && request.path.split('/').length <= 4
+        ? { forward: true }
+        : { status: 501, body: { detail: 'Not Implemented' } },
+    );
+    expect(await gateway?.checkUpstream()).toMatchObject({ ok: true, api: 'threads' });
+  });
+
   it('picks threads on a server that serves both', async () => {
     await against(() => ({ forward: true }));
     expect(await gateway?.checkUpstream()).toMatchObject({ ok: true, api: 'threads' });
