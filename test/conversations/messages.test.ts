@@ -312,7 +312,8 @@ describe('items that are not messages', () => {
     const tool = await execute(gateway as Gateway, GET_MESSAGE, { threadId: id, id: 'fc_a' });
     expect(tool.errors).toBeUndefined();
     expect(tool.data).toEqual({ message: null });
-    upstream!.handler = servingItems(id, [
+    if (!upstream) throw new Error('no upstream');
+    upstream.handler = servingItems(id, [
       { ...messageItem('msg_c', 'judged'), role: 'critic' },
       { ...messageItem('msg_t', 'tool says'), role: 'tool' },
       {
