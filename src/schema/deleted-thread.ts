@@ -20,6 +20,7 @@ builder.mutationField('deleteThread', (t) =>
       assertThreadId(threadId, 'id');
       const deleted = await ctx.upstream.deleteThread(threadId);
       ctx.loaders.thread.clear(threadId).prime(threadId, null);
+      ctx.loaders.messages.forgetThread(threadId);
       return deleted;
     },
   }),
