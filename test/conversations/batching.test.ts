@@ -92,4 +92,97 @@ describe.each(modes)('messages batched and budgeted with UPSTREAM_API=$api', ({ 
     expect(result.data?.two.thread.messages.nodes.map((node) => node.text)).toEqual(['two', 'one', 't0 m0']);
     expect(upstream.count('GET', list)).toBe(2);
   });
+
+  interface WalkPage {
+    edges: Array<{ cursor: string; node: { id: string; text: string } }>;
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  }
+
+  async function walk(id: string, direction: 'forward' | 'backward'): Promise<{ texts: string[]; cursors: string[] }> {
+    const texts: string[] = [];
+    const cursors: string[] = [];
+    let cursor: string | null = null;
+    for (;;) {
+      const variables: Record<string, unknown> =
+        direction === 'forward' ? { id, first: 100, after: cursor } : { id, last: 100, before: cursor };
+      const result = await execute<{ thread: { messages: WalkPage } }, Record<string, unknown>>(
+        gateway,
+        `query ($id: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+          thread(id: $id) { messages(first: $first, after: $after, last: $last, before: $before, order: ASC) {
+            edges { cursor node { id text } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }
+        }`,
+        variables,
+      );
+      expect(result.errors).toBeUndefined();
+      const page = result.data?.thread.messages as WalkPage;
+      const pageTexts = page.edges.map((edge) => edge.node.text);
+      const pageCursors = page.edges.map((edge) => edge.cursor);
+      if (direction === 'forward') {
+        texts.push(...pageTexts);
+        cursors.push(...pageCursors);
+        if (!page.pageInfo.hasNextPage) break;
+        cursor = page.pageInfo.endCursor;
+      } else {
+        texts.unshift(...pageTexts);
+        cursors.unshift(...pageCursors);
+        if (!page.pageInfo.hasPreviousPage) break;
+        cursor = page.pageInfo.startCursor;
+      }
+    }
+    return { texts, cursors };
+  }
+
+  it('walks 250 messages forward with first: 100 and backward with last: 100, each once, cursors stable', async () => {
+    await start();
+    const [id = ''] = await threadsWithMessages(1, 250);
+    const expected = Array.from({ length: 250 }, (_, n) => `t0 m${n}`);
+    const forward = await walk(id, 'forward');
+    expect(forward.texts).toEqual(expected);
+    expect(upstream.count('GET', list)).toBe(3);
+    const backward = await walk(id, 'backward');
+    expect(backward.texts).toEqual(expected);
+    expect(backward.cursors).toEqual(forward.cursors);
+    expect(upstream.seen.some((request) => request.path.includes('before='))).toBe(false);
+  });
+
+  const CREATE_MESSAGE = `mutation ($id: ID!, $key: String) {
+    createMessage(threadId: $id, input: { role: USER, content: "once" }, idempotencyKey: $key) { id }
+  }`;
+
+  async function storedMessages(id: string): Promise<number> {
+    const listed = await upstream.backend.store.listMessages(id, { limit: 100, order: 'asc' });
+    return listed.kind === 'ok' ? listed.data.length : -1;
+  }
+
+  it('never resends a createMessage whose outcome is unknown; with a key, a retry finds the one made', async () => {
+    await start();
+    const [id = ''] = await threadsWithMessages(1, 0);
+    let spoiled = false;
+    upstream.handler = (request) => {
+      if (request.method !== 'POST' || spoiled) return { forward: true };
+      spoiled = true;
+      return { forward: true, spoil: 'drop-connection' };
+    };
+    const lost = await execute(gateway, CREATE_MESSAGE, { id });
+    expect(lost.errors?.[0]?.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', outcome: 'unknown' });
+    expect(upstream.count('POST')).toBe(1);
+    expect(await storedMessages(id)).toBe(1);
+
+    spoiled = false;
+    const first = await execute(gateway, CREATE_MESSAGE, { id, key: 'k-1' });
+    expect(first.errors?.[0]?.extensions?.outcome).toBe('unknown');
+    const retried = await execute<{ createMessage: { id: string } }, { id: string; key: string }>(
+      gateway,
+      CREATE_MESSAGE,
+      {
+        id,
+        key: 'k-1',
+      },
+    );
+    expect(retried.errors).toBeUndefined();
+    expect(await storedMessages(id)).toBe(2);
+    const [, keyed, again] = upstream.seen.filter((request) => request.method === 'POST');
+    expect(keyed?.headers['idempotency-key']).toMatch(/^gw-/);
+    expect(again?.headers['idempotency-key']).toBe(keyed?.headers['idempotency-key']);
+  });
 });
