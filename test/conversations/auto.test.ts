@@ -82,6 +82,15 @@ describe('UPSTREAM_API=auto', () => {
     expect(upstream?.probes.every((probe) => probe.method === 'GET')).toBe(true);
   });
 
+  it('picks conversations on a Conversations server that refuses an impossible id with 400', async () => {
+    await against((request) =>
+      /^\/v1\/conversations\/conv_gatewayreadinessprobe000$/.test(request.path)
+        ? { status: 400, body: { error: { message: 'Invalid conversation id', param: 'conversation_id' } } }
+        : servesOnly('conversations')(request, 0),
+    );
+    expect(await gateway?.checkUpstream()).toMatchObject({ ok: true, api: 'conversations' });
+  });
+
   it('picks threads on a Threads server that answers 501 to routes it lacks', async () => {
     await against((request) =>
       request.path.startsWith('/v1/threads') && request.path.split('/').length <= 4

@@ -54,6 +54,27 @@ describe.each(targets)('threads over the Conversations API, against %s', (_name,
     }
   });
 
+  it('starts a thread with SYSTEM and DEVELOPER messages, which the Conversations API takes', async () => {
+    target = await start();
+    const created = await execute(target.gateway, CreateThreadDocument, {
+      input: {
+        messages: [
+          { role: 'SYSTEM', content: 'Be brief.' },
+          { role: 'DEVELOPER', content: [{ type: 'image_url', image_url: { url: 'https://example.com/a.png' } }] },
+        ],
+      },
+    } as never);
+    expect(created.errors).toBeUndefined();
+    const stored = await target.backend.store.listMessages(created.data?.createThread.id ?? '', {
+      limit: 10,
+      order: 'asc',
+    });
+    expect(stored.kind === 'ok' && stored.data.map((message) => [message.role, message.content])).toEqual([
+      ['system', [{ type: 'text', text: { value: 'Be brief.', annotations: [] } }]],
+      ['developer', [{ type: 'image_url', image_url: { url: 'https://example.com/a.png', detail: 'auto' } }]],
+    ]);
+  });
+
   it('reads, updates metadata of, and deletes a conversation as a thread', async () => {
     target = await start();
     const { id } = await target.backend.store.createThread({ metadata: { a: '1' } });
