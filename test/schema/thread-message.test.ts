@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from '../../src/server/graphiql.ts';
 import {
   CreateMessageDocument,
   CreateThreadDocument,
@@ -99,6 +100,26 @@ describe('messages on the embedded local backend', () => {
     });
     expect(codes(onMissingThread)).toEqual(['NOT_FOUND']);
     expect(onMissingThread.errors?.[0]?.extensions?.outcome).toBe('not_created');
+  });
+
+  it('runs GraphiQL’s opening example as its comments say', async () => {
+    const run = async (operationName: string, variables: Record<string, unknown> = {}) => {
+      const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: GRAPHIQL_DEFAULT_QUERY, operationName, variables }),
+      });
+      return (await response.json()) as {
+        data?: Record<string, { id: string } & Record<string, unknown>>;
+        errors?: unknown;
+      };
+    };
+    const created = await run('CreateThread');
+    const id = created.data?.createThread?.id;
+    expect((await run('CreateMessage', { id })).errors).toBeUndefined();
+    const read = await run('ReadThread', { id });
+    expect(read.errors).toBeUndefined();
+    expect(JSON.stringify(read.data)).toContain('I can answer questions about your order.');
   });
 
   it('deleting a thread deletes its messages', async () => {

@@ -99,7 +99,7 @@ describe('shutdown that loses nothing', () => {
       await new Promise((resolve) => setTimeout(resolve, 5));
       return { forward: true };
     });
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     for (let run = 0; run < 5; run++) {
       started = startProcess('src/main.ts', {
         PORT: '0',

@@ -180,6 +180,15 @@ describe('Threads-compatible servers that differ on the wire', () => {
     expect(codes(unauthenticated)).toEqual(['UNAUTHENTICATED']);
   });
 
+  it('reads a message without thread_id, and a string content as one text part', async () => {
+    upstream.handler = () => {
+      const { thread_id: _omitted, ...rest } = message({ content: 'plain' });
+      return asJson(200, rest);
+    };
+    const read = await execute(gateway, GetMessageDocument, { threadId: HEX_THREAD, id: HEX_MESSAGE });
+    expect(read.data?.message).toMatchObject({ threadId: HEX_THREAD, text: 'plain' });
+  });
+
   it('skips a content part of a type it does not know, and says nothing of it', async () => {
     upstream.handler = () =>
       asJson(
