@@ -19,9 +19,13 @@ const gateway = createGateway(config);
 const { logger } = gateway;
 
 switch (config.upstream.kind) {
-  case 'local':
-    logger.info('No OPENAI_API_KEY or OPENAI_BASE_URL: using the embedded local backend (in memory, no network).');
+  case 'local': {
+    const { store } = config.localBackend;
+    const where =
+      store.kind === 'sqlite' ? `SQLite in ${store.dataDir}` : store.kind === 'postgres' ? 'PostgreSQL' : 'in memory';
+    logger.info(`No OPENAI_API_KEY or OPENAI_BASE_URL: using the embedded local backend (${where}, no network).`);
     break;
+  }
   case 'server-key':
     logger.info('Calling the upstream with the server key', {
       upstream: config.upstream.baseURL,
