@@ -321,7 +321,9 @@ export class SqlStore implements Store {
     const row = messageRow(message);
     return this.#run(() =>
       this.#write(async (trx) => {
-        // Updating the thread's total takes its row lock: a concurrent delete waits or wins.
+        // Updating the thread's total takes its row lock before `seq` is drawn: a concurrent delete
+        // waits or wins, and within a thread `seq` order is commit order, so a reader paging with
+        // `after` never passes a message that commits later with a smaller `seq`.
         if (!(await this.#addThreadBytes(trx, threadId, row.bytes))) return undefined;
         await trx.insertInto('messages').values(row).execute();
         await this.#addUsage(trx, row.bytes);
