@@ -31,6 +31,11 @@ export interface SqlStoreOptions {
   dialect: SqlDialectName;
   /** True for a driver error that means the database cannot be reached or cannot write now. */
   isUnavailable(error: unknown): boolean;
+  /**
+   * A separate connection for reads (SQLite): reads then never queue behind a group commit on the
+   * writer. They see every write that was acknowledged, since a write is answered after its commit.
+   */
+  reader?: Kysely<StoreDatabase>;
   /** The clock (milliseconds); tests move it to expire idempotency keys. */
   now?: () => number;
 }
@@ -122,6 +127,8 @@ function newMessage(threadId: string, input: NewStoredMessage, createdAt: number
 export class SqlStore implements Store {
   readonly kind: SqlDialectName;
   readonly #db: Kysely<StoreDatabase>;
+  /** Reads go here: SQLite's second connection, which WAL lets read while a write commits. */
+  readonly #reader: Kysely<StoreDatabase>;
   readonly #isUnavailable: (error: unknown) => boolean;
   readonly #now: () => number;
   #lastPurge = 0;
@@ -135,6 +142,7 @@ export class SqlStore implements Store {
   constructor(db: Kysely<StoreDatabase>, options: SqlStoreOptions) {
     this.kind = options.dialect;
     this.#db = db;
+    this.#reader = options.reader ?? db;
     this.#isUnavailable = options.isUnavailable;
     this.#now = options.now ?? Date.now;
   }
@@ -271,7 +279,7 @@ export class SqlStore implements Store {
   getThread(id: string): Promise<StoredThread | undefined> {
     if (!isStorableId(id)) return Promise.resolve(undefined);
     return this.#run(async () => {
-      const row = await this.#db.selectFrom('threads').selectAll().where('id', '=', id).executeTakeFirst();
+      const row = await this.#reader.selectFrom('threads').selectAll().where('id', '=', id).executeTakeFirst();
       return row && toThread(row);
     });
   }
@@ -335,7 +343,7 @@ export class SqlStore implements Store {
   getMessage(threadId: string, id: string): Promise<StoredMessage | undefined> {
     if (!isStorableId(threadId) || !isStorableId(id)) return Promise.resolve(undefined);
     return this.#run(async () => {
-      const row = await this.#db
+      const row = await this.#reader
         .selectFrom('messages')
         .selectAll()
         .where('id', '=', id)
@@ -393,7 +401,7 @@ export class SqlStore implements Store {
 
   async #cursorSeq(threadId: string, id: string): Promise<number | string | undefined> {
     if (!isStorableId(id)) return undefined;
-    const row = await this.#db
+    const row = await this.#reader
       .selectFrom('messages')
       .select('seq')
       .where('id', '=', id)
@@ -405,7 +413,11 @@ export class SqlStore implements Store {
   listMessages(threadId: string, query: ListMessagesQuery): Promise<ListMessagesResult> {
     if (!isStorableId(threadId)) return Promise.resolve({ kind: 'no-thread' });
     return this.#run(async () => {
-      const thread = await this.#db.selectFrom('threads').select('id').where('id', '=', threadId).executeTakeFirst();
+      const thread = await this.#reader
+        .selectFrom('threads')
+        .select('id')
+        .where('id', '=', threadId)
+        .executeTakeFirst();
       if (!thread) return { kind: 'no-thread' };
       const after = query.after === undefined ? undefined : await this.#cursorSeq(threadId, query.after);
       if (query.after !== undefined && after === undefined) return { kind: 'bad-cursor', param: 'after' };
@@ -413,7 +425,7 @@ export class SqlStore implements Store {
       if (query.before !== undefined && before === undefined) return { kind: 'bad-cursor', param: 'before' };
       // "after" and "before" follow the list's order: in a descending list, after means older.
       const asc = query.order === 'asc';
-      const rows = await this.#db
+      const rows = await this.#reader
         .selectFrom('messages')
         .selectAll()
         .where('thread_id', '=', threadId)
@@ -429,7 +441,7 @@ export class SqlStore implements Store {
 
   getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined> {
     return this.#run(async () => {
-      const row = await this.#db
+      const row = await this.#reader
         .selectFrom('idempotency_keys')
         .selectAll()
         .where('key', '=', keyDigest(scopedKey))
@@ -458,7 +470,7 @@ export class SqlStore implements Store {
 
   usedBytes(): Promise<number> {
     return this.#run(async () => {
-      const row = await this.#db
+      const row = await this.#reader
         .selectFrom('storage_usage')
         .select((eb) => eb.fn.sum<number | string | null>('bytes').as('total'))
         .executeTakeFirst();
@@ -469,6 +481,7 @@ export class SqlStore implements Store {
   async close(): Promise<void> {
     // Writes already accepted are committed before the database closes.
     while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+    if (this.#reader !== this.#db) await this.#reader.destroy();
     await this.#db.destroy();
   }
 }

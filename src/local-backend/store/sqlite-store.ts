@@ -53,5 +53,10 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     await db.destroy();
     throw error;
   }
-  return new SqlStore(db, { dialect: 'sqlite', isUnavailable });
+  if (file === ':memory:') return new SqlStore(db, { dialect: 'sqlite', isUnavailable });
+  // A second connection for reads; an in-memory database has only the one.
+  const readConnection = new Database(file, { readonly: true });
+  readConnection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const reader = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: readConnection }) });
+  return new SqlStore(db, { dialect: 'sqlite', isUnavailable, reader });
 }
