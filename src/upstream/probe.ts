@@ -101,7 +101,8 @@ export async function probeThreadsApi(options: {
   if (thread.status >= 500) {
     return { ok: false, reason: 'failing', detail: `the upstream failed with HTTP ${thread.status}` };
   }
-  if (thread.status !== 404) {
+  // 400 / 422: servers whose ids are ObjectIds refuse the probe's id as malformed instead of missing.
+  if (thread.status !== 404 && thread.status !== 400 && thread.status !== 422) {
     return {
       ok: false,
       reason: 'not-threads-api',
