@@ -53,6 +53,13 @@ export interface Gateway {
   readonly logger: Logger;
   /** Releases sockets and the local backend. */
   close(): Promise<void>;
+  /**
+   * Ends all in-flight upstream work at once (shutdown's deadline), so none outlives its client:
+   * the requests waiting on it are answered with a coded error instead.
+   */
+  abortUpstream(): Promise<void>;
+  /** Shutdown has begun: `/ready` answers 503 so load balancers stop sending new work. */
+  startDraining(): void;
 }
 
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
@@ -64,6 +71,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   let localBackend: LocalBackend | undefined;
   let fetch: UpstreamFetch;
   let closeTransport = async (): Promise<void> => undefined;
+  let abortTransport = async (): Promise<void> => undefined;
   if (options.fetch) {
     fetch = options.fetch;
   } else if (config.upstream.kind === 'local') {
@@ -74,6 +82,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     const transport = createUpstreamTransport();
     fetch = transport.fetch;
     closeTransport = transport.close;
+    abortTransport = transport.abort;
   }
 
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
@@ -101,7 +110,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     options.idempotencyStore ??
       new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
   );
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics(config.metricsOperations);
+  const lifecycle = { draining: false };
   const { yoga, createContext } = createGatewayYoga({
     config,
     schema,
@@ -110,6 +120,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     idempotentCreates,
     logger,
     metrics,
+    lifecycle,
   });
 
   return {
@@ -123,5 +134,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
     close: () => closeTransport(),
+    abortUpstream: () => abortTransport(),
+    startDraining: () => {
+      lifecycle.draining = true;
+    },
   };
 }

@@ -32,11 +32,16 @@ function causeCodes(error: unknown): string[] {
   return codes;
 }
 
+/** The `code` of the error the transport fails calls with once the gateway has aborted upstream work. */
+export const UPSTREAM_ABORTED_CODE = 'GATEWAY_UPSTREAM_ABORTED';
+
 export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIUserAbortError) return { kind: 'aborted' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) {
     const codes = causeCodes(error.cause);
+    // The gateway itself ended the call (shutdown's deadline): not a fault to retry.
+    if (codes.includes(UPSTREAM_ABORTED_CODE)) return { kind: 'aborted' };
     return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
   }
   if (error instanceof APIError && typeof error.status === 'number') {
