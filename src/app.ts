@@ -4,10 +4,12 @@ import type { Config } from './config.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
 import { schema } from './schema/index.ts';
 import type { GatewayContext } from './server/context.ts';
-import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
+import type { IdempotencyStore } from './server/idempotency.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { GatewayMetrics } from './server/metrics.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
+import type { DependencyVerdict } from './shared-state/redis-connection.ts';
+import { createSharedState } from './shared-state/shared-state.ts';
 import { UpstreamHealth } from './upstream/health.ts';
 import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
 import { type ThreadsApi, ThreadsUpstream, type UpstreamFetch } from './upstream/threads-upstream.ts';
@@ -25,7 +27,7 @@ export interface GatewayOptions {
    * measure what GraphQL serving alone costs; a production gateway never sets it.
    */
   threadsApi?: ThreadsApi;
-  /** A shared idempotency store for several replicas; default in memory. */
+  /** Replaces the idempotency store (default: Redis with REDIS_URL, else in memory). */
   idempotencyStore?: IdempotencyStore;
 }
 
@@ -47,6 +49,8 @@ export interface Gateway {
   readonly upstreamBaseURL: string;
   /** Probes the upstream (start-up and `/ready` use it). */
   checkUpstream(): Promise<ProbeVerdict>;
+  /** Whether the shared state (Redis with REDIS_URL) answers, for `/ready`; always ok in memory. */
+  checkSharedState(): Promise<DependencyVerdict>;
   /** The gateway's logger (the one given, or a JSON logger that redacts the configured secrets). */
   readonly logger: Logger;
   /** Releases sockets and the local backend. */
@@ -95,17 +99,15 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
           ...(upstreamKey ? { apiKey: upstreamKey } : {}),
         }),
   );
-  const idempotentCreates = new IdempotentCreates(
-    options.idempotencyStore ??
-      new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
-  );
+  const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics();
   const { yoga, createContext } = createGatewayYoga({
     config,
     schema,
     upstream,
     health,
-    idempotentCreates,
+    idempotentCreates: sharedState.idempotentCreates,
+    rateLimiter: sharedState.rateLimiter,
     logger,
     metrics,
   });
@@ -120,6 +122,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
-    close: () => closeTransport(),
+    checkSharedState: () => sharedState.check(),
+    close: async () => {
+      await closeTransport();
+      await sharedState.close();
+    },
   };
 }

@@ -16,6 +16,7 @@ import type { IdempotentCreates } from './idempotency.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
+import type { RateLimiter } from './rate-limit.ts';
 
 export const GRAPHQL_ENDPOINT = '/graphql';
 
@@ -25,6 +26,7 @@ export interface YogaDeps {
   upstream: ThreadsApi;
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
+  rateLimiter: RateLimiter;
   logger: Logger;
   metrics: GatewayMetrics;
 }
@@ -104,7 +106,11 @@ export function createGatewayYoga(deps: YogaDeps): {
   /** A fresh context for one request: its own budget, deadline, loaders. Never shared. */
   const createContext = (request: Request): GatewayContext => {
     const state = requestState(request);
-    const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
+    const budget = new RequestBudget(
+      config.upstreamConcurrency,
+      config.limits.upstreamCalls,
+      state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
+    );
     state.budget = budget;
     const threads = new RequestThreads(
       deps.upstream,
