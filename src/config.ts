@@ -58,6 +58,11 @@ export interface Config {
    * ever evicts another's keys.
    */
   readonly idempotencyKeysPerCaller: number;
+  /**
+   * IDEMPOTENCY_CLAIM_MS (10000): how long the claim of a try that is creating lives unless its
+   * instance renews it; a crashed instance's key is free again after this.
+   */
+  readonly idempotencyClaimMs: number;
   /** REDIS_URL: shared state (idempotency keys, rate limits) in Redis; unset keeps it in memory, per instance. */
   readonly redisUrl: string | undefined;
   /** REDIS_KEY_PREFIX (`tgw:`): prefix of every key the gateway writes in Redis. */
@@ -240,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
       integer(env, 'IDEMPOTENCY_KEYS_PER_CALLER', 10_000, 1, 10_000_000),
       idempotencyMaxKeys,
     ),
+    idempotencyClaimMs: integer(env, 'IDEMPOTENCY_CLAIM_MS', 10_000, 100, 600_000),
     redisUrl: redisUrl(env),
     redisKeyPrefix: present(env, 'REDIS_KEY_PREFIX') ?? 'tgw:',
     redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),

@@ -43,6 +43,7 @@ export function createSharedState(
     kind: redis ? 'redis' : 'memory',
     idempotentCreates: new IdempotentCreates(store, {
       waitMs: config.requestDeadlineMs,
+      claimMs: config.idempotencyClaimMs,
       storeName: options.idempotencyStore ? 'custom' : redis ? 'redis' : 'memory',
     }),
     rateLimiter: new RateLimiter(redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(), logger),
