@@ -273,7 +273,12 @@ export class IdempotentCreates {
     const claim: IdempotencyClaim = { token: randomUUID(), fingerprint, ms: this.#claimMs };
     let pollMs = 20;
     for (;;) {
-      const outcome = await this.#ask(() => this.#store.claim(slot, claim));
+      const outcome = await this.#ask(() => this.#store.claim(slot, claim)).catch((error: unknown) => {
+        // A claim that timed out may still run once the store answers again: drop it then, so it
+        // does not hold the key for a whole claim's life (only ours is dropped, never another's).
+        void this.#store.release(slot, claim).catch(() => undefined);
+        throw error;
+      });
       switch (outcome.kind) {
         case 'settled':
           if (outcome.record.fingerprint !== fingerprint) throw conflict();

@@ -64,6 +64,8 @@ export class RateLimiter {
   readonly #fallback: MemoryRateLimitStore;
   readonly #logger: Logger | undefined;
   #degraded = false;
+  /** After a failure the store is left alone for a second, so a hung Redis delays one call a second, not all. */
+  #skipUntil = 0;
 
   constructor(store: RateLimitStore, logger?: Logger) {
     this.#store = store;
@@ -90,7 +92,9 @@ export class RateLimiter {
   }
 
   async #take(callerId: string, perMinute: number): Promise<RateDecision> {
-    if (this.#store === this.#fallback) return this.#fallback.takeNow(callerId, perMinute, RATE_WINDOW_MS);
+    if (this.#store === this.#fallback || Date.now() < this.#skipUntil) {
+      return this.#fallback.takeNow(callerId, perMinute, RATE_WINDOW_MS);
+    }
     try {
       const decision = await this.#store.take(callerId, perMinute, RATE_WINDOW_MS);
       if (this.#degraded) this.#logger?.warn('rate limits counted in Redis again');
@@ -104,6 +108,7 @@ export class RateLimiter {
         });
       }
       this.#degraded = true;
+      this.#skipUntil = Date.now() + 1_000;
       return this.#fallback.takeNow(callerId, perMinute, RATE_WINDOW_MS);
     }
   }

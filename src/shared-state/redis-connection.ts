@@ -48,6 +48,7 @@ export class RedisConnection {
   readonly #logger: Logger;
   #down = false;
   #closed = false;
+  readonly #scripts = new Set<LuaScript>();
 
   constructor(options: RedisConnectionOptions) {
     this.keyPrefix = options.keyPrefix;
@@ -69,6 +70,7 @@ export class RedisConnection {
     this.#client.on('ready', () => {
       if (this.#down) this.#logger.warn('redis reachable again: shared state restored');
       this.#down = false;
+      this.#loadScripts();
     });
   }
 
@@ -94,6 +96,19 @@ export class RedisConnection {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Loads scripts into Redis on every (re)connection, so that EVALSHA finds them: a command that
+   * timed out still runs when Redis answers again, and a NOSCRIPT then would be answered to no one.
+   */
+  register(...scripts: LuaScript[]): void {
+    for (const script of scripts) this.#scripts.add(script);
+    if (this.#client.status === 'ready') this.#loadScripts();
+  }
+
+  #loadScripts(): void {
+    for (const script of this.#scripts) void this.#client.script('LOAD', script.source).catch(() => undefined);
   }
 
   /** Runs a Lua script atomically (EVALSHA, then EVAL once if Redis does not know it yet). */

@@ -90,6 +90,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   constructor(redis: RedisConnection, { ttlMs, perCaller }: { ttlMs: number; perCaller: number }) {
     this.#redis = redis;
+    redis.register(CLAIM, RENEW, SETTLE, RELEASE);
     this.#ttlMs = ttlMs;
     this.#perCaller = perCaller;
   }

@@ -30,6 +30,7 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   constructor(redis: RedisConnection) {
     this.#redis = redis;
+    redis.register(TAKE);
   }
 
   async take(callerId: string, limit: number, windowMs: number): Promise<RateDecision> {

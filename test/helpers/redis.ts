@@ -91,8 +91,11 @@ export interface ThrowawayRedis {
   port: number;
   url: string;
   start(): Promise<void>;
-  /** SIGKILL: as abrupt as a crash or a pulled cable. */
+  /** SIGKILL: as abrupt as a crash. */
   kill(): Promise<void>;
+  /** SIGSTOP / SIGCONT: a server that accepts bytes and never answers, like a network partition. */
+  pause(): void;
+  resume(): void;
 }
 
 export function throwawayRedis(port: number): ThrowawayRedis {
@@ -101,20 +104,31 @@ export function throwawayRedis(port: number): ThrowawayRedis {
     port,
     url: `redis://127.0.0.1:${port}`,
     async start() {
-      child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-        stdio: 'ignore',
-      });
+      child = spawn(
+        'redis-server',
+        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        {
+          stdio: 'ignore',
+        },
+      );
       const until = Date.now() + 10_000;
       while (!(await answersPing(port))) {
         if (Date.now() > until) throw new Error(`redis-server did not start on port ${port}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
     },
+    pause() {
+      child?.kill('SIGSTOP');
+    },
+    resume() {
+      child?.kill('SIGCONT');
+    },
     async kill() {
       const running = child;
       child = undefined;
       if (!running || running.exitCode !== null) return;
       const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGCONT');
       running.kill('SIGKILL');
       await exited;
     },

@@ -71,7 +71,8 @@ describe('idempotency keys: a quota per caller, in memory', () => {
       GATEWAY_TOKENS: 'alice',
       IDEMPOTENCY_KEYS_PER_CALLER: '1',
     }));
-    upstream.handler = (_request, index) => (index === 0 ? { status: 400, body: { error: { message: 'no' } } } : { forward: true });
+    upstream.handler = (_request, index) =>
+      index === 0 ? { status: 400, body: { error: { message: 'no' } } } : { forward: true };
     const refused = await execute(gateway, CreateThreadDocument, keyed('first'), as('alice'));
     expect(refused.errors).toBeDefined();
     expect(codes(refused)).not.toContain('RATE_LIMITED');

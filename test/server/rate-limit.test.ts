@@ -41,7 +41,8 @@ describe('RATE_LIMIT_PER_MINUTE, in memory', () => {
     }));
     const run = async (token: string, times: number) => {
       const out: unknown[][] = [];
-      for (let index = 0; index < times; index++) out.push(codes(await execute(gateway, CreateThreadDocument, {}, as(token))));
+      for (let index = 0; index < times; index++)
+        out.push(codes(await execute(gateway, CreateThreadDocument, {}, as(token))));
       return out;
     };
     expect(await run('alice', 3)).toEqual([[], [], ['RATE_LIMITED']]);

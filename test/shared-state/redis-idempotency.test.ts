@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect } from 'vitest';
-import type { Gateway } from '../../src/app.ts';
 import type { IdempotencyClaim, IdempotencySlot } from '../../src/server/idempotency.ts';
-import { silentLogger } from '../helpers/gateway.ts';
 import { RedisConnection } from '../../src/shared-state/redis-connection.ts';
 import { RedisIdempotencyStore } from '../../src/shared-state/redis-idempotency-store.ts';
 import { CreateThreadDocument } from '../helpers/documents.ts';
-import { codes, execute, testGateway } from '../helpers/gateway.ts';
+import { codes, execute, silentLogger, testGateway } from '../helpers/gateway.ts';
 import { startProcess } from '../helpers/process.ts';
 import { countKeys, itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
-import { closeAll, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startTestUpstream } from '../helpers/test-upstream.ts';
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -65,32 +63,47 @@ describe('idempotency keys in Redis, across gateway instances', () => {
     expect(upstream.count('POST')).toBe(1);
   });
 
-  itWithRedis('a different input under the same key is IDEMPOTENCY_CONFLICT on the other instance, held or settled', async () => {
-    const { a, b, upstream } = await twoInstances();
-    upstream.handler = async () => {
-      await delay(150);
-      return { forward: true };
-    };
-    const input = { metadata: { order: '1' }, idempotencyKey: 'k' };
-    const first = execute(a, CreateThreadDocument, { input }, as('alice'));
-    await delay(50);
-    const whileHeld = await execute(b, CreateThreadDocument, { input: { ...input, metadata: { order: '2' } } }, as('alice'));
-    expect(codes(whileHeld)).toEqual(['IDEMPOTENCY_CONFLICT']);
-    expect((await first).errors).toBeUndefined();
-    const afterwards = await execute(b, CreateThreadDocument, { input: { ...input, metadata: { order: '3' } } }, as('alice'));
-    expect(codes(afterwards)).toEqual(['IDEMPOTENCY_CONFLICT']);
-    // Another caller's same key is its own.
-    const bob = await execute(b, CreateThreadDocument, { input: { ...input, metadata: { order: '3' } } }, as('bob'));
-    expect(bob.errors).toBeUndefined();
-    expect(upstream.count('POST')).toBe(2);
-  });
+  itWithRedis(
+    'a different input under the same key is IDEMPOTENCY_CONFLICT on the other instance, held or settled',
+    async () => {
+      const { a, b, upstream } = await twoInstances();
+      upstream.handler = async () => {
+        await delay(150);
+        return { forward: true };
+      };
+      const input = { metadata: { order: '1' }, idempotencyKey: 'k' };
+      const first = execute(a, CreateThreadDocument, { input }, as('alice'));
+      await delay(50);
+      const whileHeld = await execute(
+        b,
+        CreateThreadDocument,
+        { input: { ...input, metadata: { order: '2' } } },
+        as('alice'),
+      );
+      expect(codes(whileHeld)).toEqual(['IDEMPOTENCY_CONFLICT']);
+      expect((await first).errors).toBeUndefined();
+      const afterwards = await execute(
+        b,
+        CreateThreadDocument,
+        { input: { ...input, metadata: { order: '3' } } },
+        as('alice'),
+      );
+      expect(codes(afterwards)).toEqual(['IDEMPOTENCY_CONFLICT']);
+      // Another caller's same key is its own.
+      const bob = await execute(b, CreateThreadDocument, { input: { ...input, metadata: { order: '3' } } }, as('bob'));
+      expect(bob.errors).toBeUndefined();
+      expect(upstream.count('POST')).toBe(2);
+    },
+  );
 
   itWithRedis('the per-caller quota holds across instances and never touches another caller', async () => {
     const { a, b, upstream } = await twoInstances({ IDEMPOTENCY_KEYS_PER_CALLER: '3' });
     const keyed = (key: string) => ({ input: { idempotencyKey: key } });
     const bobFirst = await execute(b, CreateThreadDocument, keyed('bob-1'), as('bob'));
     for (const [index, gateway] of [a, b, a].entries()) {
-      expect((await execute(gateway, CreateThreadDocument, keyed(`alice-${index}`), as('alice'))).errors).toBeUndefined();
+      expect(
+        (await execute(gateway, CreateThreadDocument, keyed(`alice-${index}`), as('alice'))).errors,
+      ).toBeUndefined();
     }
     const refused = await execute(b, CreateThreadDocument, keyed('alice-3'), as('alice'));
     expect(codes(refused)).toEqual(['RATE_LIMITED']);
@@ -187,7 +200,9 @@ describe('idempotency keys in Redis, across gateway instances', () => {
         expect(Date.now() - started).toBeLessThan(5_000);
         expect(upstream.count('POST')).toBe(2);
         expect(upstream.backend.store.size).toBe(1);
-        const keys = upstream.seen.filter((request) => request.method === 'POST').map((r) => r.headers['idempotency-key']);
+        const keys = upstream.seen
+          .filter((request) => request.method === 'POST')
+          .map((r) => r.headers['idempotency-key']);
         expect(keys[0]).toBe(keys[1]);
         const again = await execute(survivor, CreateThreadDocument, { input }, as('alice'));
         expect(again.data?.createThread.id).toBe(result.data?.createThread.id);
@@ -214,6 +229,3 @@ describe('idempotency keys in Redis, across gateway instances', () => {
     expect(upstream.count('POST')).toBe(1);
   });
 });
-
-// Keep the fixture type referenced for readers of the helpers.
-export type { Gateway, TestUpstream };
