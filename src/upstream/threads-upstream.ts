@@ -64,6 +64,14 @@ interface CallSpec<T> {
   send: (options: RequestOptions) => Promise<T>;
 }
 
+/** Refusals that belong to the request that made the call, not to one that joined it. */
+function isCallerRefusal(error: unknown): boolean {
+  return (
+    error instanceof GatewayError &&
+    (error.code === ErrorCode.UPSTREAM_CALL_LIMIT || error.code === ErrorCode.RATE_LIMITED)
+  );
+}
+
 /** Reads are shared only between callers with the same upstream credential (one client per base URL). */
 function readKey(session: UpstreamSession, id: string): string {
   return `${session.credential ?? ''}\u0000${id}`;
@@ -123,10 +131,9 @@ export class ThreadsUpstream implements ThreadsApi {
   retrieve(session: UpstreamSession, id: string): Promise<Thread | null> {
     const joined = this.#inFlightReads.get(readKey(session, id));
     if (joined) {
-      // The owner's own call budget is not this request's: if that stopped it, read for ourselves.
+      // The owner's own call budget and rate limit are not this request's: if they stopped it, read for ourselves.
       return joined.catch((error: unknown) => {
-        if (error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_CALL_LIMIT)
-          return this.#read(session, id);
+        if (isCallerRefusal(error)) return this.#read(session, id);
         throw error;
       });
     }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect } from 'vitest';
-import { CreateThreadDocument } from '../helpers/documents.ts';
+import { CreateThreadDocument, GetThreadDocument } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
 import { itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { closeAll, startTestUpstream } from '../helpers/test-upstream.ts';
@@ -62,5 +62,20 @@ describe('rate limits in Redis, shared by instances', () => {
     );
     expect(results.filter((result) => result.errors === undefined)).toHaveLength(10);
     expect(upstream.count('POST')).toBe(10);
+  });
+
+  itWithRedis('a caller over its limit never passes its refusal to another caller reading the same thread', async () => {
+    const { a, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice:1,bob' });
+    const id = upstream.backend.store.create({}).id;
+    expect(codes(await execute(a, GetThreadDocument, { id }, as('alice')))).toEqual([]);
+    for (let round = 0; round < 20; round++) {
+      const [alice, bob] = await Promise.all([
+        execute(a, GetThreadDocument, { id }, as('alice')),
+        execute(a, GetThreadDocument, { id }, as('bob')),
+      ]);
+      expect(codes(alice)).toEqual(['RATE_LIMITED']);
+      expect(codes(bob)).toEqual([]);
+      expect(bob.data?.thread?.id).toBe(id);
+    }
   });
 });
