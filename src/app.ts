@@ -100,7 +100,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
         }),
   );
   const sharedState = createSharedState(config, logger, options);
-  const metrics = new GatewayMetrics();
+  const metrics = new GatewayMetrics(config.metricsOperations);
   const { yoga, createContext } = createGatewayYoga({
     config,
     schema,

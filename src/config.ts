@@ -25,8 +25,10 @@ export interface Limits {
   readonly directives: number;
   /** MAX_UPSTREAM_CALLS (200): upstream calls one GraphQL request may make. */
   readonly upstreamCalls: number;
-  /** MAX_BODY_BYTES (1 MiB): request body size, larger gets 413. */
+  /** MAX_BODY_BYTES (1 MiB): request body size, larger gets 413; also the upstream write payloads of one request. */
   readonly bodyBytes: number;
+  /** MAX_JSON_DEPTH (32): nesting of any JSON value in variables or JSON arguments. */
+  readonly jsonDepth: number;
 }
 
 export interface Config {
@@ -75,6 +77,12 @@ export interface Config {
   readonly gatewayTokenLimits: Readonly<Record<string, number>>;
   /** SHUTDOWN_DRAIN_MS (10000): how long in-flight requests may finish after SIGTERM / SIGINT. */
   readonly shutdownDrainMs: number;
+  /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see server/router.ts hostPolicy. */
+  readonly allowedHosts: readonly string[];
+  /** GRAPHIQL (true): serve the GraphiQL page on GET /graphql from a browser. */
+  readonly graphiql: boolean;
+  /** METRICS_OPERATIONS: operation names that always get their own metrics label. */
+  readonly metricsOperations: readonly string[];
   /** LOG_LEVEL (info): `silent`, `error`, `warn`, `info` or `debug`. */
   readonly logLevel: LogLevel;
 }
@@ -104,9 +112,10 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function boolean(env: Env, name: string): boolean {
+function boolean(env: Env, name: string, fallback = false): boolean {
   const raw = present(env, name)?.toLowerCase();
-  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === undefined) return fallback;
+  if (raw === 'false' || raw === '0') return false;
   if (raw === 'true' || raw === '1') return true;
   throw new ConfigError(`${name} must be "true" or "false", got "${raw}"`);
 }
@@ -234,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
       directives: integer(env, 'MAX_DIRECTIVES', 50, 1, 100_000),
       upstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 200, 1, 100_000),
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      jsonDepth: integer(env, 'MAX_JSON_DEPTH', 32, 2, 1000),
     }),
     gatewayTokens: Object.freeze(gatewayTokenList),
     gatewayTokenLimits: Object.freeze(gatewayTokenLimits),
@@ -251,6 +261,29 @@ export function loadConfig(env: Env = process.env): Config {
     redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, MAX_RATE_LIMIT) || undefined,
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
+    allowedHosts: Object.freeze(allowedHosts(env)),
+    graphiql: boolean(env, 'GRAPHIQL', true),
+    metricsOperations: Object.freeze(metricsOperations(env)),
     logLevel,
   });
+}
+
+function allowedHosts(env: Env): string[] {
+  const hosts = list(env, 'ALLOWED_HOSTS');
+  for (const host of hosts) {
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host)) {
+      throw new ConfigError(`ALLOWED_HOSTS entries must be host names or host:port, got "${host}"`);
+    }
+  }
+  return hosts;
+}
+
+function metricsOperations(env: Env): string[] {
+  const names = list(env, 'METRICS_OPERATIONS');
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
+      throw new ConfigError(`METRICS_OPERATIONS entries must be GraphQL operation names, got "${name}"`);
+    }
+  }
+  return names;
 }

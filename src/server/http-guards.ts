@@ -10,16 +10,12 @@ import { createGraphQLError, type Plugin } from 'graphql-yoga';
  * - A body over `maxBodyBytes` gets 413, counted as it streams, whatever Content-Length claims.
  * - Malformed JSON gets 400 with a GraphQL error body.
  */
-export function useHttpGuards({
-  maxBodyBytes,
-  graphqlEndpoint,
-}: {
-  maxBodyBytes: number;
-  graphqlEndpoint: string;
-}): Plugin {
+export function useHttpGuards({ maxBodyBytes }: { maxBodyBytes: number }): Plugin {
   return {
-    onRequestParse({ request, url, setRequestParser }) {
-      if (request.method !== 'POST' || url.pathname !== graphqlEndpoint) return;
+    // Only GraphQL-route requests reach parsing (the router answers every other path first), so no
+    // path test here: a second path test is how a guard ends up keyed differently from the router.
+    onRequestParse({ request, setRequestParser }) {
+      if (request.method !== 'POST') return;
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') {
         throw refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.');

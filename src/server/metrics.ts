@@ -1,4 +1,3 @@
-import type { Plugin } from 'graphql-yoga';
 import { Counter, Histogram, Registry } from 'prom-client';
 import type { UpstreamCallRecord } from '../upstream/threads-upstream.ts';
 
@@ -13,7 +12,19 @@ const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly #operations = new Set<string>();
+  readonly #operations: Set<string>;
+  /** With METRICS_OPERATIONS set, only those names get a label: first-come junk cannot claim slots. */
+  readonly #pinned: boolean;
+
+  /**
+   * Only operations that validated and ran are named (the name is read in `onExecute`); anything
+   * refused before execution is counted under `anonymous`.
+   */
+  constructor(pinnedOperations: readonly string[] = []) {
+    this.#operations = new Set(pinnedOperations);
+    this.#pinned = pinnedOperations.length > 0;
+  }
+
   readonly #requests = new Counter({
     name: 'graphql_requests_total',
     help: 'GraphQL requests, by operation name (bounded) and outcome.',
@@ -53,7 +64,7 @@ export class GatewayMetrics {
     if (!name) return 'anonymous';
     if (!OPERATION_NAME.test(name)) return 'invalid';
     if (this.#operations.has(name)) return name;
-    if (this.#operations.size >= MAX_OPERATION_LABELS) return 'other';
+    if (this.#pinned || this.#operations.size >= MAX_OPERATION_LABELS) return 'other';
     this.#operations.add(name);
     return name;
   }
@@ -78,17 +89,10 @@ export class GatewayMetrics {
     this.#batchSize.observe({ loader: 'thread' }, size);
   };
 
-  /** Serves `GET /metrics` in the Prometheus text format. */
-  plugin(): Plugin {
-    return {
-      onRequest: async ({ url, request, endResponse, fetchAPI }) => {
-        if (url.pathname !== '/metrics' || request.method !== 'GET') return;
-        endResponse(
-          new fetchAPI.Response(await this.registry.metrics(), {
-            headers: { 'content-type': this.registry.contentType },
-          }),
-        );
-      },
-    };
+  /** The body of `GET /metrics`, in the Prometheus text format (the router serves it). */
+  async respond(fetchAPI: { Response: typeof Response }): Promise<Response> {
+    return new fetchAPI.Response(await this.registry.metrics(), {
+      headers: { 'content-type': this.registry.contentType },
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type GraphQLSchema, getOperationAST } from 'graphql';
-import { type CORSOptions, createYoga, type Plugin, useReadinessCheck, type YogaServerInstance } from 'graphql-yoga';
+import { type CORSOptions, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
@@ -10,15 +10,15 @@ import type { ThreadsApi } from '../upstream/threads-upstream.ts';
 import { type Caller, createAuthenticator } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
-import { GRAPHIQL_DEFAULT_QUERY } from './graphiql.ts';
+import { GraphiQLPage } from './graphiql-page.ts';
 import { useHttpGuards } from './http-guards.ts';
 import type { IdempotentCreates } from './idempotency.ts';
+import { useInputBounds } from './input-bounds.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
 import type { RateLimiter } from './rate-limit.ts';
-
-export const GRAPHQL_ENDPOINT = '/graphql';
+import { GRAPHQL_PATH, hostAllowed, hostPolicy, type Route, routeOf } from './router.ts';
 
 export interface YogaDeps {
   config: Config;
@@ -43,10 +43,6 @@ interface RequestState {
   hadErrors?: boolean;
 }
 
-function isGraphiQLPage(request: Request): boolean {
-  return request.method === 'GET' && (request.headers.get('accept') ?? '').includes('text/html');
-}
-
 /** Media types the gateway can answer a GraphQL request with (or that accept anything). */
 const ANSWERABLE =
   /(^|,)\s*(\*\/\*|application\/\*|application\/json|application\/graphql-response\+json|text\/event-stream|multipart\/mixed)\s*(;|,|$)/i;
@@ -54,6 +50,12 @@ const ANSWERABLE =
 function acceptsAnAnswer(request: Request): boolean {
   const accept = request.headers.get('accept');
   return !accept || ANSWERABLE.test(accept);
+}
+
+function methodNotAllowed(fetchAPI: { Response: typeof Response }, allow: string): Response {
+  const response = refusal(fetchAPI, 405, 'METHOD_NOT_ALLOWED', `Use ${allow}.`, 'application/json; charset=utf-8');
+  response.headers.set('allow', allow);
+  return response;
 }
 
 /** A request refused before any GraphQL work, answered with a coded GraphQL error body. */
@@ -88,6 +90,8 @@ export function createGatewayYoga(deps: YogaDeps): {
   const { config, logger } = deps;
   const authenticate = createAuthenticator(config);
   const states = new WeakMap<Request, RequestState>();
+  const hosts = hostPolicy(config);
+  const graphiql = config.graphiql ? new GraphiQLPage() : undefined;
 
   const requestState = (request: Request): RequestState => {
     let state = states.get(request);
@@ -131,9 +135,63 @@ export function createGatewayYoga(deps: YogaDeps): {
     };
   };
 
-  const gatewayPlugin: Plugin = {
-    onRequest({ request, url, endResponse, fetchAPI }) {
-      if (url.pathname !== GRAPHQL_ENDPOINT || isGraphiQLPage(request) || request.method === 'OPTIONS') return;
+  /**
+   * The one door: runs before every other plugin of ours, decides the route with the one path test
+   * (router.ts), and answers everything that is not GraphQL itself. Only requests on the GraphQL
+   * route get past it, so the guards after it (host, accept, token, then content type and body size
+   * in http-guards.ts) hold for every request Yoga would execute, whatever its path spelling.
+   */
+  const router: Plugin = {
+    async onRequest({ request, url, endResponse, fetchAPI }) {
+      if (!hostAllowed(hosts, request.headers.get('host'))) {
+        const message = 'This Host is not served here (ALLOWED_HOSTS).';
+        endResponse(refusal(fetchAPI, 421, 'MISDIRECTED_REQUEST', message, 'application/json; charset=utf-8'));
+        return;
+      }
+      const route: Route = routeOf(request.method, url.pathname, request.headers.get('accept'), graphiql !== undefined);
+      switch (route) {
+        case 'not-found':
+          endResponse(
+            refusal(
+              fetchAPI,
+              404,
+              'NOT_FOUND',
+              `Not found. GraphQL is served at ${GRAPHQL_PATH}.`,
+              'application/json; charset=utf-8',
+            ),
+          );
+          return;
+        case 'health':
+          endResponse(new fetchAPI.Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }));
+          return;
+        case 'ready': {
+          const verdict = await deps.health.check();
+          endResponse(
+            new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {
+              status: verdict.ok ? 200 : 503,
+              headers: { 'content-type': 'application/json' },
+            }),
+          );
+          return;
+        }
+        case 'metrics':
+          if (request.method !== 'GET') {
+            endResponse(methodNotAllowed(fetchAPI, 'GET'));
+            return;
+          }
+          endResponse(await deps.metrics.respond(fetchAPI));
+          return;
+        case 'graphiql':
+          endResponse(await (graphiql as GraphiQLPage).respond(request, fetchAPI));
+          return;
+        case 'graphql':
+          break;
+      }
+      // The GraphQL route. A CORS preflight was answered by Yoga's CORS plugin before this point.
+      if (request.method !== 'GET' && request.method !== 'POST') {
+        endResponse(methodNotAllowed(fetchAPI, 'GET, POST'));
+        return;
+      }
       if (!acceptsAnAnswer(request)) {
         // Yoga's own 406 has no body; give the refusal a code like every other one.
         const message = 'Accept application/graphql-response+json or application/json.';
@@ -148,6 +206,9 @@ export function createGatewayYoga(deps: YogaDeps): {
         endResponse(response);
       }
     },
+  };
+
+  const gatewayPlugin: Plugin = {
     onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       const state = request && states.get(request);
@@ -189,7 +250,7 @@ export function createGatewayYoga(deps: YogaDeps): {
 
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     schema: deps.schema,
-    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    graphqlEndpoint: GRAPHQL_PATH,
     landingPage: false,
     multipart: false,
     // http-guards.ts limits the body itself, without Yoga's per-request stream transform.
@@ -197,25 +258,16 @@ export function createGatewayYoga(deps: YogaDeps): {
     batching: false,
     cors: corsFor(config),
     logging: false,
-    graphiql: { title: 'Threads GraphQL gateway', defaultQuery: GRAPHIQL_DEFAULT_QUERY },
-    // The offline GraphiQL bundle is ~9 MB of script (~45 MB resident): load it on first view only.
-    renderGraphiQL: async (options) => (await import('@graphql-yoga/render-graphiql')).renderGraphiQL(options),
+    // The router serves GraphiQL itself (compressed, cached), so Yoga's own never answers.
+    graphiql: false,
     maskedErrors: { maskError: createMaskError(logger) },
     plugins: [
-      useHttpGuards({ maxBodyBytes: config.limits.bodyBytes, graphqlEndpoint: GRAPHQL_ENDPOINT }),
+      router,
+      useHttpGuards({ maxBodyBytes: config.limits.bodyBytes }),
       gatewayPlugin,
+      // Before the budget estimate: it walks variables, and must only ever see bounded ones.
+      useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
-      useReadinessCheck({
-        endpoint: '/ready',
-        check: async ({ fetchAPI }) => {
-          const verdict = await deps.health.check();
-          return new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {
-            status: verdict.ok ? 200 : 503,
-            headers: { 'content-type': 'application/json' },
-          });
-        },
-      }),
-      deps.metrics.plugin(),
     ],
     context: ({ request }) => createContext(request),
   });
