@@ -31,19 +31,22 @@ describe('rate limits in Redis, shared by instances', () => {
     return { a, b, upstream };
   }
 
-  itWithRedis('one caller’s limit counts its calls through both instances; the N+1th is refused on either', async () => {
-    const { a, b, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice', RATE_LIMIT_PER_MINUTE: '4' });
-    for (const gateway of [a, b, a, b]) {
-      expect(codes(await execute(gateway, CreateThreadDocument, {}, as('alice')))).toEqual([]);
-    }
-    for (const gateway of [a, b]) {
-      const refused = await execute(gateway, CreateThreadDocument, {}, as('alice'));
-      expect(codes(refused)).toEqual(['RATE_LIMITED']);
-      expect(refused.errors?.[0]?.extensions?.retryAfter).toBeGreaterThanOrEqual(1);
-      expect(refused.errors?.[0]?.extensions?.retryAfter).toBeLessThanOrEqual(60);
-    }
-    expect(upstream.count('POST')).toBe(4);
-  });
+  itWithRedis(
+    'one caller’s limit counts its calls through both instances; the N+1th is refused on either',
+    async () => {
+      const { a, b, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice', RATE_LIMIT_PER_MINUTE: '4' });
+      for (const gateway of [a, b, a, b]) {
+        expect(codes(await execute(gateway, CreateThreadDocument, {}, as('alice')))).toEqual([]);
+      }
+      for (const gateway of [a, b]) {
+        const refused = await execute(gateway, CreateThreadDocument, {}, as('alice'));
+        expect(codes(refused)).toEqual(['RATE_LIMITED']);
+        expect(refused.errors?.[0]?.extensions?.retryAfter).toBeGreaterThanOrEqual(1);
+        expect(refused.errors?.[0]?.extensions?.retryAfter).toBeLessThanOrEqual(60);
+      }
+      expect(upstream.count('POST')).toBe(4);
+    },
+  );
 
   itWithRedis('per-token limits hold across instances, each token counted apart', async () => {
     const { a, b, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice:1,bob:3' });
@@ -64,18 +67,21 @@ describe('rate limits in Redis, shared by instances', () => {
     expect(upstream.count('POST')).toBe(10);
   });
 
-  itWithRedis('a caller over its limit never passes its refusal to another caller reading the same thread', async () => {
-    const { a, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice:1,bob' });
-    const id = upstream.backend.store.create({}).id;
-    expect(codes(await execute(a, GetThreadDocument, { id }, as('alice')))).toEqual([]);
-    for (let round = 0; round < 20; round++) {
-      const [alice, bob] = await Promise.all([
-        execute(a, GetThreadDocument, { id }, as('alice')),
-        execute(a, GetThreadDocument, { id }, as('bob')),
-      ]);
-      expect(codes(alice)).toEqual(['RATE_LIMITED']);
-      expect(codes(bob)).toEqual([]);
-      expect(bob.data?.thread?.id).toBe(id);
-    }
-  });
+  itWithRedis(
+    'a caller over its limit never passes its refusal to another caller reading the same thread',
+    async () => {
+      const { a, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice:1,bob' });
+      const id = upstream.backend.store.create({}).id;
+      expect(codes(await execute(a, GetThreadDocument, { id }, as('alice')))).toEqual([]);
+      for (let round = 0; round < 20; round++) {
+        const [alice, bob] = await Promise.all([
+          execute(a, GetThreadDocument, { id }, as('alice')),
+          execute(a, GetThreadDocument, { id }, as('bob')),
+        ]);
+        expect(codes(alice)).toEqual(['RATE_LIMITED']);
+        expect(codes(bob)).toEqual([]);
+        expect(bob.data?.thread?.id).toBe(id);
+      }
+    },
+  );
 });
