@@ -7,10 +7,15 @@ import { CreateThreadDocument } from '../helpers/documents.ts';
 import { codes, execute, silentLogger, testGateway } from '../helpers/gateway.ts';
 import { startProcess } from '../helpers/process.ts';
 import { countKeys, itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
-import { closeAll, startTestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Until the holder's create has reached the upstream: it holds the claim by then. */
+async function untilPosted(upstream: TestUpstream): Promise<void> {
+  while (upstream.count('POST') === 0) await delay(5);
+}
 
 describe('idempotency keys in Redis, across gateway instances', () => {
   const open: Array<{ close(): Promise<void> } | undefined> = [];
@@ -73,7 +78,7 @@ describe('idempotency keys in Redis, across gateway instances', () => {
       };
       const input = { metadata: { order: '1' }, idempotencyKey: 'k' };
       const first = execute(a, CreateThreadDocument, { input }, as('alice'));
-      await delay(50);
+      await untilPosted(upstream);
       const whileHeld = await execute(
         b,
         CreateThreadDocument,
@@ -213,19 +218,49 @@ describe('idempotency keys in Redis, across gateway instances', () => {
     30_000,
   );
 
+  itWithRedis(
+    'a live holder renews its claim: a create slower than IDEMPOTENCY_CLAIM_MS is still made once',
+    async () => {
+      const { a, b, upstream } = await twoInstances({ IDEMPOTENCY_CLAIM_MS: '300' });
+      upstream.handler = async () => {
+        await delay(1_200);
+        return { forward: true };
+      };
+      const input = { idempotencyKey: 'slow-but-alive' };
+      const first = execute(a, CreateThreadDocument, { input }, as('alice'));
+      await delay(100);
+      const second = await execute(b, CreateThreadDocument, { input }, as('alice'));
+      expect(second.errors).toBeUndefined();
+      expect(second.data?.createThread.id).toBe((await first).data?.createThread.id);
+      expect(upstream.count('POST')).toBe(1);
+    },
+  );
+
   itWithRedis('a try that waits past its deadline for another holder times out with a coded error', async () => {
-    const { a, b, upstream } = await twoInstances({ REQUEST_DEADLINE_MS: '400', UPSTREAM_TIMEOUT_MS: '5000' });
+    const { a, upstream, prefix } = await twoInstances({ REQUEST_DEADLINE_MS: '5000' });
+    // The waiting instance has a shorter deadline than the holder's create takes.
+    const impatient = testGateway({
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: upstream.url,
+      GATEWAY_TOKENS: 'alice',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: prefix,
+      REQUEST_DEADLINE_MS: '300',
+    });
+    open.unshift(impatient);
     upstream.handler = async () => {
       await delay(1_000);
       return { forward: true };
     };
     const input = { idempotencyKey: 'slow' };
     const first = execute(a, CreateThreadDocument, { input }, as('alice'));
-    await delay(50);
-    const waiting = await execute(b, CreateThreadDocument, { input }, as('alice'));
+    await untilPosted(upstream);
+    const started = performance.now();
+    const waiting = await execute(impatient, CreateThreadDocument, { input }, as('alice'));
+    expect(performance.now() - started).toBeLessThan(900);
     expect(codes(waiting)).toEqual(['UPSTREAM_TIMEOUT']);
     expect(waiting.errors?.[0]?.extensions).toMatchObject({ reason: 'IDEMPOTENCY_KEY_IN_USE', outcome: 'unknown' });
-    await first;
+    expect((await first).errors).toBeUndefined();
     expect(upstream.count('POST')).toBe(1);
   });
 });
