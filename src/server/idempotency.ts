@@ -243,15 +243,18 @@ export class IdempotentCreates {
   /**
    * Runs `create` at most once per (caller, key) within the TTL and returns its result (which must
    * be JSON: a shared store keeps it as JSON). `deadline` (epoch ms) bounds the wait for another try.
+   * `scope` keeps one operation's keys apart from another's (e.g. `message:<threadId>`); keys of all
+   * scopes count against the caller's one quota.
    */
   run<T>(
     callerId: string,
     key: string,
     params: unknown,
     create: (upstreamKey: string) => Promise<T>,
-    options: { deadline?: number } = {},
+    options: { deadline?: number; scope?: string } = {},
   ): Promise<T> {
-    const slot: IdempotencySlot = { callerId, key: sha256(`${callerId}\u0000${key}`) };
+    const scoped = options.scope === undefined ? key : `${options.scope}\u0000${key}`;
+    const slot: IdempotencySlot = { callerId, key: sha256(`${callerId}\u0000${scoped}`) };
     const fingerprint = sha256(canonical(params));
     const running = this.#running.get(slot.key);
     if (running) {
