@@ -1,4 +1,4 @@
-import type { Thread, ThreadsApi } from '../dist/upstream/threads-upstream.js';
+import type { Thread, UpstreamApi, UpstreamMessage } from '../dist/upstream/upstream-api.js';
 import { serveGatewayForBench } from './serve-gateway.ts';
 
 // The ceiling: our own gateway with the loader's upstream call replaced by an in-memory answer
@@ -6,10 +6,17 @@ import { serveGatewayForBench } from './serve-gateway.ts';
 const threads = new Map<string, Thread>(
   (JSON.parse(process.env.BENCH_THREADS ?? '[]') as Thread[]).map((thread) => [thread.id, thread]),
 );
+const messages = new Map<string, UpstreamMessage[]>(
+  Object.entries(JSON.parse(process.env.BENCH_MESSAGES ?? '{}') as Record<string, UpstreamMessage[]>),
+);
 let next = 0;
-const inMemory: ThreadsApi = {
-  retrieve: async (_session, id) => threads.get(id) ?? null,
-  create: async (_session, body) => {
+const unsupported = async (): Promise<never> => {
+  throw new Error('the ceiling does not write messages');
+};
+const inMemory: UpstreamApi = {
+  kind: 'threads',
+  retrieveThread: async (_session, id) => threads.get(id) ?? null,
+  createThread: async (_session, body) => {
     const thread = {
       id: `thread_ceiling${String(next++).padStart(17, '0')}`,
       object: 'thread',
@@ -20,13 +27,25 @@ const inMemory: ThreadsApi = {
     threads.set(thread.id, thread);
     return thread;
   },
-  update: async (_session, id, body) => {
+  updateThread: async (_session, id, body) => {
     const thread = threads.get(id);
     if (!thread) throw new Error('missing');
     if (body.metadata !== undefined) thread.metadata = body.metadata ?? {};
     return thread;
   },
-  delete: async (_session, id) => ({ id, object: 'thread.deleted', deleted: threads.delete(id) as true }),
+  deleteThread: async (_session, id) => ({ id, object: 'thread.deleted', deleted: threads.delete(id) as true }),
+  listMessages: async (_session, threadId, params) => {
+    if (!threads.has(threadId)) return null;
+    const all = messages.get(threadId) ?? [];
+    const ordered = params.order === 'asc' ? all : [...all].reverse();
+    const start = params.after ? ordered.findIndex((message) => message.id === params.after) + 1 : 0;
+    return { data: ordered.slice(start, start + params.limit), hasMore: start + params.limit < ordered.length };
+  },
+  retrieveMessage: async (_session, threadId, id) =>
+    (messages.get(threadId) ?? []).find((message) => message.id === id) ?? null,
+  createMessage: unsupported,
+  updateMessage: unsupported,
+  deleteMessage: unsupported,
 };
 
-serveGatewayForBench({ threadsApi: inMemory });
+serveGatewayForBench({ upstreamApi: inMemory });

@@ -1,5 +1,5 @@
 import { Agent, request } from 'undici';
-import type { Thread, ThreadsApi } from '../dist/upstream/threads-upstream.js';
+import type { Thread, UpstreamApi } from '../dist/upstream/upstream-api.js';
 import { serveGatewayForBench } from './serve-gateway.ts';
 
 // An experiment, not a product path (`npx tsx bench/cpu.ts bench/raw-undici.ts`): our gateway with thread reads
@@ -10,14 +10,20 @@ const headers = { authorization: `Bearer ${process.env.OPENAI_API_KEY}`, 'openai
 const unsupported = async (): Promise<never> => {
   throw new Error('the raw-undici experiment only reads');
 };
-const rawReads: ThreadsApi = {
-  retrieve: async (_session, id) => {
+const rawReads: UpstreamApi = {
+  kind: 'threads',
+  retrieveThread: async (_session, id) => {
     const answer = await request(`${base}/threads/${encodeURIComponent(id)}`, { headers, dispatcher: agent });
     const body = (await answer.body.json()) as Thread;
     return answer.statusCode === 404 ? null : body;
   },
-  create: unsupported,
-  update: unsupported,
-  delete: unsupported,
+  createThread: unsupported,
+  updateThread: unsupported,
+  deleteThread: unsupported,
+  listMessages: unsupported,
+  retrieveMessage: unsupported,
+  createMessage: unsupported,
+  updateMessage: unsupported,
+  deleteMessage: unsupported,
 };
-serveGatewayForBench({ threadsApi: rawReads });
+serveGatewayForBench({ upstreamApi: rawReads });

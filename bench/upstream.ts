@@ -5,7 +5,9 @@ import { serveLocalBackend } from '../src/local-backend/serve.ts';
 // code as `npm run local-backend`. It counts every request it answers, so each system's upstream
 // calls are counted the same way, at the upstream.
 const backend = createLocalBackend();
-const threads = Array.from({ length: 50 }, (_, index) => backend.store.create({ metadata: { n: String(index) } }));
+const threads = await Promise.all(
+  Array.from({ length: 50 }, (_, index) => backend.store.createThread({ metadata: { n: String(index) } })),
+);
 let answered = 0;
 const handle = backend.handle;
 backend.handle = (request) => {

@@ -12,8 +12,10 @@ import type { DependencyVerdict } from './shared-state/redis-connection.ts';
 import { createSharedState } from './shared-state/shared-state.ts';
 import { UpstreamHealth } from './upstream/health.ts';
 import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
-import { type ThreadsApi, ThreadsUpstream, type UpstreamFetch } from './upstream/threads-upstream.ts';
+import { ThreadsRestApi } from './upstream/threads-rest/threads-rest-api.ts';
 import { createUpstreamTransport } from './upstream/transport.ts';
+import type { UpstreamApi } from './upstream/upstream-api.ts';
+import type { UpstreamFetch } from './upstream/upstream-calls.ts';
 
 /** The base URL the SDK is given for the in-process local backend; nothing listens there. */
 const LOCAL_BACKEND_URL = 'http://local-backend.invalid/v1';
@@ -23,10 +25,10 @@ export interface GatewayOptions {
   /** Replaces the upstream transport (tests shape what the upstream sees with it). */
   fetch?: UpstreamFetch;
   /**
-   * Replaces the Threads calls themselves (no SDK, no HTTP). The benchmark's ceiling uses it to
+   * Replaces the upstream API itself (no SDK, no HTTP). The benchmark's ceiling uses it to
    * measure what GraphQL serving alone costs; a production gateway never sets it.
    */
-  threadsApi?: ThreadsApi;
+  upstreamApi?: UpstreamApi;
   /** Replaces the idempotency store (default: Redis with REDIS_URL, else in memory). */
   idempotencyStore?: IdempotencyStore;
 }
@@ -55,6 +57,13 @@ export interface Gateway {
   readonly logger: Logger;
   /** Releases sockets and the local backend. */
   close(): Promise<void>;
+  /**
+   * Ends all in-flight upstream work at once (shutdown's deadline), so none outlives its client:
+   * the requests waiting on it are answered with a coded error instead.
+   */
+  abortUpstream(): Promise<void>;
+  /** Shutdown has begun: `/ready` answers 503 so load balancers stop sending new work. */
+  startDraining(): void;
 }
 
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
@@ -66,6 +75,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   let localBackend: LocalBackend | undefined;
   let fetch: UpstreamFetch;
   let closeTransport = async (): Promise<void> => undefined;
+  let abortTransport = async (): Promise<void> => undefined;
   if (options.fetch) {
     fetch = options.fetch;
   } else if (config.upstream.kind === 'local') {
@@ -76,13 +86,14 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     const transport = createUpstreamTransport();
     fetch = transport.fetch;
     closeTransport = transport.close;
+    abortTransport = transport.abort;
   }
 
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
   const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
-  const upstream: ThreadsApi =
-    options.threadsApi ??
-    new ThreadsUpstream({
+  const upstream: UpstreamApi =
+    options.upstreamApi ??
+    new ThreadsRestApi({
       baseURL,
       ...(upstreamKey ? { apiKey: upstreamKey } : {}),
       fetch,
@@ -90,8 +101,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       maxRetries: config.upstreamMaxRetries,
     });
   const health = new UpstreamHealth(() =>
-    options.threadsApi
-      ? Promise.resolve({ ok: true as const, detail: 'in-memory Threads calls' })
+    options.upstreamApi
+      ? Promise.resolve({ ok: true as const, detail: 'in-memory upstream calls' })
       : probeThreadsApi({
           baseURL,
           fetch,
@@ -101,6 +112,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   );
   const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
+  const lifecycle = { draining: false };
   const { yoga, createContext } = createGatewayYoga({
     config,
     schema,
@@ -110,6 +122,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     rateLimiter: sharedState.rateLimiter,
     logger,
     metrics,
+    lifecycle,
   });
 
   return {
@@ -126,6 +139,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     close: async () => {
       await closeTransport();
       await sharedState.close();
+    },
+    abortUpstream: () => abortTransport(),
+    startDraining: () => {
+      lifecycle.draining = true;
     },
   };
 }

@@ -13,6 +13,8 @@ export const ErrorCode = {
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   UPSTREAM_CALL_LIMIT: 'UPSTREAM_CALL_LIMIT',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
+  /** The configured upstream API has no equivalent for a field or operation; refused before any call. */
+  UNSUPPORTED_BY_UPSTREAM: 'UNSUPPORTED_BY_UPSTREAM',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

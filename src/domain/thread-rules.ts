@@ -6,6 +6,7 @@
  * Every check takes the name the caller knows the value by and returns a problem naming it, or null.
  */
 
+/** Thread and message ids alike: no request can reach an upstream path other than the API's. */
 export const THREAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** Most ids one field takes: `threads(ids:)`, `nodes(ids:)`, `_entities(representations:)`. */
 export const MAX_IDS_PER_FIELD = 100;
@@ -14,6 +15,15 @@ export const METADATA_KEY_MAX_LENGTH = 64;
 export const METADATA_VALUE_MAX_LENGTH = 512;
 export const CODE_INTERPRETER_MAX_FILE_IDS = 20;
 export const FILE_SEARCH_MAX_VECTOR_STORES = 1;
+/**
+ * Characters (code points) of one message's content, all parts together: text values, image URLs
+ * and file ids. The Threads API documents 256,000 characters per message; the gateway and the
+ * local backend refuse more before anything is stored.
+ */
+export const MESSAGE_CONTENT_MAX_CHARACTERS = 256_000;
+/** Content parts of one message. */
+export const MESSAGE_CONTENT_MAX_PARTS = 100;
+/** The roles the Threads API takes as input. */
 export const MESSAGE_ROLES = ['user', 'assistant'] as const;
 export const CONTENT_PART_TYPES = ['text', 'image_file', 'image_url'] as const;
 export const ATTACHMENT_TOOL_TYPES = ['code_interpreter', 'file_search'] as const;
@@ -38,6 +48,11 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return proto === Object.prototype || proto === null;
 }
 
+/** `param.field`, or `field` for a top-level body (param ""). */
+function join(param: string, field: string): string {
+  return param ? `${param}.${field}` : field;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
@@ -48,6 +63,17 @@ function isNonEmptyString(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0;
 }
 
+/**
+ * Length in characters as people count them (Unicode code points), so an emoji is one character,
+ * not the two UTF-16 units `String.length` counts.
+ */
+export function characters(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
+}
+
+/** Thread and message ids share one rule. */
 export function checkThreadId(id: unknown, param: string): Check {
   if (typeof id !== 'string') return problem(param, `must be a string, got ${describe(id)}`);
   if (!THREAD_ID_PATTERN.test(id)) {
@@ -56,7 +82,10 @@ export function checkThreadId(id: unknown, param: string): Check {
   return null;
 }
 
-/** metadata: an object of at most 16 string pairs, keys up to 64 and values up to 512 characters. */
+/**
+ * metadata: an object of at most 16 string pairs, keys up to 64 and values up to 512 characters,
+ * counted in code points (exactly at the limit is accepted).
+ */
 export function checkMetadata(value: unknown, param: string): Check {
   if (!isPlainObject(value)) return problem(param, `must be an object, got ${describe(value)}`);
   const keys = Object.keys(value);
@@ -64,14 +93,14 @@ export function checkMetadata(value: unknown, param: string): Check {
     return problem(param, `may hold at most ${METADATA_MAX_PAIRS} keys, got ${keys.length}`);
   }
   for (const key of keys) {
-    if (key.length > METADATA_KEY_MAX_LENGTH) {
+    if (characters(key) > METADATA_KEY_MAX_LENGTH) {
       return problem(param, `key "${key.slice(0, 16)}…" is longer than ${METADATA_KEY_MAX_LENGTH} characters`);
     }
     const entry = value[key];
     if (typeof entry !== 'string') {
       return problem(`${param}.${key}`, `must be a string, got ${describe(entry)}`);
     }
-    if (entry.length > METADATA_VALUE_MAX_LENGTH) {
+    if (characters(entry) > METADATA_VALUE_MAX_LENGTH) {
       return problem(`${param}.${key}`, `is longer than ${METADATA_VALUE_MAX_LENGTH} characters`);
     }
   }
@@ -144,18 +173,49 @@ function checkImageDetail(detail: unknown, param: string): Check {
   return problem(param, 'must be "auto", "low" or "high"');
 }
 
-/** A message's content: a non-empty string, or a non-empty array of text / image content parts. */
+function partCharacters(part: Record<string, unknown>): number {
+  const inner = part[String(part.type)];
+  if (typeof inner === 'string') return characters(inner);
+  if (!isPlainObject(inner)) return 0;
+  const text = inner.url ?? inner.file_id;
+  return typeof text === 'string' ? characters(text) : 0;
+}
+
+function tooLong(param: string, count: number): RuleProblem {
+  return problem(
+    param,
+    `holds ${count} characters, more than the ${MESSAGE_CONTENT_MAX_CHARACTERS} a message may hold`,
+  );
+}
+
+/**
+ * A message's content: a non-empty string, or a non-empty array of at most 100 text / image
+ * content parts; at most 256,000 characters in all.
+ */
 export function checkMessageContent(value: unknown, param: string): Check {
-  if (typeof value === 'string') return value.length > 0 ? null : problem(param, 'must not be empty');
+  if (typeof value === 'string') {
+    if (value.length === 0) return problem(param, 'must not be empty');
+    // Past the cap in UTF-16 units already means nothing; count code points only near it.
+    if (value.length > MESSAGE_CONTENT_MAX_CHARACTERS) {
+      const count = characters(value);
+      if (count > MESSAGE_CONTENT_MAX_CHARACTERS) return tooLong(param, count);
+    }
+    return null;
+  }
   if (!Array.isArray(value)) {
     return problem(param, `must be a string or an array of content parts, got ${describe(value)}`);
   }
   if (value.length === 0) return problem(param, 'must hold at least one content part');
+  if (value.length > MESSAGE_CONTENT_MAX_PARTS) {
+    return problem(param, `may hold at most ${MESSAGE_CONTENT_MAX_PARTS} content parts, got ${value.length}`);
+  }
+  let total = 0;
   for (const [index, part] of value.entries()) {
     const found = checkContentPart(part, `${param}[${index}]`);
     if (found) return found;
+    total += partCharacters(part as Record<string, unknown>);
   }
-  return null;
+  return total > MESSAGE_CONTENT_MAX_CHARACTERS ? tooLong(param, total) : null;
 }
 
 /** attachments: an array of `{file_id, tools}` where tools are code_interpreter / file_search. */
@@ -179,15 +239,19 @@ export function checkAttachments(value: unknown, param: string): Check {
   return null;
 }
 
-/** One message of a thread-creation body, in the API's wire format. */
+const WIRE_MESSAGE_FIELDS = new Set(['role', 'content', 'attachments', 'metadata']);
+
+/** One message of a thread-creation or message-creation body, in the API's wire format. */
 export function checkWireMessage(value: unknown, param: string): Check {
   if (!isPlainObject(value)) return problem(param, `must be an object, got ${describe(value)}`);
+  const extra = Object.keys(value).find((key) => !WIRE_MESSAGE_FIELDS.has(key));
+  if (extra !== undefined) return problem(join(param, extra), 'is not a known field');
   if (!(MESSAGE_ROLES as readonly unknown[]).includes(value.role)) {
-    return problem(`${param}.role`, `must be one of ${MESSAGE_ROLES.join(', ')}`);
+    return problem(join(param, 'role'), `must be one of ${MESSAGE_ROLES.join(', ')}`);
   }
   return (
-    checkMessageContent(value.content, `${param}.content`) ??
-    (value.attachments == null ? null : checkAttachments(value.attachments, `${param}.attachments`)) ??
-    (value.metadata == null ? null : checkMetadata(value.metadata, `${param}.metadata`))
+    checkMessageContent(value.content, join(param, 'content')) ??
+    (value.attachments == null ? null : checkAttachments(value.attachments, join(param, 'attachments'))) ??
+    (value.metadata == null ? null : checkMetadata(value.metadata, join(param, 'metadata')))
   );
 }

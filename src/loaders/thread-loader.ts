@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
-import type { RequestThreads } from '../upstream/request-threads.ts';
-import type { Thread } from '../upstream/threads-upstream.ts';
+import type { RequestUpstream } from '../upstream/request-upstream.ts';
+import type { Thread } from '../upstream/upstream-api.ts';
 
 export type ThreadLoader = DataLoader<string, Thread | null>;
 
@@ -9,16 +9,16 @@ export type ThreadLoader = DataLoader<string, Thread | null>;
  * cost one GET and distinct ids are fetched together (the request's budget bounds how many at once).
  * A 404 loads as null; any other failure is that id's own error.
  */
-export function createThreadLoader(threads: RequestThreads, onBatch?: (size: number) => void): ThreadLoader {
+export function createThreadLoader(upstream: RequestUpstream, onBatch?: (size: number) => void): ThreadLoader {
   return new DataLoader<string, Thread | null>(
     (ids) => {
       onBatch?.(ids.length);
-      return Promise.all(ids.map((id) => threads.retrieve(id).catch((error: unknown) => toError(error))));
+      return Promise.all(ids.map((id) => upstream.retrieveThread(id).catch((error: unknown) => toError(error))));
     },
     { name: 'thread' },
   );
 }
 
-function toError(error: unknown): Error {
+export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   checkMetadata,
   checkToolResources,
@@ -6,11 +6,20 @@ import {
   isPlainObject,
   THREAD_ID_PATTERN,
 } from '../domain/thread-rules.ts';
-import { type NewThread, ThreadStore } from './store.ts';
+import { MemoryStore } from './store/memory-store.ts';
+import {
+  type NewStoredMessage,
+  type NewStoredThread,
+  StorageQuotaError,
+  type Store,
+  type ThreadPatch,
+} from './store/store.ts';
 
 /**
- * The embedded, Threads-API-compatible backend: `POST /v1/threads` and `GET` / `POST` / `DELETE
- * /v1/threads/{id}`, with the API's object shapes, error bodies and limits.
+ * The embedded, Threads-API-compatible backend: threads (`POST /v1/threads`, `GET` / `POST` /
+ * `DELETE /v1/threads/{id}`) and their messages (`GET` / `POST /v1/threads/{id}/messages`, `GET` /
+ * `POST` / `DELETE /v1/threads/{id}/messages/{message_id}`), with the API's object shapes, error
+ * bodies, limits, ordering and cursors, over any `Store`.
  *
  * `handle` answers plain request objects: `fetch` wraps it for the SDK's `fetch` option (in-process)
  * and `local-backend/serve.ts` puts it on a port with node:http for any Threads client.
@@ -20,6 +29,8 @@ export interface LocalBackendOptions {
   apiKeys?: readonly string[];
   /** How long an `Idempotency-Key` is remembered. Default 24 hours. */
   idempotencyTtlMs?: number;
+  /** Where threads and messages live. Default: a new in-memory store. */
+  store?: Store;
 }
 
 /** One HTTP request, as the backend needs it: no stream, no WHATWG objects. */
@@ -27,6 +38,8 @@ export interface BackendRequest {
   method: string;
   /** The path without the query string. */
   path: string;
+  /** The query string without its `?` (list parameters); absent or "" when there is none. */
+  search?: string;
   header(name: string): string | null | undefined;
   text(): Promise<string>;
 }
@@ -39,12 +52,12 @@ export interface BackendAnswer {
 }
 
 export interface LocalBackend {
-  readonly store: ThreadStore;
+  readonly store: Store;
   /** Answers one request as the Threads API would (the HTTP server in serve.ts calls this). */
   handle(request: BackendRequest): Promise<BackendAnswer>;
   /** The same, as a fetch handler (Request -> Response): the SDK's `fetch` option in-process. */
   fetch(request: Request): Promise<Response>;
-  /** Requests answered so far, by `METHOD /path-shape` (e.g. `GET /v1/threads/{id}`). */
+  /** Requests answered so far, by `METHOD /path-shape` (e.g. `GET /v1/threads/{id}/messages`). */
   readonly requests: Map<string, number>;
 }
 
@@ -59,6 +72,8 @@ interface ApiErrorBody {
 
 const CREATE_FIELDS = new Set(['messages', 'metadata', 'tool_resources']);
 const MODIFY_FIELDS = new Set(['metadata', 'tool_resources']);
+const MESSAGE_MODIFY_FIELDS = new Set(['metadata']);
+const LIST_PARAMS = new Set(['limit', 'order', 'after', 'before', 'run_id']);
 
 function requestId(): string {
   return `req_${randomBytes(16).toString('hex')}`;
@@ -83,6 +98,15 @@ function redactedKey(key: string): string {
   return key.length <= 8 ? '***' : `${key.slice(0, 3)}***${key.slice(-4)}`;
 }
 
+/** A path segment as text; a malformed percent-encoding is no id at all (the route answers 404). */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 async function readJson(request: BackendRequest): Promise<{ body: unknown } | { error: BackendAnswer }> {
   const text = await request.text();
   if (text.trim() === '') return { body: {} };
@@ -96,6 +120,15 @@ async function readJson(request: BackendRequest): Promise<{ body: unknown } | { 
       }),
     };
   }
+}
+
+async function readObject(
+  request: BackendRequest,
+): Promise<{ body: Record<string, unknown> } | { error: BackendAnswer }> {
+  const parsed = await readJson(request);
+  if ('error' in parsed) return parsed;
+  if (!isPlainObject(parsed.body)) return { error: fail(400, { message: 'The body must be a JSON object.' }) };
+  return { body: parsed.body };
 }
 
 function unknownField(body: Record<string, unknown>, allowed: Set<string>): BackendAnswer | null {
@@ -129,12 +162,69 @@ function checkModify(body: Record<string, unknown>): BackendAnswer | null {
   return unknownField(body, MODIFY_FIELDS) ?? checkThreadFields(body);
 }
 
+/** A wire message (already checked) as the store keeps it: a string content becomes one text part. */
+function toStoredMessage(message: Record<string, unknown>): NewStoredMessage {
+  const content = message.content;
+  return {
+    role: String(message.role),
+    content:
+      typeof content === 'string'
+        ? [{ type: 'text', text: { value: content, annotations: [] } }]
+        : (content as unknown[]).map((part) => {
+            const typed = part as Record<string, unknown>;
+            // Input text parts are `{type: "text", text: "…"}`; stored ones carry value and annotations.
+            return typed.type === 'text' ? { type: 'text', text: { value: typed.text, annotations: [] } } : typed;
+          }),
+    attachments: (message.attachments as unknown[] | null | undefined) ?? null,
+    metadata: (message.metadata as Record<string, string> | null | undefined) ?? null,
+  };
+}
+
+type ListQuery = { limit: number; order: 'asc' | 'desc'; after?: string; before?: string };
+
+function parseListQuery(search: string): ListQuery | BackendAnswer {
+  const params = new URLSearchParams(search);
+  for (const name of params.keys()) {
+    if (!LIST_PARAMS.has(name)) {
+      return fail(400, { message: `Unrecognized request argument supplied: ${name}`, param: name });
+    }
+  }
+  const query: ListQuery = { limit: 20, order: 'desc' };
+  const limit = params.get('limit');
+  if (limit !== null) {
+    const value = Number(limit);
+    if (!/^\d{1,3}$/.test(limit) || value < 1 || value > 100) {
+      return fail(400, { message: 'limit: must be an integer from 1 to 100.', param: 'limit' });
+    }
+    query.limit = value;
+  }
+  const order = params.get('order');
+  if (order !== null) {
+    if (order !== 'asc' && order !== 'desc') {
+      return fail(400, { message: "order: must be 'asc' or 'desc'.", param: 'order' });
+    }
+    query.order = order;
+  }
+  for (const cursor of ['after', 'before'] as const) {
+    const value = params.get(cursor);
+    if (value === null) continue;
+    if (!THREAD_ID_PATTERN.test(value)) {
+      return fail(400, { message: `${cursor}: must be a message id of this thread.`, param: cursor });
+    }
+    query[cursor] = value;
+  }
+  return query;
+}
+
+function fingerprint(method: string, path: string, body: string): string {
+  return createHash('sha256').update(`${method} ${path}\u0000${body}`).digest('hex');
+}
+
 export function createLocalBackend(options: LocalBackendOptions = {}): LocalBackend {
-  const store = new ThreadStore();
+  const store = options.store ?? new MemoryStore();
   const requests = new Map<string, number>();
   const accepted = new Set(options.apiKeys ?? []);
   const idempotencyTtlMs = options.idempotencyTtlMs ?? 24 * 60 * 60 * 1000;
-  const idempotent = new Map<string, { threadId: string; expiresAt: number }>();
 
   function count(method: string, shape: string): void {
     const key = `${method} ${shape}`;
@@ -166,72 +256,168 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     return { key };
   }
 
-  function forgetExpired(now: number): void {
-    for (const [key, entry] of idempotent) {
-      if (entry.expiresAt > now) break;
-      idempotent.delete(key);
+  /**
+   * A create under an `Idempotency-Key`: the same key (per API key and route) within the TTL
+   * answers what the first create answered; the same key with another body is refused.
+   */
+  async function idempotent(
+    request: BackendRequest,
+    apiKey: string,
+    bodyText: string,
+    create: () => Promise<BackendAnswer>,
+  ): Promise<BackendAnswer> {
+    const key = request.header('idempotency-key');
+    if (!key) return create();
+    const scoped = createHash('sha256').update(`${apiKey}\u0000${request.path}\u0000${key}`).digest('hex');
+    const print = fingerprint(request.method, request.path, bodyText);
+    const remembered = await store.getIdempotency(scoped);
+    if (remembered) {
+      if (remembered.fingerprint !== print) {
+        return fail(409, {
+          message: 'This Idempotency-Key was already used with a different request body.',
+          code: 'idempotency_key_reused',
+        });
+      }
+      return json(200, JSON.parse(remembered.answer));
     }
+    const answer = await create();
+    if (answer.status === 200) {
+      await store.putIdempotency(scoped, {
+        fingerprint: print,
+        answer: answer.body,
+        expiresAt: Date.now() + idempotencyTtlMs,
+      });
+    }
+    return answer;
   }
 
-  async function create(request: BackendRequest, apiKey: string): Promise<BackendAnswer> {
-    const parsed = await readJson(request);
+  function threadNotFound(id: string): BackendAnswer {
+    return fail(404, { message: `No thread found with id '${id}'.`, code: 'thread_not_found' });
+  }
+
+  function messageNotFound(id: string): BackendAnswer {
+    return fail(404, { message: `No message found with id '${id}'.`, code: 'message_not_found' });
+  }
+
+  function notAllowed(method: string): BackendAnswer {
+    return fail(405, { message: `Method ${method} is not allowed on this route.` });
+  }
+
+  async function createThread(request: BackendRequest, apiKey: string): Promise<BackendAnswer> {
+    const text = await request.text();
+    const parsed = await readObject({ ...request, text: async () => text });
     if ('error' in parsed) return parsed.error;
-    if (!isPlainObject(parsed.body)) return fail(400, { message: 'The body must be a JSON object.' });
     const invalid = checkCreate(parsed.body);
     if (invalid) return invalid;
-
-    const idempotencyKey = request.header('idempotency-key');
-    const now = Date.now();
-    forgetExpired(now);
-    const remembered = idempotencyKey ? idempotent.get(`${apiKey}\u0000${idempotencyKey}`) : undefined;
-    if (remembered) {
-      const thread = store.get(remembered.threadId);
-      if (thread) return json(200, thread);
-    }
-    const thread = store.create(parsed.body as NewThread);
-    if (idempotencyKey) {
-      idempotent.set(`${apiKey}\u0000${idempotencyKey}`, { threadId: thread.id, expiresAt: now + idempotencyTtlMs });
-    }
-    return json(200, thread);
-  }
-
-  function notFound(id: string): BackendAnswer {
-    return fail(404, { message: `No thread found with id '${id}'.`, code: 'thread_not_found' });
+    return idempotent(request, apiKey, text, async () => {
+      const input: NewStoredThread = {
+        metadata: (parsed.body.metadata as Record<string, string> | null | undefined) ?? null,
+        tool_resources: (parsed.body.tool_resources as Record<string, unknown> | null | undefined) ?? null,
+        messages: ((parsed.body.messages as Array<Record<string, unknown>> | null | undefined) ?? []).map(
+          toStoredMessage,
+        ),
+      };
+      return json(200, await store.createThread(input));
+    });
   }
 
   async function onThread(request: BackendRequest, id: string): Promise<BackendAnswer> {
     switch (request.method) {
       case 'GET': {
-        const thread = store.get(id);
-        return thread ? json(200, thread) : notFound(id);
+        const thread = await store.getThread(id);
+        return thread ? json(200, thread) : threadNotFound(id);
       }
       case 'POST': {
-        const parsed = await readJson(request);
+        const parsed = await readObject(request);
         if ('error' in parsed) return parsed.error;
-        if (!isPlainObject(parsed.body)) return fail(400, { message: 'The body must be a JSON object.' });
         const invalid = checkModify(parsed.body);
         if (invalid) return invalid;
-        const thread = store.update(id, parsed.body);
-        return thread ? json(200, thread) : notFound(id);
+        const thread = await store.updateThread(id, parsed.body as ThreadPatch);
+        return thread ? json(200, thread) : threadNotFound(id);
       }
       case 'DELETE':
-        return store.delete(id) ? json(200, { id, object: 'thread.deleted', deleted: true }) : notFound(id);
+        return (await store.deleteThread(id))
+          ? json(200, { id, object: 'thread.deleted', deleted: true })
+          : threadNotFound(id);
       default:
-        return fail(405, { message: `Method ${request.method} is not allowed on this route.` });
+        return notAllowed(request.method);
     }
   }
 
+  async function onMessages(request: BackendRequest, threadId: string, apiKey: string): Promise<BackendAnswer> {
+    if (request.method === 'GET') {
+      const query = parseListQuery(request.search ?? '');
+      if ('status' in query) return query;
+      const result = await store.listMessages(threadId, query);
+      if (result.kind === 'no-thread') return threadNotFound(threadId);
+      if (result.kind === 'bad-cursor') {
+        return fail(400, {
+          message: `${result.param}: no message with this id in thread '${threadId}'.`,
+          param: result.param,
+        });
+      }
+      return json(200, {
+        object: 'list',
+        data: result.data,
+        first_id: result.data[0]?.id ?? null,
+        last_id: result.data.at(-1)?.id ?? null,
+        has_more: result.has_more,
+      });
+    }
+    if (request.method !== 'POST') return notAllowed(request.method);
+    const text = await request.text();
+    const parsed = await readObject({ ...request, text: async () => text });
+    if ('error' in parsed) return parsed.error;
+    const found = checkWireMessage(parsed.body, '');
+    if (found) return fail(400, found);
+    return idempotent(request, apiKey, text, async () => {
+      const message = await store.createMessage(threadId, toStoredMessage(parsed.body));
+      return message ? json(200, message) : threadNotFound(threadId);
+    });
+  }
+
+  async function onMessage(request: BackendRequest, threadId: string, id: string): Promise<BackendAnswer> {
+    switch (request.method) {
+      case 'GET': {
+        const message = await store.getMessage(threadId, id);
+        return message ? json(200, message) : messageNotFound(id);
+      }
+      case 'POST': {
+        const parsed = await readObject(request);
+        if ('error' in parsed) return parsed.error;
+        const invalid = unknownField(parsed.body, MESSAGE_MODIFY_FIELDS);
+        if (invalid) return invalid;
+        const found = parsed.body.metadata == null ? null : checkMetadata(parsed.body.metadata, 'metadata');
+        if (found) return fail(400, found);
+        const message = await store.updateMessage(
+          threadId,
+          id,
+          (parsed.body.metadata as Record<string, string> | null | undefined) ?? {},
+        );
+        return message ? json(200, message) : messageNotFound(id);
+      }
+      case 'DELETE':
+        return (await store.deleteMessage(threadId, id))
+          ? json(200, { id, object: 'thread.message.deleted', deleted: true })
+          : messageNotFound(id);
+      default:
+        return notAllowed(request.method);
+    }
+  }
+
+  const SHAPES = ['/v1/threads', '/v1/threads/{id}', '/v1/threads/{id}/messages', '/v1/threads/{id}/messages/{id}'];
+
   async function route(request: BackendRequest): Promise<BackendAnswer> {
     const pathname = request.path;
+    // ['', 'v1', 'threads', id?, 'messages'?, message id?]
     const segments = pathname.split('/');
-    // ['', 'v1', 'threads'] or ['', 'v1', 'threads', id]
-    const isThreads = segments.length >= 3 && segments[1] === 'v1' && segments[2] === 'threads';
-    if (!isThreads || segments.length > 4) {
+    const isThreads = segments.length >= 3 && segments.length <= 6 && segments[1] === 'v1' && segments[2] === 'threads';
+    const isKnown = isThreads && (segments.length <= 4 || segments[4] === 'messages');
+    if (!isKnown) {
       count(request.method, 'unknown');
       return fail(404, { message: `Invalid URL (${request.method} ${pathname})`, code: 'unknown_url' });
     }
-    const id = segments[3];
-    count(request.method, id === undefined ? '/v1/threads' : '/v1/threads/{id}');
+    count(request.method, SHAPES[segments.length - 3] ?? 'unknown');
 
     const auth = authenticate(request);
     if ('error' in auth) return auth.error;
@@ -241,20 +427,30 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
         code: 'invalid_beta',
       });
     }
-    if (id === undefined) {
-      if (request.method !== 'POST') {
-        return fail(405, { message: `Method ${request.method} is not allowed on this route.` });
-      }
-      return create(request, auth.key);
+    const [, , , rawThreadId, , rawMessageId] = segments;
+    if (rawThreadId === undefined) {
+      return request.method === 'POST' ? createThread(request, auth.key) : notAllowed(request.method);
     }
-    if (!THREAD_ID_PATTERN.test(id)) return notFound(decodeURIComponent(id));
-    return onThread(request, id);
+    const threadId = decodeSegment(rawThreadId);
+    if (threadId === undefined || !THREAD_ID_PATTERN.test(threadId)) return threadNotFound(threadId ?? rawThreadId);
+    if (segments.length === 4) return onThread(request, threadId);
+    if (rawMessageId === undefined) return onMessages(request, threadId, auth.key);
+    const messageId = decodeSegment(rawMessageId);
+    if (messageId === undefined || !THREAD_ID_PATTERN.test(messageId))
+      return messageNotFound(messageId ?? rawMessageId);
+    return onMessage(request, threadId, messageId);
   }
 
   async function handle(request: BackendRequest): Promise<BackendAnswer> {
     try {
       return await route(request);
-    } catch {
+    } catch (error) {
+      if (error instanceof StorageQuotaError) {
+        return fail(429, {
+          message: 'The storage quota is used up; delete threads to make room.',
+          code: 'storage_quota',
+        });
+      }
       return fail(500, { message: 'The local backend failed to answer this request.' });
     }
   }
@@ -264,9 +460,11 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     requests,
     handle,
     async fetch(request) {
+      const url = new URL(request.url);
       const answer = await handle({
         method: request.method,
-        path: new URL(request.url).pathname,
+        path: url.pathname,
+        search: url.search.slice(1),
         header: (name) => request.headers.get(name),
         text: () => request.text(),
       });

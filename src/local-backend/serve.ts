@@ -8,6 +8,7 @@ function fromNode(req: IncomingMessage): BackendRequest {
   return {
     method: req.method ?? 'GET',
     path: query === -1 ? url : url.slice(0, query),
+    search: query === -1 ? '' : url.slice(query + 1),
     header: (name) => {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;

@@ -1,4 +1,4 @@
-import type { ThreadDeleted } from '../upstream/threads-upstream.ts';
+import type { ThreadDeleted } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
 import { assertThreadId } from './thread-input.ts';
 
@@ -18,8 +18,9 @@ builder.mutationField('deleteThread', (t) =>
     resolve: async (_root, { id }, ctx) => {
       const threadId = String(id);
       assertThreadId(threadId, 'id');
-      const deleted = await ctx.threads.delete(threadId);
+      const deleted = await ctx.upstream.deleteThread(threadId);
       ctx.loaders.thread.clear(threadId).prime(threadId, null);
+      ctx.loaders.messages.forgetThread(threadId);
       return deleted;
     },
   }),

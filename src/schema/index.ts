@@ -4,6 +4,10 @@ import './json.ts';
 import './node.ts';
 import './thread.ts';
 import './deleted-thread.ts';
+import './message-content.ts';
+import './thread-message.ts';
+import './thread-message-connection.ts';
+import './deleted-thread-message.ts';
 
 // A federation subgraph schema: the public types plus `_service` and `_entities`.
 export const schema = lexicographicSortSchema(

@@ -1,26 +1,10 @@
-import {
-  checkAttachments,
-  checkMessageContent,
-  checkMetadata,
-  checkThreadId,
-  checkToolResources,
-  MAX_IDS_PER_FIELD,
-  type MessageRole,
-  type RuleProblem,
-} from '../domain/thread-rules.ts';
+import { checkMetadata, checkThreadId, checkToolResources, MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { badUserInput } from '../errors.ts';
 import type { GatewayContext } from '../server/context.ts';
-import type { Thread, ThreadCreateParams, ThreadUpdateParams } from '../upstream/threads-upstream.ts';
+import type { Thread, ThreadCreateParams, ThreadUpdateParams } from '../upstream/upstream-api.ts';
+import { refuse, type ThreadMessageInputShape, toNewMessage } from './thread-message-input.ts';
 
 export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
-
-export interface ThreadMessageInputShape {
-  role: MessageRole;
-  /** Required by the schema; absent only to TypeScript. */
-  content?: unknown;
-  attachments?: unknown;
-  metadata?: unknown;
-}
 
 export interface CreateThreadInputShape {
   messages?: ThreadMessageInputShape[] | null;
@@ -34,10 +18,7 @@ export interface UpdateThreadInputShape {
   toolResources?: unknown;
 }
 
-function refuse(found: RuleProblem | null): void {
-  if (found) throw badUserInput(found.message, found.param);
-}
-
+/** Thread and message ids, by the one id rule. */
 export function assertThreadId(id: string, argument: string): void {
   refuse(checkThreadId(id, argument));
 }
@@ -71,20 +52,10 @@ export function toCreateParams(input: CreateThreadInputShape | null | undefined)
   const params: ThreadCreateParams = {};
   if (!input) return params;
   if (input.messages != null) {
-    params.messages = input.messages.map((message, index) => {
-      const at = `input.messages[${index}]`;
-      refuse(checkMessageContent(message.content, `${at}.content`));
-      if (message.attachments != null) refuse(checkAttachments(message.attachments, `${at}.attachments`));
-      if (message.metadata != null) refuse(checkMetadata(message.metadata, `${at}.metadata`));
-      const wire: ThreadCreateParams.Message = {
-        role: message.role,
-        content: message.content as ThreadCreateParams.Message['content'],
-      };
-      if (message.attachments != null)
-        wire.attachments = message.attachments as ThreadCreateParams.Message['attachments'];
-      if (message.metadata != null) wire.metadata = message.metadata as Record<string, string>;
-      return wire;
-    });
+    // The adapter refuses roles its API does not take; the wire shape is the Threads API's.
+    params.messages = input.messages.map(
+      (message, index) => toNewMessage(message, `input.messages[${index}]`) as ThreadCreateParams.Message,
+    );
   }
   if (input.toolResources != null) {
     refuse(checkToolResources(input.toolResources, 'input.toolResources'));

@@ -1,5 +1,5 @@
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
-import type { Thread } from '../upstream/threads-upstream.ts';
+import type { Thread } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
 import { NodeRef } from './node.ts';
 import {
@@ -7,11 +7,11 @@ import {
   type CreateThreadInputShape,
   loadThread,
   loadThreads,
-  type ThreadMessageInputShape,
   toCreateParams,
   toUpdateParams,
   type UpdateThreadInputShape,
 } from './thread-input.ts';
+import { ThreadMessageInput } from './thread-message-input.ts';
 
 export const ThreadRef = builder.objectRef<Thread>('Thread').implement({
   description: 'A conversation thread of the Threads API (Assistants API v2).',
@@ -48,35 +48,6 @@ builder.asEntity(ThreadRef, {
     assertThreadId(String(reference.id), 'representations.id');
     return ctx.loaders.thread.load(String(reference.id));
   },
-});
-
-const ThreadMessageRole = builder.enumType('ThreadMessageRole', {
-  description: 'Who wrote a message.',
-  values: {
-    USER: { value: 'user', description: 'The user (sent as `"user"`).' },
-    ASSISTANT: { value: 'assistant', description: 'The assistant (sent as `"assistant"`).' },
-  } as const,
-});
-
-const ThreadMessageInput = builder.inputRef<ThreadMessageInputShape>('ThreadMessageInput').implement({
-  description: 'A message to start a new thread with.',
-  fields: (t) => ({
-    role: t.field({ type: ThreadMessageRole, required: true, description: 'Who wrote the message.' }),
-    content: t.field({
-      type: 'JSON',
-      required: true,
-      description:
-        'A non-empty string, or a non-empty array of content parts: `{type: "text", text}`, `{type: "image_file", image_file: {file_id}}` or `{type: "image_url", image_url: {url}}`.',
-    }),
-    attachments: t.field({
-      type: 'JSON',
-      description: 'Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`.',
-    }),
-    metadata: t.field({
-      type: 'JSON',
-      description: 'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters).',
-    }),
-  }),
 });
 
 const CreateThreadInput = builder.inputRef<CreateThreadInputShape>('CreateThreadInput').implement({
@@ -144,9 +115,9 @@ builder.mutationFields((t) => ({
       const key = input?.idempotencyKey;
       const thread = key
         ? await ctx.idempotentCreates.run(ctx.callerId, key, params, (upstreamKey) =>
-            ctx.threads.create(params, upstreamKey),
+            ctx.upstream.createThread(params, upstreamKey),
           )
-        : await ctx.threads.create(params);
+        : await ctx.upstream.createThread(params);
       ctx.loaders.thread.clear(thread.id).prime(thread.id, thread);
       return thread;
     },
@@ -161,7 +132,7 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { id, input }, ctx) => {
       const threadId = String(id);
       assertThreadId(threadId, 'id');
-      const thread = await ctx.threads.update(threadId, toUpdateParams(input));
+      const thread = await ctx.upstream.updateThread(threadId, toUpdateParams(input));
       ctx.loaders.thread.clear(threadId).prime(threadId, thread);
       return thread;
     },

@@ -1,5 +1,6 @@
+import type { MessageLoaders } from '../loaders/message-loaders.ts';
 import type { ThreadLoader } from '../loaders/thread-loader.ts';
-import type { RequestThreads } from '../upstream/request-threads.ts';
+import type { RequestUpstream } from '../upstream/request-upstream.ts';
 import type { IdempotentCreates } from './idempotency.ts';
 
 /** What every resolver gets: made fresh for each GraphQL request, never shared. */
@@ -7,7 +8,8 @@ export interface GatewayContext {
   readonly requestId: string;
   /** Who is calling, for scoping idempotency keys: a fingerprint, never a key. */
   readonly callerId: string;
-  readonly threads: RequestThreads;
-  readonly loaders: { readonly thread: ThreadLoader };
+  /** The upstream API (whichever adapter), bound to this request's session. */
+  readonly upstream: RequestUpstream;
+  readonly loaders: { readonly thread: ThreadLoader; readonly messages: MessageLoaders };
   readonly idempotentCreates: IdempotentCreates;
 }

@@ -14,6 +14,7 @@ import {
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config.ts';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/message-pagination.ts';
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { ErrorCode, GatewayError } from '../errors.ts';
 
@@ -57,6 +58,9 @@ const READ_FIELDS: Record<string, { arg: string; list: boolean }> = {
   _entities: { arg: 'representations', list: true },
 };
 
+/** Mutations whose answer is a thread: a `messages` connection below them reads that thread. */
+const THREAD_WRITES = new Set(['createThread', 'updateThread']);
+
 function argumentValue(node: ValueNode, variables: Record<string, unknown>): unknown {
   switch (node.kind) {
     case Kind.VARIABLE:
@@ -81,9 +85,22 @@ function idKey(value: unknown): string {
   return String(value);
 }
 
+function argument(field: FieldNode, name: string, variables: Record<string, unknown>): unknown {
+  const arg = field.arguments?.find((candidate) => candidate.name.value === name);
+  return arg ? argumentValue(arg.value, variables) : undefined;
+}
+
+/** How many messages a connection's page may hold (its `first` or `last`), at most 100. */
+function pageSize(field: FieldNode, variables: Record<string, unknown>): number {
+  const count = Number(argument(field, 'first', variables) ?? argument(field, 'last', variables) ?? DEFAULT_PAGE_SIZE);
+  return Number.isInteger(count) && count >= 1 ? Math.min(count, MAX_PAGE_SIZE) : MAX_PAGE_SIZE;
+}
+
 /**
  * Upstream calls an operation will make at most, from the document and its variables: one per
- * distinct id read (the loader dedupes them) plus one per mutation field.
+ * distinct thread id read (the loader dedupes them), one per distinct message read, one per
+ * mutation field, and one list call per `messages` connection multiplied by the lists it sits
+ * under (`threads(ids: [100 ids]) { messages }` is 100 GETs and 100 lists).
  */
 export function estimateUpstreamCalls(
   operation: OperationDefinitionNode,
@@ -91,37 +108,88 @@ export function estimateUpstreamCalls(
   variables: Record<string, unknown>,
 ): { calls: number; longest: { field: string; count: number } | undefined } {
   const ids = new Set<string>();
-  let writes = 0;
+  const messageReads = new Set<string>();
+  let calls = 0;
   let longest: { field: string; count: number } | undefined;
-  const seenFragments = new Set<string>();
-  const visit = (selectionSet: SelectionSetNode): void => {
+
+  // Below the root, calls grow linearly with how many objects a selection runs for, so each
+  // fragment's cost per object is computed once (a fragment spread many times costs no more work).
+  const fragmentCost = new Map<string, number>();
+  const nestedCost = (selectionSet: SelectionSetNode, threadKnown: boolean): number => {
+    let cost = 0;
     for (const selection of selectionSet.selections) {
-      if (selection.kind === Kind.FIELD) countField(selection);
-      else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet);
+      if (selection.kind === Kind.INLINE_FRAGMENT) {
+        cost += nestedCost(selection.selectionSet, threadKnown);
+      } else if (selection.kind === Kind.FRAGMENT_SPREAD) {
+        const name = selection.name.value;
+        const memo = `${name}\u0000${threadKnown}`;
+        let known = fragmentCost.get(memo);
+        if (known === undefined) {
+          fragmentCost.set(memo, 0); // validation has refused cycles; this only guards the walk
+          const fragment = fragments[name];
+          known = fragment ? nestedCost(fragment.selectionSet, threadKnown) : 0;
+          fragmentCost.set(memo, known);
+        }
+        cost += known;
+      } else if (selection.selectionSet) {
+        const name = selection.name.value;
+        if (name === 'messages') {
+          // One list call, then everything below runs once per message of the page.
+          cost += 1 + pageSize(selection, variables) * nestedCost(selection.selectionSet, true);
+        } else if (name === 'thread') {
+          // A message's thread: the thread the connection sits under is loaded already.
+          cost += (threadKnown ? 0 : 1) + nestedCost(selection.selectionSet, true);
+        } else {
+          cost += nestedCost(selection.selectionSet, threadKnown);
+        }
+      }
+    }
+    return cost;
+  };
+
+  const seenFragments = new Set<string>();
+  const visitRoot = (selectionSet: SelectionSetNode): void => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) countRootField(selection);
+      else if (selection.kind === Kind.INLINE_FRAGMENT) visitRoot(selection.selectionSet);
       else if (!seenFragments.has(selection.name.value)) {
         seenFragments.add(selection.name.value);
         const fragment = fragments[selection.name.value];
-        if (fragment) visit(fragment.selectionSet);
+        if (fragment) visitRoot(fragment.selectionSet);
       }
     }
   };
-  const countField = (field: FieldNode): void => {
+  const countRootField = (field: FieldNode): void => {
+    const name = field.name.value;
+    const below = field.selectionSet;
     if (operation.operation === 'mutation') {
-      writes++;
+      calls += 1;
+      if (below) calls += nestedCost(below, THREAD_WRITES.has(name));
       return;
     }
-    const read = READ_FIELDS[field.name.value];
+    if (name === 'message') {
+      const threadId = idKey(argument(field, 'threadId', variables));
+      messageReads.add(`${threadId}\u0000${idKey(argument(field, 'id', variables))}`);
+      if (below) {
+        // The message's thread is the one named by threadId: one more distinct id, not a call per use.
+        if (below.selections.some((selection) => selection.kind !== Kind.FIELD || selection.name.value === 'thread')) {
+          ids.add(threadId);
+        }
+        calls += nestedCost(below, true);
+      }
+      return;
+    }
+    const read = READ_FIELDS[name];
     if (!read) return;
-    const arg = field.arguments?.find((argument) => argument.name.value === read.arg);
-    if (!arg) return;
-    const value = argumentValue(arg.value, variables);
+    const value = argument(field, read.arg, variables);
+    if (value === undefined) return;
     const list = read.list && Array.isArray(value) ? value : [value];
-    if (read.list && (!longest || list.length > longest.count))
-      longest = { field: field.name.value, count: list.length };
+    if (read.list && (!longest || list.length > longest.count)) longest = { field: name, count: list.length };
     for (const id of list) ids.add(idKey(id));
+    if (below) calls += list.length * nestedCost(below, true);
   };
-  visit(operation.selectionSet);
-  return { calls: ids.size + writes, longest };
+  visitRoot(operation.selectionSet);
+  return { calls: calls + ids.size + messageReads.size, longest };
 }
 
 function useUpstreamCallEstimate(maxCalls: number): Plugin {

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { type GraphQLSchema, getOperationAST } from 'graphql';
 import { type CORSOptions, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.ts';
+import { createMessageLoaders } from '../loaders/message-loaders.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
 import { RequestBudget } from '../upstream/request-budget.ts';
-import { RequestThreads } from '../upstream/request-threads.ts';
-import type { ThreadsApi } from '../upstream/threads-upstream.ts';
+import { RequestUpstream } from '../upstream/request-upstream.ts';
+import type { UpstreamApi } from '../upstream/upstream-api.ts';
 import { type Caller, createAuthenticator } from './auth.ts';
 import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
@@ -23,12 +24,14 @@ import { GRAPHQL_PATH, hostAllowed, hostPolicy, type Route, routeOf } from './ro
 export interface YogaDeps {
   config: Config;
   schema: GraphQLSchema;
-  upstream: ThreadsApi;
+  upstream: UpstreamApi;
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
   rateLimiter: RateLimiter;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Set once shutdown begins. */
+  lifecycle?: { readonly draining: boolean };
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -116,7 +119,7 @@ export function createGatewayYoga(deps: YogaDeps): {
       state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
     );
     state.budget = budget;
-    const threads = new RequestThreads(
+    const upstream = new RequestUpstream(
       deps.upstream,
       {
         credential: state.caller.ok ? state.caller.credential : undefined,
@@ -129,8 +132,11 @@ export function createGatewayYoga(deps: YogaDeps): {
     return {
       requestId: state.requestId,
       callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
-      threads,
-      loaders: { thread: createThreadLoader(threads, deps.metrics.observeBatch) },
+      upstream,
+      loaders: {
+        thread: createThreadLoader(upstream, deps.metrics.observeBatch),
+        messages: createMessageLoaders(upstream),
+      },
       idempotentCreates: deps.idempotentCreates,
     };
   };
@@ -165,6 +171,15 @@ export function createGatewayYoga(deps: YogaDeps): {
           endResponse(new fetchAPI.Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }));
           return;
         case 'ready': {
+          if (deps.lifecycle?.draining) {
+            endResponse(
+              new fetchAPI.Response(JSON.stringify({ ready: false, reason: 'shutting down' }), {
+                status: 503,
+                headers: { 'content-type': 'application/json' },
+              }),
+            );
+            return;
+          }
           const verdict = await deps.health.check();
           endResponse(
             new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {

@@ -32,11 +32,16 @@ function causeCodes(error: unknown): string[] {
   return codes;
 }
 
+/** The `code` of the error the transport fails calls with once the gateway has aborted upstream work. */
+export const UPSTREAM_ABORTED_CODE = 'GATEWAY_UPSTREAM_ABORTED';
+
 export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIUserAbortError) return { kind: 'aborted' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) {
     const codes = causeCodes(error.cause);
+    // The gateway itself ended the call (shutdown's deadline): not a fault to retry.
+    if (codes.includes(UPSTREAM_ABORTED_CODE)) return { kind: 'aborted' };
     return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
   }
   if (error instanceof APIError && typeof error.status === 'number') {
@@ -56,51 +61,61 @@ export class UpstreamShapeError extends Error {
   override name = 'UpstreamShapeError';
 }
 
-const STATUS_CODES: Record<number, { code: ErrorCode; message: string }> = {
-  400: { code: ErrorCode.BAD_USER_INPUT, message: 'The Threads API rejected the request as invalid.' },
-  401: { code: ErrorCode.UNAUTHENTICATED, message: 'The Threads API did not accept the credentials.' },
-  403: { code: ErrorCode.FORBIDDEN, message: 'The Threads API refused access to this resource.' },
-  404: { code: ErrorCode.NOT_FOUND, message: 'The thread was not found.' },
-  408: { code: ErrorCode.UPSTREAM_TIMEOUT, message: 'The Threads API timed out.' },
-  422: { code: ErrorCode.BAD_USER_INPUT, message: 'The Threads API rejected the request as invalid.' },
-  429: { code: ErrorCode.RATE_LIMITED, message: 'The Threads API is rate limiting requests; retry later.' },
+const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, resource: string) => string }> = {
+  400: { code: ErrorCode.BAD_USER_INPUT, message: (api) => `The ${api} rejected the request as invalid.` },
+  401: { code: ErrorCode.UNAUTHENTICATED, message: (api) => `The ${api} did not accept the credentials.` },
+  403: { code: ErrorCode.FORBIDDEN, message: (api) => `The ${api} refused access to this resource.` },
+  404: { code: ErrorCode.NOT_FOUND, message: (_api, resource) => `The ${resource} was not found.` },
+  408: { code: ErrorCode.UPSTREAM_TIMEOUT, message: (api) => `The ${api} timed out.` },
+  422: { code: ErrorCode.BAD_USER_INPUT, message: (api) => `The ${api} rejected the request as invalid.` },
+  429: { code: ErrorCode.RATE_LIMITED, message: (api) => `The ${api} is rate limiting requests; retry later.` },
 };
 
 export type CreateOutcome = 'unknown' | 'not_created';
 
+export interface UpstreamErrorContext {
+  outcome?: CreateOutcome;
+  /** How the message names the upstream; default "Threads API". */
+  apiName?: string;
+  /** What was asked for ("thread", "message"); default "thread". */
+  resource?: string;
+}
+
 /** The gateway's error for a failed upstream call: its own message, a code, never upstream text. */
-export function upstreamError(fault: UpstreamFault, extra: { outcome?: CreateOutcome } = {}): GatewayError {
+export function upstreamError(fault: UpstreamFault, context: UpstreamErrorContext = {}): GatewayError {
+  const api = context.apiName ?? 'Threads API';
+  const resource = context.resource ?? 'thread';
   const extensions: Record<string, unknown> = {};
   if (fault.requestId) extensions.upstreamRequestId = fault.requestId;
   if (fault.status !== undefined) extensions.upstreamStatus = fault.status;
   if (fault.param) extensions.upstreamParam = fault.param;
-  if (extra.outcome) extensions.outcome = extra.outcome;
+  if (context.outcome) extensions.outcome = context.outcome;
   const unknownNote =
-    extra.outcome === 'unknown'
-      ? ' The thread may have been created; retry with the same idempotencyKey to avoid a duplicate.'
+    context.outcome === 'unknown'
+      ? ` The ${resource} may have been created; retry with the same idempotencyKey to avoid a duplicate.`
       : '';
   switch (fault.kind) {
     case 'timeout':
-      return new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, `The Threads API did not answer in time.${unknownNote}`, {
+      return new GatewayError(ErrorCode.UPSTREAM_TIMEOUT, `The ${api} did not answer in time.${unknownNote}`, {
         extensions,
       });
     case 'refused':
     case 'connection':
     case 'aborted':
-      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The Threads API could not be reached.${unknownNote}`, {
+      return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The ${api} could not be reached.${unknownNote}`, {
         extensions,
       });
     case 'malformed':
       return new GatewayError(
         ErrorCode.UPSTREAM_ERROR,
-        `The Threads API answered with something that is not a Threads API object.${unknownNote}`,
+        `The ${api} answered with something that is not the ${resource} asked for.${unknownNote}`,
         { extensions },
       );
     case 'status': {
       const status = fault.status ?? 500;
       const known = STATUS_CODES[status];
-      if (known) return new GatewayError(known.code, `${known.message}${unknownNote}`, { extensions });
-      return new GatewayError(ErrorCode.UPSTREAM_ERROR, `The Threads API failed with HTTP ${status}.${unknownNote}`, {
+      if (known) return new GatewayError(known.code, `${known.message(api, resource)}${unknownNote}`, { extensions });
+      return new GatewayError(ErrorCode.UPSTREAM_ERROR, `The ${api} failed with HTTP ${status}.${unknownNote}`, {
         extensions,
       });
     }

@@ -1,6 +1,7 @@
 import OpenAI, { APIError } from 'openai';
 import { classifyFault } from './errors.ts';
-import { isThread, type UpstreamFetch } from './threads-upstream.ts';
+import { normaliseThread } from './normalise.ts';
+import type { UpstreamFetch } from './upstream-calls.ts';
 
 /**
  * Tells whether an upstream serves the Threads API, without creating anything there.
@@ -35,7 +36,8 @@ function normalise(body: string): string {
 
 function looksLikeThread(body: string): boolean {
   try {
-    return isThread(JSON.parse(body));
+    normaliseThread(JSON.parse(body));
+    return true;
   } catch {
     return false;
   }

@@ -1,4 +1,5 @@
-import { Agent, request } from 'undici';
+import { Agent, type Dispatcher, request } from 'undici';
+import { UPSTREAM_ABORTED_CODE } from './errors.ts';
 import type { UpstreamFetch } from './threads-upstream.ts';
 
 export interface TransportOptions {
@@ -105,27 +106,50 @@ function headerRecord(headers: HeadersInit | undefined): Record<string, string> 
 export function createUpstreamTransport(options: TransportOptions = {}): {
   fetch: UpstreamFetch;
   close(): Promise<void>;
+  /** Ends every in-flight upstream request now (shutdown's deadline): they fail as connection faults. */
+  abort(): Promise<void>;
 } {
   const agent = new Agent({
     connections: options.connections ?? 128,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
     pipelining: 1,
   });
+  let aborted = false;
   const fetch = async (input: string | URL | Request, init: RequestInit = {}) => {
+    if (aborted) throw abortedError();
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const body = init.body;
     if (body != null && typeof body !== 'string') {
       throw new TypeError('The upstream transport sends only string bodies');
     }
-    const answer = await request(url, {
-      method: (init.method ?? 'GET') as 'GET',
-      headers: headerRecord(init.headers),
-      body: body ?? undefined,
-      signal: init.signal ?? undefined,
-      dispatcher: agent,
-    });
-    const text = await answer.body.text();
+    let answer: Dispatcher.ResponseData;
+    let text: string;
+    try {
+      answer = await request(url, {
+        method: (init.method ?? 'GET') as 'GET',
+        headers: headerRecord(init.headers),
+        body: body ?? undefined,
+        signal: init.signal ?? undefined,
+        dispatcher: agent,
+      });
+      text = await answer.body.text();
+    } catch (error) {
+      // Calls that `abort()` cut off fail as aborted, which the retry policy does not retry.
+      if (aborted) throw abortedError();
+      throw error;
+    }
     return new Answer(answer.statusCode, new AnswerHeaders(answer.headers), url, text) as unknown as Response;
   };
-  return { fetch, close: () => agent.close() };
+  return {
+    fetch,
+    close: () => (aborted ? Promise.resolve() : agent.close()),
+    abort: () => {
+      aborted = true;
+      return agent.destroy();
+    },
+  };
+}
+
+function abortedError(): Error {
+  return Object.assign(new Error('The gateway aborted its upstream work (shutdown).'), { code: UPSTREAM_ABORTED_CODE });
 }

@@ -4,7 +4,7 @@ import type {
   ThreadDeleted,
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
-import type { UpstreamSession } from './threads-upstream.ts';
+import type { UpstreamSession } from './upstream-calls.ts';
 
 /**
  * The one seam between the graph and whatever API serves it. The loaders and resolvers see only
@@ -54,10 +54,17 @@ export interface MessagePage {
   hasMore: boolean;
 }
 
-/** What a message create carries, in the Threads API's terms (adapters map it). */
+/** A content part as a create takes it (the Threads API's input shapes; adapters map them). */
+export type MessageInputPart =
+  | { type: 'text'; text: string }
+  | { type: 'image_file'; image_file: { file_id: string; detail?: 'auto' | 'low' | 'high' } }
+  | { type: 'image_url'; image_url: { url: string; detail?: 'auto' | 'low' | 'high' } };
+
+/** What a message create carries, in the Threads API's terms (adapters map it); already validated. */
 export interface NewMessage {
+  /** `user`, `assistant`, `system`, `developer` or `tool`: the adapter refuses what its API does not take. */
   role: string;
-  content: string | MessagePart[];
+  content: string | MessageInputPart[];
   attachments?: unknown[] | null;
   metadata?: Record<string, string> | null;
 }
@@ -86,3 +93,5 @@ export interface UpstreamApi {
   ): Promise<UpstreamMessage>;
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }>;
 }
+
+export type { Thread, ThreadCreateParams, ThreadDeleted, ThreadUpdateParams };

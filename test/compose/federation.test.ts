@@ -16,9 +16,11 @@ describe('Apollo Federation subgraph', () => {
   afterEach(() => closeAll(gateway, upstream));
 
   it('resolves 50 references over 10 ids with 10 upstream GETs, through the request’s loader', async () => {
-    const ids = Array.from(
-      { length: 10 },
-      (_, index) => upstream.backend.store.create({ metadata: { n: String(index) } }).id,
+    const ids = await Promise.all(
+      Array.from(
+        { length: 10 },
+        async (_, index) => (await upstream.store.createThread({ metadata: { n: String(index) } })).id,
+      ),
     );
     const representations = Array.from({ length: 50 }, (_, index) => ({ __typename: 'Thread', id: ids[index % 10] }));
     const result = await execute(gateway, ENTITIES, { r: representations });
@@ -30,7 +32,7 @@ describe('Apollo Federation subgraph', () => {
   });
 
   it('answers null for a missing thread and fails only a malformed reference', async () => {
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     const result = await execute(gateway, ENTITIES, {
       r: [
         { __typename: 'Thread', id },

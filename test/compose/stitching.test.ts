@@ -20,9 +20,11 @@ describe('schema stitching: the gateway as a remote schema in a larger graph', (
     upstream = await startTestUpstream();
     gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
     served = await serveGateway(gateway);
-    threadIds = Array.from(
-      { length: 150 },
-      (_, index) => upstream.backend.store.create({ metadata: { n: String(index) } }).id,
+    threadIds = await Promise.all(
+      Array.from(
+        { length: 150 },
+        async (_, index) => (await upstream.store.createThread({ metadata: { n: String(index) } })).id,
+      ),
     );
   });
   afterAll(async () => {

@@ -20,6 +20,12 @@ type Documents = {
     "\n  query GetThreads($ids: [ID!]!) {\n    threads(ids: $ids) {\n      ...ThreadFields\n    }\n  }\n": typeof types.GetThreadsDocument,
     "\n  mutation UpdateThread($id: ID!, $input: UpdateThreadInput!) {\n    updateThread(id: $id, input: $input) {\n      ...ThreadFields\n    }\n  }\n": typeof types.UpdateThreadDocument,
     "\n  mutation DeleteThread($id: ID!) {\n    deleteThread(id: $id) {\n      id\n      deleted\n    }\n  }\n": typeof types.DeleteThreadDocument,
+    "\n  fragment MessageFields on ThreadMessage {\n    id\n    threadId\n    createdAt\n    role\n    text\n    attachments\n    metadata\n    status\n    assistantId\n    runId\n    content {\n      __typename\n      ... on TextContent {\n        text\n        annotations\n      }\n      ... on ImageFileContent {\n        fileId\n        detail\n      }\n      ... on ImageUrlContent {\n        url\n        detail\n      }\n      ... on RefusalContent {\n        refusal\n      }\n    }\n  }\n": typeof types.MessageFieldsFragmentDoc,
+    "\n  mutation CreateMessage($threadId: ID!, $input: ThreadMessageInput!, $idempotencyKey: String) {\n    createMessage(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...MessageFields\n    }\n  }\n": typeof types.CreateMessageDocument,
+    "\n  query GetMessage($threadId: ID!, $id: ID!) {\n    message(threadId: $threadId, id: $id) {\n      ...MessageFields\n    }\n  }\n": typeof types.GetMessageDocument,
+    "\n  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {\n    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {\n      ...MessageFields\n    }\n  }\n": typeof types.UpdateMessageDocument,
+    "\n  mutation DeleteMessage($threadId: ID!, $id: ID!) {\n    deleteMessage(threadId: $threadId, id: $id) {\n      id\n      deleted\n    }\n  }\n": typeof types.DeleteMessageDocument,
+    "\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.ThreadMessagesDocument,
 };
 const documents: Documents = {
     "\n  fragment ThreadFields on Thread {\n    id\n    createdAt\n    metadata\n    toolResources\n  }\n": types.ThreadFieldsFragmentDoc,
@@ -28,6 +34,12 @@ const documents: Documents = {
     "\n  query GetThreads($ids: [ID!]!) {\n    threads(ids: $ids) {\n      ...ThreadFields\n    }\n  }\n": types.GetThreadsDocument,
     "\n  mutation UpdateThread($id: ID!, $input: UpdateThreadInput!) {\n    updateThread(id: $id, input: $input) {\n      ...ThreadFields\n    }\n  }\n": types.UpdateThreadDocument,
     "\n  mutation DeleteThread($id: ID!) {\n    deleteThread(id: $id) {\n      id\n      deleted\n    }\n  }\n": types.DeleteThreadDocument,
+    "\n  fragment MessageFields on ThreadMessage {\n    id\n    threadId\n    createdAt\n    role\n    text\n    attachments\n    metadata\n    status\n    assistantId\n    runId\n    content {\n      __typename\n      ... on TextContent {\n        text\n        annotations\n      }\n      ... on ImageFileContent {\n        fileId\n        detail\n      }\n      ... on ImageUrlContent {\n        url\n        detail\n      }\n      ... on RefusalContent {\n        refusal\n      }\n    }\n  }\n": types.MessageFieldsFragmentDoc,
+    "\n  mutation CreateMessage($threadId: ID!, $input: ThreadMessageInput!, $idempotencyKey: String) {\n    createMessage(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...MessageFields\n    }\n  }\n": types.CreateMessageDocument,
+    "\n  query GetMessage($threadId: ID!, $id: ID!) {\n    message(threadId: $threadId, id: $id) {\n      ...MessageFields\n    }\n  }\n": types.GetMessageDocument,
+    "\n  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {\n    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {\n      ...MessageFields\n    }\n  }\n": types.UpdateMessageDocument,
+    "\n  mutation DeleteMessage($threadId: ID!, $id: ID!) {\n    deleteMessage(threadId: $threadId, id: $id) {\n      id\n      deleted\n    }\n  }\n": types.DeleteMessageDocument,
+    "\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n": types.ThreadMessagesDocument,
 };
 
 /**
@@ -68,6 +80,30 @@ export function graphql(source: "\n  mutation UpdateThread($id: ID!, $input: Upd
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeleteThread($id: ID!) {\n    deleteThread(id: $id) {\n      id\n      deleted\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteThread($id: ID!) {\n    deleteThread(id: $id) {\n      id\n      deleted\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment MessageFields on ThreadMessage {\n    id\n    threadId\n    createdAt\n    role\n    text\n    attachments\n    metadata\n    status\n    assistantId\n    runId\n    content {\n      __typename\n      ... on TextContent {\n        text\n        annotations\n      }\n      ... on ImageFileContent {\n        fileId\n        detail\n      }\n      ... on ImageUrlContent {\n        url\n        detail\n      }\n      ... on RefusalContent {\n        refusal\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment MessageFields on ThreadMessage {\n    id\n    threadId\n    createdAt\n    role\n    text\n    attachments\n    metadata\n    status\n    assistantId\n    runId\n    content {\n      __typename\n      ... on TextContent {\n        text\n        annotations\n      }\n      ... on ImageFileContent {\n        fileId\n        detail\n      }\n      ... on ImageUrlContent {\n        url\n        detail\n      }\n      ... on RefusalContent {\n        refusal\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateMessage($threadId: ID!, $input: ThreadMessageInput!, $idempotencyKey: String) {\n    createMessage(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...MessageFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateMessage($threadId: ID!, $input: ThreadMessageInput!, $idempotencyKey: String) {\n    createMessage(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...MessageFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query GetMessage($threadId: ID!, $id: ID!) {\n    message(threadId: $threadId, id: $id) {\n      ...MessageFields\n    }\n  }\n"): (typeof documents)["\n  query GetMessage($threadId: ID!, $id: ID!) {\n    message(threadId: $threadId, id: $id) {\n      ...MessageFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {\n    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {\n      ...MessageFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {\n    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {\n      ...MessageFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteMessage($threadId: ID!, $id: ID!) {\n    deleteMessage(threadId: $threadId, id: $id) {\n      id\n      deleted\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteMessage($threadId: ID!, $id: ID!) {\n    deleteMessage(threadId: $threadId, id: $id) {\n      id\n      deleted\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

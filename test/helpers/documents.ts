@@ -51,3 +51,99 @@ export const DeleteThreadDocument = graphql(/* GraphQL */ `
     }
   }
 `);
+
+export const MessageFieldsFragment = graphql(/* GraphQL */ `
+  fragment MessageFields on ThreadMessage {
+    id
+    threadId
+    createdAt
+    role
+    text
+    attachments
+    metadata
+    status
+    assistantId
+    runId
+    content {
+      __typename
+      ... on TextContent {
+        text
+        annotations
+      }
+      ... on ImageFileContent {
+        fileId
+        detail
+      }
+      ... on ImageUrlContent {
+        url
+        detail
+      }
+      ... on RefusalContent {
+        refusal
+      }
+    }
+  }
+`);
+
+export const CreateMessageDocument = graphql(/* GraphQL */ `
+  mutation CreateMessage($threadId: ID!, $input: ThreadMessageInput!, $idempotencyKey: String) {
+    createMessage(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {
+      ...MessageFields
+    }
+  }
+`);
+
+export const GetMessageDocument = graphql(/* GraphQL */ `
+  query GetMessage($threadId: ID!, $id: ID!) {
+    message(threadId: $threadId, id: $id) {
+      ...MessageFields
+    }
+  }
+`);
+
+export const UpdateMessageDocument = graphql(/* GraphQL */ `
+  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {
+    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {
+      ...MessageFields
+    }
+  }
+`);
+
+export const DeleteMessageDocument = graphql(/* GraphQL */ `
+  mutation DeleteMessage($threadId: ID!, $id: ID!) {
+    deleteMessage(threadId: $threadId, id: $id) {
+      id
+      deleted
+    }
+  }
+`);
+
+export const ThreadMessagesDocument = graphql(/* GraphQL */ `
+  query ThreadMessages(
+    $id: ID!
+    $first: Int
+    $after: String
+    $last: Int
+    $before: String
+    $order: MessageOrder
+  ) {
+    thread(id: $id) {
+      id
+      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {
+        edges {
+          cursor
+          node {
+            id
+            text
+          }
+        }
+        pageInfo {
+          hasNextPage
+          hasPreviousPage
+          startCursor
+          endCursor
+        }
+      }
+    }
+  }
+`);

@@ -2,6 +2,7 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import type { StoredMessage } from '../../src/local-backend/store/store.ts';
 import type { Logger } from '../../src/server/logger.ts';
 
 export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
@@ -38,4 +39,10 @@ export async function execute<TData, TVariables>(
 /** The one error code of a response, for terse assertions. */
 export function codes(response: GraphQLResponse<unknown>): unknown[] {
   return (response.errors ?? []).map((error) => error.extensions?.code);
+}
+
+/** The messages the gateway's embedded backend holds for a thread, oldest first. */
+export async function storedMessages(gateway: Gateway, threadId: string): Promise<StoredMessage[]> {
+  const result = await gateway.localBackend?.store.listMessages(threadId, { limit: 100, order: 'asc' });
+  return result?.kind === 'ok' ? result.data : [];
 }

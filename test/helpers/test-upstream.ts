@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import type { Gateway } from '../../src/app.ts';
 import { createLocalBackend, type LocalBackend } from '../../src/local-backend/backend.ts';
+import { MemoryStore } from '../../src/local-backend/store/memory-store.ts';
 import { testGateway } from './gateway.ts';
 
 /** One request as the upstream saw it. */
@@ -30,6 +31,8 @@ export type Handler = (request: SeenRequest, index: number) => Reply | Promise<R
 export interface TestUpstream {
   url: string;
   backend: LocalBackend;
+  /** The backend's store, to seed threads and count what a test left behind. */
+  store: MemoryStore;
   /** Requests of GraphQL work; the gateway's readiness probes are kept apart in `probes`. */
   seen: SeenRequest[];
   probes: SeenRequest[];
@@ -53,7 +56,8 @@ export async function startTestUpstream(
     port?: number;
   } = {},
 ): Promise<TestUpstream> {
-  const backend = createLocalBackend();
+  const store = new MemoryStore();
+  const backend = createLocalBackend({ store });
   const started = performance.now();
   const sockets = new Set<Socket>();
   let inFlight = 0;
@@ -61,6 +65,7 @@ export async function startTestUpstream(
   const upstream: TestUpstream = {
     url: '',
     backend,
+    store,
     seen: [],
     probes: [],
     handler,

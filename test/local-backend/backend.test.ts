@@ -26,7 +26,8 @@ describe('the embedded local backend, through the real openai SDK over HTTP', ()
     expect(Math.abs(created.created_at - Date.now() / 1000)).toBeLessThan(5);
     expect(created.metadata).toEqual({ a: '1' });
     expect(created.tool_resources).toEqual({ code_interpreter: { file_ids: ['file_1'] } });
-    expect(backend.store.messages(created.id)[0]).toMatchObject({
+    const stored = await backend.store.listMessages(created.id, { limit: 100, order: 'asc' });
+    expect(stored.kind === 'ok' && stored.data[0]).toMatchObject({
       role: 'user',
       content: [{ type: 'text', text: { value: 'hello', annotations: [] } }],
     });

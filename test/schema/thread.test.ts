@@ -8,7 +8,7 @@ import {
   GetThreadsDocument,
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
-import { codes, execute, testGateway } from '../helpers/gateway.ts';
+import { codes, execute, storedMessages, testGateway } from '../helpers/gateway.ts';
 import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 describe('Thread schema on the embedded local backend', () => {
@@ -33,7 +33,7 @@ describe('Thread schema on the embedded local backend', () => {
     expect(thread?.metadata).toEqual({ topic: 'billing' });
     expect(thread?.toolResources).toEqual({ code_interpreter: { file_ids: ['file_1'] } });
 
-    const messages = gateway.localBackend?.store.messages(thread?.id ?? '');
+    const messages = await storedMessages(gateway, thread?.id ?? '');
     expect(messages).toHaveLength(1);
     expect(messages?.[0]).toMatchObject({ role: 'user', metadata: { lang: 'en' } });
 
@@ -92,7 +92,7 @@ describe('Thread schema on the embedded local backend', () => {
       input: { messages: [{ role: 'ASSISTANT', content: [{ type: 'text', text: 'Hi' }] }] },
     });
     const id = created.data?.createThread.id ?? '';
-    expect(gateway.localBackend?.store.messages(id)[0]?.role).toBe('assistant');
+    expect((await storedMessages(gateway, id))[0]?.role).toBe('assistant');
   });
 });
 
@@ -105,9 +105,11 @@ describe('batched, per-request reads (counted at a real HTTP upstream)', () => {
   afterEach(() => closeAll(gateway, upstream));
 
   async function seedThreads(count: number): Promise<string[]> {
-    return Array.from(
-      { length: count },
-      (_, index) => upstream.backend.store.create({ metadata: { n: String(index) } }).id,
+    return Promise.all(
+      Array.from(
+        { length: count },
+        async (_, index) => (await upstream.store.createThread({ metadata: { n: String(index) } })).id,
+      ),
     );
   }
 

@@ -30,7 +30,7 @@ describe('keys and callers', () => {
       return { forward: true };
     });
     gateway = testGateway({ OPENAI_BASE_URL: upstream.url });
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     const [alice, bob] = await Promise.all([
       execute(gateway, GetThreadDocument, { id }, { authorization: 'Bearer sk-alice-key-0001' }),
       execute(gateway, GetThreadDocument, { id }, { authorization: 'Bearer sk-bob-key-0002' }),

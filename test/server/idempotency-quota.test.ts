@@ -45,7 +45,7 @@ describe('idempotency keys: a quota per caller, in memory', () => {
     const unkeyed = await execute(gateway, CreateThreadDocument, {}, as('bob'));
     expect(unkeyed.errors).toBeUndefined();
     expect(upstream.count('POST')).toBe(1 + 5 + 1);
-    expect(upstream.backend.store.size).toBe(7);
+    expect(upstream.store.threadCount).toBe(7);
   });
 
   it('a full store refuses new keys instead of evicting anyone', async () => {

@@ -24,7 +24,7 @@ describe('operating the gateway', () => {
       OPENAI_BASE_URL: upstream.url,
       UPSTREAM_MAX_RETRIES: '0',
     });
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     await execute(gateway, GetThreadsDocument, { ids: [id, 'thread_missing', 'thread_broken'] });
     const text = await (await gateway.yoga.fetch('http://gateway.test/metrics')).text();
     expect(text).toMatch(/graphql_requests_total\{operation="GetThreads",outcome="error"\} 1/);
@@ -60,7 +60,7 @@ describe('operating the gateway', () => {
     const gateway = createGateway(loadConfig({ OPENAI_API_KEY: key, OPENAI_BASE_URL: upstream.url }), {
       logger: createLogger('info', [key], (line) => lines.push(line)),
     });
-    const ids = [upstream.backend.store.create({}).id, upstream.backend.store.create({}).id];
+    const ids = [(await upstream.store.createThread({})).id, (await upstream.store.createThread({})).id];
     const response = await execute(gateway, GetThreadsDocument, { ids }, { 'x-request-id': 'req-from-client-1' });
     expect(response.headers.get('x-request-id')).toBe('req-from-client-1');
     const requestLines = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request');
@@ -112,7 +112,18 @@ describe('error masking', () => {
     };
     const gateway = createGateway(loadConfig({}), {
       logger: createLogger('error', [], (line) => lines.push(line)),
-      threadsApi: { retrieve: failing, create: failing, update: failing, delete: failing },
+      upstreamApi: {
+        kind: 'threads',
+        retrieveThread: failing,
+        createThread: failing,
+        updateThread: failing,
+        deleteThread: failing,
+        listMessages: failing,
+        retrieveMessage: failing,
+        createMessage: failing,
+        updateMessage: failing,
+        deleteMessage: failing,
+      },
     });
     for (const result of [
       await execute(gateway, '{ thread(id: "thread_a") { id } }'),

@@ -27,7 +27,7 @@ describe('RATE_LIMIT_PER_MINUTE, in memory', () => {
 
   it('counts each upstream call of a batched read, and refuses only the calls past the limit', async () => {
     ({ upstream, gateway } = await startServerKeyGateway({ GATEWAY_TOKENS: 'alice', RATE_LIMIT_PER_MINUTE: '3' }));
-    const ids = Array.from({ length: 5 }, () => upstream.backend.store.create({}).id);
+    const ids = await Promise.all(Array.from({ length: 5 }, async () => (await upstream.store.createThread({})).id));
     const result = await execute(gateway, GetThreadsDocument, { ids }, as('alice'));
     expect(result.data?.threads.filter(Boolean)).toHaveLength(3);
     expect(codes(result)).toEqual(['RATE_LIMITED', 'RATE_LIMITED']);

@@ -61,7 +61,7 @@ describe('idempotency keys in Redis, across gateway instances', () => {
     const ids = new Set(results.map((result) => result.data?.createThread.id));
     expect(ids.size).toBe(1);
     expect(upstream.count('POST')).toBe(1);
-    expect(upstream.backend.store.size).toBe(1);
+    expect(upstream.store.threadCount).toBe(1);
     // Later retries through either instance return it too, still without an upstream call.
     const later = await execute(b, CreateThreadDocument, { input }, as('alice'));
     expect(later.data?.createThread.id).toBe([...ids][0]);
@@ -204,7 +204,7 @@ describe('idempotency keys in Redis, across gateway instances', () => {
         // It waited for the dead claim to expire (at most a claim's life), not for a deadline.
         expect(Date.now() - started).toBeLessThan(5_000);
         expect(upstream.count('POST')).toBe(2);
-        expect(upstream.backend.store.size).toBe(1);
+        expect(upstream.store.threadCount).toBe(1);
         const keys = upstream.seen
           .filter((request) => request.method === 'POST')
           .map((r) => r.headers['idempotency-key']);

@@ -88,7 +88,7 @@ describe('Redis stopped mid-run', () => {
         REDIS_TIMEOUT_MS: '200',
         RATE_LIMIT_PER_MINUTE: '1000',
       });
-      const id = upstream.backend.store.create({}).id;
+      const id = (await upstream.store.createThread({})).id;
       expect((await execute(gateway, CreateThreadDocument, { input: { idempotencyKey: 'a' } })).errors).toBeUndefined();
       redis.pause();
       let started = performance.now();

@@ -71,7 +71,7 @@ describe('rate limits in Redis, shared by instances', () => {
     'a caller over its limit never passes its refusal to another caller reading the same thread',
     async () => {
       const { a, upstream } = await twoInstances({ GATEWAY_TOKENS: 'alice:1,bob' });
-      const id = upstream.backend.store.create({}).id;
+      const id = (await upstream.store.createThread({})).id;
       expect(codes(await execute(a, GetThreadDocument, { id }, as('alice')))).toEqual([]);
       for (let round = 0; round < 20; round++) {
         const [alice, bob] = await Promise.all([

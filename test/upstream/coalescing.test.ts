@@ -18,7 +18,7 @@ describe('coalescing identical in-flight reads across requests', () => {
   afterEach(() => closeAll(gateway, upstream));
 
   it('lets concurrent requests with one upstream credential share one GET', async () => {
-    const id = upstream.backend.store.create({ metadata: { v: '1' } }).id;
+    const id = (await upstream.store.createThread({ metadata: { v: '1' } })).id;
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, index) =>
         execute(gateway, GetThreadDocument, { id }, { authorization: `Bearer ${index % 2 ? 'a' : 'b'}` }),
@@ -29,7 +29,7 @@ describe('coalescing identical in-flight reads across requests', () => {
   });
 
   it('never lets a read that starts after a write has finished join a GET that started before it', async () => {
-    const id = upstream.backend.store.create({ metadata: { v: 'old' } }).id;
+    const id = (await upstream.store.createThread({ metadata: { v: 'old' } })).id;
     const early = execute(gateway, GetThreadDocument, { id }, { authorization: 'Bearer a' });
     await new Promise((resolve) => setTimeout(resolve, 30));
     const updated = await execute(
@@ -50,8 +50,8 @@ describe('coalescing identical in-flight reads across requests', () => {
   it('reads for itself when the GET it joined was stopped by the other request’s call budget', async () => {
     await gateway.close();
     gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, MAX_UPSTREAM_CALLS: '2' });
-    const first = upstream.backend.store.create({}).id;
-    const second = upstream.backend.store.create({}).id;
+    const first = (await upstream.store.createThread({})).id;
+    const second = (await upstream.store.createThread({})).id;
     let failedOnce = false;
     upstream.handler = async (request) => {
       await new Promise((resolve) => setTimeout(resolve, 100));

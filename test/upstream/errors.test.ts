@@ -86,7 +86,7 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
   });
 
   it('fails only the entry of threads(ids) whose upstream call failed, with its error at its path', async () => {
-    const good = upstream.backend.store.create({}).id;
+    const good = (await upstream.store.createThread({})).id;
     upstream.handler = (request) => (request.path.endsWith('thread_broken') ? { status: 500 } : { forward: true });
     const result = await execute(gateway, GetThreadsDocument, { ids: [good, 'thread_broken', 'thread_missing'] });
     expect(result.data?.threads.map((thread) => thread?.id ?? null)).toEqual([good, null, null]);

@@ -48,7 +48,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
     'hang' as const,
   ]) {
     it(`retries a read after ${typeof fault === 'string' ? fault : `HTTP ${fault.status}`}`, async () => {
-      const id = upstream.backend.store.create({}).id;
+      const id = (await upstream.store.createThread({})).id;
       upstream.handler = faultsThenForward(fault, fault);
       const result = await execute(gateway, GetThreadDocument, { id });
       expect(result.errors).toBeUndefined();
@@ -67,7 +67,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
   });
 
   it('honours Retry-After', async () => {
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     upstream.handler = faultsThenForward({ status: 429, headers: { 'retry-after': '1' } });
     const result = await execute(gateway, GetThreadDocument, { id });
     expect(result.data?.thread?.id).toBe(id);
@@ -96,7 +96,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
     expect(elapsed).toBeGreaterThanOrEqual(1150);
     expect(elapsed).toBeLessThan(1200 + 2 * 400 + 500);
     upstream.handler = () => ({ forward: true });
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     expect((await execute(gateway, GetThreadDocument, { id })).data?.thread?.id).toBe(id);
   });
 
@@ -125,7 +125,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
       expect(codes(result)).toEqual([code]);
       expect(result.errors?.[0]?.extensions?.outcome).toBe('unknown');
       expect(upstream.count('POST', /^\/v1\/threads$/)).toBe(1);
-      expect(upstream.backend.store.size).toBe(1);
+      expect(upstream.store.threadCount).toBe(1);
     });
   }
 
@@ -134,7 +134,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
     const result = await execute(gateway, CreateThreadDocument, {});
     expect(result.errors).toBeUndefined();
     expect(upstream.count('POST')).toBe(2);
-    expect(upstream.backend.store.size).toBe(1);
+    expect(upstream.store.threadCount).toBe(1);
   });
 
   it('says outcome "not_created" when the upstream refused the create outright', async () => {
@@ -158,13 +158,13 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
     const lateUpstream = await startTestUpstream(undefined, { port });
     const result = await pending;
     expect(result.errors).toBeUndefined();
-    expect(lateUpstream.backend.store.size).toBe(1);
+    expect(lateUpstream.store.threadCount).toBe(1);
     await late.close();
     await lateUpstream.close();
   });
 
   it('counts a delete that finds 404 on its retry as deleted', async () => {
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     upstream.handler = faultsThenForward({ forward: true, spoil: { status: 503 } });
     const result = await execute(gateway, DeleteThreadDocument, { id });
     expect(result.errors).toBeUndefined();
@@ -173,7 +173,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
   });
 
   it('retries an update after a 503', async () => {
-    const id = upstream.backend.store.create({}).id;
+    const id = (await upstream.store.createThread({})).id;
     upstream.handler = faultsThenForward({ status: 503 });
     const result = await execute(gateway, UpdateThreadDocument, { id, input: { metadata: { a: 'b' } } });
     expect(result.data?.updateThread.metadata).toEqual({ a: 'b' });
@@ -196,7 +196,7 @@ describe('createThread idempotencyKey', () => {
     const second = await execute(gateway, CreateThreadDocument, { input }, as('alice'));
     expect(second.data?.createThread.id).toBe(first.data?.createThread.id);
     expect(upstream.count('POST')).toBe(1);
-    expect(upstream.backend.store.size).toBe(1);
+    expect(upstream.store.threadCount).toBe(1);
   });
 
   it('shares one upstream create between concurrent tries with one key', async () => {
@@ -215,7 +215,7 @@ describe('createThread idempotencyKey', () => {
     const alice = await execute(gateway, CreateThreadDocument, { input }, as('alice'));
     const bob = await execute(gateway, CreateThreadDocument, { input }, as('bob'));
     expect(alice.data?.createThread.id).not.toBe(bob.data?.createThread.id);
-    expect(upstream.backend.store.size).toBe(2);
+    expect(upstream.store.threadCount).toBe(2);
   });
 
   it('refuses a reused key with a different input', async () => {
@@ -227,7 +227,7 @@ describe('createThread idempotencyKey', () => {
       as('alice'),
     );
     expect(codes(other)).toEqual(['IDEMPOTENCY_CONFLICT']);
-    expect(upstream.backend.store.size).toBe(1);
+    expect(upstream.store.threadCount).toBe(1);
   });
 
   it('after an unknown outcome, a retry with the same key returns the one thread that was created', async () => {
@@ -236,8 +236,8 @@ describe('createThread idempotencyKey', () => {
     expect(lost.errors?.[0]?.extensions?.outcome).toBe('unknown');
     const retried = await execute(gateway, CreateThreadDocument, { input }, as('alice'));
     expect(retried.errors).toBeUndefined();
-    expect(upstream.backend.store.size).toBe(1);
-    expect(upstream.backend.store.get(retried.data?.createThread.id ?? '')).toBeDefined();
+    expect(upstream.store.threadCount).toBe(1);
+    expect(await upstream.store.getThread(retried.data?.createThread.id ?? '')).toBeDefined();
     const keys = upstream.seen
       .filter((request) => request.method === 'POST')
       .map((request) => request.headers['idempotency-key']);

@@ -32,7 +32,7 @@ describe('recognising an upstream that does not serve the Threads API', () => {
     await against(() => ({ forward: true }));
     expect((await ready(gateway)).status).toBe(200);
     expect(upstream.count('POST')).toBe(0);
-    expect(upstream.backend.store.size).toBe(0);
+    expect(upstream.store.threadCount).toBe(0);
   });
 
   it('is ready on a Threads server whose errors are {"detail": …} (not OpenAI-shaped)', async () => {

@@ -1,0 +1,200 @@
+import { randomInt } from 'node:crypto';
+import {
+  type IdempotencyRecord,
+  type ListMessagesQuery,
+  type ListMessagesResult,
+  type NewStoredMessage,
+  type NewStoredThread,
+  StorageQuotaError,
+  type Store,
+  type StoredMessage,
+  type StoredThread,
+  type ThreadPatch,
+} from './store.ts';
+
+const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** `prefix_` followed by 24 letters and digits, as the API's ids are. */
+export function newObjectId(prefix: string): string {
+  let id = `${prefix}_`;
+  for (let i = 0; i < 24; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+function bytesOf(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
+export interface MemoryStoreOptions {
+  /** Most bytes of stored threads and messages (as JSON); creates past it are refused. Default: no limit. */
+  quotaBytes?: number;
+}
+
+/**
+ * The local backend's in-memory store: threads, their messages in insertion order, and the
+ * `Idempotency-Key` answers. Everything handed out is a copy, so no caller can change what is stored.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const;
+  readonly #threads = new Map<string, StoredThread>();
+  /** Per thread, its messages by id; a Map keeps insertion order, which is the list order. */
+  readonly #messages = new Map<string, Map<string, StoredMessage>>();
+  readonly #idempotency = new Map<string, IdempotencyRecord>();
+  readonly #quotaBytes: number;
+  #usedBytes = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#quotaBytes = options.quotaBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  /** Threads stored (tests count what a create left behind). */
+  get threadCount(): number {
+    return this.#threads.size;
+  }
+
+  #reserve(bytes: number): void {
+    if (this.#usedBytes + bytes > this.#quotaBytes) throw new StorageQuotaError('the storage quota is used up');
+    this.#usedBytes += bytes;
+  }
+
+  #newMessage(threadId: string, input: NewStoredMessage, createdAt: number): StoredMessage {
+    return {
+      id: newObjectId('msg'),
+      object: 'thread.message',
+      created_at: createdAt,
+      thread_id: threadId,
+      role: input.role,
+      content: structuredClone(input.content),
+      attachments: input.attachments ? structuredClone(input.attachments) : null,
+      metadata: { ...(input.metadata ?? {}) },
+      status: 'completed',
+      assistant_id: null,
+      run_id: null,
+    };
+  }
+
+  async createThread(input: NewStoredThread): Promise<StoredThread> {
+    const now = Math.floor(Date.now() / 1000);
+    const thread: StoredThread = {
+      id: newObjectId('thread'),
+      object: 'thread',
+      created_at: now,
+      metadata: { ...(input.metadata ?? {}) },
+      tool_resources: input.tool_resources ? structuredClone(input.tool_resources) : null,
+    };
+    const messages = (input.messages ?? []).map((message) => this.#newMessage(thread.id, message, now));
+    this.#reserve(bytesOf(thread) + messages.reduce((sum, message) => sum + bytesOf(message), 0));
+    this.#threads.set(thread.id, thread);
+    this.#messages.set(thread.id, new Map(messages.map((message) => [message.id, message])));
+    return structuredClone(thread);
+  }
+
+  async getThread(id: string): Promise<StoredThread | undefined> {
+    const thread = this.#threads.get(id);
+    return thread && structuredClone(thread);
+  }
+
+  async updateThread(id: string, patch: ThreadPatch): Promise<StoredThread | undefined> {
+    const thread = this.#threads.get(id);
+    if (!thread) return undefined;
+    const before = bytesOf(thread);
+    if (patch.metadata !== undefined) thread.metadata = { ...(patch.metadata ?? {}) };
+    if (patch.tool_resources !== undefined) {
+      thread.tool_resources = patch.tool_resources ? structuredClone(patch.tool_resources) : null;
+    }
+    this.#usedBytes += bytesOf(thread) - before;
+    return structuredClone(thread);
+  }
+
+  async deleteThread(id: string): Promise<boolean> {
+    const thread = this.#threads.get(id);
+    if (!thread) return false;
+    let freed = bytesOf(thread);
+    for (const message of this.#messages.get(id)?.values() ?? []) freed += bytesOf(message);
+    this.#usedBytes -= freed;
+    this.#messages.delete(id);
+    return this.#threads.delete(id);
+  }
+
+  async createMessage(threadId: string, input: NewStoredMessage): Promise<StoredMessage | undefined> {
+    const messages = this.#messages.get(threadId);
+    if (!messages) return undefined;
+    const message = this.#newMessage(threadId, input, Math.floor(Date.now() / 1000));
+    this.#reserve(bytesOf(message));
+    messages.set(message.id, message);
+    return structuredClone(message);
+  }
+
+  async getMessage(threadId: string, id: string): Promise<StoredMessage | undefined> {
+    const message = this.#messages.get(threadId)?.get(id);
+    return message && structuredClone(message);
+  }
+
+  async updateMessage(
+    threadId: string,
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<StoredMessage | undefined> {
+    const message = this.#messages.get(threadId)?.get(id);
+    if (!message) return undefined;
+    const before = bytesOf(message);
+    message.metadata = { ...metadata };
+    this.#usedBytes += bytesOf(message) - before;
+    return structuredClone(message);
+  }
+
+  async deleteMessage(threadId: string, id: string): Promise<boolean> {
+    const messages = this.#messages.get(threadId);
+    const message = messages?.get(id);
+    if (!messages || !message) return false;
+    this.#usedBytes -= bytesOf(message);
+    return messages.delete(id);
+  }
+
+  async listMessages(threadId: string, query: ListMessagesQuery): Promise<ListMessagesResult> {
+    const messages = this.#messages.get(threadId);
+    if (!messages) return { kind: 'no-thread' };
+    for (const param of ['after', 'before'] as const) {
+      const cursor = query[param];
+      if (cursor !== undefined && !messages.has(cursor)) return { kind: 'bad-cursor', param };
+    }
+    const ordered = [...messages.values()];
+    if (query.order === 'desc') ordered.reverse();
+    let start = 0;
+    let end = ordered.length;
+    if (query.after !== undefined) start = ordered.findIndex((message) => message.id === query.after) + 1;
+    if (query.before !== undefined) end = ordered.findIndex((message) => message.id === query.before);
+    const window = ordered.slice(start, Math.max(start, end));
+    return {
+      kind: 'ok',
+      data: structuredClone(window.slice(0, query.limit)),
+      has_more: window.length > query.limit,
+    };
+  }
+
+  async getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined> {
+    const record = this.#idempotency.get(scopedKey);
+    if (record && record.expiresAt <= Date.now()) {
+      this.#idempotency.delete(scopedKey);
+      return undefined;
+    }
+    return record;
+  }
+
+  async putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void> {
+    // Keys expire in insertion order (one TTL for all): drop the expired ones from the front.
+    const now = Date.now();
+    for (const [key, entry] of this.#idempotency) {
+      if (entry.expiresAt > now) break;
+      this.#idempotency.delete(key);
+    }
+    this.#idempotency.delete(scopedKey);
+    this.#idempotency.set(scopedKey, record);
+  }
+
+  async usedBytes(): Promise<number> {
+    return this.#usedBytes;
+  }
+
+  async close(): Promise<void> {}
+}

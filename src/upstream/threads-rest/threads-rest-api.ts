@@ -1,0 +1,243 @@
+import type OpenAI from 'openai';
+import type { MessageCreateParams } from 'openai/resources/beta/threads/messages';
+import type {
+  Thread,
+  ThreadCreateParams,
+  ThreadDeleted,
+  ThreadUpdateParams,
+} from 'openai/resources/beta/threads/threads';
+import { badUserInput } from '../../errors.ts';
+import { classifyFault, UpstreamShapeError } from '../errors.ts';
+import { normaliseDeleted, normaliseMessage, normaliseThread } from '../normalise.ts';
+import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
+import type { MessageListParams, MessagePage, NewMessage, UpstreamApi, UpstreamMessage } from '../upstream-api.ts';
+import { type CallSpec, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
+
+export interface ThreadsRestOptions extends OpenAIClientOptions {
+  maxRetries: number;
+}
+
+/** The roles the Threads API takes as input; the graph knows more (Conversations takes them). */
+const INPUT_ROLES = new Set(['user', 'assistant']);
+
+function assertInputRole(role: string, argument: string): void {
+  if (!INPUT_ROLES.has(role)) {
+    throw badUserInput(
+      `${argument}: the Threads API takes only USER and ASSISTANT messages as input, got ${role.toUpperCase()}`,
+      argument,
+    );
+  }
+}
+
+/**
+ * The SDK parses a 2xx body before we can look at it: a body that is not JSON, or not the list
+ * object its page class expects, surfaces as a SyntaxError / TypeError from inside the SDK call.
+ * Those are the upstream's fault, not ours.
+ */
+async function sdk<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof TypeError) {
+      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
+    }
+    throw error;
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  const fault = classifyFault(error);
+  return fault?.kind === 'status' && fault.status === 404;
+}
+
+/** The Threads REST API (Assistants API v2) through the SDK's `beta.threads`. */
+export class ThreadsRestApi implements UpstreamApi {
+  readonly kind = 'threads' as const;
+  readonly baseURL: string;
+  readonly #client: OpenAI;
+  readonly #calls: UpstreamCalls;
+
+  constructor(options: ThreadsRestOptions) {
+    this.baseURL = options.baseURL;
+    this.#client = createOpenAIClient(options);
+    this.#calls = new UpstreamCalls({
+      timeoutMs: options.timeoutMs,
+      maxRetries: options.maxRetries,
+      passThrough: options.apiKey === undefined,
+      apiName: 'Threads API',
+    });
+  }
+
+  /** The thread, or null when the upstream answers 404. */
+  retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null> {
+    return this.#calls.read<Thread | null>(session, `threads/${id}`, {
+      method: 'GET',
+      route: '/threads/{id}',
+      resource: 'thread',
+      safety: 'idempotent',
+      send: async (options) => {
+        try {
+          return normaliseThread(await sdk(this.#client.beta.threads.retrieve(id, options)), id);
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      },
+    });
+  }
+
+  createThread(session: UpstreamSession, body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
+    for (const [index, message] of (body.messages ?? []).entries()) {
+      assertInputRole(message.role, `input.messages[${index}].role`);
+    }
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads',
+      resource: 'thread',
+      safety: 'create',
+      send: async (options) => {
+        const headers = idempotencyKey ? { ...options.headers, 'Idempotency-Key': idempotencyKey } : options.headers;
+        return normaliseThread(await sdk(this.#client.beta.threads.create(body, { ...options, headers })));
+      },
+    });
+  }
+
+  updateThread(session: UpstreamSession, id: string, body: ThreadUpdateParams): Promise<Thread> {
+    this.#calls.forget(session, `threads/${id}`);
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}',
+      resource: 'thread',
+      safety: 'idempotent',
+      send: async (options) => normaliseThread(await sdk(this.#client.beta.threads.update(id, body, options)), id),
+    });
+  }
+
+  deleteThread(session: UpstreamSession, id: string): Promise<ThreadDeleted> {
+    this.#calls.forget(session, `threads/${id}`, { under: true });
+    return this.#calls.call<ThreadDeleted>(session, {
+      method: 'DELETE',
+      route: '/threads/{id}',
+      resource: 'thread',
+      safety: 'idempotent',
+      on404AfterRetry: () => ({ id, object: 'thread.deleted', deleted: true }),
+      send: async (options) => {
+        const deleted = normaliseDeleted(await sdk(this.#client.beta.threads.delete(id, options)), id, 'thread');
+        return { id: deleted.id, object: 'thread.deleted', deleted: deleted.deleted as true };
+      },
+    });
+  }
+
+  listMessages(session: UpstreamSession, threadId: string, params: MessageListParams): Promise<MessagePage | null> {
+    const query = `limit=${params.limit}&order=${params.order}${params.after ? `&after=${params.after}` : ''}`;
+    return this.#calls.read<MessagePage | null>(session, `threads/${threadId}/messages?${query}`, {
+      method: 'GET',
+      route: '/threads/{id}/messages',
+      resource: 'thread',
+      safety: 'idempotent',
+      send: async (options) => {
+        let page: { data: unknown; has_more: unknown };
+        try {
+          const listParams: { limit: number; order: 'asc' | 'desc'; after?: string } = {
+            limit: params.limit,
+            order: params.order,
+          };
+          if (params.after) listParams.after = params.after;
+          page = await sdk(this.#client.beta.threads.messages.list(threadId, listParams, options));
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+        if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
+          throw new UpstreamShapeError('not a list of messages');
+        }
+        if (page.data.length > params.limit) throw new UpstreamShapeError('a longer page than asked for');
+        return { data: page.data.map((message) => normaliseMessage(message, threadId)), hasMore: page.has_more };
+      },
+    });
+  }
+
+  retrieveMessage(session: UpstreamSession, threadId: string, id: string): Promise<UpstreamMessage | null> {
+    return this.#calls.read<UpstreamMessage | null>(session, `threads/${threadId}/messages/${id}`, {
+      method: 'GET',
+      route: '/threads/{id}/messages/{id}',
+      resource: 'message',
+      safety: 'idempotent',
+      send: async (options) => {
+        try {
+          const message = await sdk(this.#client.beta.threads.messages.retrieve(id, { thread_id: threadId }, options));
+          return normaliseMessage(message, threadId, id);
+        } catch (error) {
+          if (isNotFound(error)) return null;
+          throw error;
+        }
+      },
+    });
+  }
+
+  createMessage(
+    session: UpstreamSession,
+    threadId: string,
+    body: NewMessage,
+    idempotencyKey?: string,
+  ): Promise<UpstreamMessage> {
+    assertInputRole(body.role, 'input.role');
+    const wire: MessageCreateParams = {
+      role: body.role as MessageCreateParams['role'],
+      content: body.content as MessageCreateParams['content'],
+    };
+    if (body.attachments != null) wire.attachments = body.attachments as MessageCreateParams['attachments'];
+    if (body.metadata != null) wire.metadata = body.metadata;
+    this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/messages',
+      resource: 'message',
+      safety: 'create',
+      send: async (options) => {
+        const headers = idempotencyKey ? { ...options.headers, 'Idempotency-Key': idempotencyKey } : options.headers;
+        const message = await sdk(this.#client.beta.threads.messages.create(threadId, wire, { ...options, headers }));
+        return normaliseMessage(message, threadId);
+      },
+    });
+  }
+
+  updateMessage(
+    session: UpstreamSession,
+    threadId: string,
+    id: string,
+    metadata: Record<string, string>,
+  ): Promise<UpstreamMessage> {
+    this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/messages/{id}',
+      resource: 'message',
+      safety: 'idempotent',
+      send: async (options) => {
+        const message = await sdk(
+          this.#client.beta.threads.messages.update(id, { thread_id: threadId, metadata }, options),
+        );
+        return normaliseMessage(message, threadId, id);
+      },
+    });
+  }
+
+  deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
+    this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
+    const spec: CallSpec<{ id: string; deleted: boolean }> = {
+      method: 'DELETE',
+      route: '/threads/{id}/messages/{id}',
+      resource: 'message',
+      safety: 'idempotent',
+      on404AfterRetry: () => ({ id, deleted: true }),
+      send: async (options) =>
+        normaliseDeleted(
+          await sdk(this.#client.beta.threads.messages.delete(id, { thread_id: threadId }, options)),
+          id,
+          'thread.message',
+        ),
+    };
+    return this.#calls.call(session, spec);
+  }
+}
