@@ -3,7 +3,7 @@ import { afterEach, describe, expect } from 'vitest';
 import type { IdempotencyClaim, IdempotencySlot } from '../../src/server/idempotency.ts';
 import { RedisConnection } from '../../src/shared-state/redis-connection.ts';
 import { RedisIdempotencyStore } from '../../src/shared-state/redis-idempotency-store.ts';
-import { CreateThreadDocument } from '../helpers/documents.ts';
+import { CreateMessageDocument, CreateThreadDocument } from '../helpers/documents.ts';
 import { codes, execute, silentLogger, testGateway } from '../helpers/gateway.ts';
 import { startProcess } from '../helpers/process.ts';
 import { countKeys, itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
@@ -100,6 +100,24 @@ describe('idempotency keys in Redis, across gateway instances', () => {
       expect(upstream.count('POST')).toBe(2);
     },
   );
+
+  itWithRedis('createMessage: 20 concurrent tries with one key over two instances add one message', async () => {
+    const { a, b, upstream } = await twoInstances();
+    const threadId = (await upstream.store.createThread({})).id;
+    upstream.handler = async () => {
+      await delay(50);
+      return { forward: true };
+    };
+    const variables = { threadId, input: { role: 'USER' as const, content: 'hello' }, idempotencyKey: 'msg-1' };
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        execute(index % 2 ? a : b, CreateMessageDocument, variables, as('alice')),
+      ),
+    );
+    expect(results.flatMap(codes)).toEqual([]);
+    expect(new Set(results.map((result) => result.data?.createMessage.id)).size).toBe(1);
+    expect(upstream.count('POST', /\/messages$/)).toBe(1);
+  });
 
   itWithRedis('the per-caller quota holds across instances and never touches another caller', async () => {
     const { a, b, upstream } = await twoInstances({ IDEMPOTENCY_KEYS_PER_CALLER: '3' });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { CreateThreadDocument, GetThreadDocument } from '../helpers/documents.ts';
+import { CreateMessageDocument, CreateThreadDocument, GetThreadDocument } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
 import { freePort, hasRedisServer, itWhen, type ThrowawayRedis, throwawayRedis } from '../helpers/redis.ts';
 import { closeAll, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
@@ -46,8 +46,19 @@ describe('Redis stopped mid-run', () => {
         expect(refused.errors?.[0]?.message).toContain('idempotency store (redis)');
         expect(refused.errors?.[0]?.extensions).toMatchObject({ store: 'redis', outcome: 'not_created' });
       }
+      const threadId = before.data?.createThread.id ?? '';
+      const message = { threadId, input: { role: 'USER' as const, content: 'hi' } };
+      const keyedMessage = await execute(
+        gateway,
+        CreateMessageDocument,
+        { ...message, idempotencyKey: 'm' },
+        as('alice'),
+      );
+      expect(codes(keyedMessage)).toEqual(['UPSTREAM_UNAVAILABLE']);
+      expect(keyedMessage.errors?.[0]?.message).toContain('idempotency store (redis)');
       // Never created without the key's protection.
       expect(upstream.count('POST')).toBe(posts);
+      expect((await execute(gateway, CreateMessageDocument, message, as('alice'))).errors).toBeUndefined();
 
       // Everything else keeps working, rate limits included (counted per instance meanwhile).
       const unkeyed = await execute(gateway, CreateThreadDocument, {}, as('alice'));
