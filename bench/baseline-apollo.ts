@@ -15,6 +15,18 @@ interface Thread {
   tool_resources: unknown;
 }
 
+interface Message {
+  id: string;
+  created_at: number;
+  role: string;
+  content: Array<{ type: string; text?: { value: string } }>;
+}
+
+interface MessageList {
+  data: Message[];
+  has_more: boolean;
+}
+
 class ThreadsAPI extends RESTDataSource {
   override baseURL = baseURL;
   override willSendRequest(_path: string, request: { headers: Record<string, string> }) {
@@ -36,6 +48,11 @@ class ThreadsAPI extends RESTDataSource {
   updateThread(id: string, body: unknown) {
     return this.post<Thread>(`threads/${encodeURIComponent(id)}`, { body: body as object });
   }
+  listMessages(threadId: string, limit: number, order: string) {
+    return this.get<MessageList>(`threads/${encodeURIComponent(threadId)}/messages`, {
+      params: { limit: String(limit), order },
+    });
+  }
   deleteThread(id: string) {
     return this.delete<{ id: string; deleted: boolean }>(`threads/${encodeURIComponent(id)}`);
   }
@@ -43,7 +60,19 @@ class ThreadsAPI extends RESTDataSource {
 
 const typeDefs = /* GraphQL */ `
   scalar JSON
-  type Thread { id: ID! createdAt: Int! metadata: JSON! toolResources: JSON }
+  type Thread {
+    id: ID!
+    createdAt: Int!
+    metadata: JSON!
+    toolResources: JSON
+    messages(first: Int, order: MessageOrder = DESC): ThreadMessageConnection!
+  }
+  enum MessageOrder { ASC DESC }
+  enum ThreadMessageRole { USER ASSISTANT UNKNOWN }
+  type ThreadMessage { id: ID! role: ThreadMessageRole! text: String! createdAt: Int }
+  type ThreadMessageEdge { cursor: String! node: ThreadMessage! }
+  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
+  type ThreadMessageConnection { edges: [ThreadMessageEdge!]! nodes: [ThreadMessage!]! pageInfo: PageInfo! }
   type DeletedThread { id: ID! deleted: Boolean! }
   input UpdateThreadInput { metadata: JSON toolResources: JSON }
   input CreateThreadInput { toolResources: JSON metadata: JSON }
@@ -65,6 +94,33 @@ const resolvers = {
     createdAt: (thread: Thread) => thread.created_at,
     metadata: (thread: Thread) => thread.metadata ?? {},
     toolResources: (thread: Thread) => thread.tool_resources ?? null,
+    messages: async (
+      thread: Thread,
+      { first, order }: { first?: number | null; order: 'ASC' | 'DESC' },
+      { dataSources }: Context,
+    ) => {
+      const page = await dataSources.threads.listMessages(thread.id, first ?? 20, order.toLowerCase());
+      return {
+        edges: page.data.map((message) => ({
+          cursor: Buffer.from(`msg:${message.id}`).toString('base64url'),
+          node: message,
+        })),
+        nodes: page.data,
+        pageInfo: {
+          hasNextPage: page.has_more,
+          hasPreviousPage: false,
+          startCursor: page.data[0] ? Buffer.from(`msg:${page.data[0].id}`).toString('base64url') : null,
+          endCursor: page.data.at(-1) ? Buffer.from(`msg:${page.data.at(-1)?.id}`).toString('base64url') : null,
+        },
+      };
+    },
+  },
+  ThreadMessage: {
+    createdAt: (message: Message) => message.created_at,
+    role: (message: Message) =>
+      message.role === 'user' || message.role === 'assistant' ? message.role.toUpperCase() : 'UNKNOWN',
+    text: (message: Message) =>
+      message.content.flatMap((part) => (part.type === 'text' && part.text ? [part.text.value] : [])).join('\n'),
   },
   Query: {
     thread: (_: unknown, { id }: { id: string }, { dataSources }: Context) => dataSources.threads.getThread(id),

@@ -6,8 +6,23 @@ import { serveGatewayForBench } from './serve-gateway.ts';
 const threads = new Map<string, Thread>(
   (JSON.parse(process.env.BENCH_THREADS ?? '[]') as Thread[]).map((thread) => [thread.id, thread]),
 );
+// The same 30 messages per thread the bench's upstream holds, made here (too many for an env variable).
 const messages = new Map<string, UpstreamMessage[]>(
-  Object.entries(JSON.parse(process.env.BENCH_MESSAGES ?? '{}') as Record<string, UpstreamMessage[]>),
+  [...threads.keys()].map((threadId) => [
+    threadId,
+    Array.from({ length: 30 }, (_, index) => ({
+      id: `msg_ceiling${threadId.slice(-8)}${String(index).padStart(5, '0')}`,
+      thread_id: threadId,
+      created_at: 1_700_000_000,
+      role: index % 2 ? 'assistant' : 'user',
+      content: [{ type: 'text' as const, text: { value: `message ${index}`, annotations: [] } }],
+      attachments: null,
+      metadata: {},
+      status: 'completed',
+      assistant_id: null,
+      run_id: null,
+    })),
+  ]),
 );
 let next = 0;
 const unsupported = async (): Promise<never> => {

@@ -50,6 +50,8 @@ const pickMany = (count: number) => [...ids].sort(() => Math.random() - 0.5).sli
 const body = (query: string, variables: Record<string, unknown>) => JSON.stringify({ query, variables });
 const READ = 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }';
 const READ_MANY = 'query ReadMany($ids: [ID!]!) { threads(ids: $ids) { id createdAt metadata } }';
+const READ_MESSAGES =
+  'query ReadMessages($id: ID!) { thread(id: $id) { id messages(first: 20) { edges { cursor node { id role text createdAt } } pageInfo { hasNextPage endCursor } } } }';
 
 type Counter = { errors: number };
 type Scenario = { name: string; requests: (counter: Counter) => autocannon.Request[] };
@@ -81,6 +83,16 @@ const scenarios: Scenario[] = [
       {
         method: 'POST',
         setupRequest: (request) => ({ ...request, body: body(READ_MANY, { ids: pickMany(20) }) }),
+        onResponse: check(counter),
+      },
+    ],
+  },
+  {
+    name: 'thread(id) { messages(first: 20) }, uniform over 50',
+    requests: (counter) => [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, body: body(READ_MESSAGES, { id: pick() }) }),
         onResponse: check(counter),
       },
     ],

@@ -5,8 +5,17 @@ import { serveLocalBackend } from '../src/local-backend/serve.ts';
 // code as `npm run local-backend`. It counts every request it answers, so each system's upstream
 // calls are counted the same way, at the upstream.
 const backend = createLocalBackend();
+// Each thread holds 30 messages, so `messages(first: 20)` reads a full page with more to come.
 const threads = await Promise.all(
-  Array.from({ length: 50 }, (_, index) => backend.store.createThread({ metadata: { n: String(index) } })),
+  Array.from({ length: 50 }, (_, index) =>
+    backend.store.createThread({
+      metadata: { n: String(index) },
+      messages: Array.from({ length: 30 }, (_, message) => ({
+        role: message % 2 ? 'assistant' : 'user',
+        content: [{ type: 'text', text: { value: `message ${message} of thread ${index}`, annotations: [] } }],
+      })),
+    }),
+  ),
 );
 let answered = 0;
 const handle = backend.handle;

@@ -10,11 +10,13 @@ import { GatewayMetrics } from './server/metrics.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
 import type { DependencyVerdict } from './shared-state/redis-connection.ts';
 import { createSharedState } from './shared-state/shared-state.ts';
+import { ApiSelection, chosenApi, DetectedUpstreamApi } from './upstream/api-selection.ts';
+import { ConversationsApi } from './upstream/conversations/conversations-api.ts';
 import { UpstreamHealth } from './upstream/health.ts';
-import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
+import type { ProbeVerdict } from './upstream/probe.ts';
 import { ThreadsRestApi } from './upstream/threads-rest/threads-rest-api.ts';
 import { createUpstreamTransport } from './upstream/transport.ts';
-import type { UpstreamApi } from './upstream/upstream-api.ts';
+import type { UpstreamApi, UpstreamApiKind } from './upstream/upstream-api.ts';
 import type { UpstreamFetch } from './upstream/upstream-calls.ts';
 
 /** The base URL the SDK is given for the in-process local backend; nothing listens there. */
@@ -53,6 +55,11 @@ export interface Gateway {
   checkUpstream(): Promise<ProbeVerdict>;
   /** Whether the shared state (Redis with REDIS_URL) answers, for `/ready`; always ok in memory. */
   checkSharedState(): Promise<DependencyVerdict>;
+  /**
+   * The upstream API in use, `threads` or `conversations` (UPSTREAM_API, or what `auto` detected);
+   * undefined while `auto` has not found out yet.
+   */
+  upstreamApiKind(): UpstreamApiKind | undefined;
   /** The gateway's logger (the one given, or a JSON logger that redacts the configured secrets). */
   readonly logger: Logger;
   /** Releases sockets and the local backend. */
@@ -91,27 +98,47 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
 
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
   const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
-  const upstream: UpstreamApi =
-    options.upstreamApi ??
-    new ThreadsRestApi({
+  const adapterOptions = {
+    baseURL,
+    ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+    fetch,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
+  };
+  const selection = new ApiSelection(
+    options.upstreamApi ? options.upstreamApi.kind : chosenApi(config.upstreamApi, config.upstream),
+    {
       baseURL,
-      ...(upstreamKey ? { apiKey: upstreamKey } : {}),
       fetch,
-      timeoutMs: config.upstreamTimeoutMs,
+      timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
       maxRetries: config.upstreamMaxRetries,
+      ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+    },
+  );
+  let upstream: UpstreamApi;
+  if (options.upstreamApi) upstream = options.upstreamApi;
+  else if (selection.choice === 'threads') upstream = new ThreadsRestApi(adapterOptions);
+  else if (selection.choice === 'conversations') upstream = new ConversationsApi(adapterOptions);
+  else {
+    upstream = new DetectedUpstreamApi(selection, {
+      threads: new ThreadsRestApi(adapterOptions),
+      conversations: new ConversationsApi(adapterOptions),
     });
-  const health = new UpstreamHealth(() =>
+  }
+  const health = new UpstreamHealth(
     options.upstreamApi
-      ? Promise.resolve({ ok: true as const, detail: 'in-memory upstream calls' })
-      : probeThreadsApi({
-          baseURL,
-          fetch,
-          timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
-          ...(upstreamKey ? { apiKey: upstreamKey } : {}),
-        }),
+      ? () =>
+          Promise.resolve({
+            ok: true as const,
+            detail: 'in-memory upstream calls',
+            api: selection.choice as UpstreamApiKind,
+          })
+      : selection.probe,
+    { apiKind: () => selection.known },
   );
   const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
+  metrics.trackUpstreamApi(() => health.apiKind);
   const lifecycle = { draining: false };
   const { yoga, createContext } = createGatewayYoga({
     config,
@@ -135,6 +162,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
+    upstreamApiKind: () => health.apiKind,
     checkSharedState: () => sharedState.check(),
     close: async () => {
       await closeTransport();

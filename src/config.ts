@@ -14,6 +14,15 @@ export type UpstreamMode =
   /** Only `OPENAI_BASE_URL` set: each caller's own bearer key goes upstream. */
   | { kind: 'pass-through'; baseURL: string };
 
+/**
+ * UPSTREAM_API (auto): which API the upstream speaks. `threads` is the Threads REST API
+ * (Assistants v2); `conversations` is OpenAI's Conversations API; `auto` means `conversations` on
+ * OpenAI's own host, `threads` for the embedded local backend, and otherwise what the readiness
+ * probe finds the upstream serves.
+ */
+export const UPSTREAM_API_CHOICES = ['threads', 'conversations', 'auto'] as const;
+export type UpstreamApiChoice = (typeof UPSTREAM_API_CHOICES)[number];
+
 export interface Limits {
   /** MAX_ALIASES (100): aliases in one operation. */
   readonly aliases: number;
@@ -33,6 +42,8 @@ export interface Limits {
 
 export interface Config {
   readonly upstream: UpstreamMode;
+  /** UPSTREAM_API (auto): `threads`, `conversations` or `auto` (see `UpstreamApiChoice`). */
+  readonly upstreamApi: UpstreamApiChoice;
   /** HOST (127.0.0.1) and PORT (4000): where `npm start` listens. */
   readonly host: string;
   readonly port: number;
@@ -224,12 +235,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const upstreamApi = (present(env, 'UPSTREAM_API')?.toLowerCase() ?? 'auto') as UpstreamApiChoice;
+  if (!UPSTREAM_API_CHOICES.includes(upstreamApi)) {
+    throw new ConfigError(`UPSTREAM_API must be one of ${UPSTREAM_API_CHOICES.join(', ')}, got "${upstreamApi}"`);
+  }
   const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000);
   const upstreamMaxRetries = integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 10);
   const idempotencyMaxKeys = integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000);
 
   return Object.freeze({
     upstream: Object.freeze(upstream),
+    upstreamApi,
     host,
     port: integer(env, 'PORT', 4000, 0, 65_535),
     upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 10, 1, 1000),

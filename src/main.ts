@@ -23,10 +23,16 @@ switch (config.upstream.kind) {
     logger.info('No OPENAI_API_KEY or OPENAI_BASE_URL: using the embedded local backend (in memory, no network).');
     break;
   case 'server-key':
-    logger.info('Calling the Threads API with the server key', { upstream: config.upstream.baseURL });
+    logger.info('Calling the upstream with the server key', {
+      upstream: config.upstream.baseURL,
+      upstreamApi: config.upstreamApi,
+    });
     break;
   case 'pass-through':
-    logger.info("Pass-through: each caller's bearer key goes upstream", { upstream: config.upstream.baseURL });
+    logger.info("Pass-through: each caller's bearer key goes upstream", {
+      upstream: config.upstream.baseURL,
+      upstreamApi: config.upstreamApi,
+    });
     break;
 }
 
@@ -47,8 +53,13 @@ server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(`GraphiQL at http://${host}:${address.port}/graphql`);
   void gateway.checkUpstream().then((verdict) => {
-    if (verdict.ok) logger.info('upstream ready', { upstream: gateway.upstreamBaseURL, detail: verdict.detail });
-    else {
+    if (verdict.ok) {
+      logger.info('upstream ready', {
+        upstream: gateway.upstreamBaseURL,
+        api: gateway.upstreamApiKind() ?? 'undetermined',
+        detail: verdict.detail,
+      });
+    } else {
       logger.error('UPSTREAM NOT USABLE: /ready answers 503 until this is fixed', {
         upstream: gateway.upstreamBaseURL,
         reason: verdict.reason,

@@ -6,6 +6,7 @@ import {
   isPlainObject,
   THREAD_ID_PATTERN,
 } from '../domain/thread-rules.ts';
+import { routeConversations } from './conversations.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import {
   type NewStoredMessage,
@@ -411,6 +412,9 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     const pathname = request.path;
     // ['', 'v1', 'threads', id?, 'messages'?, message id?]
     const segments = pathname.split('/');
+    if (segments[1] === 'v1' && segments[2] === 'conversations') {
+      return routeConversations(request, { store, idempotencyTtlMs, json, authenticate, count });
+    }
     const isThreads = segments.length >= 3 && segments.length <= 6 && segments[1] === 'v1' && segments[2] === 'threads';
     const isKnown = isThreads && (segments.length <= 4 || segments[4] === 'messages');
     if (!isKnown) {

@@ -90,7 +90,7 @@ const ThreadMessageConnectionRef = builder.objectRef<Connection>('ThreadMessageC
 builder.objectField(ThreadRef, 'messages', (t) =>
   t.field({
     type: ThreadMessageConnectionRef,
-    description: `The thread’s messages, one page per upstream list call. Forward: \`first\` (default ${DEFAULT_PAGE_SIZE}) after the \`after\` cursor; backward: the \`last\` messages before the \`before\` cursor. Both in \`order\`.`,
+    description: `The thread’s messages, one page per upstream list call. Forward: \`first\` (default ${DEFAULT_PAGE_SIZE}) after the \`after\` cursor; backward: the \`last\` messages before the \`before\` cursor. Both in \`order\`. Over the Conversations API, items that are not messages are skipped and a short page reads on (more calls) to fill up.`,
     args: {
       first: t.arg.int({ description: `Page forward: at most this many messages, 1 to ${MAX_PAGE_SIZE}.` }),
       after: t.arg.string({ description: 'Page forward from the message with this cursor (not included).' }),

@@ -14,7 +14,7 @@ export const ThreadMessageRole = builder.enumType('ThreadMessageRole', {
     ASSISTANT: { value: 'assistant', description: 'The assistant (`"assistant"`).' },
     SYSTEM: { value: 'system', description: 'System instructions (`"system"`; Conversations only).' },
     DEVELOPER: { value: 'developer', description: 'Developer instructions (`"developer"`; Conversations only).' },
-    TOOL: { value: 'tool', description: 'A tool’s output (`"tool"`; read only).' },
+    TOOL: { value: 'tool', description: 'A tool’s output (`"tool"`; read only: refused as input).' },
     UNKNOWN: {
       value: 'unknown',
       description: 'A role the gateway does not know, as the upstream reported it. Never accepted as input.',
@@ -51,11 +51,13 @@ export const ThreadMessageInput: InputRef<ThreadMessageInputShape> = builder
       }),
       attachments: t.field({
         type: 'JSON',
-        description: 'Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`.',
+        description:
+          'Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API.',
       }),
       metadata: t.field({
         type: 'JSON',
-        description: 'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters, counted in code points).',
+        description:
+          'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters, counted in code points). Non-empty metadata is refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API.',
       }),
     }),
   });

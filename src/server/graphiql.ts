@@ -1,6 +1,7 @@
 /** The operation GraphiQL opens with: run it as is against the local backend. */
 export const GRAPHIQL_DEFAULT_QUERY = /* GraphQL */ `# Welcome to the Threads GraphQL gateway.
-# Run "CreateThread", copy the id it returns into the variables as "id", then run "ReadThread".
+# 1. Run "CreateThread" and copy the id it returns into the variables as "id".
+# 2. Run "CreateMessage" to add a message, then "ReadThread" to page through the messages.
 
 mutation CreateThread {
   createThread(
@@ -12,15 +13,46 @@ mutation CreateThread {
     id
     createdAt
     metadata
-    toolResources
   }
 }
 
-query ReadThread($id: ID!) {
+mutation CreateMessage($id: ID!) {
+  createMessage(
+    threadId: $id
+    input: { role: ASSISTANT, content: "I can answer questions about your order." }
+  ) {
+    id
+    role
+    text
+  }
+}
+
+query ReadThread($id: ID!, $after: String) {
   thread(id: $id) {
     id
-    createdAt
     metadata
+    messages(first: 10, after: $after, order: ASC) {
+      edges {
+        cursor
+        node {
+          id
+          role
+          createdAt
+          content {
+            ... on TextContent {
+              text
+            }
+            ... on ImageUrlContent {
+              url
+            }
+          }
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
   }
 }
 `;

@@ -182,10 +182,13 @@ export function createGatewayYoga(deps: YogaDeps): {
           }
           const verdict = await deps.health.check();
           endResponse(
-            new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {
-              status: verdict.ok ? 200 : 503,
-              headers: { 'content-type': 'application/json' },
-            }),
+            new fetchAPI.Response(
+              JSON.stringify({ ready: verdict.ok, api: deps.health.apiKind ?? null, upstream: verdict.detail }),
+              {
+                status: verdict.ok ? 200 : 503,
+                headers: { 'content-type': 'application/json' },
+              },
+            ),
           );
           return;
         }

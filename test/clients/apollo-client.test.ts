@@ -1,7 +1,14 @@
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client/core';
+import { relayStylePagination } from '@apollo/client/utilities';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { CreateThreadDocument, GetThreadDocument, UpdateThreadDocument } from '../helpers/documents.ts';
+import {
+  CreateMessageDocument,
+  CreateThreadDocument,
+  GetThreadDocument,
+  ThreadMessagesDocument,
+  UpdateThreadDocument,
+} from '../helpers/documents.ts';
 import { testGateway } from '../helpers/gateway.ts';
 import { serveGateway } from '../helpers/serve.ts';
 
@@ -47,6 +54,40 @@ describe('Apollo Client (@apollo/client core) against the running gateway', () =
     expect((client.cache.extract() as Record<string, unknown>)[`Thread:${id}`]).toMatchObject({
       metadata: { stage: 'done' },
     });
+    subscription.unsubscribe();
+  });
+
+  it('pages through Thread.messages with relayStylePagination, merging pages in the cache', async () => {
+    const client = new ApolloClient({
+      cache: new InMemoryCache({
+        typePolicies: { Thread: { fields: { messages: relayStylePagination(['order']) } } },
+      }),
+      link: new HttpLink({ uri: served.url }),
+    });
+    const created = await client.mutate({ mutation: CreateThreadDocument, variables: { input: {} } });
+    const id = created.data?.createThread.id ?? '';
+    for (let index = 0; index < 7; index++) {
+      await client.mutate({
+        mutation: CreateMessageDocument,
+        variables: { threadId: id, input: { role: index % 2 ? 'ASSISTANT' : 'USER', content: `m${index}` } },
+      });
+    }
+    const watched = client.watchQuery({ query: ThreadMessagesDocument, variables: { id, first: 3, order: 'ASC' } });
+    const seen: string[][] = [];
+    const subscription = watched.subscribe((result) =>
+      seen.push((result.data?.thread?.messages?.edges ?? []).map((edge) => edge?.node?.text ?? '')),
+    );
+    await expect.poll(() => seen.at(-1)).toEqual(['m0', 'm1', 'm2']);
+    const first = await client.query({ query: ThreadMessagesDocument, variables: { id, first: 3, order: 'ASC' } });
+    let pageInfo = first.data?.thread?.messages.pageInfo;
+    let pages = 1;
+    while (pageInfo?.hasNextPage && pages < 10) {
+      const more = await watched.fetchMore({ variables: { after: pageInfo.endCursor } });
+      pageInfo = more.data?.thread?.messages.pageInfo;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    await expect.poll(() => seen.at(-1)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
     subscription.unsubscribe();
   });
 });

@@ -2,8 +2,10 @@ import { Client, cacheExchange, fetchExchange } from '@urql/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import {
+  CreateMessageDocument,
   CreateThreadDocument,
   DeleteThreadDocument,
+  GetMessageDocument,
   GetThreadDocument,
   GetThreadsDocument,
 } from '../helpers/documents.ts';
@@ -47,5 +49,44 @@ describe('urql (@urql/core) against the running gateway', () => {
     const read = await client.query(GetThreadDocument, { id: created.data?.createThread.id ?? '' }).toPromise();
     expect(read.error).toBeUndefined();
     expect(read.data?.thread?.id).toBe(created.data?.createThread.id);
+  });
+
+  it('reads a message’s union content, each part by its __typename', async () => {
+    const client = new Client({ url: served.url, exchanges: [cacheExchange, fetchExchange] });
+    const thread = await client.mutation(CreateThreadDocument, {}).toPromise();
+    const threadId = thread.data?.createThread.id ?? '';
+    const written = await client
+      .mutation(CreateMessageDocument, {
+        threadId,
+        input: {
+          role: 'USER',
+          content: [
+            { type: 'text', text: 'look' },
+            { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'high' } },
+            { type: 'image_file', image_file: { file_id: 'file_9' } },
+          ],
+        },
+      })
+      .toPromise();
+    expect(written.error).toBeUndefined();
+    const read = await client
+      .query(GetMessageDocument, { threadId, id: written.data?.createMessage.id ?? '' })
+      .toPromise();
+    const described = read.data?.message?.content.map((part) => {
+      switch (part.__typename) {
+        case 'TextContent':
+          return `text:${part.text}`;
+        case 'ImageUrlContent':
+          return `url:${part.url}:${part.detail}`;
+        case 'ImageFileContent':
+          return `file:${part.fileId}`;
+        case 'RefusalContent':
+          return `refusal:${part.refusal}`;
+        default:
+          return 'unknown';
+      }
+    });
+    expect(described).toEqual(['text:look', 'url:https://example.com/cat.png:high', 'file:file_9']);
+    expect(read.data?.message?.role).toBe('USER');
   });
 });

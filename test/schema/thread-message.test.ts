@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from '../../src/server/graphiql.ts';
 import {
   CreateMessageDocument,
   CreateThreadDocument,
@@ -99,6 +100,26 @@ describe('messages on the embedded local backend', () => {
     });
     expect(codes(onMissingThread)).toEqual(['NOT_FOUND']);
     expect(onMissingThread.errors?.[0]?.extensions?.outcome).toBe('not_created');
+  });
+
+  it('runs GraphiQL’s opening example as its comments say', async () => {
+    const run = async (operationName: string, variables: Record<string, unknown> = {}) => {
+      const response = await gateway.yoga.fetch('http://gateway.test/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: GRAPHIQL_DEFAULT_QUERY, operationName, variables }),
+      });
+      return (await response.json()) as {
+        data?: Record<string, { id: string } & Record<string, unknown>>;
+        errors?: unknown;
+      };
+    };
+    const created = await run('CreateThread');
+    const id = created.data?.createThread?.id;
+    expect((await run('CreateMessage', { id })).errors).toBeUndefined();
+    const read = await run('ReadThread', { id });
+    expect(read.errors).toBeUndefined();
+    expect(JSON.stringify(read.data)).toContain('I can answer questions about your order.');
   });
 
   it('deleting a thread deletes its messages', async () => {
@@ -297,6 +318,10 @@ describe('messages against a counting upstream', () => {
   it('20 threads × messages(first: 5) make 20 list calls and one GET per distinct thread; a repeated connection costs nothing', async () => {
     const threads = await Promise.all(Array.from({ length: 20 }, () => seedThread(upstream, 6)));
     const ids = threads.map((thread) => thread.id);
+    upstream.handler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { forward: true };
+    };
     const result = await execute(
       gateway,
       `query($ids: [ID!]!) {
@@ -312,6 +337,9 @@ describe('messages against a counting upstream', () => {
     expect(upstream.count('GET', /\/messages\?/)).toBe(20);
     expect(upstream.count('GET', /^\/v1\/threads\/[^/]+$/)).toBe(20);
     expect(upstream.seen).toHaveLength(40);
+    // Concurrent, within the request's bound (UPSTREAM_CONCURRENCY, 10 by default).
+    expect(upstream.peakInFlight).toBeGreaterThan(1);
+    expect(upstream.peakInFlight).toBeLessThanOrEqual(10);
   });
 
   it('50 messages asking for their thread cost one thread GET', async () => {

@@ -63,7 +63,8 @@ describe('npm start (src/main.ts)', () => {
     upstream = await startTestUpstream(() => ({ status: 404, body: '<h1>Not Found</h1>' }), { handleProbes: true });
     started = startProcess('src/main.ts', { PORT: '0', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
     const [line] = await started.waitFor(/.*UPSTREAM NOT USABLE.*/);
-    expect(line).toContain('not-threads-api');
+    // UPSTREAM_API=auto: the URL answers like neither API.
+    expect(line).toContain('no-known-api');
     expect(upstream.count('POST')).toBe(0);
   });
 
