@@ -7,10 +7,12 @@ import { openingStore } from './local-backend/store/opening-store.ts';
 import type { Store } from './local-backend/store/store.ts';
 import { schema } from './schema/index.ts';
 import type { GatewayContext } from './server/context.ts';
-import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
+import type { IdempotencyStore } from './server/idempotency.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { GatewayMetrics } from './server/metrics.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
+import type { DependencyVerdict } from './shared-state/redis-connection.ts';
+import { createSharedState } from './shared-state/shared-state.ts';
 import { ApiSelection, chosenApi, DetectedUpstreamApi } from './upstream/api-selection.ts';
 import { ConversationsApi } from './upstream/conversations/conversations-api.ts';
 import { UpstreamHealth } from './upstream/health.ts';
@@ -34,7 +36,7 @@ export interface GatewayOptions {
   upstreamApi?: UpstreamApi;
   /** The local backend's store in local mode; default the configured one (createStore). */
   localStore?: Store;
-  /** A shared idempotency store for several replicas; default in memory. */
+  /** Replaces the idempotency store (default: Redis with REDIS_URL, else in memory). */
   idempotencyStore?: IdempotencyStore;
 }
 
@@ -56,6 +58,8 @@ export interface Gateway {
   readonly upstreamBaseURL: string;
   /** Probes the upstream (start-up and `/ready` use it). */
   checkUpstream(): Promise<ProbeVerdict>;
+  /** Whether the shared state (Redis with REDIS_URL) answers, for `/ready`; always ok in memory. */
+  checkSharedState(): Promise<DependencyVerdict>;
   /**
    * The upstream API in use, `threads` or `conversations` (UPSTREAM_API, or what `auto` detected);
    * undefined while `auto` has not found out yet.
@@ -154,10 +158,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       : selection.probe,
     { apiKind: () => selection.known },
   );
-  const idempotentCreates = new IdempotentCreates(
-    options.idempotencyStore ??
-      new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
-  );
+  const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
   metrics.trackUpstreamApi(() => health.apiKind);
   const lifecycle = { draining: false };
@@ -166,7 +167,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     schema,
     upstream,
     health,
-    idempotentCreates,
+    idempotentCreates: sharedState.idempotentCreates,
+    rateLimiter: sharedState.rateLimiter,
+    checkSharedState: () => sharedState.check(),
     logger,
     metrics,
     lifecycle,
@@ -183,7 +186,11 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
     upstreamApiKind: () => health.apiKind,
-    close: () => closeTransport(),
+    checkSharedState: () => sharedState.check(),
+    close: async () => {
+      await closeTransport();
+      await sharedState.close();
+    },
     abortUpstream: () => abortTransport(),
     startDraining: () => {
       lifecycle.draining = true;

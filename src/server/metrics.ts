@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { UpstreamCallRecord } from '../upstream/threads-upstream.ts';
+import type { UpstreamCallRecord } from '../upstream/upstream-calls.ts';
 
 /** Operation names come from clients: only this many distinct ones get their own label value. */
 const MAX_OPERATION_LABELS = 100;

@@ -18,6 +18,7 @@ import { useInputBounds } from './input-bounds.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { GRAPHQL_PATH, hostAllowed, hostPolicy, type Route, routeOf } from './router.ts';
 
 export interface YogaDeps {
@@ -26,6 +27,9 @@ export interface YogaDeps {
   upstream: UpstreamApi;
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
+  rateLimiter: RateLimiter;
+  /** The shared-state dependency (Redis, or in memory) for `/ready`. */
+  checkSharedState?: () => Promise<{ ok: boolean; detail: string }>;
   logger: Logger;
   metrics: GatewayMetrics;
   /** Set once shutdown begins. */
@@ -111,7 +115,11 @@ export function createGatewayYoga(deps: YogaDeps): {
   /** A fresh context for one request: its own budget, deadline, loaders. Never shared. */
   const createContext = (request: Request): GatewayContext => {
     const state = requestState(request);
-    const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
+    const budget = new RequestBudget(
+      config.upstreamConcurrency,
+      config.limits.upstreamCalls,
+      state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
+    );
     state.budget = budget;
     const upstream = new RequestUpstream(
       deps.upstream,
@@ -174,10 +182,20 @@ export function createGatewayYoga(deps: YogaDeps): {
             );
             return;
           }
-          const verdict = await deps.health.check();
+          const [verdict, shared] = await Promise.all([
+            deps.health.check(),
+            deps.checkSharedState?.() ?? Promise.resolve(undefined),
+          ]);
+          // Redis down costs only keyed creates (refused with a coded error): the instance stays in
+          // rotation, and the body names the dependency that is down.
           endResponse(
             new fetchAPI.Response(
-              JSON.stringify({ ready: verdict.ok, api: deps.health.apiKind ?? null, upstream: verdict.detail }),
+              JSON.stringify({
+                ready: verdict.ok,
+                api: deps.health.apiKind ?? null,
+                upstream: verdict.detail,
+                ...(shared ? { sharedState: shared.detail, dependenciesDown: shared.ok ? [] : ['redis'] } : {}),
+              }),
               {
                 status: verdict.ok ? 200 : 503,
                 headers: { 'content-type': 'application/json' },

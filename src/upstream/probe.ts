@@ -62,7 +62,9 @@ const PROBES: Record<UpstreamApiKind, ApiProbe> = {
   threads: {
     name: 'the Threads API',
     path: '/threads/thread_gatewayreadinessprobe000',
-    missing: new Set([404]),
+    // 400 / 422: servers whose ids are ObjectIds refuse the probe's id as malformed instead of missing;
+    // the control route still tells them from a server that answers everything alike.
+    missing: new Set([400, 404, 422]),
     headers: { 'OpenAI-Beta': 'assistants=v2' },
     wrongApi: 'not-threads-api',
     recognise: (body) => {

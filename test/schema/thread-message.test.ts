@@ -318,6 +318,10 @@ describe('messages against a counting upstream', () => {
   it('20 threads × messages(first: 5) make 20 list calls and one GET per distinct thread; a repeated connection costs nothing', async () => {
     const threads = await Promise.all(Array.from({ length: 20 }, () => seedThread(upstream, 6)));
     const ids = threads.map((thread) => thread.id);
+    upstream.handler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { forward: true };
+    };
     const result = await execute(
       gateway,
       `query($ids: [ID!]!) {
@@ -333,6 +337,9 @@ describe('messages against a counting upstream', () => {
     expect(upstream.count('GET', /\/messages\?/)).toBe(20);
     expect(upstream.count('GET', /^\/v1\/threads\/[^/]+$/)).toBe(20);
     expect(upstream.seen).toHaveLength(40);
+    // Concurrent, within the request's bound (UPSTREAM_CONCURRENCY, 10 by default).
+    expect(upstream.peakInFlight).toBeGreaterThan(1);
+    expect(upstream.peakInFlight).toBeLessThanOrEqual(10);
   });
 
   it('50 messages asking for their thread cost one thread GET', async () => {

@@ -232,3 +232,29 @@ describe('readiness against a server that answers 501 for unknown routes', () =>
     expect((await execute(gateway, GetThreadDocument, { id })).data?.thread?.id).toBe(id);
   });
 });
+
+describe('readiness against an ObjectId server that refuses the probe’s id as malformed', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  afterEach(() => closeAll(gateway, upstream));
+
+  it('is ready when the probe id is answered 422 and an unknown route differently', async () => {
+    upstream = await startTestUpstream(
+      (request) =>
+        request.path.includes('gateway-readiness-probe')
+          ? asJson(404, { detail: 'Not Found' })
+          : request.path.includes('gatewayreadinessprobe')
+            ? asJson(422, { detail: [{ loc: ['path', 'thread_id'], msg: 'invalid ObjectId' }] })
+            : { forward: true },
+      { handleProbes: true },
+    );
+    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    expect((await gateway.yoga.fetch('http://gateway.test/ready')).status).toBe(200);
+  });
+
+  it('is not ready when a server answers 400 to everything alike', async () => {
+    upstream = await startTestUpstream(() => asJson(400, { detail: 'Bad Request' }), { handleProbes: true });
+    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    expect((await gateway.yoga.fetch('http://gateway.test/ready')).status).toBe(503);
+  });
+});
