@@ -162,7 +162,10 @@ writeFileSync('bench/results/local-stores.md', `${table}\n`);
 const readme = readFileSync('README.md', 'utf8');
 const marked = /<!-- bench-stores:start -->[\s\S]*<!-- bench-stores:end -->/;
 if (marked.test(readme)) {
-  writeFileSync('README.md', readme.replace(marked, `<!-- bench-stores:start -->\n${table}\n<!-- bench-stores:end -->`));
+  writeFileSync(
+    'README.md',
+    readme.replace(marked, `<!-- bench-stores:start -->\n${table}\n<!-- bench-stores:end -->`),
+  );
 }
 console.log(`\n${table}`);
 process.exit(0);
