@@ -12,6 +12,7 @@ import {
 import { getArgumentValues } from 'graphql/execution/values.js';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.ts';
+import { pickOperation, variablesWithDefaults } from './operation-values.ts';
 
 /**
  * Bounds on what a request's values can make the gateway hold, checked before execution:
@@ -50,7 +51,8 @@ export function useInputBounds({ maxDepth, maxWriteBytes }: { maxDepth: number; 
       }
       const operation = pickOperation(document, args.operationName ?? undefined);
       if (operation?.operation !== 'mutation') return;
-      const bytes = writeBytes(args.schema as GraphQLSchema, document, operation, variables, maxWriteBytes);
+      const expanded = variablesWithDefaults(operation, variables);
+      const bytes = writeBytes(args.schema as GraphQLSchema, document, operation, expanded, maxWriteBytes);
       if (bytes > maxWriteBytes) {
         setResultAndStopExecution({
           errors: [
@@ -91,14 +93,6 @@ function literalDepth(document: DocumentNode): number {
 
 function badInput(message: string, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extensions } });
-}
-
-function pickOperation(document: DocumentNode, name: string | undefined): OperationDefinitionNode | undefined {
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    if (!name || definition.name?.value === name) return definition;
-  }
-  return undefined;
 }
 
 /** True when some value nests `limit` levels or more; iterative, so any depth is safe to check. */
