@@ -155,3 +155,16 @@ export function normaliseMessage(value: unknown, threadId: string, expectedId?: 
     run_id: stringOrNull(value.run_id, 'message.run_id'),
   };
 }
+
+/**
+ * Whether a list gives an id it already gave (`seen`: the cursor it was asked to start after, and
+ * what earlier pages of the same read gave); records the new ones. Such a list goes in circles:
+ * read on, it would never end, and served, a client's cache would hold one message twice.
+ */
+export function repeatsAnId(ids: Iterable<string>, seen: Set<string>): boolean {
+  for (const id of ids) {
+    if (seen.has(id)) return true;
+    seen.add(id);
+  }
+  return false;
+}

@@ -307,6 +307,22 @@ describe('items that are not messages', () => {
     expect(upstream?.seen).toHaveLength(2);
   });
 
+  it('answers a list that goes in circles with UPSTREAM_ERROR at the first repeat, not a budget of calls', async () => {
+    const started = await conversationsUpstream();
+    upstream = started.upstream;
+    gateway = started.gateway;
+    const { id } = await upstream.backend.store.createThread({});
+    // Whatever `after` says, the same tool call and "there is more": reading on would never end.
+    upstream.handler = (request) =>
+      request.method === 'GET' && request.path.includes('/items?')
+        ? { status: 200, body: { object: 'list', data: [toolCallItem('fc_loop')], has_more: true } }
+        : { forward: true };
+    const result = await execute(gateway, LIST_MESSAGES, { id, first: 5 });
+    expect(codes(result)).toEqual(['UPSTREAM_ERROR']);
+    expect(result.errors?.[0]?.path).toEqual(['thread', 'messages']);
+    expect(listCalls()).toBe(2);
+  });
+
   it('reads an item that is not a message as null, and unknown roles as UNKNOWN', async () => {
     const id = await conversationWithToolCalls();
     const tool = await execute(gateway as Gateway, GET_MESSAGE, { threadId: id, id: 'fc_a' });

@@ -61,6 +61,11 @@ describe('trust nothing the upstream says (each answer checked)', () => {
       'list',
     ],
     ['a list that is not a list', () => asJson(200, { object: 'list', data: 'no', has_more: false }), 'list'],
+    [
+      'a list that gives one message twice',
+      () => asJson(200, { object: 'list', data: [message(), message()], has_more: false }),
+      'list',
+    ],
     ['an invalid-JSON 2xx thread', () => rawJson('{"id": '), 'thread'],
     ['an invalid-JSON 2xx list', () => rawJson('not json'), 'list'],
     ['a JSON null list', () => rawJson('null'), 'list'],

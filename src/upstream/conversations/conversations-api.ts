@@ -10,8 +10,8 @@ import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import { toMessageItem } from '../../domain/conversation-items.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import { classifyFault, UpstreamShapeError } from '../errors.ts';
-import { normaliseDeleted } from '../normalise.ts';
+import { classifyFault, UpstreamShapeError, upstreamError } from '../errors.ts';
+import { normaliseDeleted, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
 import type { MessageListParams, MessagePage, NewMessage, UpstreamApi, UpstreamMessage } from '../upstream-api.ts';
 import { type RequestOptions, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
@@ -171,9 +171,19 @@ export class ConversationsApi implements UpstreamApi {
   ): Promise<MessagePage | null> {
     const data: UpstreamMessage[] = [];
     let after = params.after;
+    // Checked here, not in the call: a joined in-flight read ran another request's read-on.
+    const seen = new Set(after ? [after] : []);
     for (;;) {
       const page = await this.#listItems(session, threadId, params, after);
       if (!page) return null;
+      if (
+        repeatsAnId(
+          page.data.map((item) => (item as { id: string }).id),
+          seen,
+        )
+      ) {
+        throw upstreamError({ kind: 'malformed' }, { apiName: CONVERSATIONS_API, resource: 'thread' });
+      }
       const messages = page.data
         .map((item) => toMessage(item, threadId))
         .filter((message): message is UpstreamMessage => message !== null);

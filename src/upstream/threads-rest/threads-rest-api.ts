@@ -8,7 +8,7 @@ import type {
 } from 'openai/resources/beta/threads/threads';
 import { badUserInput } from '../../errors.ts';
 import { classifyFault, UpstreamShapeError } from '../errors.ts';
-import { normaliseDeleted, normaliseMessage, normaliseThread } from '../normalise.ts';
+import { normaliseDeleted, normaliseMessage, normaliseThread, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
 import type { MessageListParams, MessagePage, NewMessage, UpstreamApi, UpstreamMessage } from '../upstream-api.ts';
 import { type CallSpec, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
@@ -152,7 +152,17 @@ export class ThreadsRestApi implements UpstreamApi {
           throw new UpstreamShapeError('not a list of messages');
         }
         if (page.data.length > params.limit) throw new UpstreamShapeError('a longer page than asked for');
-        return { data: page.data.map((message) => normaliseMessage(message, threadId)), hasMore: page.has_more };
+        const data = page.data.map((message) => normaliseMessage(message, threadId));
+        const seen = new Set(params.after ? [params.after] : []);
+        if (
+          repeatsAnId(
+            data.map((message) => message.id),
+            seen,
+          )
+        ) {
+          throw new UpstreamShapeError('a list that repeats a message');
+        }
+        return { data, hasMore: page.has_more };
       },
     });
   }
