@@ -61,6 +61,44 @@ export class UpstreamShapeError extends Error {
   override name = 'UpstreamShapeError';
 }
 
+/**
+ * An SDK call's answer. The SDK parses a 2xx body before we can look at it: a body that is not
+ * JSON, or not the list object its page class expects, surfaces as a SyntaxError / TypeError from
+ * inside the SDK call. Those are the upstream's fault, not ours.
+ */
+export async function sdk<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof TypeError) {
+      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** A read through the SDK, its answer checked by `check`; null when the upstream answers 404. */
+export async function sdkRead<T, R>(call: Promise<T>, check: (answer: T) => R): Promise<R | null> {
+  let answer: T;
+  try {
+    answer = await sdk(call);
+  } catch (error) {
+    const fault = classifyFault(error);
+    if (fault?.kind === 'status' && fault.status === 404) return null;
+    throw error;
+  }
+  return check(answer);
+}
+
+/** A list page's items, checked: a list object holding at most `limit` entries. */
+export function listPage(page: { data: unknown; has_more: unknown }, limit: number, what: string) {
+  if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
+    throw new UpstreamShapeError(`not a list of ${what}`);
+  }
+  if (page.data.length > limit) throw new UpstreamShapeError('a longer page than asked for');
+  return { data: page.data as unknown[], hasMore: page.has_more };
+}
+
 const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, resource: string) => string }> = {
   400: { code: ErrorCode.BAD_USER_INPUT, message: (api) => `The ${api} rejected the request as invalid.` },
   401: { code: ErrorCode.UNAUTHENTICATED, message: (api) => `The ${api} did not accept the credentials.` },

@@ -10,10 +10,17 @@ import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import { toMessageItem } from '../../domain/conversation-items.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import { classifyFault, UpstreamShapeError, upstreamError } from '../errors.ts';
+import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../errors.ts';
 import { normaliseDeleted, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
-import type { MessageListParams, MessagePage, NewMessage, UpstreamApi, UpstreamMessage } from '../upstream-api.ts';
+import {
+  listParams,
+  type MessageListParams,
+  type MessagePage,
+  type NewMessage,
+  type UpstreamApi,
+  type UpstreamMessage,
+} from '../upstream-api.ts';
 import { type RequestOptions, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
 import {
   CONVERSATIONS_API,
@@ -37,23 +44,6 @@ function refused(refusal: Refusal): GatewayError {
   return new GatewayError(ErrorCode.UNSUPPORTED_BY_UPSTREAM, refusal.message, {
     extensions: { argument: refusal.argument, upstreamApi: 'conversations' },
   });
-}
-
-/** The SDK parses 2xx bodies itself: what it cannot parse is the upstream's fault, not ours. */
-async function sdk<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (error instanceof SyntaxError || error instanceof TypeError) {
-      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
-    }
-    throw error;
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  const fault = classifyFault(error);
-  return fault?.kind === 'status' && fault.status === 404;
 }
 
 function withIdempotencyKey(options: RequestOptions, key: string | undefined): RequestOptions {
@@ -95,14 +85,7 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) => {
-        try {
-          return toThread(await sdk(this.#client.conversations.retrieve(id, options)), id);
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-      },
+      send: (options) => sdkRead(this.#client.conversations.retrieve(id, options), (thread) => toThread(thread, id)),
     });
   }
 
@@ -215,30 +198,16 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}/items',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) => {
-        const listParams: { limit: number; order: 'asc' | 'desc'; after?: string } = {
-          limit: params.limit,
-          order: params.order,
-        };
-        if (after) listParams.after = after;
-        let page: { data: unknown; has_more: unknown };
-        try {
-          page = await sdk(this.#client.conversations.items.list(threadId, listParams, options));
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-        if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
-          throw new UpstreamShapeError('not a list of conversation items');
-        }
-        if (page.data.length > params.limit) throw new UpstreamShapeError('a longer page than asked for');
-        for (const item of page.data) {
-          if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
-            throw new UpstreamShapeError('a conversation item has no id');
+      send: (options) =>
+        sdkRead(this.#client.conversations.items.list(threadId, listParams(params, after), options), (answer) => {
+          const page = listPage(answer, params.limit, 'conversation items');
+          for (const item of page.data) {
+            if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
+              throw new UpstreamShapeError('a conversation item has no id');
+            }
           }
-        }
-        return { data: page.data, hasMore: page.has_more };
-      },
+          return page;
+        }),
     });
   }
 
@@ -248,15 +217,10 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}/items/{id}',
       resource: 'message',
       safety: 'idempotent',
-      send: async (options) => {
-        try {
-          const item = await sdk(this.#client.conversations.items.retrieve(id, { conversation_id: threadId }, options));
-          return toMessage(item, threadId, id);
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-      },
+      send: (options) =>
+        sdkRead(this.#client.conversations.items.retrieve(id, { conversation_id: threadId }, options), (item) =>
+          toMessage(item, threadId, id),
+        ),
     });
   }
 
