@@ -46,12 +46,12 @@ function stringOrNull(value: unknown, what: string): string | null {
 function metadata(value: unknown, what: string): Record<string, string> {
   if (value == null) return {};
   if (!isPlainObject(value)) throw new UpstreamShapeError(`${what}.metadata is not an object`);
-  const out: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  for (const [key, entry] of entries) {
     if (typeof entry !== 'string') throw new UpstreamShapeError(`${what}.metadata.${key} is not a string`);
-    out[key] = entry;
   }
-  return out;
+  // fromEntries defines each key, so a `__proto__` key is kept (an assignment would drop it).
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** A thread as the graph serves it; `expectedId` when a specific thread was asked for. */
