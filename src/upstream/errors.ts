@@ -16,6 +16,9 @@ export interface UpstreamFault {
   param?: string;
 }
 
+/** An upstream `x-request-id` as OpenAI and its look-alikes spell one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Connection errors that prove the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -47,7 +50,8 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIError && typeof error.status === 'number') {
     const fault: UpstreamFault = { kind: 'status', status: error.status };
     if (error.headers) fault.headers = error.headers;
-    if (error.requestID) fault.requestId = error.requestID;
+    // Shown to callers: only what has the shape of a request id, never free upstream text.
+    if (error.requestID && REQUEST_ID.test(error.requestID)) fault.requestId = error.requestID;
     const param = (error.error as { param?: unknown } | undefined)?.param;
     if (typeof param === 'string' && /^[A-Za-z0-9_.[\]]{1,64}$/.test(param)) fault.param = param;
     return fault;
