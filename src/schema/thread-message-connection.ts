@@ -117,9 +117,12 @@ builder.objectField(ThreadRef, 'messages', (t) =>
       const page = await ctx.loaders.messages.page(thread.id, plan.list);
       // The thread went away between its read and this list: it has no messages.
       if (!page) return { messages: [], hasNextPage: false, hasPreviousPage: false };
+      // An empty page that claims more has no cursor to go on from: a client told "more" would ask
+      // for the same page again, forever.
+      const more = page.hasMore && page.data.length > 0;
       return plan.backward
-        ? { messages: [...page.data].reverse(), hasNextPage: false, hasPreviousPage: page.hasMore }
-        : { messages: page.data, hasNextPage: page.hasMore, hasPreviousPage: false };
+        ? { messages: [...page.data].reverse(), hasNextPage: false, hasPreviousPage: more }
+        : { messages: page.data, hasNextPage: more, hasPreviousPage: false };
     },
   }),
 );

@@ -98,6 +98,26 @@ describe('trust nothing the upstream says (each answer checked)', () => {
     });
   }
 
+  it('reads an empty page that claims more as the end: no page to go on from, so no endless "more"', async () => {
+    upstream.handler = (request) =>
+      request.path.includes('/messages')
+        ? asJson(200, { object: 'list', data: [], first_id: null, last_id: 'msg_elsewhere', has_more: true })
+        : asJson(200, thread());
+    for (const variables of [
+      { id: HEX_THREAD, first: 10 },
+      { id: HEX_THREAD, last: 10 },
+    ]) {
+      const result = await execute(gateway, ThreadMessagesDocument, variables);
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.thread?.messages.pageInfo).toEqual({
+        hasNextPage: false,
+        hasPreviousPage: false,
+        startCursor: null,
+        endCursor: null,
+      });
+    }
+  });
+
   it('answers an invalid-JSON 2xx to createMessage with UPSTREAM_ERROR and outcome "unknown"', async () => {
     upstream.handler = () => rawJson('{');
     const result = await execute(gateway, CreateMessageDocument, {
