@@ -323,6 +323,28 @@ describe('items that are not messages', () => {
     expect(listCalls()).toBe(2);
   });
 
+  it('answers a message item whose annotations nest 20,000 deep with UPSTREAM_ERROR, not a masked error', async () => {
+    const started = await conversationsUpstream();
+    upstream = started.upstream;
+    gateway = started.gateway;
+    const { id } = await upstream.backend.store.createThread({});
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const item = JSON.stringify(messageItem('msg_deep', 'hi', 'assistant')).replace(
+      '"annotations":[]',
+      `"annotations":${deep}`,
+    );
+    upstream.handler = (request) =>
+      request.method === 'GET' && request.path.includes('/items')
+        ? {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+            body: request.path.includes('/items?') ? `{"object":"list","data":[${item}],"has_more":false}` : item,
+          }
+        : { forward: true };
+    expect(codes(await execute(gateway, LIST_MESSAGES, { id, first: 5 }))).toEqual(['UPSTREAM_ERROR']);
+    expect(codes(await execute(gateway, GET_MESSAGE, { threadId: id, id: 'msg_deep' }))).toEqual(['UPSTREAM_ERROR']);
+  });
+
   it('reads an item that is not a message as null, and unknown roles as UNKNOWN', async () => {
     const id = await conversationWithToolCalls();
     const tool = await execute(gateway as Gateway, GET_MESSAGE, { threadId: id, id: 'fc_a' });

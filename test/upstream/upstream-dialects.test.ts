@@ -41,6 +41,8 @@ function message(extra: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 const asJson = (status: number, body: unknown) => ({ status, body });
+/** JSON text nesting 20,000 arrays (JSON.stringify itself would overflow on such a value). */
+const deepJson = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
 const rawJson = (text: string) => ({ status: 200, body: text, headers: { 'content-type': 'application/json' } });
 
 describe('trust nothing the upstream says (each answer checked)', () => {
@@ -76,6 +78,22 @@ describe('trust nothing the upstream says (each answer checked)', () => {
       'thread',
     ],
     ['a message created_at past GraphQL’s Int', () => asJson(200, message({ created_at: 99_999_999_999 })), 'message'],
+    [
+      'a thread whose tool_resources nest 20,000 deep (the response could not be written)',
+      () => rawJson(JSON.stringify(thread()).replace('"tool_resources":null', `"tool_resources":{"x":${deepJson}}`)),
+      'thread',
+    ],
+    [
+      'a list whose message annotations nest 20,000 deep',
+      () =>
+        rawJson(
+          JSON.stringify({ object: 'list', data: [message()], has_more: false }).replace(
+            '"annotations":[]',
+            `"annotations":${deepJson}`,
+          ),
+        ),
+      'list',
+    ],
   ];
   for (const [name, handler, read] of cases) {
     it(`answers ${name} with UPSTREAM_ERROR, never a masked INTERNAL_SERVER_ERROR`, async () => {

@@ -52,7 +52,10 @@ function withIdempotencyKey(options: RequestOptions, key: string | undefined): R
 
 /** One raw page of items, as the list endpoint answers it. */
 interface ItemPage {
-  data: unknown[];
+  /** The ids of every item of the page, messages or not, in order. */
+  ids: string[];
+  /** The page's message items, as messages. */
+  messages: UpstreamMessage[];
   hasMore: boolean;
 }
 
@@ -159,17 +162,10 @@ export class ConversationsApi implements UpstreamApi {
     for (;;) {
       const page = await this.#listItems(session, threadId, params, after);
       if (!page) return null;
-      if (
-        repeatsAnId(
-          page.data.map((item) => (item as { id: string }).id),
-          seen,
-        )
-      ) {
+      if (repeatsAnId(page.ids, seen)) {
         throw upstreamError({ kind: 'malformed' }, { apiName: CONVERSATIONS_API, resource: 'thread' });
       }
-      const messages = page.data
-        .map((item) => toMessage(item, threadId))
-        .filter((message): message is UpstreamMessage => message !== null);
+      const { messages } = page;
       const room = params.limit - data.length;
       if (messages.length > room) {
         // Full, with messages left over: the next page starts after the last one served.
@@ -177,12 +173,12 @@ export class ConversationsApi implements UpstreamApi {
         return { data, hasMore: true };
       }
       data.push(...messages);
-      const last = page.data.at(-1) as { id: string } | undefined;
+      const last = page.ids.at(-1);
       // An empty page that claims more would never end: the list has nothing more for us.
       if (data.length === params.limit || !page.hasMore || last === undefined) {
         return { data, hasMore: page.hasMore && last !== undefined };
       }
-      after = last.id;
+      after = last;
     }
   }
 
@@ -201,12 +197,17 @@ export class ConversationsApi implements UpstreamApi {
       send: (options) =>
         sdkRead(this.#client.conversations.items.list(threadId, listParams(params, after), options), (answer) => {
           const page = listPage(answer, params.limit, 'conversation items');
-          for (const item of page.data) {
+          const ids = page.data.map((item) => {
             if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
               throw new UpstreamShapeError('a conversation item has no id');
             }
-          }
-          return page;
+            return item.id;
+          });
+          // Mapped in the call, so an item that is not what the API documents is UPSTREAM_ERROR.
+          const messages = page.data
+            .map((item) => toMessage(item, threadId))
+            .filter((message): message is UpstreamMessage => message !== null);
+          return { ids, messages, hasMore: page.hasMore };
         }),
     });
   }
