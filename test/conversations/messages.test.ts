@@ -299,6 +299,27 @@ describe('items that are not messages', () => {
     expect(upstream?.seen.some((request) => request.path.includes('before='))).toBe(false);
   });
 
+  it('reads on by the API’s largest page: 300 tool calls between two messages cost 3 more calls, not 150', async () => {
+    const started = await conversationsUpstream();
+    upstream = started.upstream;
+    gateway = started.gateway;
+    const { id } = await upstream.backend.store.createThread({});
+    const calls = Array.from({ length: 300 }, (_, index) => toolCallItem(`fc_${index}`));
+    upstream.handler = servingItems(id, [
+      messageItem('msg_0', 'm0'),
+      ...calls,
+      messageItem('msg_1', 'm1'),
+      messageItem('msg_2', 'm2'),
+    ]);
+    const first = await page(gateway, { id, first: 2, order: 'ASC' });
+    expect(texts(first)).toEqual(['m0', 'm1']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    // limit=2 (m0 fc), then 100, 100 and 100 items (the last one ends with m1).
+    expect(listCalls()).toBe(4);
+    const second = await page(gateway, { id, first: 2, after: first.pageInfo.endCursor, order: 'ASC' });
+    expect(texts(second)).toEqual(['m2']);
+  });
+
   it('stops at the request’s call budget when reading on would pass it', async () => {
     const id = await conversationWithToolCalls({ MAX_UPSTREAM_CALLS: '2' });
     // thread(id) is one GET and the connection's list the second call: reading on would be a third.

@@ -8,6 +8,7 @@ import type {
 import type { ConversationCreateParams } from 'openai/resources/conversations/conversations';
 import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import { toMessageItem } from '../../domain/conversation-items.ts';
+import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../errors.ts';
@@ -159,8 +160,9 @@ export class ConversationsApi implements UpstreamApi {
     let after = params.after;
     // Checked here, not in the call: a joined in-flight read ran another request's read-on.
     const seen = new Set(after ? [after] : []);
+    let limit = params.limit;
     for (;;) {
-      const page = await this.#listItems(session, threadId, params, after);
+      const page = await this.#listItems(session, threadId, { ...params, limit }, after);
       if (!page) return null;
       if (repeatsAnId(page.ids, seen)) {
         throw upstreamError({ kind: 'malformed' }, { apiName: CONVERSATIONS_API, resource: 'thread' });
@@ -179,6 +181,10 @@ export class ConversationsApi implements UpstreamApi {
         return { data, hasMore: page.hasMore && last !== undefined };
       }
       after = last;
+      // Reading on, items are asked for by the API's largest page: a conversation can hold hundreds
+      // of tool calls and reasoning items between two messages, each call is one of the request's
+      // budget, and messages past the page's room are left for the next page anyway.
+      limit = MAX_PAGE_SIZE;
     }
   }
 
