@@ -95,12 +95,16 @@ export async function sdkRead<T, R>(call: Promise<T>, check: (answer: T) => R): 
 }
 
 /** A list page's items, checked: a list object holding at most `limit` entries. */
-export function listPage(page: { data: unknown; has_more: unknown }, limit: number, what: string) {
+export function listPage(
+  page: { data: unknown; has_more: unknown },
+  limit: number,
+  what: string,
+): { data: unknown[]; hasMore: boolean } {
   if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
     throw new UpstreamShapeError(`not a list of ${what}`);
   }
   if (page.data.length > limit) throw new UpstreamShapeError('a longer page than asked for');
-  return { data: page.data as unknown[], hasMore: page.has_more };
+  return { data: page.data, hasMore: page.has_more };
 }
 
 const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, resource: string) => string }> = {

@@ -121,13 +121,9 @@ export class ThreadsRestApi implements UpstreamApi {
           (answer) => {
             const page = listPage(answer, params.limit, 'messages');
             const data = page.data.map((message) => normaliseMessage(message, threadId));
-            const seen = new Set(params.after ? [params.after] : []);
-            if (
-              repeatsAnId(
-                data.map((message) => message.id),
-                seen,
-              )
-            ) {
+            const ids = data.map((message) => message.id);
+            // The cursor's own message counts as given: a page that starts with it went nowhere.
+            if (repeatsAnId(ids, new Set(params.after ? [params.after] : []))) {
               throw new UpstreamShapeError('a list that repeats a message');
             }
             return { data, hasMore: page.hasMore };
