@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.ts';
@@ -10,6 +11,7 @@ import type { GatewayContext } from './server/context.ts';
 import type { IdempotencyStore } from './server/idempotency.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { GatewayMetrics } from './server/metrics.ts';
+import { createNodeListener } from './server/node-listener.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
 import type { DependencyVerdict } from './shared-state/redis-connection.ts';
 import { createSharedState } from './shared-state/shared-state.ts';
@@ -42,8 +44,14 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly config: Config;
-  /** Mount it anywhere: `http.createServer(gateway.yoga)`, or call `gateway.yoga.fetch(request)`. */
+  /** Call it in-process with `gateway.yoga.fetch(request)`, or mount it in a framework. */
   readonly yoga: GatewayYoga;
+  /**
+   * For `http.createServer(gateway.requestListener)`: Yoga's own listener, with requests whose
+   * target or Host is not a URL (absolute-form, `*`) refused 400 before Yoga answers them with a
+   * stack trace.
+   */
+  readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
   /** The public schema, as introspection serves it. */
   readonly schema: GraphQLSchema;
   /**
@@ -178,6 +186,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   return {
     config,
     yoga,
+    requestListener: createNodeListener(yoga),
     schema,
     createContext,
     metrics: metrics.registry,

@@ -49,7 +49,7 @@ const server = createServer((req, res) => {
   if (stopping) res.shouldKeepAlive = false;
   active.add(res);
   res.once('close', () => active.delete(res));
-  gateway.yoga(req, res);
+  gateway.requestListener(req, res);
 });
 // 1,000 clients connecting at once overflow Node's default backlog of 511.
 server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {

@@ -96,6 +96,7 @@ export function createGatewayYoga(deps: YogaDeps): {
   const authenticate = createAuthenticator(config);
   const states = new WeakMap<Request, RequestState>();
   const hosts = hostPolicy(config);
+  const cors = corsFor(config);
   const graphiql = config.graphiql ? new GraphiQLPage() : undefined;
 
   const requestState = (request: Request): RequestState => {
@@ -228,6 +229,14 @@ export function createGatewayYoga(deps: YogaDeps): {
         endResponse(refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, 'application/json; charset=utf-8'));
         return;
       }
+      // A cross-site GET query is a simple request (an <img> or a link can send it, no preflight):
+      // the page cannot read the answer, but the gateway would still spend its key's calls on it.
+      // Browsers mark such requests; one from an origin CORS would refuse is refused here too.
+      if (request.headers.get('sec-fetch-site') === 'cross-site' && cors(request) === false) {
+        const message = 'Cross-site requests are not served here (CORS_ORIGINS).';
+        endResponse(refusal(fetchAPI, 403, 'FORBIDDEN', message, 'application/json; charset=utf-8'));
+        return;
+      }
       const state = requestState(request);
       if (!state.caller.ok) {
         const response = refusal(fetchAPI, 401, 'UNAUTHENTICATED', state.caller.message);
@@ -286,7 +295,7 @@ export function createGatewayYoga(deps: YogaDeps): {
     // http-guards.ts limits the body itself, without Yoga's per-request stream transform.
     maxRequestBodySize: false,
     batching: false,
-    cors: corsFor(config),
+    cors,
     logging: false,
     // The router serves GraphiQL itself (compressed, cached), so Yoga's own never answers.
     graphiql: false,

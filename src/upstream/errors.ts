@@ -16,6 +16,9 @@ export interface UpstreamFault {
   param?: string;
 }
 
+/** An upstream `x-request-id` as OpenAI and its look-alikes spell one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Connection errors that prove the request never left this process. */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
 
@@ -47,7 +50,8 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIError && typeof error.status === 'number') {
     const fault: UpstreamFault = { kind: 'status', status: error.status };
     if (error.headers) fault.headers = error.headers;
-    if (error.requestID) fault.requestId = error.requestID;
+    // Shown to callers: only what has the shape of a request id, never free upstream text.
+    if (error.requestID && REQUEST_ID.test(error.requestID)) fault.requestId = error.requestID;
     const param = (error.error as { param?: unknown } | undefined)?.param;
     if (typeof param === 'string' && /^[A-Za-z0-9_.[\]]{1,64}$/.test(param)) fault.param = param;
     return fault;
@@ -59,6 +63,48 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
 /** The upstream answered 2xx with something that is not the object the API documents. */
 export class UpstreamShapeError extends Error {
   override name = 'UpstreamShapeError';
+}
+
+/**
+ * An SDK call's answer. The SDK parses a 2xx body before we can look at it: a body that is not
+ * JSON, or not the list object its page class expects, surfaces as a SyntaxError / TypeError from
+ * inside the SDK call. Those are the upstream's fault, not ours.
+ */
+export async function sdk<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof TypeError) {
+      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** A read through the SDK, its answer checked by `check`; null when the upstream answers 404. */
+export async function sdkRead<T, R>(call: Promise<T>, check: (answer: T) => R): Promise<R | null> {
+  let answer: T;
+  try {
+    answer = await sdk(call);
+  } catch (error) {
+    const fault = classifyFault(error);
+    if (fault?.kind === 'status' && fault.status === 404) return null;
+    throw error;
+  }
+  return check(answer);
+}
+
+/** A list page's items, checked: a list object holding at most `limit` entries. */
+export function listPage(
+  page: { data: unknown; has_more: unknown },
+  limit: number,
+  what: string,
+): { data: unknown[]; hasMore: boolean } {
+  if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
+    throw new UpstreamShapeError(`not a list of ${what}`);
+  }
+  if (page.data.length > limit) throw new UpstreamShapeError('a longer page than asked for');
+  return { data: page.data, hasMore: page.has_more };
 }
 
 const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, resource: string) => string }> = {

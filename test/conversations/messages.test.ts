@@ -299,12 +299,71 @@ describe('items that are not messages', () => {
     expect(upstream?.seen.some((request) => request.path.includes('before='))).toBe(false);
   });
 
+  it('reads on by the API’s largest page: 300 tool calls between two messages cost 3 more calls, not 150', async () => {
+    const started = await conversationsUpstream();
+    upstream = started.upstream;
+    gateway = started.gateway;
+    const { id } = await upstream.backend.store.createThread({});
+    const calls = Array.from({ length: 300 }, (_, index) => toolCallItem(`fc_${index}`));
+    upstream.handler = servingItems(id, [
+      messageItem('msg_0', 'm0'),
+      ...calls,
+      messageItem('msg_1', 'm1'),
+      messageItem('msg_2', 'm2'),
+    ]);
+    const first = await page(gateway, { id, first: 2, order: 'ASC' });
+    expect(texts(first)).toEqual(['m0', 'm1']);
+    expect(first.pageInfo.hasNextPage).toBe(true);
+    // limit=2 (m0 fc), then 100, 100 and 100 items (the last one ends with m1).
+    expect(listCalls()).toBe(4);
+    const second = await page(gateway, { id, first: 2, after: first.pageInfo.endCursor, order: 'ASC' });
+    expect(texts(second)).toEqual(['m2']);
+  });
+
   it('stops at the request’s call budget when reading on would pass it', async () => {
     const id = await conversationWithToolCalls({ MAX_UPSTREAM_CALLS: '2' });
     // thread(id) is one GET and the connection's list the second call: reading on would be a third.
     const result = await execute(gateway as Gateway, LIST_MESSAGES, { id, first: 6, order: 'ASC' });
     expect(codes(result)).toContain('UPSTREAM_CALL_LIMIT');
     expect(upstream?.seen).toHaveLength(2);
+  });
+
+  it('answers a list that goes in circles with UPSTREAM_ERROR at the first repeat, not a budget of calls', async () => {
+    const started = await conversationsUpstream();
+    upstream = started.upstream;
+    gateway = started.gateway;
+    const { id } = await upstream.backend.store.createThread({});
+    // Whatever `after` says, the same tool call and "there is more": reading on would never end.
+    upstream.handler = (request) =>
+      request.method === 'GET' && request.path.includes('/items?')
+        ? { status: 200, body: { object: 'list', data: [toolCallItem('fc_loop')], has_more: true } }
+        : { forward: true };
+    const result = await execute(gateway, LIST_MESSAGES, { id, first: 5 });
+    expect(codes(result)).toEqual(['UPSTREAM_ERROR']);
+    expect(result.errors?.[0]?.path).toEqual(['thread', 'messages']);
+    expect(listCalls()).toBe(2);
+  });
+
+  it('answers a message item whose annotations nest 20,000 deep with UPSTREAM_ERROR, not a masked error', async () => {
+    const started = await conversationsUpstream();
+    upstream = started.upstream;
+    gateway = started.gateway;
+    const { id } = await upstream.backend.store.createThread({});
+    const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
+    const item = JSON.stringify(messageItem('msg_deep', 'hi', 'assistant')).replace(
+      '"annotations":[]',
+      `"annotations":${deep}`,
+    );
+    upstream.handler = (request) =>
+      request.method === 'GET' && request.path.includes('/items')
+        ? {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+            body: request.path.includes('/items?') ? `{"object":"list","data":[${item}],"has_more":false}` : item,
+          }
+        : { forward: true };
+    expect(codes(await execute(gateway, LIST_MESSAGES, { id, first: 5 }))).toEqual(['UPSTREAM_ERROR']);
+    expect(codes(await execute(gateway, GET_MESSAGE, { threadId: id, id: 'msg_deep' }))).toEqual(['UPSTREAM_ERROR']);
   });
 
   it('reads an item that is not a message as null, and unknown roles as UNKNOWN', async () => {

@@ -8,12 +8,20 @@ import type {
 import type { ConversationCreateParams } from 'openai/resources/conversations/conversations';
 import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import { toMessageItem } from '../../domain/conversation-items.ts';
+import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import { classifyFault, UpstreamShapeError } from '../errors.ts';
-import { normaliseDeleted } from '../normalise.ts';
+import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../errors.ts';
+import { normaliseDeleted, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
-import type { MessageListParams, MessagePage, NewMessage, UpstreamApi, UpstreamMessage } from '../upstream-api.ts';
+import {
+  listParams,
+  type MessageListParams,
+  type MessagePage,
+  type NewMessage,
+  type UpstreamApi,
+  type UpstreamMessage,
+} from '../upstream-api.ts';
 import { type RequestOptions, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
 import {
   CONVERSATIONS_API,
@@ -39,30 +47,16 @@ function refused(refusal: Refusal): GatewayError {
   });
 }
 
-/** The SDK parses 2xx bodies itself: what it cannot parse is the upstream's fault, not ours. */
-async function sdk<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (error instanceof SyntaxError || error instanceof TypeError) {
-      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
-    }
-    throw error;
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  const fault = classifyFault(error);
-  return fault?.kind === 'status' && fault.status === 404;
-}
-
 function withIdempotencyKey(options: RequestOptions, key: string | undefined): RequestOptions {
   return key ? { ...options, headers: { ...options.headers, 'Idempotency-Key': key } } : options;
 }
 
 /** One raw page of items, as the list endpoint answers it. */
 interface ItemPage {
-  data: unknown[];
+  /** The ids of every item of the page, messages or not, in order. */
+  ids: string[];
+  /** The page's message items, as messages. */
+  messages: UpstreamMessage[];
   hasMore: boolean;
 }
 
@@ -95,14 +89,7 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) => {
-        try {
-          return toThread(await sdk(this.#client.conversations.retrieve(id, options)), id);
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-      },
+      send: (options) => sdkRead(this.#client.conversations.retrieve(id, options), (thread) => toThread(thread, id)),
     });
   }
 
@@ -171,12 +158,16 @@ export class ConversationsApi implements UpstreamApi {
   ): Promise<MessagePage | null> {
     const data: UpstreamMessage[] = [];
     let after = params.after;
+    // Checked here, not in the call: a joined in-flight read ran another request's read-on.
+    const seen = new Set(after ? [after] : []);
+    let limit = params.limit;
     for (;;) {
-      const page = await this.#listItems(session, threadId, params, after);
+      const page = await this.#listItems(session, threadId, { ...params, limit }, after);
       if (!page) return null;
-      const messages = page.data
-        .map((item) => toMessage(item, threadId))
-        .filter((message): message is UpstreamMessage => message !== null);
+      if (repeatsAnId(page.ids, seen)) {
+        throw upstreamError({ kind: 'malformed' }, { apiName: CONVERSATIONS_API, resource: 'thread' });
+      }
+      const { messages } = page;
       const room = params.limit - data.length;
       if (messages.length > room) {
         // Full, with messages left over: the next page starts after the last one served.
@@ -184,12 +175,16 @@ export class ConversationsApi implements UpstreamApi {
         return { data, hasMore: true };
       }
       data.push(...messages);
-      const last = page.data.at(-1) as { id: string } | undefined;
+      const last = page.ids.at(-1);
       // An empty page that claims more would never end: the list has nothing more for us.
       if (data.length === params.limit || !page.hasMore || last === undefined) {
         return { data, hasMore: page.hasMore && last !== undefined };
       }
-      after = last.id;
+      after = last;
+      // Reading on, items are asked for by the API's largest page: a conversation can hold hundreds
+      // of tool calls and reasoning items between two messages, each call is one of the request's
+      // budget, and messages past the page's room are left for the next page anyway.
+      limit = MAX_PAGE_SIZE;
     }
   }
 
@@ -205,30 +200,21 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}/items',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) => {
-        const listParams: { limit: number; order: 'asc' | 'desc'; after?: string } = {
-          limit: params.limit,
-          order: params.order,
-        };
-        if (after) listParams.after = after;
-        let page: { data: unknown; has_more: unknown };
-        try {
-          page = await sdk(this.#client.conversations.items.list(threadId, listParams, options));
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-        if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
-          throw new UpstreamShapeError('not a list of conversation items');
-        }
-        if (page.data.length > params.limit) throw new UpstreamShapeError('a longer page than asked for');
-        for (const item of page.data) {
-          if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
-            throw new UpstreamShapeError('a conversation item has no id');
-          }
-        }
-        return { data: page.data, hasMore: page.has_more };
-      },
+      send: (options) =>
+        sdkRead(this.#client.conversations.items.list(threadId, listParams(params, after), options), (answer) => {
+          const page = listPage(answer, params.limit, 'conversation items');
+          const ids = page.data.map((item) => {
+            if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
+              throw new UpstreamShapeError('a conversation item has no id');
+            }
+            return item.id;
+          });
+          // Mapped in the call, so an item that is not what the API documents is UPSTREAM_ERROR.
+          const messages = page.data
+            .map((item) => toMessage(item, threadId))
+            .filter((message): message is UpstreamMessage => message !== null);
+          return { ids, messages, hasMore: page.hasMore };
+        }),
     });
   }
 
@@ -238,15 +224,10 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}/items/{id}',
       resource: 'message',
       safety: 'idempotent',
-      send: async (options) => {
-        try {
-          const item = await sdk(this.#client.conversations.items.retrieve(id, { conversation_id: threadId }, options));
-          return toMessage(item, threadId, id);
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-      },
+      send: (options) =>
+        sdkRead(this.#client.conversations.items.retrieve(id, { conversation_id: threadId }, options), (item) =>
+          toMessage(item, threadId, id),
+        ),
     });
   }
 

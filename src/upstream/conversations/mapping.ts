@@ -9,7 +9,7 @@ import {
 } from '../../domain/conversation-items.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { UpstreamShapeError } from '../errors.ts';
-import { normaliseThread } from '../normalise.ts';
+import { assertServable, normaliseThread } from '../normalise.ts';
 import type { NewMessage, UpstreamMessage } from '../upstream-api.ts';
 
 /**
@@ -128,6 +128,7 @@ export function toMessage(value: unknown, conversationId: string, expectedId?: s
     throw new UpstreamShapeError('the item id is not the one asked for');
   }
   if (value.type !== 'message') return null;
+  assertServable(value, 'message item');
   if (typeof value.content !== 'string' && !Array.isArray(value.content)) {
     throw new UpstreamShapeError('a message item has no content');
   }
