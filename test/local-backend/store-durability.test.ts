@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openSqliteStore } from '../../src/local-backend/store/sqlite-store.ts';
 import { startThrowawayCluster, throwawayClusterUnavailable } from '../helpers/pg-cluster.ts';
 import { createDatabase, dropDatabase, POSTGRES_URL, postgresReachable } from '../helpers/postgres.ts';
@@ -12,6 +12,9 @@ import { type Started, startProcess } from '../helpers/process.ts';
  * backend, stopped with SIGTERM or killed with SIGKILL, then started again on the same data; two
  * gateways sharing one PostgreSQL; a PostgreSQL that stops and starts during a run.
  */
+
+// Real processes start here (tsx compiles on the fly): generous bounds for a loaded CI machine.
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const hasPostgres = await postgresReachable();
 if (!hasPostgres) console.warn(`SKIPPED: gateways sharing PostgreSQL (no PostgreSQL at ${POSTGRES_URL})`);

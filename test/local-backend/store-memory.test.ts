@@ -24,5 +24,5 @@ describe('memory of the SQLite store', () => {
     // Ten times the data stored (about 3.5 MB of JSON), the JavaScript heap the same within 2 MB.
     expect(last.usedBytesMb).toBeGreaterThan(first.usedBytesMb * 8);
     expect(last.heapUsedMb - first.heapUsedMb).toBeLessThan(2);
-  });
+  }, 150_000);
 });

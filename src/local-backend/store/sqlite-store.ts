@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
+import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
 import { migrate } from '../migrations/migrate.ts';
 import type { StoreDatabase } from './sql-schema.ts';
 import { SqlStore } from './sql-store.ts';
@@ -27,6 +27,29 @@ function isUnavailable(error: unknown): boolean {
   );
 }
 
+/** Most distinct statements kept prepared per connection (our queries have a few dozen shapes). */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query anew; better-sqlite3's prepared statements can be reused, and
+ * preparing costs more than running a point query. Statements are cached by their SQL text.
+ */
+function withStatementCache(database: Database.Database): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  return {
+    close: () => database.close(),
+    prepare(text) {
+      let statement = cache.get(text);
+      if (!statement) {
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.clear();
+        statement = database.prepare(text);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
+}
+
 export interface SqliteStoreOptions {
   /** DATA_DIR: created with owner-only permissions if missing. Omit for an in-memory database. */
   dataDir?: string;
@@ -46,7 +69,7 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   database.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   try {
     await migrate(db, 'sqlite');
   } catch (error) {
@@ -57,6 +80,8 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
   // A second connection for reads; an in-memory database has only the one.
   const readConnection = new Database(file, { readonly: true });
   readConnection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const reader = new Kysely<StoreDatabase>({ dialect: new SqliteDialect({ database: readConnection }) });
+  const reader = new Kysely<StoreDatabase>({
+    dialect: new SqliteDialect({ database: withStatementCache(readConnection) }),
+  });
   return new SqlStore(db, { dialect: 'sqlite', isUnavailable, reader });
 }
