@@ -455,10 +455,14 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       return await route(request);
     } catch (error) {
       if (error instanceof StorageQuotaError) {
-        return fail(429, {
+        // 429, as OpenAI answers an exhausted quota; Retry-After says waiting will not help soon,
+        // so the gateway answers RATE_LIMITED at once instead of retrying within the request.
+        const answer = fail(429, {
           message: 'The storage quota is used up; delete threads to make room.',
           code: 'storage_quota',
         });
+        answer.headers['retry-after'] = '3600';
+        return answer;
       }
       if (error instanceof StoreUnavailableError) {
         // Nothing was written: a 503 the gateway reports with a code (and retries where safe).

@@ -115,6 +115,7 @@ const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, res
   408: { code: ErrorCode.UPSTREAM_TIMEOUT, message: (api) => `The ${api} timed out.` },
   422: { code: ErrorCode.BAD_USER_INPUT, message: (api) => `The ${api} rejected the request as invalid.` },
   429: { code: ErrorCode.RATE_LIMITED, message: (api) => `The ${api} is rate limiting requests; retry later.` },
+  503: { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: (api) => `The ${api} is unavailable right now.` },
 };
 
 export type CreateOutcome = 'unknown' | 'not_created';
@@ -135,6 +136,11 @@ export function upstreamError(fault: UpstreamFault, context: UpstreamErrorContex
   if (fault.requestId) extensions.upstreamRequestId = fault.requestId;
   if (fault.status !== undefined) extensions.upstreamStatus = fault.status;
   if (fault.param) extensions.upstreamParam = fault.param;
+  if (fault.kind === 'status' && fault.status === 429) {
+    // The upstream's own wait, in whole seconds, for clients that back off (the gateway did not wait it out).
+    const seconds = Number.parseFloat(fault.headers?.get('retry-after') ?? '');
+    if (Number.isFinite(seconds) && seconds >= 0) extensions.retryAfter = Math.ceil(seconds);
+  }
   if (context.outcome) extensions.outcome = context.outcome;
   const unknownNote =
     context.outcome === 'unknown'

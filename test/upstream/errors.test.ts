@@ -30,7 +30,7 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
     [429, 'RATE_LIMITED'],
     [500, 'UPSTREAM_ERROR'],
     [502, 'UPSTREAM_ERROR'],
-    [503, 'UPSTREAM_ERROR'],
+    [503, 'UPSTREAM_UNAVAILABLE'],
   ];
   for (const [status, code] of cases) {
     it(`maps HTTP ${status} to ${code}, never passing the upstream message through`, async () => {
