@@ -92,6 +92,11 @@ export interface Config {
    */
   readonly idempotencyKeysPerCaller: number;
   /**
+   * IDEMPOTENCY_MAX_BYTES (64 MiB): bytes of remembered results in the in-memory store; each caller
+   * may hold the same share of them as of the keys (IDEMPOTENCY_KEYS_PER_CALLER / IDEMPOTENCY_MAX_KEYS).
+   */
+  readonly idempotencyMaxBytes: number;
+  /**
    * IDEMPOTENCY_CLAIM_MS (10000): how long the claim of a try that is creating lives unless its
    * instance renews it; a crashed instance's key is free again after this.
    */
@@ -326,6 +331,7 @@ export function loadConfig(env: Env = process.env): Config {
       integer(env, 'IDEMPOTENCY_KEYS_PER_CALLER', 10_000, 1, 10_000_000),
       idempotencyMaxKeys,
     ),
+    idempotencyMaxBytes: integer(env, 'IDEMPOTENCY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
     idempotencyClaimMs: integer(env, 'IDEMPOTENCY_CLAIM_MS', 10_000, 100, 600_000),
     redisUrl: redisUrl(env),
     redisKeyPrefix: present(env, 'REDIS_KEY_PREFIX') ?? 'tgw:',

@@ -34,7 +34,10 @@ export type ClaimOutcome =
   /** Another attempt holds the claim, for this input fingerprint. */
   | { kind: 'held'; fingerprint: string }
   /** The caller has as many keys remembered as it may (or, in memory, the whole store is full). */
-  | { kind: 'quota'; reason: 'caller' | 'store'; limit: number; retryAfterSeconds: number };
+  | { kind: 'quota'; reason: QuotaReason; limit: number; retryAfterSeconds: number };
+
+/** Which bound refused a new key: a caller's keys or bytes, or the whole in-memory store's. */
+export type QuotaReason = 'caller' | 'store' | 'caller-bytes' | 'store-bytes';
 
 /**
  * Where idempotency records and claims live: in memory for one instance, in Redis for several
@@ -54,6 +57,8 @@ export interface IdempotencyStore {
 
 interface MemoryEntry {
   callerId: string;
+  /** The remembered record's size (its value as JSON), counted against the byte bounds. */
+  bytes?: number;
   record?: IdempotencyRecord;
   /** When the record expires (or, with no record yet, the claim). */
   expiresAt: number;
@@ -77,15 +82,32 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #ttlMs: number;
   readonly #maxEntries: number;
   readonly #perCaller: number;
+  /**
+   * Records hold what the key created (a message of up to 256,000 characters), so a count of keys
+   * alone does not bound memory: bytes are bounded too, for the store and, in the same proportion
+   * as keys, for each caller.
+   */
+  readonly #maxBytes: number;
+  readonly #perCallerBytes: number;
+  readonly #bytesByCaller = new Map<string, number>();
+  #bytes = 0;
 
   constructor({
     ttlMs,
     maxEntries,
     perCaller = maxEntries,
-  }: { ttlMs: number; maxEntries: number; perCaller?: number }) {
+    maxBytes = Number.POSITIVE_INFINITY,
+  }: { ttlMs: number; maxEntries: number; perCaller?: number; maxBytes?: number }) {
     this.#ttlMs = ttlMs;
     this.#maxEntries = maxEntries;
     this.#perCaller = Math.min(perCaller, maxEntries);
+    this.#maxBytes = maxBytes;
+    this.#perCallerBytes = Math.floor(maxBytes * (this.#perCaller / maxEntries));
+  }
+
+  /** Bytes of records held now. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get size(): number {
@@ -127,7 +149,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       return;
     }
     if (existing) this.#forget(slot.key, existing);
-    this.#remember(slot.key, { callerId: slot.callerId, record, expiresAt: Date.now() + this.#ttlMs });
+    const bytes = record.state === 'created' ? Buffer.byteLength(JSON.stringify(record.value) ?? '') : 0;
+    this.#remember(slot.key, { callerId: slot.callerId, record, bytes, expiresAt: Date.now() + this.#ttlMs });
   }
 
   async release(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<void> {
@@ -140,15 +163,18 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   /** Refuses a new key past the caller's quota or the store's size, after dropping what expired. */
   #roomFor(callerId: string, now: number): ClaimOutcome | undefined {
     const own = this.#byCaller.get(callerId);
-    if (own && own.size >= this.#perCaller) {
+    const callerBytes = () => this.#bytesByCaller.get(callerId) ?? 0;
+    if (own && (own.size >= this.#perCaller || callerBytes() >= this.#perCallerBytes)) {
       this.#sweep(own, now);
       if (own.size >= this.#perCaller) return this.#refusal('caller', this.#perCaller, own, now);
+      if (callerBytes() >= this.#perCallerBytes) return this.#refusal('caller-bytes', this.#perCallerBytes, own, now);
     }
-    if (this.#entries.size >= this.#maxEntries) {
+    if (this.#entries.size >= this.#maxEntries || this.#bytes >= this.#maxBytes) {
       this.#sweep(this.#entries.keys(), now);
       if (this.#entries.size >= this.#maxEntries) {
         return this.#refusal('store', this.#maxEntries, this.#entries.keys(), now);
       }
+      if (this.#bytes >= this.#maxBytes) return this.#refusal('store-bytes', this.#maxBytes, this.#entries.keys(), now);
     }
     return undefined;
   }
@@ -163,7 +189,7 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     }
   }
 
-  #refusal(reason: 'caller' | 'store', limit: number, keys: Iterable<string>, now: number): ClaimOutcome {
+  #refusal(reason: QuotaReason, limit: number, keys: Iterable<string>, now: number): ClaimOutcome {
     let oldest = now + this.#ttlMs;
     for (const key of keys) {
       const entry = this.#entries.get(key);
@@ -181,6 +207,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       this.#byCaller.set(entry.callerId, own);
     }
     own.add(key);
+    if (entry.bytes) {
+      this.#bytes += entry.bytes;
+      this.#bytesByCaller.set(entry.callerId, (this.#bytesByCaller.get(entry.callerId) ?? 0) + entry.bytes);
+    }
   }
 
   #forget(key: string, entry: MemoryEntry): void {
@@ -188,6 +218,12 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     const own = this.#byCaller.get(entry.callerId);
     own?.delete(key);
     if (own?.size === 0) this.#byCaller.delete(entry.callerId);
+    if (entry.bytes) {
+      this.#bytes -= entry.bytes;
+      const left = (this.#bytesByCaller.get(entry.callerId) ?? 0) - entry.bytes;
+      if (left > 0) this.#bytesByCaller.set(entry.callerId, left);
+      else this.#bytesByCaller.delete(entry.callerId);
+    }
   }
 }
 
@@ -359,14 +395,32 @@ function conflict(): GatewayError {
   );
 }
 
+const QUOTA_TEXT: Record<QuotaReason, { reason: string; what: (limit: number) => string }> = {
+  caller: {
+    reason: 'IDEMPOTENCY_KEYS_PER_CALLER',
+    what: (limit) => `This caller already has ${limit} idempotency keys remembered (IDEMPOTENCY_KEYS_PER_CALLER)`,
+  },
+  'caller-bytes': {
+    reason: 'IDEMPOTENCY_BYTES_PER_CALLER',
+    what: (limit) =>
+      `This caller's remembered idempotency results hold ${limit} bytes, its share of IDEMPOTENCY_MAX_BYTES`,
+  },
+  store: {
+    reason: 'IDEMPOTENCY_MAX_KEYS',
+    what: (limit) => `The idempotency store is full (IDEMPOTENCY_MAX_KEYS = ${limit})`,
+  },
+  'store-bytes': {
+    reason: 'IDEMPOTENCY_MAX_BYTES',
+    what: (limit) => `The idempotency store is full (IDEMPOTENCY_MAX_BYTES = ${limit})`,
+  },
+};
+
 function quotaExceeded(outcome: Extract<ClaimOutcome, { kind: 'quota' }>): GatewayError {
-  const message =
-    outcome.reason === 'caller'
-      ? `This caller already has ${outcome.limit} idempotency keys remembered (IDEMPOTENCY_KEYS_PER_CALLER); a new key is refused until one expires. Creates without a key are not affected.`
-      : `The idempotency store is full (IDEMPOTENCY_MAX_KEYS = ${outcome.limit}); a new key is refused until one expires. Creates without a key are not affected.`;
+  const text = QUOTA_TEXT[outcome.reason];
+  const message = `${text.what(outcome.limit)}; a new key is refused until one expires. Creates without a key are not affected.`;
   return new GatewayError(ErrorCode.RATE_LIMITED, message, {
     extensions: {
-      reason: outcome.reason === 'caller' ? 'IDEMPOTENCY_KEYS_PER_CALLER' : 'IDEMPOTENCY_MAX_KEYS',
+      reason: text.reason,
       limit: outcome.limit,
       retryAfter: outcome.retryAfterSeconds,
       outcome: 'not_created',

@@ -38,6 +38,7 @@ export function createSharedState(
           ttlMs: config.idempotencyTtlMs,
           maxEntries: config.idempotencyMaxKeys,
           perCaller: config.idempotencyKeysPerCaller,
+          maxBytes: config.idempotencyMaxBytes,
         }));
   return {
     kind: redis ? 'redis' : 'memory',

@@ -80,3 +80,46 @@ describe('idempotency keys: a quota per caller, in memory', () => {
     expect(next.errors).toBeUndefined();
   });
 });
+
+describe('idempotency keys: remembered results are bounded in bytes, not only in keys', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  afterEach(() => closeAll(gateway, upstream));
+
+  it('large keyed createMessage results count against the caller’s share of IDEMPOTENCY_MAX_BYTES', async () => {
+    ({ upstream, gateway } = await startServerKeyGateway({
+      GATEWAY_TOKENS: 'alice,bob',
+      IDEMPOTENCY_MAX_BYTES: String(4 * 1024 * 1024),
+      IDEMPOTENCY_MAX_KEYS: '100',
+      IDEMPOTENCY_KEYS_PER_CALLER: '10',
+    }));
+    // A tenth of the keys is a tenth of the bytes: about 419 KB each for alice and bob.
+    const thread = await execute(gateway, CreateThreadDocument, { input: {} }, as('alice'));
+    const threadId = thread.data?.createThread.id ?? '';
+    const create = `mutation($t: ID!, $c: JSON!, $k: String) {
+      createMessage(threadId: $t, input: { role: USER, content: $c }, idempotencyKey: $k) { id }
+    }`;
+    const content = 'x'.repeat(200_000);
+    const results = [];
+    for (let index = 0; index < 6; index++) {
+      results.push(await execute(gateway, create, { t: threadId, c: content, k: `big-${index}` }, as('alice')));
+    }
+    const made = results.filter((result) => result.errors === undefined);
+    expect(made).toHaveLength(3);
+    for (const refused of results.slice(3)) {
+      expect(codes(refused)).toEqual(['RATE_LIMITED']);
+      expect(refused.errors?.[0]?.extensions).toMatchObject({
+        reason: 'IDEMPOTENCY_BYTES_PER_CALLER',
+        outcome: 'not_created',
+      });
+    }
+    expect(upstream.count('POST', /\/messages$/)).toBe(3);
+    // Another caller is untouched, and alice's remembered results still answer.
+    const bob = await execute(gateway, create, { t: threadId, c: content, k: 'big-0' }, as('bob'));
+    expect(bob.errors).toBeUndefined();
+    const replay = await execute(gateway, create, { t: threadId, c: content, k: 'big-0' }, as('alice'));
+    expect(replay.data).toEqual(results[0]?.data);
+    // Creates without a key are not affected.
+    expect((await execute(gateway, create, { t: threadId, c: content }, as('alice'))).errors).toBeUndefined();
+  });
+});
