@@ -6,6 +6,7 @@ import { openSqliteStore } from '../../src/local-backend/store/sqlite-store.ts';
 import { startThrowawayCluster, throwawayClusterUnavailable } from '../helpers/pg-cluster.ts';
 import { createDatabase, dropDatabase, POSTGRES_URL, postgresReachable } from '../helpers/postgres.ts';
 import { type Started, startProcess } from '../helpers/process.ts';
+import { hasRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
 
 /**
  * "Nothing lost, proven", for storage: real gateway processes (`src/main.ts`) on the embedded
@@ -275,6 +276,48 @@ describe.skipIf(!hasPostgres)('two gateways sharing one PostgreSQL', () => {
     expect(errorsOnB).toEqual([]);
     console.log(`two instances: ${acknowledged.size} creates acknowledged across both, A killed under load`);
     expect(await readBack(b.url, acknowledged)).toBe(acknowledged.size);
+  });
+});
+
+if (!hasRedis) console.warn('SKIPPED: two gateways on PostgreSQL and Redis (no Redis at 127.0.0.1:6379)');
+
+describe.skipIf(!hasPostgres || !hasRedis)('two gateways on one PostgreSQL and one Redis', () => {
+  let database: { name: string; url: string };
+  let keys: ReturnType<typeof testPrefix>;
+  let running: Started[] = [];
+  beforeEach(async () => {
+    database = await createDatabase('gateways_redis');
+    keys = testPrefix();
+  });
+  afterEach(async () => {
+    for (const started of running) started.child.kill('SIGKILL');
+    await Promise.all(running.map((started) => started.exited));
+    running = [];
+    await dropDatabase(database.name);
+    await keys.cleanup();
+  });
+
+  it('50 concurrent creates with one idempotency key, spread over both, make one thread', async () => {
+    const env = { DATABASE_URL: database.url, REDIS_URL, REDIS_KEY_PREFIX: keys.prefix };
+    const [a, b] = await Promise.all([startGateway(env), startGateway(env)]);
+    running.push(a.process, b.process);
+    const input = { ...createInput(7), idempotencyKey: 'order-7' };
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, index) => gql(index % 2 === 0 ? a.url : b.url, CREATE, { input })),
+    );
+    const ids = new Set(answers.map((answer) => (answer.data?.createThread as { id: string } | undefined)?.id));
+    expect(answers.filter((answer) => answer.errors)).toEqual([]);
+    expect(ids.size).toBe(1);
+    // One thread in the shared database: counted there, not through either gateway.
+    const { Client } = await import('pg');
+    const client = new Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM threads');
+      expect(Number(rows[0]?.n)).toBe(1);
+    } finally {
+      await client.end();
+    }
   });
 });
 
