@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createGateway } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 
@@ -8,7 +11,10 @@ import { loadConfig } from '../src/config.ts';
 const seconds = Number(process.env.SOAK_SECONDS ?? 60);
 const concurrency = Number(process.env.SOAK_CONCURRENCY ?? 32);
 
-const gateway = createGateway(loadConfig({ LOG_LEVEL: 'silent' }));
+// The default store, SQLite, as `npm start` runs it, in a directory removed at the end.
+const dataDir = mkdtempSync(join(tmpdir(), 'soak-data-'));
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
+const gateway = createGateway(loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: dataDir }));
 const server = createServer(gateway.yoga);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql`;

@@ -1,18 +1,27 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
+import { createStore } from './local-backend/store/create-store.ts';
+import { openingStore } from './local-backend/store/opening-store.ts';
+import type { Store } from './local-backend/store/store.ts';
 import { schema } from './schema/index.ts';
 import type { GatewayContext } from './server/context.ts';
-import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './server/idempotency.ts';
+import type { IdempotencyStore } from './server/idempotency.ts';
 import { createLogger, type Logger } from './server/logger.ts';
 import { GatewayMetrics } from './server/metrics.ts';
+import { createNodeListener } from './server/node-listener.ts';
 import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
+import type { DependencyVerdict } from './shared-state/redis-connection.ts';
+import { createSharedState } from './shared-state/shared-state.ts';
+import { ApiSelection, chosenApi, DetectedUpstreamApi } from './upstream/api-selection.ts';
+import { ConversationsApi } from './upstream/conversations/conversations-api.ts';
 import { UpstreamHealth } from './upstream/health.ts';
-import { type ProbeVerdict, probeThreadsApi } from './upstream/probe.ts';
+import type { ProbeVerdict } from './upstream/probe.ts';
 import { ThreadsRestApi } from './upstream/threads-rest/threads-rest-api.ts';
 import { createUpstreamTransport } from './upstream/transport.ts';
-import type { UpstreamApi } from './upstream/upstream-api.ts';
+import type { UpstreamApi, UpstreamApiKind } from './upstream/upstream-api.ts';
 import type { UpstreamFetch } from './upstream/upstream-calls.ts';
 
 /** The base URL the SDK is given for the in-process local backend; nothing listens there. */
@@ -27,14 +36,22 @@ export interface GatewayOptions {
    * measure what GraphQL serving alone costs; a production gateway never sets it.
    */
   upstreamApi?: UpstreamApi;
-  /** A shared idempotency store for several replicas; default in memory. */
+  /** The local backend's store in local mode; default the configured one (createStore). */
+  localStore?: Store;
+  /** Replaces the idempotency store (default: Redis with REDIS_URL, else in memory). */
   idempotencyStore?: IdempotencyStore;
 }
 
 export interface Gateway {
   readonly config: Config;
-  /** Mount it anywhere: `http.createServer(gateway.yoga)`, or call `gateway.yoga.fetch(request)`. */
+  /** Call it in-process with `gateway.yoga.fetch(request)`, or mount it in a framework. */
   readonly yoga: GatewayYoga;
+  /**
+   * For `http.createServer(gateway.requestListener)`: Yoga's own listener, with requests whose
+   * target or Host is not a URL (absolute-form, `*`) refused 400 before Yoga answers them with a
+   * stack trace.
+   */
+  readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
   /** The public schema, as introspection serves it. */
   readonly schema: GraphQLSchema;
   /**
@@ -49,10 +66,24 @@ export interface Gateway {
   readonly upstreamBaseURL: string;
   /** Probes the upstream (start-up and `/ready` use it). */
   checkUpstream(): Promise<ProbeVerdict>;
+  /** Whether the shared state (Redis with REDIS_URL) answers, for `/ready`; always ok in memory. */
+  checkSharedState(): Promise<DependencyVerdict>;
+  /**
+   * The upstream API in use, `threads` or `conversations` (UPSTREAM_API, or what `auto` detected);
+   * undefined while `auto` has not found out yet.
+   */
+  upstreamApiKind(): UpstreamApiKind | undefined;
   /** The gateway's logger (the one given, or a JSON logger that redacts the configured secrets). */
   readonly logger: Logger;
   /** Releases sockets and the local backend. */
   close(): Promise<void>;
+  /**
+   * Ends all in-flight upstream work at once (shutdown's deadline), so none outlives its client:
+   * the requests waiting on it are answered with a coded error instead.
+   */
+  abortUpstream(): Promise<void>;
+  /** Shutdown has begun: `/ready` answers 503 so load balancers stop sending new work. */
+  startDraining(): void;
 }
 
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
@@ -64,11 +95,29 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   let localBackend: LocalBackend | undefined;
   let fetch: UpstreamFetch;
   let closeTransport = async (): Promise<void> => undefined;
+  let abortTransport = async (): Promise<void> => undefined;
   if (options.fetch) {
     fetch = options.fetch;
   } else if (config.upstream.kind === 'local') {
-    const backend = createLocalBackend();
+    const storeConfig = config.localBackend;
+    const store =
+      options.localStore ??
+      openingStore({
+        kind: storeConfig.store.kind,
+        open: () =>
+          createStore(storeConfig, {
+            onBackgroundError: (error) =>
+              logger.warn('local backend store: connection error', { error: error.message }),
+          }),
+        onOpenError: (error) =>
+          logger.error('LOCAL BACKEND STORE NOT USABLE: requests answer UPSTREAM_UNAVAILABLE until it opens', {
+            store: storeConfig.store.kind,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      });
+    const backend = createLocalBackend({ store, maxBodyBytes: storeConfig.maxBodyBytes });
     localBackend = backend;
+    closeTransport = () => store.close();
     fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
   } else {
     const transport = createUpstreamTransport({
@@ -77,47 +126,70 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     });
     fetch = transport.fetch;
     closeTransport = transport.close;
+    abortTransport = transport.abort;
   }
 
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
   const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
-  const upstream: UpstreamApi =
-    options.upstreamApi ??
-    new ThreadsRestApi({
+  const adapterOptions = {
+    baseURL,
+    ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+    fetch,
+    timeoutMs: config.upstreamTimeoutMs,
+    maxRetries: config.upstreamMaxRetries,
+  };
+  const selection = new ApiSelection(
+    options.upstreamApi ? options.upstreamApi.kind : chosenApi(config.upstreamApi, config.upstream),
+    {
       baseURL,
-      ...(upstreamKey ? { apiKey: upstreamKey } : {}),
       fetch,
-      timeoutMs: config.upstreamTimeoutMs,
+      timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
       maxRetries: config.upstreamMaxRetries,
+      ...(upstreamKey ? { apiKey: upstreamKey } : {}),
+    },
+  );
+  let upstream: UpstreamApi;
+  if (options.upstreamApi) upstream = options.upstreamApi;
+  else if (selection.choice === 'threads') upstream = new ThreadsRestApi(adapterOptions);
+  else if (selection.choice === 'conversations') upstream = new ConversationsApi(adapterOptions);
+  else {
+    upstream = new DetectedUpstreamApi(selection, {
+      threads: new ThreadsRestApi(adapterOptions),
+      conversations: new ConversationsApi(adapterOptions),
     });
-  const health = new UpstreamHealth(() =>
+  }
+  const health = new UpstreamHealth(
     options.upstreamApi
-      ? Promise.resolve({ ok: true as const, detail: 'in-memory upstream calls' })
-      : probeThreadsApi({
-          baseURL,
-          fetch,
-          timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
-          ...(upstreamKey ? { apiKey: upstreamKey } : {}),
-        }),
+      ? () =>
+          Promise.resolve({
+            ok: true as const,
+            detail: 'in-memory upstream calls',
+            api: selection.choice as UpstreamApiKind,
+          })
+      : selection.probe,
+    { apiKind: () => selection.known },
   );
-  const idempotentCreates = new IdempotentCreates(
-    options.idempotencyStore ??
-      new MemoryIdempotencyStore({ ttlMs: config.idempotencyTtlMs, maxEntries: config.idempotencyMaxKeys }),
-  );
+  const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
+  metrics.trackUpstreamApi(() => health.apiKind);
+  const lifecycle = { draining: false };
   const { yoga, createContext } = createGatewayYoga({
     config,
     schema,
     upstream,
     health,
-    idempotentCreates,
+    idempotentCreates: sharedState.idempotentCreates,
+    rateLimiter: sharedState.rateLimiter,
+    checkSharedState: () => sharedState.check(),
     logger,
     metrics,
+    lifecycle,
   });
 
   return {
     config,
     yoga,
+    requestListener: createNodeListener(yoga),
     schema,
     createContext,
     metrics: metrics.registry,
@@ -125,6 +197,15 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
-    close: () => closeTransport(),
+    upstreamApiKind: () => health.apiKind,
+    checkSharedState: () => sharedState.check(),
+    close: async () => {
+      await closeTransport();
+      await sharedState.close();
+    },
+    abortUpstream: () => abortTransport(),
+    startDraining: () => {
+      lifecycle.draining = true;
+    },
   };
 }

@@ -14,6 +14,15 @@ export type UpstreamMode =
   /** Only `OPENAI_BASE_URL` set: each caller's own bearer key goes upstream. */
   | { kind: 'pass-through'; baseURL: string };
 
+/**
+ * UPSTREAM_API (auto): which API the upstream speaks. `threads` is the Threads REST API
+ * (Assistants v2); `conversations` is OpenAI's Conversations API; `auto` means `conversations` on
+ * OpenAI's own host, `threads` for the embedded local backend, and otherwise what the readiness
+ * probe finds the upstream serves.
+ */
+export const UPSTREAM_API_CHOICES = ['threads', 'conversations', 'auto'] as const;
+export type UpstreamApiChoice = (typeof UPSTREAM_API_CHOICES)[number];
+
 export interface Limits {
   /** MAX_ALIASES (100): aliases in one operation. */
   readonly aliases: number;
@@ -31,8 +40,30 @@ export interface Limits {
   readonly jsonDepth: number;
 }
 
+/** Where the embedded local backend keeps threads and messages. */
+export type StoreConfig =
+  /** The default: one SQLite file in DATA_DIR (default `./data`). */
+  | { readonly kind: 'sqlite'; readonly dataDir: string }
+  /** LOCAL_BACKEND_STORE=memory: process memory, lost on exit (tests, throwaway runs). */
+  | { readonly kind: 'memory' }
+  /** DATABASE_URL=postgres://…: one PostgreSQL database that several instances can share. */
+  | { readonly kind: 'postgres'; readonly url: string };
+
+export interface LocalBackendConfig {
+  readonly store: StoreConfig;
+  /**
+   * LOCAL_BACKEND_MAX_BYTES: stored content (threads and messages as JSON) past which creates are
+   * refused. Default 1 GiB on disk, 64 MiB in memory.
+   */
+  readonly maxBytes: number;
+  /** LOCAL_BACKEND_MAX_BODY_BYTES (2 MiB): request body size the local backend reads; larger gets 413. */
+  readonly maxBodyBytes: number;
+}
+
 export interface Config {
   readonly upstream: UpstreamMode;
+  /** UPSTREAM_API (auto): `threads`, `conversations` or `auto` (see `UpstreamApiChoice`). */
+  readonly upstreamApi: UpstreamApiChoice;
   /** HOST (127.0.0.1) and PORT (4000): where `npm start` listens. */
   readonly host: string;
   readonly port: number;
@@ -61,6 +92,32 @@ export interface Config {
   /** IDEMPOTENCY_TTL_MS (24 h) and IDEMPOTENCY_MAX_KEYS (100000): the createThread idempotency store. */
   readonly idempotencyTtlMs: number;
   readonly idempotencyMaxKeys: number;
+  /**
+   * IDEMPOTENCY_KEYS_PER_CALLER (10000, never more than IDEMPOTENCY_MAX_KEYS): keys one caller may
+   * have remembered at once; past it that caller's new keyed creates are RATE_LIMITED, and no caller
+   * ever evicts another's keys.
+   */
+  readonly idempotencyKeysPerCaller: number;
+  /**
+   * IDEMPOTENCY_MAX_BYTES (64 MiB): bytes of remembered results in the in-memory store; each caller
+   * may hold the same share of them as of the keys (IDEMPOTENCY_KEYS_PER_CALLER / IDEMPOTENCY_MAX_KEYS).
+   */
+  readonly idempotencyMaxBytes: number;
+  /**
+   * IDEMPOTENCY_CLAIM_MS (10000): how long the claim of a try that is creating lives unless its
+   * instance renews it; a crashed instance's key is free again after this.
+   */
+  readonly idempotencyClaimMs: number;
+  /** REDIS_URL: shared state (idempotency keys, rate limits) in Redis; unset keeps it in memory, per instance. */
+  readonly redisUrl: string | undefined;
+  /** REDIS_KEY_PREFIX (`tgw:`): prefix of every key the gateway writes in Redis. */
+  readonly redisKeyPrefix: string;
+  /** REDIS_TIMEOUT_MS (500): the longest one Redis command (or a wait for a connection) may take. */
+  readonly redisTimeoutMs: number;
+  /** RATE_LIMIT_PER_MINUTE (unset: no limit): upstream calls one caller may start in any 60 s. */
+  readonly rateLimitPerMinute: number | undefined;
+  /** Per-token limits from GATEWAY_TOKENS entries written `token:N` (N calls per minute). */
+  readonly gatewayTokenLimits: Readonly<Record<string, number>>;
   /** SHUTDOWN_DRAIN_MS (10000): how long in-flight requests may finish after SIGTERM / SIGINT. */
   readonly shutdownDrainMs: number;
   /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see server/router.ts hostPolicy. */
@@ -71,6 +128,8 @@ export interface Config {
   readonly metricsOperations: readonly string[];
   /** LOG_LEVEL (info): `silent`, `error`, `warn`, `info` or `debug`. */
   readonly logLevel: LogLevel;
+  /** The embedded local backend's storage and limits (used in local mode and by `npm run local-backend`). */
+  readonly localBackend: LocalBackendConfig;
 }
 
 export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
@@ -113,6 +172,51 @@ function list(env: Env, name: string): string[] {
     .filter(Boolean);
 }
 
+/**
+ * GATEWAY_TOKENS entries are `token` or `token:N`, N being that token's own upstream calls per
+ * minute (it overrides RATE_LIMIT_PER_MINUTE). The limit is whatever follows the last `:`.
+ */
+function gatewayTokens(env: Env): { tokens: string[]; limits: Record<string, number> } {
+  const tokens: string[] = [];
+  const limits: Record<string, number> = Object.create(null) as Record<string, number>;
+  for (const [index, entry] of list(env, 'GATEWAY_TOKENS').entries()) {
+    const colon = entry.lastIndexOf(':');
+    const token = colon === -1 ? entry : entry.slice(0, colon);
+    if (token === '') throw new ConfigError(`GATEWAY_TOKENS entry ${index + 1} has no token before its ":"`);
+    if (tokens.includes(token)) throw new ConfigError(`GATEWAY_TOKENS lists the token of entry ${index + 1} twice`);
+    tokens.push(token);
+    if (colon === -1) continue;
+    const limit = entry.slice(colon + 1);
+    // Never echo the entry: it is a secret.
+    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_RATE_LIMIT) {
+      throw new ConfigError(
+        `GATEWAY_TOKENS entry ${index + 1}: write "token:N" with N a whole number of upstream calls per minute ` +
+          `from 1 to ${MAX_RATE_LIMIT} (a token may not itself end in ":something")`,
+      );
+    }
+    limits[token] = Number(limit);
+  }
+  return { tokens, limits };
+}
+
+/** The largest per-minute limit: the limiters remember one timestamp per call in the window. */
+const MAX_RATE_LIMIT = 1_000_000;
+
+function redisUrl(env: Env): string | undefined {
+  const raw = present(env, 'REDIS_URL');
+  if (raw === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('REDIS_URL must be a URL like redis://127.0.0.1:6379/0');
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new ConfigError(`REDIS_URL must use redis:// or rediss://, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
 function baseURL(raw: string): string {
   let url: URL;
   try {
@@ -143,12 +247,45 @@ function upstreamMode(env: Env): UpstreamMode {
   return { kind: 'local' };
 }
 
+const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
+
+function storeConfig(env: Env): StoreConfig {
+  const url = present(env, 'DATABASE_URL');
+  const kind = present(env, 'LOCAL_BACKEND_STORE') ?? (url ? 'postgres' : 'sqlite');
+  if (!(STORE_KINDS as readonly string[]).includes(kind)) {
+    throw new ConfigError(`LOCAL_BACKEND_STORE must be one of ${STORE_KINDS.join(', ')}, got "${kind}"`);
+  }
+  if (url && kind !== 'postgres') {
+    throw new ConfigError(`DATABASE_URL is set but LOCAL_BACKEND_STORE=${kind}: unset one of them`);
+  }
+  if (kind === 'postgres') {
+    if (!url) throw new ConfigError('LOCAL_BACKEND_STORE=postgres needs DATABASE_URL (postgres://user@host:5432/db)');
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
+    }
+    return { kind: 'postgres', url };
+  }
+  if (kind === 'memory') return { kind: 'memory' };
+  return { kind: 'sqlite', dataDir: present(env, 'DATA_DIR') ?? './data' };
+}
+
+/** The local backend's part of the configuration; `npm run local-backend` reads only this. */
+export function loadLocalBackendConfig(env: Env = process.env): LocalBackendConfig {
+  const store = storeConfig(env);
+  const defaultMaxBytes = store.kind === 'memory' ? 64 * 1024 * 1024 : 1024 * 1024 * 1024;
+  return Object.freeze({
+    store: Object.freeze(store),
+    maxBytes: integer(env, 'LOCAL_BACKEND_MAX_BYTES', defaultMaxBytes, 1024, Number.MAX_SAFE_INTEGER),
+    maxBodyBytes: integer(env, 'LOCAL_BACKEND_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  });
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const upstream = upstreamMode(env);
   const host = present(env, 'HOST') ?? '127.0.0.1';
-  const gatewayTokens = list(env, 'GATEWAY_TOKENS');
+  const { tokens: gatewayTokenList, limits: gatewayTokenLimits } = gatewayTokens(env);
   const allowAnonymous = boolean(env, 'GATEWAY_ALLOW_ANONYMOUS');
-  if (upstream.kind === 'server-key' && gatewayTokens.length === 0 && !allowAnonymous && !isLoopbackHost(host)) {
+  if (upstream.kind === 'server-key' && gatewayTokenList.length === 0 && !allowAnonymous && !isLoopbackHost(host)) {
     throw new ConfigError(
       `Refusing to serve the server's OPENAI_API_KEY to anyone on HOST=${host}: set GATEWAY_TOKENS ` +
         '(comma-separated bearer tokens callers must send), listen on a loopback HOST, ' +
@@ -165,11 +302,17 @@ export function loadConfig(env: Env = process.env): Config {
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
+  const upstreamApi = (present(env, 'UPSTREAM_API')?.toLowerCase() ?? 'auto') as UpstreamApiChoice;
+  if (!UPSTREAM_API_CHOICES.includes(upstreamApi)) {
+    throw new ConfigError(`UPSTREAM_API must be one of ${UPSTREAM_API_CHOICES.join(', ')}, got "${upstreamApi}"`);
+  }
   const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000);
   const upstreamMaxRetries = integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 10);
+  const idempotencyMaxKeys = integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000);
 
   return Object.freeze({
     upstream: Object.freeze(upstream),
+    upstreamApi,
     host,
     port: integer(env, 'PORT', 4000, 0, 65_535),
     upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 10, 1, 1000),
@@ -187,16 +330,28 @@ export function loadConfig(env: Env = process.env): Config {
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       jsonDepth: integer(env, 'MAX_JSON_DEPTH', 32, 2, 1000),
     }),
-    gatewayTokens: Object.freeze(gatewayTokens),
+    gatewayTokens: Object.freeze(gatewayTokenList),
+    gatewayTokenLimits: Object.freeze(gatewayTokenLimits),
     allowAnonymous,
     corsOrigins: origins.length === 0 ? undefined : origins.includes('*') ? '*' : Object.freeze(origins),
     idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_MS', 24 * 60 * 60 * 1000, 1000, 30 * 24 * 60 * 60 * 1000),
-    idempotencyMaxKeys: integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000),
+    idempotencyMaxKeys,
+    idempotencyKeysPerCaller: Math.min(
+      integer(env, 'IDEMPOTENCY_KEYS_PER_CALLER', 10_000, 1, 10_000_000),
+      idempotencyMaxKeys,
+    ),
+    idempotencyMaxBytes: integer(env, 'IDEMPOTENCY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
+    idempotencyClaimMs: integer(env, 'IDEMPOTENCY_CLAIM_MS', 10_000, 100, 600_000),
+    redisUrl: redisUrl(env),
+    redisKeyPrefix: present(env, 'REDIS_KEY_PREFIX') ?? 'tgw:',
+    redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
+    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, MAX_RATE_LIMIT) || undefined,
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     allowedHosts: Object.freeze(allowedHosts(env)),
     graphiql: boolean(env, 'GRAPHIQL', true),
     metricsOperations: Object.freeze(metricsOperations(env)),
     logLevel,
+    localBackend: loadLocalBackendConfig(env),
   });
 }
 

@@ -1,5 +1,5 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type ServerResponse } from 'node:http';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createGateway } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
 
@@ -19,25 +19,51 @@ const gateway = createGateway(config);
 const { logger } = gateway;
 
 switch (config.upstream.kind) {
-  case 'local':
-    logger.info('No OPENAI_API_KEY or OPENAI_BASE_URL: using the embedded local backend (in memory, no network).');
+  case 'local': {
+    const { store } = config.localBackend;
+    const where =
+      store.kind === 'sqlite' ? `SQLite in ${store.dataDir}` : store.kind === 'postgres' ? 'PostgreSQL' : 'in memory';
+    logger.info(`No OPENAI_API_KEY or OPENAI_BASE_URL: using the embedded local backend (${where}, no network).`);
     break;
+  }
   case 'server-key':
-    logger.info('Calling the Threads API with the server key', { upstream: config.upstream.baseURL });
+    logger.info('Calling the upstream with the server key', {
+      upstream: config.upstream.baseURL,
+      upstreamApi: config.upstreamApi,
+    });
     break;
   case 'pass-through':
-    logger.info("Pass-through: each caller's bearer key goes upstream", { upstream: config.upstream.baseURL });
+    logger.info("Pass-through: each caller's bearer key goes upstream", {
+      upstream: config.upstream.baseURL,
+      upstreamApi: config.upstreamApi,
+    });
     break;
 }
 
-const server = createServer(gateway.yoga);
-server.listen(config.port, config.host, () => {
+/** Responses not yet finished: at SIGTERM each is told to close its connection when done. */
+const active = new Set<ServerResponse>();
+let stopping = false;
+
+const server = createServer((req, res) => {
+  // After SIGTERM every answer says `Connection: close`, and its connection ends with it.
+  if (stopping) res.shouldKeepAlive = false;
+  active.add(res);
+  res.once('close', () => active.delete(res));
+  gateway.requestListener(req, res);
+});
+// 1,000 clients connecting at once overflow Node's default backlog of 511.
+server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(`GraphiQL at http://${host}:${address.port}/graphql`);
   void gateway.checkUpstream().then((verdict) => {
-    if (verdict.ok) logger.info('upstream ready', { upstream: gateway.upstreamBaseURL, detail: verdict.detail });
-    else {
+    if (verdict.ok) {
+      logger.info('upstream ready', {
+        upstream: gateway.upstreamBaseURL,
+        api: gateway.upstreamApiKind() ?? 'undetermined',
+        detail: verdict.detail,
+      });
+    } else {
       logger.error('UPSTREAM NOT USABLE: /ready answers 503 until this is fixed', {
         upstream: gateway.upstreamBaseURL,
         reason: verdict.reason,
@@ -47,28 +73,58 @@ server.listen(config.port, config.host, () => {
   });
 });
 
-let stopping = false;
+/**
+ * How long after SIGTERM the gateway still accepts and reads (answering with `Connection: close`):
+ * a request already on the wire, or a connection the kernel already accepted, is served, not reset.
+ */
+const IDLE_GRACE_MS = Math.min(1000, config.shutdownDrainMs / 2);
+/** After the drain deadline and the upstream abort: time for the coded answers to be written. */
+const ANSWER_FLUSH_MS = 500;
+
+/**
+ * Shutdown that loses nothing: stop accepting, answer every request whose bytes arrived, and close
+ * each connection after its answer. An idle keep-alive connection is not closed at once, since its
+ * client may have sent a request that is still on the wire (closing it would reset that request):
+ * it gets IDLE_GRACE_MS first. At SHUTDOWN_DRAIN_MS, in-flight upstream work is aborted, so the
+ * requests waiting on it are answered with a coded error, and the process exits shortly after.
+ */
 function shutdown(signal: string): void {
   if (stopping) return;
   stopping = true;
+  const started = Date.now();
   logger.info('shutting down: draining in-flight requests', { signal, drainMs: config.shutdownDrainMs });
-  const forced = setTimeout(() => {
-    logger.warn('drain time over: closing remaining connections');
-    server.closeAllConnections();
-  }, config.shutdownDrainMs);
-  forced.unref();
-  // Keep-alive sockets become idle as their last response finishes: close each as soon as it does.
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
-  sweep.unref();
-  server.close(() => {
-    clearTimeout(forced);
-    clearInterval(sweep);
-    void gateway.close().then(() => {
-      logger.info('stopped');
-      process.exit(0);
+  gateway.startDraining();
+  for (const res of active) if (!res.headersSent) res.shouldKeepAlive = false;
+  const exit = (code: number) => {
+    logger.info('stopped', { afterMs: Date.now() - started });
+    process.exit(code);
+  };
+  let sweep: NodeJS.Timeout | undefined;
+  setTimeout(() => {
+    // Connections the kernel accepted but Node had not yet taken would be reset by closing the
+    // listener at once: it closes after the grace, when they have been taken and answered.
+    // net.Server's close stops accepting without http.Server's immediate close of idle connections.
+    NetServer.prototype.close.call(server, () => {
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      void Promise.race([gateway.close().catch(() => undefined), delay(ANSWER_FLUSH_MS)]).then(() => exit(0));
     });
-  });
-  server.closeIdleConnections();
+    server.closeIdleConnections();
+    sweep = setInterval(() => server.closeIdleConnections(), 25);
+  }, IDLE_GRACE_MS);
+  const deadline = setTimeout(() => {
+    logger.warn('drain time over: aborting upstream work and closing connections');
+    void gateway.abortUpstream().catch(() => undefined);
+    setTimeout(() => {
+      server.closeAllConnections();
+      exit(0);
+    }, ANSWER_FLUSH_MS);
+  }, config.shutdownDrainMs);
 }
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 process.once('SIGTERM', () => shutdown('SIGTERM'));
 process.once('SIGINT', () => shutdown('SIGINT'));

@@ -33,19 +33,25 @@ export interface PaginationProblem {
 
 const CURSOR_PREFIX = 'msg:';
 
-/** An opaque cursor for a message: stable for the message, whatever page it was read on. */
-export function messageCursor(messageId: string): string {
-  return Buffer.from(`${CURSOR_PREFIX}${messageId}`).toString('base64url');
+/**
+ * An opaque cursor for a message: stable for the message, whatever page it was read on. It names
+ * the thread too, so a cursor handed out for one thread's connection is refused on another's
+ * before any call, whatever the upstream would make of it.
+ */
+export function messageCursor(threadId: string, messageId: string): string {
+  return Buffer.from(`${CURSOR_PREFIX}${threadId}/${messageId}`).toString('base64url');
 }
 
-/** The message id a cursor names, or undefined when it is not one of ours. */
-export function cursorMessageId(cursor: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,200}$/.test(cursor)) return undefined;
+/** The message id a cursor names, or undefined when it is not one we handed out for this thread. */
+export function cursorMessageId(cursor: string, threadId: string): string | undefined {
+  // Two ids of at most 128 characters and the prefix, in base64url.
+  if (!/^[A-Za-z0-9_-]{1,360}$/.test(cursor)) return undefined;
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  if (!text.startsWith(CURSOR_PREFIX)) return undefined;
-  const id = text.slice(CURSOR_PREFIX.length);
+  const prefix = `${CURSOR_PREFIX}${threadId}/`;
+  if (!text.startsWith(prefix)) return undefined;
+  const id = text.slice(prefix.length);
   // Round-trip, so only the one spelling we hand out is accepted.
-  return THREAD_ID_PATTERN.test(id) && messageCursor(id) === cursor ? id : undefined;
+  return THREAD_ID_PATTERN.test(id) && messageCursor(threadId, id) === cursor ? id : undefined;
 }
 
 function checkCount(value: number, argument: string): PaginationProblem | null {
@@ -56,11 +62,11 @@ function checkCount(value: number, argument: string): PaginationProblem | null {
 }
 
 /**
- * The plan for a connection's arguments, or the problem with them: `first` with `after` pages
- * forward, `last` with `before` backward; mixing the two directions, a count outside 1 to 100, or a
- * cursor that is not one of ours is refused.
+ * The plan for a connection of thread `threadId`, or the problem with its arguments: `first` with
+ * `after` pages forward, `last` with `before` backward; mixing the two directions, a count outside
+ * 1 to 100, or a cursor that is not one of ours for this thread is refused.
  */
-export function planPage(args: ConnectionArgs): PagePlan | PaginationProblem {
+export function planPage(args: ConnectionArgs, threadId: string): PagePlan | PaginationProblem {
   const order = args.order ?? 'desc';
   const { first, last, after, before } = args;
   if (first != null && last != null) {
@@ -82,9 +88,11 @@ export function planPage(args: ConnectionArgs): PagePlan | PaginationProblem {
     order: backward ? (order === 'asc' ? 'desc' : 'asc') : order,
   };
   if (cursor != null) {
-    const id = cursorMessageId(cursor);
+    const id = cursorMessageId(cursor, threadId);
     const argument = backward ? 'before' : 'after';
-    if (id === undefined) return { argument, message: `${argument}: not a cursor this connection handed out` };
+    if (id === undefined) {
+      return { argument, message: `${argument}: not a cursor this thread's connection handed out` };
+    }
     list.after = id;
   }
   return { list, backward };

@@ -6,12 +6,15 @@ import {
   isPlainObject,
   THREAD_ID_PATTERN,
 } from '../domain/thread-rules.ts';
+import { bodyTooLarge, DEFAULT_MAX_BODY_BYTES, readLimited } from './body-limit.ts';
+import { routeConversations } from './conversations.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import {
   type NewStoredMessage,
   type NewStoredThread,
   StorageQuotaError,
   type Store,
+  StoreUnavailableError,
   type ThreadPatch,
 } from './store/store.ts';
 
@@ -31,6 +34,8 @@ export interface LocalBackendOptions {
   idempotencyTtlMs?: number;
   /** Where threads and messages live. Default: a new in-memory store. */
   store?: Store;
+  /** Request bodies `fetch` reads at most (the HTTP server in serve.ts has the same limit). Default 2 MiB. */
+  maxBodyBytes?: number;
 }
 
 /** One HTTP request, as the backend needs it: no stream, no WHATWG objects. */
@@ -225,6 +230,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   const requests = new Map<string, number>();
   const accepted = new Set(options.apiKeys ?? []);
   const idempotencyTtlMs = options.idempotencyTtlMs ?? 24 * 60 * 60 * 1000;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
 
   function count(method: string, shape: string): void {
     const key = `${method} ${shape}`;
@@ -411,6 +417,9 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     const pathname = request.path;
     // ['', 'v1', 'threads', id?, 'messages'?, message id?]
     const segments = pathname.split('/');
+    if (segments[1] === 'v1' && segments[2] === 'conversations') {
+      return routeConversations(request, { store, idempotencyTtlMs, json, authenticate, count });
+    }
     const isThreads = segments.length >= 3 && segments.length <= 6 && segments[1] === 'v1' && segments[2] === 'threads';
     const isKnown = isThreads && (segments.length <= 4 || segments[4] === 'messages');
     if (!isKnown) {
@@ -446,9 +455,20 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
       return await route(request);
     } catch (error) {
       if (error instanceof StorageQuotaError) {
-        return fail(429, {
+        // 429, as OpenAI answers an exhausted quota; Retry-After says waiting will not help soon,
+        // so the gateway answers RATE_LIMITED at once instead of retrying within the request.
+        const answer = fail(429, {
           message: 'The storage quota is used up; delete threads to make room.',
           code: 'storage_quota',
+        });
+        answer.headers['retry-after'] = '3600';
+        return answer;
+      }
+      if (error instanceof StoreUnavailableError) {
+        // Nothing was written: a 503 the gateway reports with a code (and retries where safe).
+        return fail(503, {
+          message: 'The local backend cannot reach its storage right now.',
+          code: 'store_unavailable',
         });
       }
       return fail(500, { message: 'The local backend failed to answer this request.' });
@@ -461,13 +481,20 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     handle,
     async fetch(request) {
       const url = new URL(request.url);
-      const answer = await handle({
-        method: request.method,
-        path: url.pathname,
-        search: url.search.slice(1),
-        header: (name) => request.headers.get(name),
-        text: () => request.text(),
-      });
+      const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+      const body = request.body
+        ? await readLimited(request.body, maxBodyBytes, Number.isFinite(declared) ? declared : undefined)
+        : '';
+      const answer =
+        body === undefined
+          ? bodyTooLarge(maxBodyBytes)
+          : await handle({
+              method: request.method,
+              path: url.pathname,
+              search: url.search.slice(1),
+              header: (name) => request.headers.get(name),
+              text: async () => body,
+            });
       return new Response(answer.body, { status: answer.status, headers: answer.headers });
     },
   };

@@ -1,8 +1,16 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BackendRequest, LocalBackend } from './backend.ts';
+import type { BackendAnswer, BackendRequest, LocalBackend } from './backend.ts';
+import { bodyTooLarge, DEFAULT_MAX_BODY_BYTES, readLimited } from './body-limit.ts';
 
-function fromNode(req: IncomingMessage): BackendRequest {
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  /** Request bodies larger than this are answered 413 without being read. Default 2 MiB. */
+  maxBodyBytes?: number;
+}
+
+function fromNode(req: IncomingMessage, body: string): BackendRequest {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return {
@@ -13,25 +21,41 @@ function fromNode(req: IncomingMessage): BackendRequest {
       const value = req.headers[name.toLowerCase()];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    text: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    },
+    text: async () => body,
   };
+}
+
+function send(res: ServerResponse, answer: BackendAnswer, close = false): void {
+  res.writeHead(answer.status, {
+    ...answer.headers,
+    'content-length': Buffer.byteLength(answer.body),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(answer.body);
 }
 
 /** Puts a local backend on a loopback port; resolves with its base URL (ending in `/v1`). */
 export async function serveLocalBackend(
   backend: LocalBackend,
-  { host = '127.0.0.1', port = 0 }: { host?: string; port?: number } = {},
+  { host = '127.0.0.1', port = 0, maxBodyBytes = DEFAULT_MAX_BODY_BYTES }: ServeOptions = {},
 ): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   // Plain node:http, no fetch objects: this is the upstream of the benchmark and of tests.
   const server = createServer((req, res) => {
-    void backend.handle(fromNode(req)).then((answer) => {
-      res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
-      res.end(answer.body);
-    });
+    const declared = Number(req.headers['content-length']);
+    readLimited(req, maxBodyBytes, Number.isFinite(declared) ? declared : undefined)
+      .then(async (body) => {
+        if (body === undefined) {
+          // Answer and drop the connection: the rest of the body is never read.
+          res.once('finish', () => req.destroy());
+          send(res, bodyTooLarge(maxBodyBytes), true);
+          return;
+        }
+        send(res, await backend.handle(fromNode(req, body)));
+      })
+      .catch(() => {
+        // The client went away mid-body (or the socket failed): nobody is left to answer.
+        req.destroy();
+      });
   });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

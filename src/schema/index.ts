@@ -1,5 +1,6 @@
 import { lexicographicSortSchema } from 'graphql';
 import { builder } from './builder.ts';
+import { guardEntityRepresentations } from './entities.ts';
 import './json.ts';
 import './node.ts';
 import './thread.ts';
@@ -10,9 +11,11 @@ import './thread-message-connection.ts';
 import './deleted-thread-message.ts';
 
 // A federation subgraph schema: the public types plus `_service` and `_entities`.
-export const schema = lexicographicSortSchema(
-  builder.toSubGraphSchema({
-    linkUrl: 'https://specs.apollo.dev/federation/v2.6',
-    federationDirectives: ['@key'],
-  }),
+export const schema = guardEntityRepresentations(
+  lexicographicSortSchema(
+    builder.toSubGraphSchema({
+      linkUrl: 'https://specs.apollo.dev/federation/v2.6',
+      federationDirectives: ['@key'],
+    }),
+  ),
 );

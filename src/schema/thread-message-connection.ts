@@ -41,7 +41,7 @@ const PageInfoRef = builder.objectRef<Connection>('PageInfo').implement({
       description: 'The cursor of the first message of this page; null when the page is empty.',
       resolve: (connection) => {
         const first = connection.messages[0];
-        return first ? messageCursor(first.id) : null;
+        return first ? messageCursor(first.thread_id, first.id) : null;
       },
     }),
     endCursor: t.string({
@@ -49,7 +49,7 @@ const PageInfoRef = builder.objectRef<Connection>('PageInfo').implement({
       description: 'The cursor of the last message of this page; null when the page is empty.',
       resolve: (connection) => {
         const last = connection.messages.at(-1);
-        return last ? messageCursor(last.id) : null;
+        return last ? messageCursor(last.thread_id, last.id) : null;
       },
     }),
   }),
@@ -60,7 +60,7 @@ const ThreadMessageEdgeRef = builder.objectRef<UpstreamMessage>('ThreadMessageEd
   fields: (t) => ({
     cursor: t.string({
       description: 'An opaque cursor for this message, stable for it: pass it as `after` or `before`.',
-      resolve: (message) => messageCursor(message.id),
+      resolve: (message) => messageCursor(message.thread_id, message.id),
     }),
     node: t.field({ type: ThreadMessageRef, description: 'The message.', resolve: (message) => message }),
   }),
@@ -90,7 +90,7 @@ const ThreadMessageConnectionRef = builder.objectRef<Connection>('ThreadMessageC
 builder.objectField(ThreadRef, 'messages', (t) =>
   t.field({
     type: ThreadMessageConnectionRef,
-    description: `The thread’s messages, one page per upstream list call. Forward: \`first\` (default ${DEFAULT_PAGE_SIZE}) after the \`after\` cursor; backward: the \`last\` messages before the \`before\` cursor. Both in \`order\`.`,
+    description: `The thread’s messages, one page per upstream list call. Forward: \`first\` (default ${DEFAULT_PAGE_SIZE}) after the \`after\` cursor; backward: the \`last\` messages before the \`before\` cursor. Both in \`order\`. Over the Conversations API, items that are not messages are skipped and a short page reads on (more calls) to fill up.`,
     args: {
       first: t.arg.int({ description: `Page forward: at most this many messages, 1 to ${MAX_PAGE_SIZE}.` }),
       after: t.arg.string({ description: 'Page forward from the message with this cursor (not included).' }),
@@ -103,20 +103,26 @@ builder.objectField(ThreadRef, 'messages', (t) =>
       }),
     },
     resolve: async (thread, args, ctx): Promise<Connection> => {
-      const plan = planPage({
-        first: args.first,
-        after: args.after,
-        last: args.last,
-        before: args.before,
-        order: (args.order ?? 'desc') as MessageOrder,
-      });
+      const plan = planPage(
+        {
+          first: args.first,
+          after: args.after,
+          last: args.last,
+          before: args.before,
+          order: (args.order ?? 'desc') as MessageOrder,
+        },
+        thread.id,
+      );
       if ('message' in plan) throw badUserInput(plan.message, plan.argument);
       const page = await ctx.loaders.messages.page(thread.id, plan.list);
       // The thread went away between its read and this list: it has no messages.
       if (!page) return { messages: [], hasNextPage: false, hasPreviousPage: false };
+      // An empty page that claims more has no cursor to go on from: a client told "more" would ask
+      // for the same page again, forever.
+      const more = page.hasMore && page.data.length > 0;
       return plan.backward
-        ? { messages: [...page.data].reverse(), hasNextPage: false, hasPreviousPage: page.hasMore }
-        : { messages: page.data, hasNextPage: page.hasMore, hasPreviousPage: false };
+        ? { messages: [...page.data].reverse(), hasNextPage: false, hasPreviousPage: more }
+        : { messages: page.data, hasNextPage: more, hasPreviousPage: false };
     },
   }),
 );

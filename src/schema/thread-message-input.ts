@@ -1,3 +1,4 @@
+import type { InputRef } from '@pothos/core';
 import { checkAttachments, checkMessageContent, checkMetadata, type RuleProblem } from '../domain/thread-rules.ts';
 import { badUserInput } from '../errors.ts';
 import type { MessageInputPart, NewMessage } from '../upstream/upstream-api.ts';
@@ -13,7 +14,7 @@ export const ThreadMessageRole = builder.enumType('ThreadMessageRole', {
     ASSISTANT: { value: 'assistant', description: 'The assistant (`"assistant"`).' },
     SYSTEM: { value: 'system', description: 'System instructions (`"system"`; Conversations only).' },
     DEVELOPER: { value: 'developer', description: 'Developer instructions (`"developer"`; Conversations only).' },
-    TOOL: { value: 'tool', description: 'A tool’s output (`"tool"`; read only).' },
+    TOOL: { value: 'tool', description: 'A tool’s output (`"tool"`; read only: refused as input).' },
     UNKNOWN: {
       value: 'unknown',
       description: 'A role the gateway does not know, as the upstream reported it. Never accepted as input.',
@@ -31,31 +32,35 @@ export function roleOf(role: string): MessageRoleValue {
 export interface ThreadMessageInputShape {
   role: MessageRoleValue;
   /** Required by the schema; absent only to TypeScript. */
-  content?: unknown;
-  attachments?: unknown;
-  metadata?: unknown;
+  content?: NonNullable<unknown> | null;
+  attachments?: NonNullable<unknown> | null;
+  metadata?: NonNullable<unknown> | null;
 }
 
-export const ThreadMessageInput = builder.inputRef<ThreadMessageInputShape>('ThreadMessageInput').implement({
-  description: 'A message to write: to start a new thread with (createThread), or to add to one (createMessage).',
-  fields: (t) => ({
-    role: t.field({ type: ThreadMessageRole, required: true, description: 'Who wrote the message.' }),
-    content: t.field({
-      type: 'JSON',
-      required: true,
-      description:
-        'A non-empty string, or a non-empty array of at most 100 content parts: `{type: "text", text}`, `{type: "image_file", image_file: {file_id, detail?}}` or `{type: "image_url", image_url: {url, detail?}}`. At most 256,000 characters in all.',
+export const ThreadMessageInput: InputRef<ThreadMessageInputShape> = builder
+  .inputRef<ThreadMessageInputShape>('ThreadMessageInput')
+  .implement({
+    description: 'A message to write: to start a new thread with (createThread), or to add to one (createMessage).',
+    fields: (t) => ({
+      role: t.field({ type: ThreadMessageRole, required: true, description: 'Who wrote the message.' }),
+      content: t.field({
+        type: 'JSON',
+        required: true,
+        description:
+          'A non-empty string, or a non-empty array of at most 100 content parts: `{type: "text", text}`, `{type: "image_file", image_file: {file_id, detail?}}` or `{type: "image_url", image_url: {url, detail?}}`. At most 256,000 characters in all.',
+      }),
+      attachments: t.field({
+        type: 'JSON',
+        description:
+          'Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API.',
+      }),
+      metadata: t.field({
+        type: 'JSON',
+        description:
+          'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters, counted in code points). Non-empty metadata is refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API.',
+      }),
     }),
-    attachments: t.field({
-      type: 'JSON',
-      description: 'Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`.',
-    }),
-    metadata: t.field({
-      type: 'JSON',
-      description: 'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters, counted in code points).',
-    }),
-  }),
-});
+  });
 
 export function refuse(found: RuleProblem | null): void {
   if (found) throw badUserInput(found.message, found.param);

@@ -22,7 +22,7 @@ export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessag
     createdAt: t.int({
       nullable: true,
       description:
-        'When the message was created, in Unix seconds (the API’s `created_at`); null only where an upstream keeps none.',
+        'When the message was created, in Unix seconds (the API’s `created_at`); null only where an upstream keeps none (always, over the Conversations API).',
       resolve: (message) => message.created_at,
     }),
     role: t.field({
@@ -44,12 +44,14 @@ export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessag
     attachments: t.field({
       type: 'JSON',
       nullable: true,
-      description: 'Files attached for tools, as the API has them (snake_case inside); null when none.',
+      description:
+        'Files attached for tools, as the API has them (snake_case inside); null when none (always, over the Conversations API).',
       resolve: (message) => (message.attachments && message.attachments.length > 0 ? message.attachments : null),
     }),
     metadata: t.field({
       type: 'JSON',
-      description: 'Up to 16 string key/value pairs attached to the message; `{}` when it has none.',
+      description:
+        'Up to 16 string key/value pairs attached to the message; `{}` when it has none (always, over the Conversations API).',
       resolve: (message) => message.metadata,
     }),
     status: t.string({
@@ -59,12 +61,12 @@ export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessag
     }),
     assistantId: t.string({
       nullable: true,
-      description: 'The assistant that wrote the message, when one did.',
+      description: 'The assistant that wrote the message, when one did (always null over the Conversations API).',
       resolve: (message) => message.assistant_id,
     }),
     runId: t.string({
       nullable: true,
-      description: 'The run that wrote the message, when one did.',
+      description: 'The run that wrote the message, when one did (always null over the Conversations API).',
       resolve: (message) => message.run_id,
     }),
   }),
@@ -143,7 +145,8 @@ builder.mutationFields((t) => ({
   }),
   updateMessage: t.field({
     type: ThreadMessageRef,
-    description: 'Replaces a message’s metadata (up to 16 string pairs). A missing message or thread is `NOT_FOUND`.',
+    description:
+      'Replaces a message’s metadata (up to 16 string pairs). A missing message or thread is `NOT_FOUND`. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API, whose items cannot change.',
     args: {
       threadId: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
       id: t.arg.id({ required: true, description: 'The message id (`msg_…`).' }),

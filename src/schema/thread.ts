@@ -33,7 +33,7 @@ export const ThreadRef = builder.objectRef<Thread>('Thread').implement({
       type: 'JSON',
       nullable: true,
       description:
-        'The API’s `tool_resources`, as it documents them (snake_case inside): `code_interpreter.file_ids` and `file_search.vector_store_ids`. Null when the thread has none.',
+        'The API’s `tool_resources`, as it documents them (snake_case inside): `code_interpreter.file_ids` and `file_search.vector_store_ids`. Null when the thread has none; always null over the Conversations API.',
       resolve: (thread) => thread.tool_resources ?? null,
     }),
   }),
@@ -55,12 +55,13 @@ const CreateThreadInput = builder.inputRef<CreateThreadInputShape>('CreateThread
   fields: (t) => ({
     messages: t.field({
       type: [ThreadMessageInput],
-      description: 'Messages to start the thread with, in order.',
+      description:
+        'Messages to start the thread with, in order. Over the Conversations API: at most 20 (BAD_USER_INPUT beyond).',
     }),
     toolResources: t.field({
       type: 'JSON',
       description:
-        'The API’s `tool_resources` (snake_case inside): `{code_interpreter: {file_ids (≤ 20)}, file_search: {vector_store_ids (≤ 1)}}`.',
+        'The API’s `tool_resources` (snake_case inside): `{code_interpreter: {file_ids (≤ 20)}, file_search: {vector_store_ids (≤ 1)}}`. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API unless null.',
     }),
     metadata: t.field({
       type: 'JSON',
@@ -78,7 +79,11 @@ const UpdateThreadInput = builder.inputRef<UpdateThreadInputShape>('UpdateThread
     'Changes to a thread. Only the fields present are sent; each replaces the stored value, and an explicit null is sent as null.',
   fields: (t) => ({
     metadata: t.field({ type: 'JSON', description: 'The new metadata, replacing the old (up to 16 string pairs).' }),
-    toolResources: t.field({ type: 'JSON', description: 'The new `tool_resources`, replacing the old.' }),
+    toolResources: t.field({
+      type: 'JSON',
+      description:
+        'The new `tool_resources`, replacing the old. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API unless null.',
+    }),
   }),
 });
 

@@ -3,7 +3,14 @@ import type { Config } from '../config.ts';
 
 /** Who a request is, once its Authorization header has been checked. */
 export type Caller =
-  | { ok: true; callerId: string /** the caller's own upstream key (pass-through mode only) */; credential?: string }
+  | {
+      ok: true;
+      callerId: string;
+      /** The caller's own upstream key (pass-through mode only). */
+      credential?: string;
+      /** Upstream calls per minute for this caller (its token's own limit, else RATE_LIMIT_PER_MINUTE). */
+      perMinute?: number;
+    }
   | { ok: false; message: string };
 
 function bearer(request: Request): string | undefined {
@@ -30,15 +37,24 @@ function sameSecret(a: string, b: string): boolean {
 export function createAuthenticator(config: Config): (request: Request) => Caller {
   const tokens = config.gatewayTokens;
   const guarded = config.upstream.kind !== 'pass-through' && tokens.length > 0;
+  const perMinute = config.rateLimitPerMinute === undefined ? {} : { perMinute: config.rateLimitPerMinute };
   return (request) => {
     const presented = bearer(request);
     if (config.upstream.kind === 'pass-through') {
       if (!presented) return { ok: false, message: 'Send your Threads API key as Authorization: Bearer <key>.' };
-      return { ok: true, callerId: `key:${fingerprint(presented)}`, credential: presented };
+      return { ok: true, callerId: `key:${fingerprint(presented)}`, credential: presented, ...perMinute };
     }
-    if (!guarded) return { ok: true, callerId: 'anonymous' };
-    if (presented && tokens.some((token) => sameSecret(token, presented))) {
-      return { ok: true, callerId: `token:${fingerprint(presented)}` };
+    if (!guarded) return { ok: true, callerId: 'anonymous', ...perMinute };
+    // Every token is compared, so the time taken does not tell which one matched.
+    let matched: string | undefined;
+    for (const token of tokens) if (presented && sameSecret(token, presented)) matched = token;
+    if (matched !== undefined) {
+      const own = config.gatewayTokenLimits[matched];
+      return {
+        ok: true,
+        callerId: `token:${fingerprint(matched)}`,
+        ...(own === undefined ? perMinute : { perMinute: own }),
+      };
     }
     return { ok: false, message: 'Send a gateway token as Authorization: Bearer <token>.' };
   };

@@ -11,7 +11,9 @@ import {
 } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 import type { Plugin } from 'graphql-yoga';
+import { depthBeyond } from '../domain/json-depth.ts';
 import { ErrorCode } from '../errors.ts';
+import { pickOperation, variablesWithDefaults } from './operation-values.ts';
 
 /**
  * Bounds on what a request's values can make the gateway hold, checked before execution:
@@ -50,7 +52,8 @@ export function useInputBounds({ maxDepth, maxWriteBytes }: { maxDepth: number; 
       }
       const operation = pickOperation(document, args.operationName ?? undefined);
       if (operation?.operation !== 'mutation') return;
-      const bytes = writeBytes(args.schema as GraphQLSchema, document, operation, variables, maxWriteBytes);
+      const expanded = variablesWithDefaults(operation, variables);
+      const bytes = writeBytes(args.schema as GraphQLSchema, document, operation, expanded, maxWriteBytes);
       if (bytes > maxWriteBytes) {
         setResultAndStopExecution({
           errors: [
@@ -91,29 +94,6 @@ function literalDepth(document: DocumentNode): number {
 
 function badInput(message: string, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...extensions } });
-}
-
-function pickOperation(document: DocumentNode, name: string | undefined): OperationDefinitionNode | undefined {
-  for (const definition of document.definitions) {
-    if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
-    if (!name || definition.name?.value === name) return definition;
-  }
-  return undefined;
-}
-
-/** True when some value nests `limit` levels or more; iterative, so any depth is safe to check. */
-export function depthBeyond(value: unknown, limit: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 0]];
-  while (stack.length > 0) {
-    const [current, depth] = stack.pop() as [unknown, number];
-    if (current === null || typeof current !== 'object') continue;
-    if (depth + 1 >= limit) return true;
-    const children = Array.isArray(current) ? current : Object.values(current);
-    for (const child of children) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
-  }
-  return false;
 }
 
 /** The JSON size of `value` in bytes, or any number above `cap` once it is known to exceed it. */

@@ -1,5 +1,5 @@
-import { Counter, Histogram, Registry } from 'prom-client';
-import type { UpstreamCallRecord } from '../upstream/threads-upstream.ts';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UpstreamCallRecord } from '../upstream/upstream-calls.ts';
 
 /** Operation names come from clients: only this many distinct ones get their own label value. */
 const MAX_OPERATION_LABELS = 100;
@@ -58,6 +58,21 @@ export class GatewayMetrics {
     buckets: [1, 2, 5, 10, 20, 50, 100, 200],
     registers: [this.registry],
   });
+
+  /** `upstream_api_info{api}`: which API the upstream serves (`undetermined` while `auto` probes). */
+  trackUpstreamApi(apiKind: () => string | undefined): void {
+    const registry = this.registry;
+    new Gauge({
+      name: 'upstream_api_info',
+      help: 'The API the gateway serves the graph over: threads, conversations, or undetermined.',
+      labelNames: ['api'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.set({ api: apiKind() ?? 'undetermined' }, 1);
+      },
+    });
+  }
 
   /** A bounded label for a client-chosen operation name. */
   operationLabel(name: string | undefined): string {

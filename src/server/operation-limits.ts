@@ -17,6 +17,7 @@ import type { Limits } from '../config.ts';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../domain/message-pagination.ts';
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { ErrorCode, GatewayError } from '../errors.ts';
+import { pickOperation, variablesWithDefaults } from './operation-values.ts';
 
 /**
  * Limits on the operation itself, chosen for this schema: it is shallow, and what costs is the
@@ -196,12 +197,7 @@ function useUpstreamCallEstimate(maxCalls: number): Plugin {
   return {
     onExecute({ args, setResultAndStopExecution }) {
       const document = args.document as DocumentNode;
-      const operations = document.definitions.filter(
-        (definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION,
-      );
-      const operation = args.operationName
-        ? operations.find((candidate: OperationDefinitionNode) => candidate.name?.value === args.operationName)
-        : operations[0];
+      const operation = pickOperation(document, args.operationName ?? undefined);
       if (!operation) return;
       const fragments: Record<string, FragmentDefinitionNode> = {};
       for (const definition of document.definitions) {
@@ -210,7 +206,7 @@ function useUpstreamCallEstimate(maxCalls: number): Plugin {
       const { calls, longest } = estimateUpstreamCalls(
         operation,
         fragments,
-        (args.variableValues ?? {}) as Record<string, unknown>,
+        variablesWithDefaults(operation, (args.variableValues ?? {}) as Record<string, unknown>),
       );
       if (longest && longest.count > MAX_IDS_PER_FIELD) {
         const argument = READ_FIELDS[longest.field]?.arg ?? 'ids';

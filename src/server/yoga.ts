@@ -18,6 +18,7 @@ import { useInputBounds } from './input-bounds.ts';
 import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { GRAPHQL_PATH, hostAllowed, hostPolicy, type Route, routeOf } from './router.ts';
 
 export interface YogaDeps {
@@ -26,8 +27,13 @@ export interface YogaDeps {
   upstream: UpstreamApi;
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
+  rateLimiter: RateLimiter;
+  /** The shared-state dependency (Redis, or in memory) for `/ready`. */
+  checkSharedState?: () => Promise<{ ok: boolean; detail: string }>;
   logger: Logger;
   metrics: GatewayMetrics;
+  /** Set once shutdown begins. */
+  lifecycle?: { readonly draining: boolean };
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, never>, GatewayContext>;
@@ -90,6 +96,7 @@ export function createGatewayYoga(deps: YogaDeps): {
   const authenticate = createAuthenticator(config);
   const states = new WeakMap<Request, RequestState>();
   const hosts = hostPolicy(config);
+  const cors = corsFor(config);
   const graphiql = config.graphiql ? new GraphiQLPage() : undefined;
 
   const requestState = (request: Request): RequestState => {
@@ -109,7 +116,11 @@ export function createGatewayYoga(deps: YogaDeps): {
   /** A fresh context for one request: its own budget, deadline, loaders. Never shared. */
   const createContext = (request: Request): GatewayContext => {
     const state = requestState(request);
-    const budget = new RequestBudget(config.upstreamConcurrency, config.limits.upstreamCalls);
+    const budget = new RequestBudget(
+      config.upstreamConcurrency,
+      config.limits.upstreamCalls,
+      state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
+    );
     state.budget = budget;
     const upstream = new RequestUpstream(
       deps.upstream,
@@ -163,12 +174,34 @@ export function createGatewayYoga(deps: YogaDeps): {
           endResponse(new fetchAPI.Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }));
           return;
         case 'ready': {
-          const verdict = await deps.health.check();
+          if (deps.lifecycle?.draining) {
+            endResponse(
+              new fetchAPI.Response(JSON.stringify({ ready: false, reason: 'shutting down' }), {
+                status: 503,
+                headers: { 'content-type': 'application/json' },
+              }),
+            );
+            return;
+          }
+          const [verdict, shared] = await Promise.all([
+            deps.health.check(),
+            deps.checkSharedState?.() ?? Promise.resolve(undefined),
+          ]);
+          // Redis down costs only keyed creates (refused with a coded error): the instance stays in
+          // rotation, and the body names the dependency that is down.
           endResponse(
-            new fetchAPI.Response(JSON.stringify({ ready: verdict.ok, upstream: verdict.detail }), {
-              status: verdict.ok ? 200 : 503,
-              headers: { 'content-type': 'application/json' },
-            }),
+            new fetchAPI.Response(
+              JSON.stringify({
+                ready: verdict.ok,
+                api: deps.health.apiKind ?? null,
+                upstream: verdict.detail,
+                ...(shared ? { sharedState: shared.detail, dependenciesDown: shared.ok ? [] : ['redis'] } : {}),
+              }),
+              {
+                status: verdict.ok ? 200 : 503,
+                headers: { 'content-type': 'application/json' },
+              },
+            ),
           );
           return;
         }
@@ -194,6 +227,14 @@ export function createGatewayYoga(deps: YogaDeps): {
         // Yoga's own 406 has no body; give the refusal a code like every other one.
         const message = 'Accept application/graphql-response+json or application/json.';
         endResponse(refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, 'application/json; charset=utf-8'));
+        return;
+      }
+      // A cross-site GET query is a simple request (an <img> or a link can send it, no preflight):
+      // the page cannot read the answer, but the gateway would still spend its key's calls on it.
+      // Browsers mark such requests; one from an origin CORS would refuse is refused here too.
+      if (request.headers.get('sec-fetch-site') === 'cross-site' && cors(request) === false) {
+        const message = 'Cross-site requests are not served here (CORS_ORIGINS).';
+        endResponse(refusal(fetchAPI, 403, 'FORBIDDEN', message, 'application/json; charset=utf-8'));
         return;
       }
       const state = requestState(request);
@@ -254,7 +295,7 @@ export function createGatewayYoga(deps: YogaDeps): {
     // http-guards.ts limits the body itself, without Yoga's per-request stream transform.
     maxRequestBodySize: false,
     batching: false,
-    cors: corsFor(config),
+    cors,
     logging: false,
     // The router serves GraphiQL itself (compressed, cached), so Yoga's own never answers.
     graphiql: false,

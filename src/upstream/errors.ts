@@ -18,6 +18,9 @@ export interface UpstreamFault {
   tooLarge?: boolean;
 }
 
+/** An upstream `x-request-id` as OpenAI and its look-alikes spell one. */
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /** Connection errors that prove the request never left this process. */
 const NOT_SENT_CODES = new Set([
   'ECONNREFUSED',
@@ -44,11 +47,16 @@ function causeCodes(error: unknown): string[] {
   return codes;
 }
 
+/** The `code` of the error the transport fails calls with once the gateway has aborted upstream work. */
+export const UPSTREAM_ABORTED_CODE = 'GATEWAY_UPSTREAM_ABORTED';
+
 export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIUserAbortError) return { kind: 'aborted' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
   if (error instanceof APIConnectionError) {
     const codes = causeCodes(error.cause);
+    // The gateway itself ended the call (shutdown's deadline): not a fault to retry.
+    if (codes.includes(UPSTREAM_ABORTED_CODE)) return { kind: 'aborted' };
     // The upstream did answer, with more than the cap: its answer is at fault, not the connection.
     if (codes.includes(TOO_LARGE_CODE)) return { kind: 'malformed', tooLarge: true };
     return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
@@ -56,7 +64,8 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIError && typeof error.status === 'number') {
     const fault: UpstreamFault = { kind: 'status', status: error.status };
     if (error.headers) fault.headers = error.headers;
-    if (error.requestID) fault.requestId = error.requestID;
+    // Shown to callers: only what has the shape of a request id, never free upstream text.
+    if (error.requestID && REQUEST_ID.test(error.requestID)) fault.requestId = error.requestID;
     const param = (error.error as { param?: unknown } | undefined)?.param;
     if (typeof param === 'string' && /^[A-Za-z0-9_.[\]]{1,64}$/.test(param)) fault.param = param;
     return fault;
@@ -70,6 +79,48 @@ export class UpstreamShapeError extends Error {
   override name = 'UpstreamShapeError';
 }
 
+/**
+ * An SDK call's answer. The SDK parses a 2xx body before we can look at it: a body that is not
+ * JSON, or not the list object its page class expects, surfaces as a SyntaxError / TypeError from
+ * inside the SDK call. Those are the upstream's fault, not ours.
+ */
+export async function sdk<T>(call: Promise<T>): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    if (error instanceof SyntaxError || error instanceof TypeError) {
+      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** A read through the SDK, its answer checked by `check`; null when the upstream answers 404. */
+export async function sdkRead<T, R>(call: Promise<T>, check: (answer: T) => R): Promise<R | null> {
+  let answer: T;
+  try {
+    answer = await sdk(call);
+  } catch (error) {
+    const fault = classifyFault(error);
+    if (fault?.kind === 'status' && fault.status === 404) return null;
+    throw error;
+  }
+  return check(answer);
+}
+
+/** A list page's items, checked: a list object holding at most `limit` entries. */
+export function listPage(
+  page: { data: unknown; has_more: unknown },
+  limit: number,
+  what: string,
+): { data: unknown[]; hasMore: boolean } {
+  if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
+    throw new UpstreamShapeError(`not a list of ${what}`);
+  }
+  if (page.data.length > limit) throw new UpstreamShapeError('a longer page than asked for');
+  return { data: page.data, hasMore: page.has_more };
+}
+
 const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, resource: string) => string }> = {
   400: { code: ErrorCode.BAD_USER_INPUT, message: (api) => `The ${api} rejected the request as invalid.` },
   401: { code: ErrorCode.UNAUTHENTICATED, message: (api) => `The ${api} did not accept the credentials.` },
@@ -78,6 +129,7 @@ const STATUS_CODES: Record<number, { code: ErrorCode; message: (api: string, res
   408: { code: ErrorCode.UPSTREAM_TIMEOUT, message: (api) => `The ${api} timed out.` },
   422: { code: ErrorCode.BAD_USER_INPUT, message: (api) => `The ${api} rejected the request as invalid.` },
   429: { code: ErrorCode.RATE_LIMITED, message: (api) => `The ${api} is rate limiting requests; retry later.` },
+  503: { code: ErrorCode.UPSTREAM_UNAVAILABLE, message: (api) => `The ${api} is unavailable right now.` },
 };
 
 export type CreateOutcome = 'unknown' | 'not_created';
@@ -98,6 +150,11 @@ export function upstreamError(fault: UpstreamFault, context: UpstreamErrorContex
   if (fault.requestId) extensions.upstreamRequestId = fault.requestId;
   if (fault.status !== undefined) extensions.upstreamStatus = fault.status;
   if (fault.param) extensions.upstreamParam = fault.param;
+  if (fault.kind === 'status' && fault.status === 429) {
+    // The upstream's own wait, in whole seconds, for clients that back off (the gateway did not wait it out).
+    const seconds = Number.parseFloat(fault.headers?.get('retry-after') ?? '');
+    if (Number.isFinite(seconds) && seconds >= 0) extensions.retryAfter = Math.ceil(seconds);
+  }
   if (context.outcome) extensions.outcome = context.outcome;
   const unknownNote =
     context.outcome === 'unknown'

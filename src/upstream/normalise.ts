@@ -1,4 +1,5 @@
 import type { Thread } from 'openai/resources/beta/threads/threads';
+import { depthBeyond } from '../domain/json-depth.ts';
 import { isPlainObject } from '../domain/thread-rules.ts';
 import { UpstreamShapeError } from './errors.ts';
 import type { MessagePart, UpstreamMessage } from './upstream-api.ts';
@@ -29,6 +30,19 @@ function seconds(value: unknown, what: string): number {
   return read;
 }
 
+/**
+ * Deeper than any object the APIs document (a message with annotations is under 10 levels). The
+ * graph passes `tool_resources`, annotations and attachments through as JSON, and a value nested
+ * tens of thousands deep overflows the stack when the response is written: a masked error for the
+ * whole response instead of one coded error where the bad object is.
+ */
+const MAX_ANSWER_DEPTH = 64;
+
+/** An upstream object as one the graph can serve, or UpstreamShapeError. */
+export function assertServable(value: unknown, what: string): void {
+  if (depthBeyond(value, MAX_ANSWER_DEPTH)) throw new UpstreamShapeError(`${what} nests deeper than any API object`);
+}
+
 function sameId(value: unknown, expected: string | undefined, what: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new UpstreamShapeError(`${what} has no id`);
   if (expected !== undefined && value !== expected) {
@@ -46,17 +60,18 @@ function stringOrNull(value: unknown, what: string): string | null {
 function metadata(value: unknown, what: string): Record<string, string> {
   if (value == null) return {};
   if (!isPlainObject(value)) throw new UpstreamShapeError(`${what}.metadata is not an object`);
-  const out: Record<string, string> = {};
-  for (const [key, entry] of Object.entries(value)) {
+  const entries = Object.entries(value);
+  for (const [key, entry] of entries) {
     if (typeof entry !== 'string') throw new UpstreamShapeError(`${what}.metadata.${key} is not a string`);
-    out[key] = entry;
   }
-  return out;
+  // fromEntries defines each key, so a `__proto__` key is kept (an assignment would drop it).
+  return Object.fromEntries(entries) as Record<string, string>;
 }
 
 /** A thread as the graph serves it; `expectedId` when a specific thread was asked for. */
 export function normaliseThread(value: unknown, expectedId?: string): Thread {
   if (!isPlainObject(value)) throw new UpstreamShapeError('not a thread object');
+  assertServable(value, 'thread');
   const toolResources = value.tool_resources;
   if (toolResources != null && !isPlainObject(toolResources)) {
     throw new UpstreamShapeError('thread.tool_resources is not an object');
@@ -130,6 +145,7 @@ export function normalisePart(part: unknown): MessagePart | null {
 /** A Threads API message, checked against the thread (and message) asked for. */
 export function normaliseMessage(value: unknown, threadId: string, expectedId?: string): UpstreamMessage {
   if (!isPlainObject(value)) throw new UpstreamShapeError('not a message object');
+  assertServable(value, 'message');
   const id = sameId(value.id, expectedId, 'message');
   // Some servers leave thread_id out of message objects; one that names another thread is wrong.
   if (value.thread_id !== undefined && value.thread_id !== threadId) {
@@ -154,4 +170,17 @@ export function normaliseMessage(value: unknown, threadId: string, expectedId?: 
     assistant_id: stringOrNull(value.assistant_id, 'message.assistant_id'),
     run_id: stringOrNull(value.run_id, 'message.run_id'),
   };
+}
+
+/**
+ * Whether a list gives an id it already gave (`seen`: the cursor it was asked to start after, and
+ * what earlier pages of the same read gave); records the new ones. Such a list goes in circles:
+ * read on, it would never end, and served, a client's cache would hold one message twice.
+ */
+export function repeatsAnId(ids: Iterable<string>, seen: Set<string>): boolean {
+  for (const id of ids) {
+    if (seen.has(id)) return true;
+    seen.add(id);
+  }
+  return false;
 }

@@ -2,7 +2,8 @@ import { ErrorCode, GatewayError } from '../errors.ts';
 
 /**
  * What one GraphQL request may spend upstream: at most `concurrency` calls in flight at once and
- * `maxCalls` calls in all (retries included). It belongs to one request and dies with it.
+ * `maxCalls` calls in all (retries included), each admitted by the caller's rate limit when it has
+ * one. It belongs to one request and dies with it.
  */
 export class RequestBudget {
   readonly concurrency: number;
@@ -10,10 +11,13 @@ export class RequestBudget {
   #inFlight = 0;
   #calls = 0;
   readonly #waiting: Array<() => void> = [];
+  readonly #admit: (() => Promise<void>) | undefined;
 
-  constructor(concurrency: number, maxCalls: number) {
+  /** `admit` counts one call against the caller's rate limit, or throws (RATE_LIMITED) before anything is sent. */
+  constructor(concurrency: number, maxCalls: number, admit?: () => Promise<void>) {
     this.concurrency = concurrency;
     this.maxCalls = maxCalls;
+    this.#admit = admit;
   }
 
   /** Calls started so far, retries included. */
@@ -29,6 +33,7 @@ export class RequestBudget {
   /** Counts one call and waits for a free slot; pair every acquire with one `release()`. */
   async acquire(): Promise<void> {
     if (this.#calls >= this.maxCalls) throw this.#exceeded(1);
+    if (this.#admit) await this.#admit();
     this.#calls++;
     if (this.#inFlight < this.concurrency) {
       this.#inFlight++;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors } from 'undici';
+import { UPSTREAM_ABORTED_CODE } from './errors.ts';
 
 export interface TransportOptions {
   /** Sockets kept per upstream origin (UPSTREAM_CONNECTIONS). */
@@ -263,6 +264,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 export function createUpstreamTransport(options: TransportOptions = {}): {
   fetch: TransportFetch;
   close(): Promise<void>;
+  /** Ends every in-flight upstream request now (shutdown's deadline): they fail as connection faults. */
+  abort(): Promise<void>;
 } {
   const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const agent = new Agent({
@@ -271,7 +274,10 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
     pipelining: 1,
     maxResponseSize: maxBytes,
   });
+  let aborted = false;
+  // Calls that `abort()` cut off fail as aborted, which the retry policy does not retry.
   const fetch = (input: string | URL | Request, init: RequestInit = {}, timeoutMs = 0): Promise<Response> => {
+    if (aborted) return Promise.reject(abortedError());
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const body = init.body;
     if (body != null && typeof body !== 'string') {
@@ -285,7 +291,8 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
     }
     const { origin, path } = splitUrl(url);
     return new Promise<Response>((resolve, reject) => {
-      const exchange = new Exchange(url, timeoutMs, maxBytes, signal, resolve, reject);
+      const fail = (error: unknown) => reject(aborted ? abortedError() : error);
+      const exchange = new Exchange(url, timeoutMs, maxBytes, signal, resolve, fail);
       agent.dispatch(
         {
           origin,
@@ -300,5 +307,16 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
   };
   transportFetches.add(fetch);
   let closed: Promise<void> | undefined;
-  return { fetch, close: () => (closed ??= agent.close()) };
+  return {
+    fetch,
+    close: () => (aborted ? Promise.resolve() : (closed ??= agent.close())),
+    abort: () => {
+      aborted = true;
+      return agent.destroy();
+    },
+  };
+}
+
+function abortedError(): Error {
+  return Object.assign(new Error('The gateway aborted its upstream work (shutdown).'), { code: UPSTREAM_ABORTED_CODE });
 }

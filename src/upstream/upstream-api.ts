@@ -49,6 +49,14 @@ export interface MessageListParams {
   after?: string;
 }
 
+/** The SDK's list query for one page: `limit` and `order`, and `after` only when there is one. */
+export function listParams(
+  params: MessageListParams,
+  after: string | undefined,
+): { limit: number; order: MessageOrder; after?: string } {
+  return after ? { limit: params.limit, order: params.order, after } : { limit: params.limit, order: params.order };
+}
+
 export interface MessagePage {
   data: UpstreamMessage[];
   hasMore: boolean;

@@ -88,9 +88,12 @@ export class UpstreamCalls {
     const key = this.#key(session, readKey);
     const joined = this.#inFlightReads.get(key) as Promise<T> | undefined;
     if (joined) {
-      // The owner's own call budget is not this request's: if that stopped it, read for ourselves.
+      // The owner's own call budget and rate limit are not this request's: if they stopped it, read for ourselves.
       return joined.catch((error: unknown) => {
-        if (error instanceof GatewayError && error.code === ErrorCode.UPSTREAM_CALL_LIMIT) {
+        if (
+          error instanceof GatewayError &&
+          (error.code === ErrorCode.UPSTREAM_CALL_LIMIT || error.code === ErrorCode.RATE_LIMITED)
+        ) {
           return this.#ownRead(session, key, spec);
         }
         throw error;

@@ -31,6 +31,29 @@ describe('Apollo Federation subgraph', () => {
     expect(upstream.count('GET')).toBe(10);
   });
 
+  it('fails only the entry whose __typename names no entity type, with BAD_USER_INPUT, never a masked error', async () => {
+    const id = (await upstream.store.createThread({})).id;
+    const result = await execute(
+      gateway,
+      'query($r: [_Any!]!) { _entities(representations: $r) { __typename ... on Thread { id } } }',
+      {
+        r: [
+          { __typename: 'Nope', id },
+          { __typename: 'ThreadMessage', id: 'msg_x', role: 'user' },
+          { __typename: 'Thread', id },
+          { __typename: 'Query' },
+          { id },
+        ],
+      },
+    );
+    const entities = (result.data as { _entities: Array<{ id: string } | null> })._entities;
+    expect(entities.map((entity) => entity?.id ?? null)).toEqual([null, null, id, null, null]);
+    expect(result.errors?.map((error) => [error.path, error.extensions?.code])).toEqual(
+      [0, 1, 3, 4].map((index) => [['_entities', index], 'BAD_USER_INPUT']),
+    );
+    expect(upstream.count('GET')).toBe(1);
+  });
+
   it('answers null for a missing thread and fails only a malformed reference', async () => {
     const id = (await upstream.store.createThread({})).id;
     const result = await execute(gateway, ENTITIES, {

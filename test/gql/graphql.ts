@@ -8,11 +8,11 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 export type CreateThreadInput = {
   /** Makes the create safe to retry: the same key from the same caller within 24 hours returns the thread first created for it instead of creating another. 1 to 255 printable ASCII characters. */
   idempotencyKey?: string | null | undefined;
-  /** Messages to start the thread with, in order. */
+  /** Messages to start the thread with, in order. Over the Conversations API: at most 20 (BAD_USER_INPUT beyond). */
   messages?: Array<ThreadMessageInput> | null | undefined;
   /** Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters). */
   metadata?: unknown;
-  /** The API’s `tool_resources` (snake_case inside): `{code_interpreter: {file_ids (≤ 20)}, file_search: {vector_store_ids (≤ 1)}}`. */
+  /** The API’s `tool_resources` (snake_case inside): `{code_interpreter: {file_ids (≤ 20)}, file_search: {vector_store_ids (≤ 1)}}`. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API unless null. */
   toolResources?: unknown;
 };
 
@@ -25,11 +25,11 @@ export type MessageOrder =
 
 /** A message to write: to start a new thread with (createThread), or to add to one (createMessage). */
 export type ThreadMessageInput = {
-  /** Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`. */
+  /** Files for tools: an array of `{file_id, tools: [{type: "code_interpreter" | "file_search"}]}`. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API. */
   attachments?: unknown;
   /** A non-empty string, or a non-empty array of at most 100 content parts: `{type: "text", text}`, `{type: "image_file", image_file: {file_id, detail?}}` or `{type: "image_url", image_url: {url, detail?}}`. At most 256,000 characters in all. */
   content: unknown;
-  /** Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters, counted in code points). */
+  /** Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters, counted in code points). Non-empty metadata is refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API. */
   metadata?: unknown;
   /** Who wrote the message. */
   role: ThreadMessageRole;
@@ -43,7 +43,7 @@ export type ThreadMessageRole =
   | 'DEVELOPER'
   /** System instructions (`"system"`; Conversations only). */
   | 'SYSTEM'
-  /** A tool’s output (`"tool"`; read only). */
+  /** A tool’s output (`"tool"`; read only: refused as input). */
   | 'TOOL'
   /** A role the gateway does not know, as the upstream reported it. Never accepted as input. */
   | 'UNKNOWN'
@@ -54,7 +54,7 @@ export type ThreadMessageRole =
 export type UpdateThreadInput = {
   /** The new metadata, replacing the old (up to 16 string pairs). */
   metadata?: unknown;
-  /** The new `tool_resources`, replacing the old. */
+  /** The new `tool_resources`, replacing the old. Refused (UNSUPPORTED_BY_UPSTREAM) over the Conversations API unless null. */
   toolResources?: unknown;
 };
 

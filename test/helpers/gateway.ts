@@ -7,9 +7,15 @@ import type { Logger } from '../../src/server/logger.ts';
 
 export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 
-/** A gateway built from an environment, as `npm start` would build it, but never listening. */
+/**
+ * A gateway built from an environment, as `npm start` would build it, but never listening. Its
+ * local backend keeps data in memory unless `env` names another store (the store tests do).
+ */
 export function testGateway(env: Record<string, string> = {}, options: GatewayOptions = {}): Gateway {
-  return createGateway(loadConfig({ LOG_LEVEL: 'silent', ...env }), { logger: silentLogger, ...options });
+  return createGateway(loadConfig({ LOG_LEVEL: 'silent', LOCAL_BACKEND_STORE: 'memory', ...env }), {
+    logger: silentLogger,
+    ...options,
+  });
 }
 
 export interface GraphQLResponse<TData = Record<string, unknown>> {

@@ -1,4 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -11,13 +14,18 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-/** Runs `src/main.ts` (or another entry) as `npm start` would, with its own environment. */
+/**
+ * Runs `src/main.ts` (or another entry) as `npm start` would, with its own environment. Without a
+ * DATA_DIR in `env`, the default SQLite store goes to a temporary directory removed at exit.
+ */
 export function startProcess(entry: string, env: Record<string, string>): Started {
+  const dataDir = env.DATA_DIR ? undefined : mkdtempSync(join(tmpdir(), 'process-data-'));
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: root,
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...(dataDir ? { DATA_DIR: dataDir } : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  if (dataDir) child.on('exit', () => rmSync(dataDir, { recursive: true, force: true }));
   let text = '';
   const listeners = new Set<() => void>();
   const onData = (chunk: Buffer) => {

@@ -318,6 +318,10 @@ describe('messages against a counting upstream', () => {
   it('20 threads × messages(first: 5) make 20 list calls and one GET per distinct thread; a repeated connection costs nothing', async () => {
     const threads = await Promise.all(Array.from({ length: 20 }, () => seedThread(upstream, 6)));
     const ids = threads.map((thread) => thread.id);
+    upstream.handler = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return { forward: true };
+    };
     const result = await execute(
       gateway,
       `query($ids: [ID!]!) {
@@ -333,6 +337,9 @@ describe('messages against a counting upstream', () => {
     expect(upstream.count('GET', /\/messages\?/)).toBe(20);
     expect(upstream.count('GET', /^\/v1\/threads\/[^/]+$/)).toBe(20);
     expect(upstream.seen).toHaveLength(40);
+    // Concurrent, within the request's bound (UPSTREAM_CONCURRENCY, 10 by default).
+    expect(upstream.peakInFlight).toBeGreaterThan(1);
+    expect(upstream.peakInFlight).toBeLessThanOrEqual(10);
   });
 
   it('50 messages asking for their thread cost one thread GET', async () => {
@@ -387,12 +394,30 @@ describe('messages against a counting upstream', () => {
     expect(upstream.seen).toHaveLength(0);
   });
 
-  it('a cursor of a message of another thread is refused by the upstream as bad input', async () => {
+  it('a cursor of a message of another thread is refused as bad input, with no list call upstream', async () => {
     const one = await seedThread(upstream, 2);
     const other = await seedThread(upstream, 2);
     const page = await execute(gateway, ThreadMessagesDocument, { id: other.id, first: 1 });
     const cursor = page.data?.thread?.messages.pageInfo.endCursor;
-    const result = await execute(gateway, ThreadMessagesDocument, { id: one.id, first: 1, after: cursor });
+    const lists = upstream.count('GET', /\/messages/);
+    for (const variables of [
+      { id: one.id, first: 1, after: cursor },
+      { id: one.id, last: 1, before: cursor },
+    ]) {
+      const result = await execute(gateway, ThreadMessagesDocument, variables);
+      expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
+    }
+    // A lenient upstream would have answered some page of the wrong place: nothing was asked of it.
+    expect(upstream.count('GET', /\/messages/)).toBe(lists);
+  });
+
+  it('a message id the upstream does not know as a cursor (a deleted message) is the upstream’s 400', async () => {
+    const { id } = await seedThread(upstream, 3);
+    const page = await execute(gateway, ThreadMessagesDocument, { id, first: 1 });
+    const cursor = page.data?.thread?.messages.pageInfo.endCursor;
+    const first = page.data?.thread?.messages.edges[0]?.node.id ?? '';
+    await execute(gateway, DeleteMessageDocument, { threadId: id, id: first });
+    const result = await execute(gateway, ThreadMessagesDocument, { id, first: 1, after: cursor });
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', upstreamParam: 'after' });
   });
 

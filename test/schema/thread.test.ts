@@ -125,16 +125,13 @@ describe('batched, per-request reads (counted at a real HTTP upstream)', () => {
       { length: 50 },
       (_, index) => `t${index}: thread(id: "${ids[index % 10]}") { id metadata }`,
     );
-    const started = performance.now();
     const result = await execute(gateway, `{ ${fields.join('\n')} }`);
-    const elapsed = performance.now() - started;
     expect(result.errors).toBeUndefined();
     expect(Object.keys(result.data ?? {})).toHaveLength(50);
     expect(upstream.count('GET', /^\/v1\/threads\/thread_/)).toBe(10);
     expect(slow).toBe(10);
+    // All ten at once (one after another, the upstream would never see more than one in flight).
     expect(upstream.peakInFlight).toBe(10);
-    // Ten 50 ms GETs one after another would take 500 ms.
-    expect(elapsed).toBeLessThan(400);
   });
 
   it('bounds the GETs one request has in flight (UPSTREAM_CONCURRENCY)', async () => {

@@ -137,3 +137,31 @@ describe('metrics: the operation label', () => {
     expect(text).toContain('operation="Ran"');
   });
 });
+
+describe('cross-site simple requests: a page cannot spend the server key with an <img> or a link', () => {
+  it('refuses a GraphQL request a browser marks cross-site, unless CORS admits its origin', async () => {
+    const guarded = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+    const served = await serveGateway(guarded);
+    const { host } = new URL(served.url);
+    const crossSite = await get(served.url, QUERY, { host, accept: '*/*', 'sec-fetch-site': 'cross-site' });
+    expect(crossSite.status).toBe(403);
+    expect(JSON.parse(crossSite.body.toString('utf8')).errors[0].extensions.code).toBe('FORBIDDEN');
+    // The same request from the page itself, from a tool, or from an admitted origin runs.
+    for (const headers of [{ 'sec-fetch-site': 'same-origin' }, {}] as Array<Record<string, string>>) {
+      expect((await get(served.url, QUERY, { host, accept: '*/*', ...headers })).status).toBe(200);
+    }
+    await served.close();
+    await guarded.close();
+    const open = testGateway({
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      CORS_ORIGINS: 'https://app.example',
+    });
+    const admitted = await serveGateway(open);
+    const headers = { host: new URL(admitted.url).host, accept: '*/*', 'sec-fetch-site': 'cross-site' };
+    expect((await get(admitted.url, QUERY, { ...headers, origin: 'https://app.example' })).status).toBe(200);
+    expect((await get(admitted.url, QUERY, { ...headers, origin: 'https://evil.example' })).status).toBe(403);
+    await admitted.close();
+    await open.close();
+  });
+});

@@ -30,6 +30,16 @@ describe('bounded bytes: upstream write payloads are counted after variables are
     expect(allowed.errors).toBeUndefined();
     expect(upstream.count('POST', /^\/v1\/threads$/)).toBe(20);
   });
+
+  it('counts a variable left to its default in the document like one sent in the variables', async () => {
+    ({ upstream, gateway } = await startServerKeyGateway({ MAX_BODY_BYTES: String(1024 * 1024) }));
+    // A 30 KB default, referenced from 50 creates: 1.5 MB of writes from a 30 KB document.
+    const document = aliasedCreates(50).replace('($c: JSON!)', `($c: JSON! = "${'x'.repeat(30_000)}")`);
+    const refused = await execute(gateway, document);
+    expect(codes(refused)).toEqual(['BAD_USER_INPUT']);
+    expect(refused.errors?.[0]?.message).toContain('MAX_BODY_BYTES');
+    expect(upstream.seen).toHaveLength(0);
+  });
 });
 
 describe('bounded depth: JSON values have a depth cap, refused as BAD_USER_INPUT, never a stack overflow', () => {

@@ -172,4 +172,20 @@ describe('input is validated before any upstream call', () => {
     expect(result.errors).toBeUndefined();
     expect(Object.keys(result.data?.createThread.metadata as object)).toHaveLength(16);
   });
+
+  it('keeps metadata keys named like Object.prototype members (__proto__, constructor) on the way back', async () => {
+    // JSON.parse makes "__proto__" an own key, as any JSON client sends it: it is a key like another.
+    const metadata = JSON.parse('{"__proto__": "p", "constructor": "c", "plain": "x"}') as Record<string, string>;
+    const created = await execute(gateway, CreateThreadDocument, { input: { metadata } });
+    expect(created.errors).toBeUndefined();
+    const id = created.data?.createThread.id ?? '';
+    const read = await execute(gateway, GetThreadDocument, { id });
+    for (const answer of [created.data?.createThread.metadata, read.data?.thread?.metadata]) {
+      expect(Object.entries(answer as object)).toEqual([
+        ['__proto__', 'p'],
+        ['constructor', 'c'],
+        ['plain', 'x'],
+      ]);
+    }
+  });
 });

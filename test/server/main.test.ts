@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Started, startProcess } from '../helpers/process.ts';
 import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
@@ -31,6 +32,21 @@ describe('npm start (src/main.ts)', () => {
     expect(((await created.json()) as { data: { createThread: { id: string } } }).data.createThread.id).toMatch(
       /^thread_/,
     );
+    // Mounted through the gateway's request listener: a target Yoga cannot read is a coded 400, no stack.
+    const target = new URL(url ?? '');
+    const absolute = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(target.port), target.hostname, () =>
+        socket.write(`GET http://evil.example/graphql HTTP/1.1\r\nHost: ${target.host}\r\nConnection: close\r\n\r\n`),
+      );
+      let answer = '';
+      socket.on('data', (chunk: Buffer) => {
+        answer += chunk.toString('utf8');
+      });
+      socket.on('end', () => resolve(answer));
+      socket.on('error', reject);
+    });
+    expect(absolute).toMatch(/^HTTP\/1\.1 400 /);
+    expect(absolute).toContain('"BAD_REQUEST"');
     started.child.kill('SIGTERM');
     expect(await started.exited).toBe(0);
   });
@@ -63,7 +79,8 @@ describe('npm start (src/main.ts)', () => {
     upstream = await startTestUpstream(() => ({ status: 404, body: '<h1>Not Found</h1>' }), { handleProbes: true });
     started = startProcess('src/main.ts', { PORT: '0', OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
     const [line] = await started.waitFor(/.*UPSTREAM NOT USABLE.*/);
-    expect(line).toContain('not-threads-api');
+    // UPSTREAM_API=auto: the URL answers like neither API.
+    expect(line).toContain('no-known-api');
     expect(upstream.count('POST')).toBe(0);
   });
 

@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { testGateway } from '../helpers/gateway.ts';
@@ -194,5 +195,59 @@ describe('one door: bodies on other paths are never read', () => {
     } as RequestInit);
     expect(response.status).toBe(404);
     expect(pulled).toBeLessThan(1024 * 1024);
+  });
+});
+
+/** Writes one raw HTTP/1.1 request (node:http cannot send an absolute-form target or `*`). */
+function rawRequest(base: string, text: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(text));
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString('utf8');
+    });
+    socket.on('end', () => {
+      const [head = '', ...body] = answer.split('\r\n\r\n');
+      resolve({ status: Number(head.split(' ')[1]), body: body.join('\r\n\r\n') });
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('one door: request targets and Hosts that are not a URL', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  let served: Awaited<ReturnType<typeof serveGateway>>;
+  beforeAll(async () => {
+    upstream = await startTestUpstream();
+    gateway = testGateway({ OPENAI_API_KEY: 'sk-door', OPENAI_BASE_URL: upstream.url });
+    served = await serveGateway(gateway);
+  });
+  afterAll(() => closeAll(served, gateway, upstream));
+
+  const query = encodeURIComponent(QUERY);
+  it.each([
+    [
+      'an absolute-form target',
+      (host: string) => `GET http://evil.example/graphql?query=${query} HTTP/1.1\r\nHost: ${host}`,
+    ],
+    [
+      'an absolute-form target on another path',
+      (host: string) => `GET http://evil.example/x?query=${query} HTTP/1.1\r\nHost: ${host}`,
+    ],
+    ['the asterisk target', (host: string) => `OPTIONS * HTTP/1.1\r\nHost: ${host}`],
+    ['a Host that is not a host', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: [::1]evil.example`],
+  ])('%s is 400 with a coded body, no stack trace, nothing upstream', async (_, head) => {
+    const before = upstream.seen.length;
+    const host = new URL(served.url).host;
+    const answer = await rawRequest(
+      served.url,
+      `${head(host)}\r\nAccept: application/json\r\nConnection: close\r\n\r\n`,
+    );
+    expect(answer.status).toBe(400);
+    expect(answer.body).not.toMatch(/node_modules|at new URL|TypeError/);
+    expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('BAD_REQUEST');
+    expect(upstream.seen.length).toBe(before);
   });
 });

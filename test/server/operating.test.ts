@@ -76,7 +76,7 @@ describe('operating the gateway', () => {
   });
 
   it('can be mounted in another Node server, and composed in-process', async () => {
-    const gateway = createGateway(loadConfig({ LOG_LEVEL: 'silent' }));
+    const gateway = createGateway(loadConfig({ LOG_LEVEL: 'silent', LOCAL_BACKEND_STORE: 'memory' }));
     const host = createServer((req, res) => {
       if (req.url?.startsWith('/api/graphql')) {
         req.url = req.url.replace('/api/graphql', '/graphql');
@@ -110,7 +110,7 @@ describe('error masking', () => {
     const failing = async (): Promise<never> => {
       throw new Error('database password is hunter2');
     };
-    const gateway = createGateway(loadConfig({}), {
+    const gateway = createGateway(loadConfig({ LOCAL_BACKEND_STORE: 'memory' }), {
       logger: createLogger('error', [], (line) => lines.push(line)),
       upstreamApi: {
         kind: 'threads',

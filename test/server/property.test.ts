@@ -3,28 +3,36 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { closeAll, type SeenRequest, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
+const okMetadata = (value: unknown) =>
+  value == null ||
+  (typeof value === 'object' &&
+    !Array.isArray(value) &&
+    Object.keys(value).length <= 16 &&
+    Object.entries(value).every(
+      // Characters are code points: an emoji counts once.
+      ([key, inner]) => [...key].length <= 64 && typeof inner === 'string' && [...inner].length <= 512,
+    ));
+
+const okMessage = (message: Record<string, unknown>) =>
+  okMetadata(message.metadata) &&
+  (message.role === 'user' || message.role === 'assistant') &&
+  ((typeof message.content === 'string' && message.content.length > 0) ||
+    (Array.isArray(message.content) && message.content.length > 0 && message.content.length <= 100));
+
 /** An oracle written apart from the gateway's validators: what a valid upstream request looks like. */
 function validUpstreamRequest(request: SeenRequest): boolean {
-  if (!/^\/v1\/threads(\/[A-Za-z0-9_-]{1,128})?$/.test(request.path)) return false;
+  const url = new URL(request.path, 'http://upstream.test');
+  if (!/^\/v1\/threads(\/[A-Za-z0-9_-]{1,128}(\/messages(\/[A-Za-z0-9_-]{1,128})?)?)?$/.test(url.pathname)) {
+    return false;
+  }
+  const limit = url.searchParams.get('limit');
+  if (limit !== null && !(Number(limit) >= 1 && Number(limit) <= 100)) return false;
   if (request.method !== 'POST') return true;
   const body = JSON.parse(request.body) as Record<string, unknown>;
-  const okMetadata = (value: unknown) =>
-    value == null ||
-    (typeof value === 'object' &&
-      !Array.isArray(value) &&
-      Object.keys(value).length <= 16 &&
-      Object.entries(value).every(
-        ([key, inner]) => key.length <= 64 && typeof inner === 'string' && inner.length <= 512,
-      ));
+  if (url.pathname.endsWith('/messages')) return okMessage(body);
+  if (url.pathname.includes('/messages/')) return okMetadata(body.metadata);
   if (!okMetadata(body.metadata)) return false;
-  const messages = (body.messages ?? []) as Array<Record<string, unknown>>;
-  return messages.every(
-    (message) =>
-      okMetadata(message.metadata) &&
-      (message.role === 'user' || message.role === 'assistant') &&
-      ((typeof message.content === 'string' && message.content.length > 0) ||
-        (Array.isArray(message.content) && message.content.length > 0)),
-  );
+  return ((body.messages ?? []) as Array<Record<string, unknown>>).every(okMessage);
 }
 
 describe('generated abuse (fast-check)', () => {
@@ -87,9 +95,50 @@ describe('generated abuse (fast-check)', () => {
           await send('mutation($input: CreateThreadInput) { createThread(input: $input) { id } }', {
             input: { metadata, toolResources, messages: [{ role, content, metadata }] },
           });
+          await send(
+            'mutation($id: ID!, $input: ThreadMessageInput!) { createMessage(threadId: $id, input: $input) { id } }',
+            { id, input: { role, content, metadata } },
+          );
+          await send('mutation($id: ID!, $m: JSON!) { updateMessage(threadId: $id, id: $id, metadata: $m) { id } }', {
+            id,
+            m: metadata,
+          });
+          await send('query($id: ID!) { message(threadId: $id, id: $id) { id content { __typename } } }', { id });
         },
       ),
       { numRuns: 150 },
+    );
+    expect(upstream.seen.every(validUpstreamRequest)).toBe(true);
+  });
+
+  it('answers generated pagination arguments without a 5xx, each error coded, nothing invalid upstream', async () => {
+    const created = await gateway.yoga.fetch('http://gateway.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'mutation { createThread(input: { messages: [{ role: USER, content: "a" }] }) { id } }',
+      }),
+    });
+    const threadId = ((await created.json()) as { data: { createThread: { id: string } } }).data.createThread.id;
+    const count = fc.option(fc.integer({ min: -5, max: 205 }));
+    const cursor = fc.option(fc.oneof(fc.string({ maxLength: 40 }), fc.base64String({ maxLength: 40 })));
+    await fc.assert(
+      fc.asyncProperty(
+        count,
+        cursor,
+        count,
+        cursor,
+        fc.constantFrom('ASC', 'DESC'),
+        async (first, after, last, before, order) => {
+          await send(
+            `query($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $order: MessageOrder) {
+            thread(id: $id) { messages(first: $first, after: $after, last: $last, before: $before, order: $order) {
+              edges { cursor } pageInfo { hasNextPage hasPreviousPage } } } }`,
+            { id: threadId, first, after, last, before, order },
+          );
+        },
+      ),
+      { numRuns: 100 },
     );
     expect(upstream.seen.every(validUpstreamRequest)).toBe(true);
   });

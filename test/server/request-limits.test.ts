@@ -71,6 +71,20 @@ describe('limits on the request itself', () => {
     expect(upstream.seen.length).toBe(before);
   });
 
+  it('counts ids given as a variable’s default in the document, refusing before any call', async () => {
+    const capped = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, MAX_UPSTREAM_CALLS: '10' });
+    const before = upstream.seen.length;
+    const ids = Array.from({ length: 6 }, (_, i) => `"thread_${i}"`).join(', ');
+    const result = await execute(
+      capped,
+      `query($ids: [ID!]! = [${ids}], $n: Int = 1) { threads(ids: $ids) { messages(first: $n) { nodes { id } } } }`,
+    );
+    expect(codes(result)).toEqual(['UPSTREAM_CALL_LIMIT']);
+    expect(result.errors?.[0]?.extensions).toMatchObject({ limit: 10, requested: 12 });
+    expect(upstream.seen.length).toBe(before);
+    await capped.close();
+  });
+
   it('stops at the cap when the document cannot show the count up front', async () => {
     const capped = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, MAX_UPSTREAM_CALLS: '5' });
     const before = upstream.seen.length;

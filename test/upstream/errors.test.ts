@@ -30,7 +30,7 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
     [429, 'RATE_LIMITED'],
     [500, 'UPSTREAM_ERROR'],
     [502, 'UPSTREAM_ERROR'],
-    [503, 'UPSTREAM_ERROR'],
+    [503, 'UPSTREAM_UNAVAILABLE'],
   ];
   for (const [status, code] of cases) {
     it(`maps HTTP ${status} to ${code}, never passing the upstream message through`, async () => {
@@ -50,6 +50,18 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
       expect(text).not.toContain('Internal detail');
     });
   }
+
+  it('passes on an upstream request id only when it looks like one: no upstream text rides in extensions', async () => {
+    const leaky = `Incorrect API key provided: ${KEY} <script>alert(1)</script>`;
+    upstream.handler = () => ({ status: 500, body: { error: { message: 'x' } }, headers: { 'x-request-id': leaky } });
+    const result = await execute(gateway, GetThreadDocument, { id: 'thread_abc' });
+    expect(codes(result)).toEqual(['UPSTREAM_ERROR']);
+    expect(result.errors?.[0]?.extensions?.upstreamRequestId).toBeUndefined();
+    expect(JSON.stringify(result)).not.toContain(KEY.slice(0, 12));
+    upstream.handler = () => ({ status: 500, body: {}, headers: { 'x-request-id': 'x'.repeat(8000) } });
+    const long = await execute(gateway, GetThreadDocument, { id: 'thread_abc' });
+    expect(long.errors?.[0]?.extensions?.upstreamRequestId).toBeUndefined();
+  });
 
   it('maps 404 on update to NOT_FOUND, and 404 on read to null', async () => {
     upstream.handler = () => ({ status: 404, body: { detail: 'Thread not found' } });

@@ -58,7 +58,7 @@ describe('upstream faults: retries, deadlines, and never a lost or duplicated th
   }
 
   it('gives up on a read after UPSTREAM_MAX_RETRIES with the status’s code', async () => {
-    upstream.handler = () => ({ status: 503 });
+    upstream.handler = () => ({ status: 502 });
     const result = await execute(gateway, GetThreadDocument, { id: 'thread_x' });
     expect(codes(result)).toEqual(['UPSTREAM_ERROR']);
     expect(upstream.count('GET')).toBe(3);

@@ -41,6 +41,8 @@ function message(extra: Record<string, unknown> = {}): Record<string, unknown> {
 }
 
 const asJson = (status: number, body: unknown) => ({ status, body });
+/** JSON text nesting 20,000 arrays (JSON.stringify itself would overflow on such a value). */
+const deepJson = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
 const rawJson = (text: string) => ({ status: 200, body: text, headers: { 'content-type': 'application/json' } });
 
 describe('trust nothing the upstream says (each answer checked)', () => {
@@ -61,6 +63,11 @@ describe('trust nothing the upstream says (each answer checked)', () => {
       'list',
     ],
     ['a list that is not a list', () => asJson(200, { object: 'list', data: 'no', has_more: false }), 'list'],
+    [
+      'a list that gives one message twice',
+      () => asJson(200, { object: 'list', data: [message(), message()], has_more: false }),
+      'list',
+    ],
     ['an invalid-JSON 2xx thread', () => rawJson('{"id": '), 'thread'],
     ['an invalid-JSON 2xx list', () => rawJson('not json'), 'list'],
     ['a JSON null list', () => rawJson('null'), 'list'],
@@ -71,6 +78,22 @@ describe('trust nothing the upstream says (each answer checked)', () => {
       'thread',
     ],
     ['a message created_at past GraphQL’s Int', () => asJson(200, message({ created_at: 99_999_999_999 })), 'message'],
+    [
+      'a thread whose tool_resources nest 20,000 deep (the response could not be written)',
+      () => rawJson(JSON.stringify(thread()).replace('"tool_resources":null', `"tool_resources":{"x":${deepJson}}`)),
+      'thread',
+    ],
+    [
+      'a list whose message annotations nest 20,000 deep',
+      () =>
+        rawJson(
+          JSON.stringify({ object: 'list', data: [message()], has_more: false }).replace(
+            '"annotations":[]',
+            `"annotations":${deepJson}`,
+          ),
+        ),
+      'list',
+    ],
   ];
   for (const [name, handler, read] of cases) {
     it(`answers ${name} with UPSTREAM_ERROR, never a masked INTERNAL_SERVER_ERROR`, async () => {
@@ -92,6 +115,26 @@ describe('trust nothing the upstream says (each answer checked)', () => {
       expect(JSON.stringify(result)).not.toContain('thread_other');
     });
   }
+
+  it('reads an empty page that claims more as the end: no page to go on from, so no endless "more"', async () => {
+    upstream.handler = (request) =>
+      request.path.includes('/messages')
+        ? asJson(200, { object: 'list', data: [], first_id: null, last_id: 'msg_elsewhere', has_more: true })
+        : asJson(200, thread());
+    for (const variables of [
+      { id: HEX_THREAD, first: 10 },
+      { id: HEX_THREAD, last: 10 },
+    ]) {
+      const result = await execute(gateway, ThreadMessagesDocument, variables);
+      expect(result.errors).toBeUndefined();
+      expect(result.data?.thread?.messages.pageInfo).toEqual({
+        hasNextPage: false,
+        hasPreviousPage: false,
+        startCursor: null,
+        endCursor: null,
+      });
+    }
+  });
 
   it('answers an invalid-JSON 2xx to createMessage with UPSTREAM_ERROR and outcome "unknown"', async () => {
     upstream.handler = () => rawJson('{');
@@ -230,5 +273,31 @@ describe('readiness against a server that answers 501 for unknown routes', () =>
     expect(response.status).toBe(200);
     const id = (await upstream.store.createThread({})).id;
     expect((await execute(gateway, GetThreadDocument, { id })).data?.thread?.id).toBe(id);
+  });
+});
+
+describe('readiness against an ObjectId server that refuses the probe’s id as malformed', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  afterEach(() => closeAll(gateway, upstream));
+
+  it('is ready when the probe id is answered 422 and an unknown route differently', async () => {
+    upstream = await startTestUpstream(
+      (request) =>
+        request.path.includes('gateway-readiness-probe')
+          ? asJson(404, { detail: 'Not Found' })
+          : request.path.includes('gatewayreadinessprobe')
+            ? asJson(422, { detail: [{ loc: ['path', 'thread_id'], msg: 'invalid ObjectId' }] })
+            : { forward: true },
+      { handleProbes: true },
+    );
+    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    expect((await gateway.yoga.fetch('http://gateway.test/ready')).status).toBe(200);
+  });
+
+  it('is not ready when a server answers 400 to everything alike', async () => {
+    upstream = await startTestUpstream(() => asJson(400, { detail: 'Bad Request' }), { handleProbes: true });
+    gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url });
+    expect((await gateway.yoga.fetch('http://gateway.test/ready')).status).toBe(503);
   });
 });

@@ -77,6 +77,15 @@ export class StorageQuotaError extends Error {
   override name = 'StorageQuotaError';
 }
 
+/**
+ * The store cannot be reached or cannot write right now (database down, disk full, busy past its
+ * timeout). Nothing was changed; the backend answers 503 so the gateway reports it with a code
+ * and retries where that is safe.
+ */
+export class StoreUnavailableError extends Error {
+  override name = 'StoreUnavailableError';
+}
+
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   createThread(input: NewStoredThread): Promise<StoredThread>;

@@ -7,10 +7,17 @@ import type {
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
 import { badUserInput } from '../../errors.ts';
-import { classifyFault, UpstreamShapeError } from '../errors.ts';
-import { normaliseDeleted, normaliseMessage, normaliseThread } from '../normalise.ts';
+import { listPage, sdk, sdkRead, UpstreamShapeError } from '../errors.ts';
+import { normaliseDeleted, normaliseMessage, normaliseThread, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
-import type { MessageListParams, MessagePage, NewMessage, UpstreamApi, UpstreamMessage } from '../upstream-api.ts';
+import {
+  listParams,
+  type MessageListParams,
+  type MessagePage,
+  type NewMessage,
+  type UpstreamApi,
+  type UpstreamMessage,
+} from '../upstream-api.ts';
 import { type CallSpec, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
@@ -27,27 +34,6 @@ function assertInputRole(role: string, argument: string): void {
       argument,
     );
   }
-}
-
-/**
- * The SDK parses a 2xx body before we can look at it: a body that is not JSON, or not the list
- * object its page class expects, surfaces as a SyntaxError / TypeError from inside the SDK call.
- * Those are the upstream's fault, not ours.
- */
-async function sdk<T>(call: Promise<T>): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (error instanceof SyntaxError || error instanceof TypeError) {
-      throw new UpstreamShapeError('the answer is not the JSON object the API documents', { cause: error });
-    }
-    throw error;
-  }
-}
-
-function isNotFound(error: unknown): boolean {
-  const fault = classifyFault(error);
-  return fault?.kind === 'status' && fault.status === 404;
 }
 
 /** The Threads REST API (Assistants API v2) through the SDK's `beta.threads`. */
@@ -75,14 +61,8 @@ export class ThreadsRestApi implements UpstreamApi {
       route: '/threads/{id}',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) => {
-        try {
-          return normaliseThread(await sdk(this.#client.beta.threads.retrieve(id, options)), id);
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-      },
+      send: (options) =>
+        sdkRead(this.#client.beta.threads.retrieve(id, options), (thread) => normaliseThread(thread, id)),
     });
   }
 
@@ -135,25 +115,20 @@ export class ThreadsRestApi implements UpstreamApi {
       route: '/threads/{id}/messages',
       resource: 'thread',
       safety: 'idempotent',
-      send: async (options) => {
-        let page: { data: unknown; has_more: unknown };
-        try {
-          const listParams: { limit: number; order: 'asc' | 'desc'; after?: string } = {
-            limit: params.limit,
-            order: params.order,
-          };
-          if (params.after) listParams.after = params.after;
-          page = await sdk(this.#client.beta.threads.messages.list(threadId, listParams, options));
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-        if (!Array.isArray(page.data) || typeof page.has_more !== 'boolean') {
-          throw new UpstreamShapeError('not a list of messages');
-        }
-        if (page.data.length > params.limit) throw new UpstreamShapeError('a longer page than asked for');
-        return { data: page.data.map((message) => normaliseMessage(message, threadId)), hasMore: page.has_more };
-      },
+      send: (options) =>
+        sdkRead(
+          this.#client.beta.threads.messages.list(threadId, listParams(params, params.after), options),
+          (answer) => {
+            const page = listPage(answer, params.limit, 'messages');
+            const data = page.data.map((message) => normaliseMessage(message, threadId));
+            const ids = data.map((message) => message.id);
+            // The cursor's own message counts as given: a page that starts with it went nowhere.
+            if (repeatsAnId(ids, new Set(params.after ? [params.after] : []))) {
+              throw new UpstreamShapeError('a list that repeats a message');
+            }
+            return { data, hasMore: page.hasMore };
+          },
+        ),
     });
   }
 
@@ -163,15 +138,10 @@ export class ThreadsRestApi implements UpstreamApi {
       route: '/threads/{id}/messages/{id}',
       resource: 'message',
       safety: 'idempotent',
-      send: async (options) => {
-        try {
-          const message = await sdk(this.#client.beta.threads.messages.retrieve(id, { thread_id: threadId }, options));
-          return normaliseMessage(message, threadId, id);
-        } catch (error) {
-          if (isNotFound(error)) return null;
-          throw error;
-        }
-      },
+      send: (options) =>
+        sdkRead(this.#client.beta.threads.messages.retrieve(id, { thread_id: threadId }, options), (message) =>
+          normaliseMessage(message, threadId, id),
+        ),
     });
   }
 
