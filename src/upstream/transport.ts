@@ -307,9 +307,14 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
   };
   transportFetches.add(fetch);
   let closed: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    if (aborted) return Promise.resolve();
+    closed ??= agent.close();
+    return closed;
+  };
   return {
     fetch,
-    close: () => (aborted ? Promise.resolve() : (closed ??= agent.close())),
+    close,
     abort: () => {
       aborted = true;
       return agent.destroy();

@@ -39,7 +39,12 @@ async function startHugeUpstream(bytes: number, { declareLength }: { declareLeng
       }),
   };
   const server: Server = createServer((req, res) => {
-    // The gateway's readiness probe reads another id; only the reads of the test count.
+    // The gateway's readiness probe gets a Threads server's two different 404s; only reads of the test count.
+    if (req.url?.includes('gatewayreadinessprobe')) {
+      const route = req.url.endsWith('probe000') ? 'No thread found.' : 'Unknown route.';
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { message: route } }));
+      return;
+    }
     if (req.url?.endsWith('/thread_huge')) huge.requests++;
     res.writeHead(200, {
       'content-type': 'application/json',
