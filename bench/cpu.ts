@@ -4,6 +4,8 @@ import autocannon from 'autocannon';
 
 // `npm run build && npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
 // and by the upstream, on uniform thread(id) reads. Add `--cpu-prof` to CPU_PROF_ARGS to profile.
+// CPU_CONNECTIONS (32), BENCH_DELAY_MS (0) and BENCH_SEED_THREADS (50) give the "where users are"
+// shape: `CPU_CONNECTIONS=1000 BENCH_DELAY_MS=500 BENCH_SEED_THREADS=10000`.
 const script = process.argv[2] ?? 'bench/gateway.ts';
 const extra = (process.env.CPU_PROF_ARGS ?? '').split(' ').filter(Boolean);
 const cpuSeconds = (pid: number | undefined) => {
@@ -20,11 +22,20 @@ const start = (file: string, env: Record<string, string>, execArgv: string[] = [
     child.once('message', (message) => resolve({ child, message: message as Record<string, unknown> })),
   );
 };
-const upstream = await start('bench/upstream.ts', {});
+const shape = {
+  connections: Number(process.env.CPU_CONNECTIONS ?? 32),
+  delay: process.env.BENCH_DELAY_MS ?? '0',
+  seed: process.env.BENCH_SEED_THREADS ?? '50',
+};
+const upstream = await start('bench/upstream.ts', {
+  BENCH_DELAY_MS: shape.delay,
+  BENCH_SEED_THREADS: shape.seed,
+  BENCH_SEED_MESSAGES: '0',
+});
 const threads = upstream.message.threads as Array<{ id: string }>;
 const system = await start(
   script,
-  { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: String(upstream.message.url), BENCH_THREADS: JSON.stringify(threads) },
+  { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: String(upstream.message.url), BENCH_DELAY_MS: shape.delay },
   extra,
 );
 const body = () =>
@@ -35,7 +46,7 @@ const body = () =>
 const drive = (duration: number) =>
   autocannon({
     url: String(system.message.url),
-    connections: 32,
+    connections: shape.connections,
     duration,
     headers: { 'content-type': 'application/json' },
     requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: body() }) }],

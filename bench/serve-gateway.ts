@@ -5,16 +5,30 @@ import { loadConfig } from '../dist/config.js';
 
 /**
  * Builds our gateway from the environment the bench runner gives (no per-request log line unless
- * LOG_LEVEL says so), serves it on a free port and reports the URL to the runner.
+ * LOG_LEVEL says so), serves it on a free port and reports the URL to the runner. The server
+ * settings are the ones asked of `main.ts`: a listen backlog for 1,000 clients connecting at once
+ * (BENCH_BACKLOG, 4096; Node's default 511 overflows), keep-alive past a load balancer's idle timeout.
  */
 export function serveGatewayForBench(options: GatewayOptions = {}): void {
   const gateway = createGateway(loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }), options);
   const server = createServer(gateway.yoga);
   server.keepAliveTimeout = 65_000;
-  server.listen(0, '127.0.0.1', () => {
+  server.headersTimeout = 66_000;
+  const backlog = Number(process.env.BENCH_BACKLOG ?? 4096);
+  server.listen({ port: 0, host: '127.0.0.1', backlog }, () => {
     const { port } = server.address() as AddressInfo;
     process.send?.({ url: `http://127.0.0.1:${port}/graphql` });
   });
+  answerHeapQueries();
   // Lets `bench/cpu.ts` stop it cleanly, so a --cpu-prof profile is written.
   process.once('SIGINT', () => process.exit(0));
+}
+
+/** The runner asks, between rounds, for the heap in use after a full GC: flat memory means flat here. */
+export function answerHeapQueries(): void {
+  process.on('message', (message) => {
+    if (message !== 'heap') return;
+    (globalThis as { gc?: () => void }).gc?.();
+    process.send?.({ heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) });
+  });
 }

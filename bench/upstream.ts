@@ -1,30 +1,77 @@
-import { createLocalBackend } from '../src/local-backend/backend.ts';
-import { serveLocalBackend } from '../src/local-backend/serve.ts';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type BackendRequest, createLocalBackend } from '../src/local-backend/backend.ts';
 
-// The bench's upstream: the local backend over HTTP with 50 threads seeded, served by the same
-// code as `npm run local-backend`. It counts every request it answers, so each system's upstream
-// calls are counted the same way, at the upstream.
+// The bench's upstream: the local backend over plain node:http with threads seeded
+// (BENCH_SEED_THREADS, 50 by default). BENCH_DELAY_MS holds every answer that long, like a hosted API that answers in
+// 50-500 ms. It counts the requests it answers and times each one from its arrival to its last
+// byte, so every system's upstream calls, and the upstream's own latency, are measured here, the
+// same way for all. `GET /__bench/stats` reads them and starts a new window.
+const delayMs = Number(process.env.BENCH_DELAY_MS ?? 0);
+const seeded = Number(process.env.BENCH_SEED_THREADS ?? 50);
+// Each thread holds BENCH_SEED_MESSAGES messages (30), so `messages(first: 20)` reads a full page with more to come.
+const messagesPerThread = Number(process.env.BENCH_SEED_MESSAGES ?? 30);
 const backend = createLocalBackend();
-// Each thread holds 30 messages, so `messages(first: 20)` reads a full page with more to come.
-const threads = await Promise.all(
-  Array.from({ length: 50 }, (_, index) =>
-    backend.store.createThread({
-      metadata: { n: String(index) },
-      messages: Array.from({ length: 30 }, (_, message) => ({
-        role: message % 2 ? 'assistant' : 'user',
-        content: [{ type: 'text', text: { value: `message ${message} of thread ${index}`, annotations: [] } }],
-      })),
-    }),
-  ),
-);
+const threads: Array<{ id: string }> = [];
+for (let index = 0; index < seeded; index++) {
+  const thread = await backend.store.createThread({
+    metadata: { n: String(index) },
+    messages: Array.from({ length: messagesPerThread }, (_, message) => ({
+      role: message % 2 ? 'assistant' : 'user',
+      content: [{ type: 'text', text: { value: `message ${message} of thread ${index}`, annotations: [] } }],
+    })),
+  });
+  threads.push({ id: thread.id });
+}
+
 let answered = 0;
-const handle = backend.handle;
-backend.handle = (request) => {
-  if (request.path === '/__bench/count') {
-    return Promise.resolve({ status: 200, headers: {}, body: JSON.stringify({ answered }) });
+let latencies: number[] = [];
+
+function fromNode(req: IncomingMessage): BackendRequest {
+  const url = req.url ?? '/';
+  const query = url.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: query === -1 ? url : url.slice(0, query),
+    search: query === -1 ? '' : url.slice(query + 1),
+    header: (name) => {
+      const value = req.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+    text: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+  };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+}
+
+const server = createServer((req, res) => {
+  if (req.url === '/__bench/stats') {
+    const sorted = latencies.sort((a, b) => a - b);
+    res.end(JSON.stringify({ answered, p50: percentile(sorted, 50), p99: percentile(sorted, 99) }));
+    latencies = [];
+    return;
   }
-  answered++;
-  return handle(request);
-};
-const served = await serveLocalBackend(backend);
-process.send?.({ url: served.url, threads });
+  const arrived = performance.now();
+  const request = fromNode(req);
+  void (async () => {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    const answer = await backend.handle(request);
+    res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
+    res.end(answer.body, () => {
+      answered++;
+      latencies.push(performance.now() - arrived);
+    });
+  })();
+});
+server.keepAliveTimeout = 65_000;
+// Up to UPSTREAM_CONNECTIONS sockets open at once when a gateway's load starts.
+server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
+  const { port } = server.address() as AddressInfo;
+  process.send?.({ url: `http://127.0.0.1:${port}/v1`, threads: threads.map((thread) => ({ id: thread.id })) });
+});

@@ -120,7 +120,10 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     closeTransport = () => store.close();
     fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
   } else {
-    const transport = createUpstreamTransport();
+    const transport = createUpstreamTransport({
+      connections: config.upstreamConnections,
+      maxResponseBytes: config.upstreamMaxResponseBytes,
+    });
     fetch = transport.fetch;
     closeTransport = transport.close;
     abortTransport = transport.abort;

@@ -75,6 +75,13 @@ export interface Config {
   readonly upstreamMaxRetries: number;
   /** REQUEST_DEADLINE_MS (30000): all upstream work of one GraphQL request, retries included. */
   readonly requestDeadlineMs: number;
+  /**
+   * UPSTREAM_CONNECTIONS (1024): sockets the gateway keeps to the upstream. Calls beyond it wait
+   * for a free socket, so it caps upstream throughput at connections ÷ upstream latency.
+   */
+  readonly upstreamConnections: number;
+  /** UPSTREAM_MAX_RESPONSE_BYTES (8 MiB): an upstream answer longer than this is cut off and fails. */
+  readonly upstreamMaxResponseBytes: number;
   readonly limits: Limits;
   /** GATEWAY_TOKENS: bearer tokens callers must present when the gateway holds a key. */
   readonly gatewayTokens: readonly string[];
@@ -312,6 +319,8 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs,
     upstreamMaxRetries,
     requestDeadlineMs: integer(env, 'REQUEST_DEADLINE_MS', 30_000, 1, 3_600_000),
+    upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 1024, 1, 65_535),
+    upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 2 ** 31 - 1),
     limits: Object.freeze({
       aliases: integer(env, 'MAX_ALIASES', 100, 1, 100_000),
       tokens: integer(env, 'MAX_TOKENS', 5000, 100, 1_000_000),

@@ -14,13 +14,25 @@ export interface UpstreamFault {
   requestId?: string;
   /** The API's `error.param` when it is a plain field name: safe to show, useful to the caller. */
   param?: string;
+  /** A `malformed` answer that was cut off at UPSTREAM_MAX_RESPONSE_BYTES. */
+  tooLarge?: boolean;
 }
 
 /** An upstream `x-request-id` as OpenAI and its look-alikes spell one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** Connection errors that prove the request never left this process. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+  // The transport gave up waiting for a free socket (see transport.ts).
+  'UPSTREAM_POOL_WAIT',
+]);
+
+/** undici's code for an answer past the transport's `maxResponseSize`. */
+const TOO_LARGE_CODE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
 
 function causeCodes(error: unknown): string[] {
   const codes: string[] = [];
@@ -45,6 +57,8 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
     const codes = causeCodes(error.cause);
     // The gateway itself ended the call (shutdown's deadline): not a fault to retry.
     if (codes.includes(UPSTREAM_ABORTED_CODE)) return { kind: 'aborted' };
+    // The upstream did answer, with more than the cap: its answer is at fault, not the connection.
+    if (codes.includes(TOO_LARGE_CODE)) return { kind: 'malformed', tooLarge: true };
     return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
   }
   if (error instanceof APIError && typeof error.status === 'number') {
@@ -160,7 +174,9 @@ export function upstreamError(fault: UpstreamFault, context: UpstreamErrorContex
     case 'malformed':
       return new GatewayError(
         ErrorCode.UPSTREAM_ERROR,
-        `The ${api} answered with something that is not the ${resource} asked for.${unknownNote}`,
+        fault.tooLarge
+          ? `The ${api} answered with more than UPSTREAM_MAX_RESPONSE_BYTES; the answer was not read.${unknownNote}`
+          : `The ${api} answered with something that is not the ${resource} asked for.${unknownNote}`,
         { extensions },
       );
     case 'status': {

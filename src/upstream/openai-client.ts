@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
+import { LeanOpenAI } from './lean-openai.ts';
 import type { UpstreamFetch } from './upstream-calls.ts';
 
 export interface OpenAIClientOptions {
@@ -16,7 +17,7 @@ export interface OpenAIClientOptions {
  * injected transport) are decided once.
  */
 export function createOpenAIClient(options: OpenAIClientOptions): OpenAI {
-  return new OpenAI({
+  return new LeanOpenAI({
     // In pass-through mode every call sets its own Authorization header (UpstreamCalls does).
     apiKey: options.apiKey ?? 'pass-through-key-is-set-per-request',
     baseURL: options.baseURL,

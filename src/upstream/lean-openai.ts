@@ -1,0 +1,172 @@
+import OpenAI, { type ClientOptions } from 'openai';
+import { VERSION } from 'openai/version';
+import { isTransportFetch, type TransportFetch } from './transport.ts';
+
+/**
+ * The `openai` client with two of its public hooks made cheap for the calls the gateway makes.
+ * Everything else is the SDK's own: `makeRequest`, its error classes, `APIPromise`, the parsing.
+ *
+ * - `buildRequest`: the SDK merges six header sources through WHATWG `Headers` and parses the URL
+ *   on every call. For a call it recognises as plain (a JSON or no body, a plain path, string
+ *   headers, none of the client features the gateway does not use), this builds the same request
+ *   with a plain header object and string concatenation; anything else goes to the SDK's method.
+ * - `fetchWithTimeout`: with the gateway's transport as `fetch`, which times attempts itself, the SDK's per-call abort
+ *   controller and timer are skipped, and the timeout counts from the moment a socket takes the
+ *   request, not from when it joined the pool's queue.
+ *
+ * The requests are the SDK's minus its `x-stainless-*` telemetry (the transport drops those
+ * anyway). test/upstream/lean-openai.test.ts pins both against the SDK: same URL, method, headers
+ * and body for every call the adapters make, and it fails if the SDK stops calling these hooks.
+ */
+type BuildOptions = Parameters<OpenAI['buildRequest']>[0];
+type Built = Awaited<ReturnType<OpenAI['buildRequest']>>;
+
+/** The characters `encodeURIPath` leaves as they are, and percent escapes: kept as is by `new URL`. */
+const PLAIN_PATH = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+$/;
+/** `.` and `..` segments, which `new URL` would resolve away. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+/** A query string `new URL` keeps byte for byte (the SDK's `qs` output percent-encodes the rest). */
+const PLAIN_QUERY = /^[A-Za-z0-9\-._~%=&]*$/;
+
+/** What every fast-path request shares, settled once per client. */
+interface PlainSetup {
+  base: string;
+  userAgent: string;
+  authorization: string;
+}
+
+interface NullableHeadersShape {
+  values: Headers;
+  nulls: Set<string>;
+}
+
+function isNullableHeaders(headers: object): headers is NullableHeadersShape {
+  const shape = headers as Partial<NullableHeadersShape>;
+  return shape.values instanceof Headers && shape.nulls instanceof Set;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * Applies a call's own headers over `target` as the SDK's `buildHeaders` does (names lower-cased,
+ * `null` removes, `undefined` is ignored). False when they come in a form the fast path leaves to
+ * the SDK (arrays of values, a `Headers` object, anything else).
+ */
+function applyHeaders(target: Record<string, string>, headers: unknown): boolean {
+  if (headers === undefined || headers === null) return true;
+  if (typeof headers !== 'object') return false;
+  if (isNullableHeaders(headers)) {
+    headers.values.forEach((value, name) => {
+      target[name] = value;
+    });
+    for (const name of headers.nulls) delete target[name];
+    return true;
+  }
+  if (!isPlainObject(headers)) return false;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (value === null) delete target[lower];
+    else if (typeof value === 'string') target[lower] = value;
+    else return false;
+  }
+  return true;
+}
+
+export class LeanOpenAI extends OpenAI {
+  readonly #transport: TransportFetch | undefined;
+  /** Base URL, user agent and auth header, when the client's setup allows the fast path at all. */
+  readonly #plain: PlainSetup | undefined;
+
+  /** The same options as the SDK's client; a `fetch` from `createUpstreamTransport` also times attempts. */
+  constructor(options: ClientOptions = {}) {
+    super(options);
+    this.#transport = options.fetch && isTransportFetch(options.fetch) ? options.fetch : undefined;
+    this.#plain = this.#plainSetup();
+  }
+
+  /** Client-wide conditions: no provider, workload identity, key function, default headers or query. */
+  #plainSetup(): PlainSetup | undefined {
+    const setup = this._options;
+    if (setup.provider || setup.workloadIdentity || typeof setup.apiKey !== 'string') return undefined;
+    if (setup.defaultHeaders || setup.defaultQuery || this.fetchOptions || this.idempotencyHeader) return undefined;
+    if (this.adminAPIKey || this.organization || this.project) return undefined;
+    const base = this.baseURL;
+    let canonical: string;
+    try {
+      canonical = new URL(`${base}/probe`).href;
+    } catch {
+      return undefined;
+    }
+    if (canonical !== `${base}/probe` || base.endsWith('/')) return undefined;
+    return { base, userAgent: `${this.constructor.name}/JS ${VERSION}`, authorization: `Bearer ${setup.apiKey}` };
+  }
+
+  override async buildRequest(options: BuildOptions, context: { retryCount?: number } = {}): Promise<Built> {
+    return this.#leanRequest(options) ?? super.buildRequest(options, context);
+  }
+
+  #leanRequest(options: BuildOptions): Built | undefined {
+    const plain = this.#plain;
+    if (!plain) return undefined;
+    const { method, path, query, body } = options;
+    if (method !== 'get' && method !== 'post' && method !== 'delete') return undefined;
+    if (options.defaultBaseURL || options.fetchOptions || options.__binaryResponse) return undefined;
+    if (options.__security && (options.__security.bearerAuth !== true || options.__security.adminAPIKeyAuth))
+      return undefined;
+    if ('timeout' in options && !(Number.isInteger(options.timeout) && (options.timeout ?? 0) >= 0)) return undefined;
+    if (!PLAIN_PATH.test(path) || DOT_SEGMENT.test(path)) return undefined;
+
+    let url = plain.base + path;
+    if (query !== undefined && query !== null) {
+      if (!isPlainObject(query)) return undefined;
+      const search = this.stringifyQuery(query);
+      if (!PLAIN_QUERY.test(search)) return undefined;
+      if (search) url += `?${search}`;
+    }
+
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': plain.userAgent,
+      authorization: plain.authorization,
+    };
+    let text: string | undefined;
+    if (body !== undefined && body !== null) {
+      if (!isPlainObject(body)) return undefined;
+      headers['content-type'] = 'application/json';
+      text = JSON.stringify(body);
+    } else if ('body' in options) {
+      // The SDK sends a content type with no body for an omitted optional body: rare, its own way.
+      return undefined;
+    }
+    if (!applyHeaders(headers, options.headers)) return undefined;
+    // The SDK refuses a request left with no credentials; let it say so in its own words.
+    if (headers.authorization === undefined && headers['api-key'] === undefined) return undefined;
+
+    const req: RequestInit = { method, headers };
+    if (options.signal) req.signal = options.signal;
+    if (text !== undefined) req.body = text;
+    // The SDK types its headers as `Headers`; every reader of them (the debug-log formatter, our
+    // transport) takes a plain object, and the readers that need `Headers` run only on setups
+    // `#plainSetup` sends to the SDK's own method.
+    return { req: req as Built['req'], url, timeout: options.timeout ?? this.timeout };
+  }
+
+  override async fetchWithTimeout(
+    url: RequestInfo,
+    init: RequestInit | undefined,
+    ms: number,
+    controller: AbortController,
+  ): Promise<Response> {
+    if (!this.#transport) return super.fetchWithTimeout(url, init, ms, controller);
+    return this.#transport(url, init, ms);
+  }
+}
+
+// The SDK names its user agent after the client's class: the upstream keeps seeing `OpenAI/JS`.
+Object.defineProperty(LeanOpenAI, 'name', { value: 'OpenAI' });
