@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { newObjectId } from './object-id.ts';
 import {
   type IdempotencyRecord,
   type ListMessagesQuery,
@@ -11,15 +11,6 @@ import {
   type StoredThread,
   type ThreadPatch,
 } from './store.ts';
-
-const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-
-/** `prefix_` followed by 24 letters and digits, as the API's ids are. */
-export function newObjectId(prefix: string): string {
-  let id = `${prefix}_`;
-  for (let i = 0; i < 24; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
-  return id;
-}
 
 function bytesOf(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value));
