@@ -11,7 +11,7 @@ import { loadConfig } from '../dist/config.js';
  */
 export function serveGatewayForBench(options: GatewayOptions = {}): void {
   const gateway = createGateway(loadConfig({ ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' }), options);
-  const server = createServer(gateway.yoga);
+  const server = createServer(gateway.requestListener);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
   const backlog = Number(process.env.BENCH_BACKLOG ?? 4096);

@@ -51,6 +51,10 @@ const server = createServer((req, res) => {
   res.once('close', () => active.delete(res));
   gateway.requestListener(req, res);
 });
+// Longer than a load balancer's usual 60 s idle timeout, so the gateway never closes a kept-alive
+// connection the balancer is about to reuse.
+server.keepAliveTimeout = 65_000;
+server.headersTimeout = 66_000;
 // 1,000 clients connecting at once overflow Node's default backlog of 511.
 server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
   const address = server.address() as AddressInfo;
