@@ -5,13 +5,13 @@ import { NodeRef } from './node.ts';
 import {
   assertThreadId,
   type CreateThreadInputShape,
-  loadThread,
   loadThreads,
   toCreateParams,
   toUpdateParams,
   type UpdateThreadInputShape,
 } from './thread-input.ts';
 import { ThreadMessageInput } from './thread-message-input.ts';
+import { loadThreadForSelection } from './thread-read.ts';
 
 export const ThreadRef = builder.objectRef<Thread>('Thread').implement({
   description: 'A conversation thread of the Threads API (Assistants API v2).',
@@ -96,7 +96,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The thread with this id, or null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }) },
-    resolve: (_root, { id }, ctx) => loadThread(ctx, id),
+    resolve: (_root, { id }, ctx, info) => loadThreadForSelection(ctx, id, info),
   }),
   threads: t.field({
     type: [ThreadRef],

@@ -322,8 +322,10 @@ describe('items that are not messages', () => {
 
   it('stops at the request’s call budget when reading on would pass it', async () => {
     const id = await conversationWithToolCalls({ MAX_UPSTREAM_CALLS: '2' });
-    // thread(id) is one GET and the connection's list the second call: reading on would be a third.
-    const result = await execute(gateway as Gateway, LIST_MESSAGES, { id, first: 6, order: 'ASC' });
+    // With metadata asked for, thread(id) is one GET and the connection's list the second call:
+    // reading on would be a third.
+    const withMetadata = LIST_MESSAGES.replace('thread(id: $id) {', 'thread(id: $id) { metadata');
+    const result = await execute(gateway as Gateway, withMetadata, { id, first: 6, order: 'ASC' });
     expect(codes(result)).toContain('UPSTREAM_CALL_LIMIT');
     expect(upstream?.seen).toHaveLength(2);
   });

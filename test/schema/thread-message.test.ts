@@ -553,3 +553,64 @@ describe('createMessage outcomes and idempotency keys', () => {
     expect(upstream.count('POST')).toBe(1);
   });
 });
+
+describe('thread(id) { messages }: the list call alone', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  beforeEach(async () => {
+    ({ upstream, gateway } = await startServerKeyGateway());
+  });
+  afterEach(() => closeAll(gateway, upstream));
+
+  const threadGets = () => upstream.count('GET', /^\/v1\/threads\/[^/?]+$/);
+  const listCalls = () => upstream.count('GET', /\/messages\?/);
+
+  it('asks the upstream once when only the id and one connection are selected', async () => {
+    const { id } = await upstream.store.createThread({ messages: [{ role: 'user', content: [] }] });
+    const answer = await execute(
+      gateway,
+      'query($id: ID!) { thread(id: $id) { id __typename messages(first: 5) { nodes { id } pageInfo { hasNextPage } } } }',
+      { id },
+    );
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toMatchObject({ thread: { id, __typename: 'Thread', messages: { nodes: [{}] } } });
+    expect(threadGets()).toBe(0);
+    expect(listCalls()).toBe(1);
+  });
+
+  it('a missing thread is null, from the list call’s 404', async () => {
+    const answer = await execute(gateway, '{ thread(id: "thread_missing") { id messages { nodes { id } } } }');
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toEqual({ thread: null });
+    expect(threadGets()).toBe(0);
+    expect(listCalls()).toBe(1);
+  });
+
+  it('reads the thread as usual when anything else of it is selected', async () => {
+    const { id } = await upstream.store.createThread({ metadata: { a: '1' } });
+    for (const selection of [
+      'id metadata messages { nodes { id } }',
+      'id ... on Thread { messages { nodes { id } } }',
+      'id messages @include(if: true) { nodes { id } }',
+      'id a: messages(first: 1) { nodes { id } } b: messages(first: 2) { nodes { id } }',
+    ]) {
+      const before = threadGets();
+      const answer = await execute(gateway, `query($id: ID!) { thread(id: $id) { ${selection} } }`, { id });
+      expect(answer.errors, selection).toBeUndefined();
+      expect(threadGets() - before, selection).toBe(1);
+    }
+  });
+
+  it('a refused connection argument is refused at the connection, with nothing upstream', async () => {
+    const { id } = await upstream.store.createThread({});
+    const answer = await execute(
+      gateway,
+      'query($id: ID!) { thread(id: $id) { id messages(first: 0) { nodes { id } } } }',
+      {
+        id,
+      },
+    );
+    expect(codes(answer)).toEqual(['BAD_USER_INPUT']);
+    expect(listCalls()).toBe(0);
+  });
+});
