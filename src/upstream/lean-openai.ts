@@ -1,5 +1,6 @@
 import OpenAI, { type ClientOptions } from 'openai';
 import { VERSION } from 'openai/version';
+import { isPlainObject } from '../domain/thread-rules.ts';
 import { isTransportFetch, type TransportFetch } from './transport.ts';
 
 /**
@@ -43,12 +44,6 @@ interface NullableHeadersShape {
 function isNullableHeaders(headers: object): headers is NullableHeadersShape {
   const shape = headers as Partial<NullableHeadersShape>;
   return shape.values instanceof Headers && shape.nulls instanceof Set;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object') return false;
-  const prototype = Object.getPrototypeOf(value);
-  return prototype === Object.prototype || prototype === null;
 }
 
 /**

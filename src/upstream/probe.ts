@@ -195,11 +195,6 @@ export async function probeApi(kind: UpstreamApiKind, options: ProbeOptions): Pr
   return { ok: true, api: kind, detail: `the upstream serves ${probe.name}` };
 }
 
-/** Whether the upstream serves the Threads API. */
-export function probeThreadsApi(options: ProbeOptions): Promise<ProbeVerdict> {
-  return probeApi('threads', options);
-}
-
 /**
  * Which API the upstream serves, by probing both (reads only). A server that serves both is used
  * as a Threads server, which carries every field of the graph. Until one is recognised, the verdict

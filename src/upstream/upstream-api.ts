@@ -4,6 +4,8 @@ import type {
   ThreadDeleted,
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
+import type { ThreadsPart } from '../domain/conversation-items.ts';
+import type { MessageOrder } from '../domain/message-pagination.ts';
 import type { UpstreamSession } from './upstream-calls.ts';
 
 /**
@@ -18,11 +20,7 @@ import type { UpstreamSession } from './upstream-calls.ts';
 export type UpstreamApiKind = 'threads' | 'conversations';
 
 /** A content part as the graph serves it (the Threads API's shapes; adapters map into them). */
-export type MessagePart =
-  | { type: 'text'; text: { value: string; annotations: unknown[] } }
-  | { type: 'image_file'; image_file: { file_id: string; detail: string | null } }
-  | { type: 'image_url'; image_url: { url: string; detail: string | null } }
-  | { type: 'refusal'; refusal: string };
+export type MessagePart = ThreadsPart;
 
 /** A message, normalised: unknown part types already skipped, fields an upstream lacks are null. */
 export interface UpstreamMessage {
@@ -40,8 +38,6 @@ export interface UpstreamMessage {
   run_id: string | null;
 }
 
-export type MessageOrder = 'asc' | 'desc';
-
 /** One forward list call: `limit` messages after the `after` message, in `order`. */
 export interface MessageListParams {
   limit: number;
@@ -50,10 +46,7 @@ export interface MessageListParams {
 }
 
 /** The SDK's list query for one page: `limit` and `order`, and `after` only when there is one. */
-export function listParams(
-  params: MessageListParams,
-  after: string | undefined,
-): { limit: number; order: MessageOrder; after?: string } {
+export function listParams(params: MessageListParams, after: string | undefined): MessageListParams {
   return after ? { limit: params.limit, order: params.order, after } : { limit: params.limit, order: params.order };
 }
 

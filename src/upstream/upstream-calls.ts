@@ -56,6 +56,11 @@ export interface UpstreamCallsOptions {
   apiName: string;
 }
 
+/** The SDK options with the create's Idempotency-Key header, when the caller gave one. */
+export function withIdempotencyKey(options: RequestOptions, key: string | undefined): RequestOptions {
+  return key ? { ...options, headers: { ...options.headers, 'Idempotency-Key': key } } : options;
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }

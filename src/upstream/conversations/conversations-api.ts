@@ -22,7 +22,7 @@ import {
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
-import { type RequestOptions, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
+import { UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../upstream-calls.ts';
 import {
   CONVERSATIONS_API,
   type Refusal,
@@ -45,10 +45,6 @@ function refused(refusal: Refusal): GatewayError {
   return new GatewayError(ErrorCode.UNSUPPORTED_BY_UPSTREAM, refusal.message, {
     extensions: { argument: refusal.argument, upstreamApi: 'conversations' },
   });
-}
-
-function withIdempotencyKey(options: RequestOptions, key: string | undefined): RequestOptions {
-  return key ? { ...options, headers: { ...options.headers, 'Idempotency-Key': key } } : options;
 }
 
 /** One raw page of items, as the list endpoint answers it. */

@@ -18,7 +18,7 @@ import {
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
-import { type CallSpec, UpstreamCalls, type UpstreamSession } from '../upstream-calls.ts';
+import { type CallSpec, UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../upstream-calls.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
   maxRetries: number;
@@ -75,10 +75,8 @@ export class ThreadsRestApi implements UpstreamApi {
       route: '/threads',
       resource: 'thread',
       safety: 'create',
-      send: async (options) => {
-        const headers = idempotencyKey ? { ...options.headers, 'Idempotency-Key': idempotencyKey } : options.headers;
-        return normaliseThread(await sdk(this.#client.beta.threads.create(body, { ...options, headers })));
-      },
+      send: async (options) =>
+        normaliseThread(await sdk(this.#client.beta.threads.create(body, withIdempotencyKey(options, idempotencyKey)))),
     });
   }
 
@@ -165,8 +163,9 @@ export class ThreadsRestApi implements UpstreamApi {
       resource: 'message',
       safety: 'create',
       send: async (options) => {
-        const headers = idempotencyKey ? { ...options.headers, 'Idempotency-Key': idempotencyKey } : options.headers;
-        const message = await sdk(this.#client.beta.threads.messages.create(threadId, wire, { ...options, headers }));
+        const message = await sdk(
+          this.#client.beta.threads.messages.create(threadId, wire, withIdempotencyKey(options, idempotencyKey)),
+        );
         return normaliseMessage(message, threadId);
       },
     });
