@@ -140,13 +140,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   };
   const selection = new ApiSelection(
     options.upstreamApi ? options.upstreamApi.kind : chosenApi(config.upstreamApi, config.upstream),
-    {
-      baseURL,
-      fetch,
-      timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000),
-      maxRetries: config.upstreamMaxRetries,
-      ...(upstreamKey ? { apiKey: upstreamKey } : {}),
-    },
+    // The readiness probes: the adapters' options, with a shorter timeout.
+    { ...adapterOptions, timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000) },
   );
   let upstream: UpstreamApi;
   if (options.upstreamApi) upstream = options.upstreamApi;

@@ -6,7 +6,8 @@ import {
   isPlainObject,
   THREAD_ID_PATTERN,
 } from '../domain/thread-rules.ts';
-import { bodyTooLarge, DEFAULT_MAX_BODY_BYTES, readLimited } from './body-limit.ts';
+import { readLimited } from '../http/read-limited.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
 import { routeConversations } from './conversations.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import {
@@ -96,6 +97,11 @@ function fail(status: number, error: Partial<ApiErrorBody> & { message: string }
   return json(status, {
     error: { type: 'invalid_request_error', param: null, code: null, ...error },
   });
+}
+
+/** The Threads-style 413 both the HTTP server and the in-process path answer past the body limit. */
+export function bodyTooLarge(limit: number): BackendAnswer {
+  return fail(413, { message: `The request body is larger than ${limit} bytes.`, code: 'request_too_large' });
 }
 
 /** The API echoed part of a wrong key in its 401 text; we copy that, so the gateway must hide it. */
@@ -263,10 +269,38 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   }
 
   /**
-   * A create under an `Idempotency-Key`: the same key (per API key and route) within the TTL
-   * answers what the first create answered; the same key with another body is refused.
+   * A create under an `Idempotency-Key`, already scoped to the caller and the route: within the TTL
+   * the same key answers what its first create answered; the same key with another request is 409.
+   * The Threads routes and the Conversations routes both go through it.
    */
-  async function idempotent(
+  async function rememberedCreate(
+    scopedKey: string,
+    requestFingerprint: string,
+    create: () => Promise<BackendAnswer>,
+  ): Promise<BackendAnswer> {
+    const remembered = await store.getIdempotency(scopedKey);
+    if (remembered) {
+      if (remembered.fingerprint !== requestFingerprint) {
+        return fail(409, {
+          message: 'This Idempotency-Key was already used with a different request body.',
+          code: 'idempotency_key_reused',
+        });
+      }
+      return { ...json(200, null), body: remembered.answer };
+    }
+    const answer = await create();
+    if (answer.status === 200) {
+      await store.putIdempotency(scopedKey, {
+        fingerprint: requestFingerprint,
+        answer: answer.body,
+        expiresAt: Date.now() + idempotencyTtlMs,
+      });
+    }
+    return answer;
+  }
+
+  /** A Threads create: the key is scoped to the caller's API key and the route. */
+  function idempotent(
     request: BackendRequest,
     apiKey: string,
     bodyText: string,
@@ -275,26 +309,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     const key = request.header('idempotency-key');
     if (!key) return create();
     const scoped = createHash('sha256').update(`${apiKey}\u0000${request.path}\u0000${key}`).digest('hex');
-    const print = fingerprint(request.method, request.path, bodyText);
-    const remembered = await store.getIdempotency(scoped);
-    if (remembered) {
-      if (remembered.fingerprint !== print) {
-        return fail(409, {
-          message: 'This Idempotency-Key was already used with a different request body.',
-          code: 'idempotency_key_reused',
-        });
-      }
-      return json(200, JSON.parse(remembered.answer));
-    }
-    const answer = await create();
-    if (answer.status === 200) {
-      await store.putIdempotency(scoped, {
-        fingerprint: print,
-        answer: answer.body,
-        expiresAt: Date.now() + idempotencyTtlMs,
-      });
-    }
-    return answer;
+    return rememberedCreate(scoped, fingerprint(request.method, request.path, bodyText), create);
   }
 
   function threadNotFound(id: string): BackendAnswer {
@@ -418,7 +433,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     // ['', 'v1', 'threads', id?, 'messages'?, message id?]
     const segments = pathname.split('/');
     if (segments[1] === 'v1' && segments[2] === 'conversations') {
-      return routeConversations(request, { store, idempotencyTtlMs, json, authenticate, count });
+      return routeConversations(request, { store, rememberedCreate, json, authenticate, count });
     }
     const isThreads = segments.length >= 3 && segments.length <= 6 && segments[1] === 'v1' && segments[2] === 'threads';
     const isKnown = isThreads && (segments.length <= 4 || segments[4] === 'messages');

@@ -23,11 +23,7 @@ import type { NewStoredMessage, Store, StoredMessage, StoredThread } from './sto
  */
 
 /** An answer as the backend's HTTP layer sends it (the JSON text in `body`). */
-export interface ConversationAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
+export type ConversationAnswer = BackendAnswer;
 
 export interface ConversationRequest {
   method: string;
@@ -42,8 +38,12 @@ export interface ConversationRouteContext {
   store: Store;
   /** The caller's key: idempotency keys are remembered per key. */
   apiKey: string;
-  /** How long an `Idempotency-Key` is remembered. */
-  idempotencyTtlMs: number;
+  /** The backend's Idempotency-Key mechanism: replays a remembered create, or runs and remembers it. */
+  rememberedCreate(
+    scopedKey: string,
+    requestFingerprint: string,
+    create: () => Promise<ConversationAnswer>,
+  ): Promise<ConversationAnswer>;
   /** Makes an answer with the backend's headers (content type, request id). */
   json(status: number, body: unknown): ConversationAnswer;
 }
@@ -51,7 +51,7 @@ export interface ConversationRouteContext {
 /** What the backend's router lends its Conversations routes. */
 export interface ConversationRoutesDeps {
   store: Store;
-  idempotencyTtlMs: number;
+  rememberedCreate: ConversationRouteContext['rememberedCreate'];
   json(status: number, body: unknown): BackendAnswer;
   authenticate(request: BackendRequest): { key: string } | { error: BackendAnswer };
   count(method: string, shape: string): void;
@@ -74,7 +74,7 @@ export async function routeConversations(
       header: (name) => request.header(name),
       text: () => request.text(),
     },
-    { store: deps.store, apiKey: auth.key, idempotencyTtlMs: deps.idempotencyTtlMs, json: deps.json },
+    { store: deps.store, apiKey: auth.key, rememberedCreate: deps.rememberedCreate, json: deps.json },
   );
 }
 
@@ -167,34 +167,12 @@ export function handleConversations(
     return stored;
   }
 
-  /** Replays the answer first given for this `Idempotency-Key`, or runs `create` and remembers it. */
-  async function idempotent(
-    fingerprintOf: string,
-    create: () => Promise<ConversationAnswer>,
-  ): Promise<ConversationAnswer> {
+  /** A Conversations create: the key is scoped to the caller's API key and the Conversations API. */
+  function idempotent(fingerprintOf: string, create: () => Promise<ConversationAnswer>): Promise<ConversationAnswer> {
     const key = request.header('idempotency-key');
     if (!key) return create();
-    const scopedKey = `conversations\u0000${context.apiKey}\u0000${key}`;
     const fingerprint = createHash('sha256').update(fingerprintOf).digest('hex');
-    const remembered = await context.store.getIdempotency(scopedKey);
-    if (remembered && remembered.expiresAt > Date.now()) {
-      if (remembered.fingerprint !== fingerprint) {
-        return fail(409, {
-          message: 'This Idempotency-Key was used with a different request.',
-          code: 'idempotency_key_reused',
-        });
-      }
-      return { ...context.json(200, {}), body: remembered.answer };
-    }
-    const answer = await create();
-    if (answer.status === 200) {
-      await context.store.putIdempotency(scopedKey, {
-        fingerprint,
-        answer: answer.body,
-        expiresAt: Date.now() + context.idempotencyTtlMs,
-      });
-    }
-    return answer;
+    return context.rememberedCreate(`conversations\u0000${context.apiKey}\u0000${key}`, fingerprint, create);
   }
 
   async function createConversation(): Promise<ConversationAnswer> {

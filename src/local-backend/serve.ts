@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BackendAnswer, BackendRequest, LocalBackend } from './backend.ts';
-import { bodyTooLarge, DEFAULT_MAX_BODY_BYTES, readLimited } from './body-limit.ts';
+import { readLimited } from '../http/read-limited.ts';
+import { type BackendAnswer, type BackendRequest, bodyTooLarge, type LocalBackend } from './backend.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
 
 export interface ServeOptions {
   host?: string;

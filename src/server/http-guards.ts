@@ -1,4 +1,5 @@
 import { createGraphQLError, type Plugin } from 'graphql-yoga';
+import { readLimited } from '../http/read-limited.ts';
 
 /**
  * Refusals at the HTTP level, before any GraphQL work.
@@ -28,7 +29,7 @@ export function useHttpGuards({ maxBodyBytes }: { maxBodyBytes: number }): Plugi
       setRequestParser(async (req) => {
         // With a Content-Length, Node's HTTP parser already holds the body to it: read it whole.
         // Without one (chunked), count the bytes as they stream and stop at the limit.
-        const text = length !== null ? await req.text() : await readLimited(req, maxBodyBytes);
+        const text = length !== null ? await req.text() : await readLimitedOrRefuse(req, maxBodyBytes);
         // In-process callers (yoga.fetch) have no HTTP parser holding them to their Content-Length.
         if (text.length > maxBodyBytes) throw tooLarge(maxBodyBytes);
         let body: unknown;
@@ -54,20 +55,9 @@ function tooLarge(max: number): Error {
   return refusal(413, 'PAYLOAD_TOO_LARGE', `The request body is larger than ${max} bytes (MAX_BODY_BYTES).`);
 }
 
-async function readLimited(request: Request, max: number): Promise<string> {
+async function readLimitedOrRefuse(request: Request, max: number): Promise<string> {
   if (!request.body) return '';
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => undefined);
-      throw tooLarge(max);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+  const text = await readLimited(request.body, max);
+  if (text === undefined) throw tooLarge(max);
+  return text;
 }

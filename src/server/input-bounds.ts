@@ -68,9 +68,9 @@ export function useInputBounds({ maxDepth, maxWriteBytes }: { maxDepth: number; 
   };
 }
 
-/** The deepest nesting of list and object literals in the document (graphql-js's visit is iterative). */
 const literalDepths = new WeakMap<DocumentNode, number>();
 
+/** The deepest nesting of list and object literals in the document (graphql-js's visit is iterative). */
 function literalDepth(document: DocumentNode): number {
   // Yoga's parse cache hands the same document object to every request with the same text.
   const known = literalDepths.get(document);

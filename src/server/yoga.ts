@@ -4,6 +4,7 @@ import { type CORSOptions, createYoga, type Plugin, type YogaServerInstance } fr
 import type { Config } from '../config.ts';
 import { createMessageLoaders } from '../loaders/message-loaders.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
+import type { DependencyVerdict } from '../shared-state/redis-connection.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
 import { RequestBudget } from '../upstream/request-budget.ts';
 import { RequestUpstream } from '../upstream/request-upstream.ts';
@@ -19,7 +20,7 @@ import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
 import type { RateLimiter } from './rate-limit.ts';
-import { GRAPHQL_PATH, hostAllowed, hostPolicy, type Route, routeOf } from './router.ts';
+import { GRAPHQL_PATH, hostAllowed, hostPolicy, routeOf } from './router.ts';
 
 export interface YogaDeps {
   config: Config;
@@ -29,7 +30,7 @@ export interface YogaDeps {
   idempotentCreates: IdempotentCreates;
   rateLimiter: RateLimiter;
   /** The shared-state dependency (Redis, or in memory) for `/ready`. */
-  checkSharedState?: () => Promise<{ ok: boolean; detail: string }>;
+  checkSharedState: () => Promise<DependencyVerdict>;
   logger: Logger;
   metrics: GatewayMetrics;
   /** Set once shutdown begins. */
@@ -57,8 +58,15 @@ function acceptsAnAnswer(request: Request): boolean {
   return !accept || ANSWERABLE.test(accept);
 }
 
+/** Refusals of requests that may not accept GraphQL's own media type, and the operational routes. */
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function json(fetchAPI: { Response: typeof Response }, status: number, body: unknown): Response {
+  return new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': JSON_TYPE } });
+}
+
 function methodNotAllowed(fetchAPI: { Response: typeof Response }, allow: string): Response {
-  const response = refusal(fetchAPI, 405, 'METHOD_NOT_ALLOWED', `Use ${allow}.`, 'application/json; charset=utf-8');
+  const response = refusal(fetchAPI, 405, 'METHOD_NOT_ALLOWED', `Use ${allow}.`, JSON_TYPE);
   response.headers.set('allow', allow);
   return response;
 }
@@ -154,54 +162,35 @@ export function createGatewayYoga(deps: YogaDeps): {
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!hostAllowed(hosts, request.headers.get('host'))) {
         const message = 'This Host is not served here (ALLOWED_HOSTS).';
-        endResponse(refusal(fetchAPI, 421, 'MISDIRECTED_REQUEST', message, 'application/json; charset=utf-8'));
+        endResponse(refusal(fetchAPI, 421, 'MISDIRECTED_REQUEST', message, JSON_TYPE));
         return;
       }
-      const route: Route = routeOf(request.method, url.pathname, request.headers.get('accept'), graphiql !== undefined);
+      const route = routeOf(request.method, url.pathname, request.headers.get('accept'), graphiql !== undefined);
       switch (route) {
         case 'not-found':
           endResponse(
-            refusal(
-              fetchAPI,
-              404,
-              'NOT_FOUND',
-              `Not found. GraphQL is served at ${GRAPHQL_PATH}.`,
-              'application/json; charset=utf-8',
-            ),
+            refusal(fetchAPI, 404, 'NOT_FOUND', `Not found. GraphQL is served at ${GRAPHQL_PATH}.`, JSON_TYPE),
           );
           return;
         case 'health':
-          endResponse(new fetchAPI.Response('{"ok":true}', { headers: { 'content-type': 'application/json' } }));
+          endResponse(json(fetchAPI, 200, { ok: true }));
           return;
         case 'ready': {
           if (deps.lifecycle?.draining) {
-            endResponse(
-              new fetchAPI.Response(JSON.stringify({ ready: false, reason: 'shutting down' }), {
-                status: 503,
-                headers: { 'content-type': 'application/json' },
-              }),
-            );
+            endResponse(json(fetchAPI, 503, { ready: false, reason: 'shutting down' }));
             return;
           }
-          const [verdict, shared] = await Promise.all([
-            deps.health.check(),
-            deps.checkSharedState?.() ?? Promise.resolve(undefined),
-          ]);
+          const [verdict, shared] = await Promise.all([deps.health.check(), deps.checkSharedState()]);
           // Redis down costs only keyed creates (refused with a coded error): the instance stays in
           // rotation, and the body names the dependency that is down.
           endResponse(
-            new fetchAPI.Response(
-              JSON.stringify({
-                ready: verdict.ok,
-                api: deps.health.apiKind ?? null,
-                upstream: verdict.detail,
-                ...(shared ? { sharedState: shared.detail, dependenciesDown: shared.ok ? [] : ['redis'] } : {}),
-              }),
-              {
-                status: verdict.ok ? 200 : 503,
-                headers: { 'content-type': 'application/json' },
-              },
-            ),
+            json(fetchAPI, verdict.ok ? 200 : 503, {
+              ready: verdict.ok,
+              api: deps.health.apiKind ?? null,
+              upstream: verdict.detail,
+              sharedState: shared.detail,
+              dependenciesDown: shared.ok ? [] : ['redis'],
+            }),
           );
           return;
         }
@@ -226,7 +215,7 @@ export function createGatewayYoga(deps: YogaDeps): {
       if (!acceptsAnAnswer(request)) {
         // Yoga's own 406 has no body; give the refusal a code like every other one.
         const message = 'Accept application/graphql-response+json or application/json.';
-        endResponse(refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, 'application/json; charset=utf-8'));
+        endResponse(refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, JSON_TYPE));
         return;
       }
       // A cross-site GET query is a simple request (an <img> or a link can send it, no preflight):
@@ -234,7 +223,7 @@ export function createGatewayYoga(deps: YogaDeps): {
       // Browsers mark such requests; one from an origin CORS would refuse is refused here too.
       if (request.headers.get('sec-fetch-site') === 'cross-site' && cors(request) === false) {
         const message = 'Cross-site requests are not served here (CORS_ORIGINS).';
-        endResponse(refusal(fetchAPI, 403, 'FORBIDDEN', message, 'application/json; charset=utf-8'));
+        endResponse(refusal(fetchAPI, 403, 'FORBIDDEN', message, JSON_TYPE));
         return;
       }
       const state = requestState(request);

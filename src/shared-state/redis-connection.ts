@@ -3,7 +3,10 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../server/logger.ts';
 
 /** A dependency's state, for `/ready`. */
-export type DependencyVerdict = { ok: true; detail: string } | { ok: false; detail: string };
+export interface DependencyVerdict {
+  ok: boolean;
+  detail: string;
+}
 
 /** A Redis command failed, timed out, or could not be sent: the shared state is not usable now. */
 export class SharedStateUnavailable extends Error {
