@@ -35,7 +35,12 @@ const upstream = await start('bench/upstream.ts', {
 const threads = upstream.message.threads as Array<{ id: string }>;
 const system = await start(
   script,
-  { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: String(upstream.message.url), BENCH_DELAY_MS: shape.delay },
+  {
+    OPENAI_API_KEY: 'sk-bench',
+    OPENAI_BASE_URL: String(upstream.message.url),
+    BENCH_DELAY_MS: shape.delay,
+    BENCH_LOOP_DELAY: '1',
+  },
   extra,
 );
 const body = () =>
@@ -51,13 +56,15 @@ const drive = (duration: number) =>
     headers: { 'content-type': 'application/json' },
     requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: body() }) }],
   });
-await drive(2);
+const seconds = Number(process.env.CPU_SECONDS ?? 6);
+await drive(Number(process.env.CPU_WARMUP_SECONDS ?? 2));
+system.child.send('reset');
 const before = [cpuSeconds(system.child.pid), cpuSeconds(upstream.child.pid)];
-const result = await drive(6);
+const result = await drive(seconds);
 const requests = result.requests.total;
 const perRequest = (now: number, then = 0) => (((now - then) * 1e6) / requests).toFixed(0);
 console.log(
-  `${script}: ${Math.round(requests / 6)} req/s, ${perRequest(cpuSeconds(system.child.pid), before[0])} µs CPU per request, upstream ${perRequest(cpuSeconds(upstream.child.pid), before[1])} µs`,
+  `${script}: ${Math.round(requests / seconds)} req/s, ${perRequest(cpuSeconds(system.child.pid), before[0])} µs CPU per request, upstream ${perRequest(cpuSeconds(upstream.child.pid), before[1])} µs, client p50 ${result.latency.p50} ms p99 ${result.latency.p99} ms, errors ${result.errors + result.non2xx}`,
 );
 system.child.kill('SIGINT');
 upstream.child.kill('SIGTERM');

@@ -9,6 +9,8 @@ import autocannon from 'autocannon';
 // shows the median round. Two phases:
 //   fast:  an upstream that answers at once, 32 connections (what the gateway itself costs);
 //   where users are: an upstream that answers after 500 ms, 1,000 connections, 10,000 ids.
+// A fourth system, "bare reads" (bench/bare-reads.ts), runs the uniform thread(id) rows only: the
+// gateway with its thread reads sent without the SDK, the bound on what a lean read path could buy.
 // Latency is timed per response (not autocannon's whole-millisecond histogram), after a warm-up
 // inside the same run, so connections are opened once. Errors are counted in response bodies.
 // Results go to bench/results/ and the README's Performance section.
@@ -28,6 +30,7 @@ const SLOW = {
   delayMs: env('BENCH_SLOW_DELAY_MS', 500),
   ids: env('BENCH_SLOW_IDS', 10_000),
 };
+const BARE = 'bare reads';
 const ONLY = process.env.BENCH_ONLY; // "fast" or "slow" to run one phase
 const SCENARIOS = process.env.BENCH_SCENARIOS; // a substring: run only the fast scenarios whose name has it
 
@@ -207,6 +210,8 @@ interface Target {
   url: string;
   pid: number | undefined;
   heapAfterGc: () => Promise<number>;
+  /** The scenarios this system serves (all when absent). */
+  scenarios?: string[];
   /** The upstream whose calls this system makes (none for the ceiling). */
   upstreamStats?: () => Promise<{ answered: number; p50: number; p99: number }>;
 }
@@ -302,10 +307,23 @@ async function phase(
       p99: number;
     };
   const systemEnv = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl };
-  const specs = [
+  const specs: Array<{
+    name: string;
+    script: string;
+    env: Record<string, string>;
+    counts: boolean;
+    scenarios?: string[];
+  }> = [
     { name: 'gateway', script: 'bench/gateway.ts', env: systemEnv, counts: true },
     { name: 'baseline', script: 'bench/baseline-apollo.ts', env: systemEnv, counts: true },
     { name: 'ceiling', script: 'bench/ceiling.ts', env: ceilingEnv, counts: false },
+    {
+      name: BARE,
+      script: 'bench/bare-reads.ts',
+      env: systemEnv,
+      counts: true,
+      scenarios: [uniform.name],
+    },
   ];
   const targets: Target[] = [];
   const children: ChildProcess[] = [];
@@ -317,6 +335,7 @@ async function phase(
       name: spec.name,
       url: String(started.message.url),
       pid: child.pid,
+      ...(spec.scenarios ? { scenarios: spec.scenarios } : {}),
       heapAfterGc: () =>
         new Promise<number>((resolve) => {
           child.once('message', (message) => resolve(Number((message as { heapMb?: number }).heapMb ?? 0)));
@@ -328,15 +347,16 @@ async function phase(
   const rows: Row[] = [];
   for (const scenario of scenarios) {
     const byTarget = new Map<string, Measured[]>();
+    const serving = targets.filter((target) => !target.scenarios || target.scenarios.includes(scenario.name));
     for (let round = 0; round < shape.rounds; round++) {
-      const order = targets.map((_, index) => targets[(index + round) % targets.length] as Target);
+      const order = serving.map((_, index) => serving[(index + round) % serving.length] as Target);
       for (const target of order) {
         const measured = await drive(target, scenario, ids, shape);
         console.log(JSON.stringify({ phase: name, scenario: scenario.name, system: target.name, round, ...measured }));
         byTarget.set(target.name, [...(byTarget.get(target.name) ?? []), measured]);
       }
     }
-    for (const target of targets) {
+    for (const target of serving) {
       const runs = byTarget.get(target.name) ?? [];
       // The round with the median throughput stands for the system; the others show the spread.
       const middle = [...runs].sort((a, b) => a.rps - b.rps)[Math.floor((runs.length - 1) / 2)] as Measured;
@@ -403,11 +423,14 @@ const fastRatios = fastScenarios
     const gateway = find('fast', 'gateway', scenario.name);
     const baseline = find('fast', 'baseline', scenario.name);
     const ceiling = find('fast', 'ceiling', scenario.name);
+    const bare = find('fast', BARE, scenario.name);
     return {
       scenario: scenario.name,
       gatewayOverBaseline: ratio(gateway?.rps, baseline?.rps),
       gatewayOverCeiling: ratio(gateway?.rps, ceiling?.rps),
       p99GatewayOverBaseline: ratio(gateway?.p99, baseline?.p99),
+      bareOverCeiling: ratio(bare?.rps, ceiling?.rps),
+      gatewayOverBare: ratio(gateway?.rps, bare?.rps),
     };
   });
 const ideal = SLOW.connections / (SLOW.delayMs / 1000);
@@ -523,11 +546,11 @@ const fastTable = [
         `| ${row.scenario} | ${row.system} | ${row.rps} (${row.rounds.join(', ')}) | ${row.p50} | ${row.p99} | ${row.errors} | ${row.upstreamPerRequest ?? 'n/a'} | ${row.peakRssMb} |`,
     ),
   '',
-  '| scenario | gateway / baseline (req/s) | gateway / ceiling (req/s) | p99 gateway / baseline |',
-  '| --- | ---: | ---: | ---: |',
+  '| scenario | gateway / baseline (req/s) | gateway / ceiling (req/s) | p99 gateway / baseline | bare reads / ceiling | gateway / bare reads |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
   ...fastRatios.map(
     (entry) =>
-      `| ${entry.scenario} | ${entry.gatewayOverBaseline ?? 'n/a'} | ${entry.gatewayOverCeiling ?? 'n/a'} | ${entry.p99GatewayOverBaseline ?? 'n/a'} |`,
+      `| ${entry.scenario} | ${entry.gatewayOverBaseline ?? 'n/a'} | ${entry.gatewayOverCeiling ?? 'n/a'} | ${entry.p99GatewayOverBaseline ?? 'n/a'} | ${entry.bareOverCeiling ?? 'n/a'} | ${entry.gatewayOverBare ?? 'n/a'} |`,
   ),
 ];
 const slowTable = [

@@ -46,16 +46,35 @@ const variants: Array<{ name: string; client: OpenAI; calls: number; concurrency
   { name: 'over HTTP, stock OpenAI + transport', client: new OpenAI(overHttp), calls: 4_000, concurrency: 16 },
   { name: 'over HTTP, LeanOpenAI + transport', client: new LeanOpenAI(overHttp), calls: 4_000, concurrency: 16 },
 ];
+// The floor under any read path on this transport: the same GET, no client at all.
+const bare = {
+  name: 'over HTTP, transport alone (no SDK)',
+  calls: 4_000,
+  concurrency: 16,
+  call: async (id: string) => {
+    const response = await transport.fetch(
+      `${seeded.url}/threads/${id}`,
+      {
+        method: 'GET',
+        headers: { authorization: 'Bearer sk-bench', 'openai-beta': 'assistants=v2', accept: 'application/json' },
+      },
+      5_000,
+    );
+    return response.json();
+  },
+};
 const results = new Map<string, number[]>();
 for (let round = 0; round < 7; round++) {
-  for (const variant of variants) {
+  for (const variant of [...variants, bare]) {
     let next = 0;
     const started = process.cpuUsage();
     await Promise.all(
       Array.from({ length: variant.concurrency }, async () => {
         while (next < variant.calls) {
           next++;
-          await variant.client.beta.threads.retrieve(ids[next % ids.length] ?? 'thread_abc', { timeout: 5_000 });
+          const id = ids[next % ids.length] ?? 'thread_abc';
+          if ('client' in variant) await variant.client.beta.threads.retrieve(id, { timeout: 5_000 });
+          else await variant.call(id);
         }
       }),
     );

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createGateway, type GatewayOptions } from '../dist/app.js';
 import { loadConfig } from '../dist/config.js';
 
@@ -20,8 +21,17 @@ export function serveGatewayForBench(options: GatewayOptions = {}): void {
     process.send?.({ url: `http://127.0.0.1:${port}/graphql` });
   });
   answerHeapQueries();
-  // Lets `bench/cpu.ts` stop it cleanly, so a --cpu-prof profile is written.
-  process.once('SIGINT', () => process.exit(0));
+  // Lets `bench/cpu.ts` stop it cleanly, so a --cpu-prof profile is written, and report how long
+  // the event loop was late while it served (BENCH_LOOP_DELAY=1).
+  const loopDelay = process.env.BENCH_LOOP_DELAY === '1' ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  loopDelay?.enable();
+  process.once('SIGINT', () => {
+    if (loopDelay) {
+      const ms = (p: number) => (loopDelay.percentile(p) / 1e6).toFixed(1);
+      console.log(`event-loop delay ms: p50 ${ms(50)}, p99 ${ms(99)}, max ${ms(100)}`);
+    }
+    process.exit(0);
+  });
 }
 
 /** The runner asks, between rounds, for the heap in use after a full GC: flat memory means flat here. */

@@ -1,4 +1,4 @@
-import OpenAI, { type ClientOptions } from 'openai';
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, type ClientOptions, OpenAIError } from 'openai';
 import { VERSION } from 'openai/version';
 import { isPlainObject } from '../domain/thread-rules.ts';
 import { isTransportFetch, type TransportFetch } from './transport.ts';
@@ -21,6 +21,28 @@ import { isTransportFetch, type TransportFetch } from './transport.ts';
  */
 type BuildOptions = Parameters<OpenAI['buildRequest']>[0];
 type Built = Awaited<ReturnType<OpenAI['buildRequest']>>;
+
+/** A GET's per-call options, as the SDK's `get` takes them (timeout, retries, headers, query). */
+export type ReadOptions = Exclude<NonNullable<Parameters<OpenAI['get']>[1]>, Promise<unknown>>;
+
+/** What the SDK percent-encodes in a path parameter: everything but RFC 3986's pchar. */
+const NOT_PCHAR = /[^A-Za-z0-9\-._~!$&'()*+,;=:@]+/g;
+
+/**
+ * A path with its parameters encoded as the SDK's resource methods encode them, refusing `.` and
+ * `..` (which would name another resource) with the SDK's error class, as the SDK does.
+ */
+export function sdkPath(statics: TemplateStringsArray, ...params: string[]): string {
+  let path = statics[0] ?? '';
+  params.forEach((param, index) => {
+    const encoded = String(param).replace(NOT_PCHAR, encodeURIComponent);
+    if (encoded === '.' || encoded === '..') {
+      throw new OpenAIError(`Value "${encoded}" can't be safely passed as a path parameter`);
+    }
+    path += encoded + (statics[index + 1] ?? '');
+  });
+  return path;
+}
 
 /** The characters `encodeURIPath` leaves as they are, and percent escapes: kept as is by `new URL`. */
 const PLAIN_PATH = /^(?:\/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*)+$/;
@@ -152,6 +174,36 @@ export class LeanOpenAI extends OpenAI {
     return { req: req as Built['req'], url, timeout: options.timeout ?? this.timeout };
   }
 
+  /**
+   * The lean read path (issue 12, option 2): a GET built exactly as `buildRequest` builds it for the
+   * SDK, sent on the gateway's transport without the rest of `makeRequest` (its log-line formatting
+   * three times per call, `APIPromise`, the per-call log id and timers). The answer is parsed by the
+   * SDK's rules (JSON by content type, `_request_id` attached, text otherwise) and every failure is
+   * the SDK's own error object: `makeStatusError` (`APIError.generate`) for a status, and
+   * `APIConnectionTimeoutError` / `APIConnectionError` for a transport fault, decided as
+   * `makeRequest` decides them. So the retry policy and the error mapping see exactly what they see
+   * from the SDK. Without the transport, or for a request the fast path does not build, it is the
+   * SDK's own `get`. test/upstream/lean-read.test.ts runs every read both ways and compares.
+   */
+  async read<T>(path: string, options: ReadOptions = {}): Promise<T> {
+    const transport = this.#transport;
+    const call = { ...options, method: 'get' as const, path, __security: { bearerAuth: true } };
+    const built = transport && !options.signal ? this.#leanRequest(call) : undefined;
+    if (!transport || !built) return (await this.get(path, call)) as T;
+    let response: Response;
+    try {
+      response = await transport(built.url, built.req as RequestInit, built.timeout);
+    } catch (error) {
+      throw connectionFailure(error);
+    }
+    if (!response.ok) {
+      const text = await response.text().catch((error: unknown) => asError(error).message);
+      const json = parseOrUndefined(text);
+      throw this.makeStatusError(response.status, json as object, json ? undefined : text, response.headers);
+    }
+    return (await parseAnswer(response)) as T;
+  }
+
   override async fetchWithTimeout(
     url: RequestInfo,
     init: RequestInit | undefined,
@@ -161,6 +213,43 @@ export class LeanOpenAI extends OpenAI {
     if (!this.#transport) return super.fetchWithTimeout(url, init, ms, controller);
     return this.#transport(url, init, ms);
   }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function parseOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A transport failure as `makeRequest` words it: a timeout (an abort, or "timed out"), else a connection error. */
+function connectionFailure(thrown: unknown): Error {
+  const error = asError(thrown);
+  const cause = 'cause' in error ? String(error.cause) : '';
+  const aborted = error.name === 'AbortError' || error.message.includes('FetchRequestCanceledException');
+  if (aborted || /timed? ?out/i.test(String(error) + cause)) return new APIConnectionTimeoutError();
+  return new APIConnectionError({ message: undefined, cause: error });
+}
+
+/** A 2xx answer by the SDK's parsing rules: JSON by media type (with `_request_id`), else its text. */
+async function parseAnswer(response: Response): Promise<unknown> {
+  if (response.status === 204) return null;
+  const mediaType = response.headers.get('content-type')?.split(';')[0]?.trim();
+  if (mediaType?.includes('application/json') || mediaType?.endsWith('+json')) {
+    if (response.headers.get('content-length') === '0') return undefined;
+    const json: unknown = await response.json();
+    if (!json || typeof json !== 'object' || Array.isArray(json)) return json;
+    return Object.defineProperty(json, '_request_id', {
+      value: response.headers.get('x-request-id'),
+      enumerable: false,
+    });
+  }
+  return response.text();
 }
 
 // The SDK names its user agent after the client's class: the upstream keeps seeing `OpenAI/JS`.

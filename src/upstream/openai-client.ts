@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import type { ReadPath } from './hot-reads.ts';
 import { LeanOpenAI } from './lean-openai.ts';
 import type { UpstreamFetch } from './upstream-calls.ts';
 
@@ -9,6 +10,8 @@ export interface OpenAIClientOptions {
   fetch: UpstreamFetch;
   /** Per attempt; calls pass their own, bounded by the request's deadline. */
   timeoutMs: number;
+  /** The adapters' hot reads: the lean path (default) or the SDK's resource methods (hot-reads.ts). */
+  reads?: ReadPath;
 }
 
 /**

@@ -12,6 +12,7 @@ import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../errors.ts';
+import { type HotReads, hotReads } from '../hot-reads.ts';
 import { normaliseDeleted, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
 import {
@@ -66,11 +67,13 @@ export class ConversationsApi implements UpstreamApi {
   readonly kind = 'conversations' as const;
   readonly baseURL: string;
   readonly #client: OpenAI;
+  readonly #reads: HotReads;
   readonly #calls: UpstreamCalls;
 
   constructor(options: ConversationsApiOptions) {
     this.baseURL = options.baseURL;
     this.#client = createOpenAIClient(options);
+    this.#reads = hotReads(this.#client, options.reads);
     this.#calls = new UpstreamCalls({
       timeoutMs: options.timeoutMs,
       maxRetries: options.maxRetries,
@@ -85,7 +88,7 @@ export class ConversationsApi implements UpstreamApi {
       route: '/conversations/{id}',
       resource: 'thread',
       safety: 'idempotent',
-      send: (options) => sdkRead(this.#client.conversations.retrieve(id, options), (thread) => toThread(thread, id)),
+      send: (options) => sdkRead(this.#reads.retrieveConversation(id, options), (thread) => toThread(thread, id)),
     });
   }
 
@@ -197,7 +200,7 @@ export class ConversationsApi implements UpstreamApi {
       resource: 'thread',
       safety: 'idempotent',
       send: (options) =>
-        sdkRead(this.#client.conversations.items.list(threadId, listParams(params, after), options), (answer) => {
+        sdkRead(this.#reads.listItems(threadId, listParams(params, after), options), (answer) => {
           const page = listPage(answer, params.limit, 'conversation items');
           const ids = page.data.map((item) => {
             if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
@@ -221,9 +224,7 @@ export class ConversationsApi implements UpstreamApi {
       resource: 'message',
       safety: 'idempotent',
       send: (options) =>
-        sdkRead(this.#client.conversations.items.retrieve(id, { conversation_id: threadId }, options), (item) =>
-          toMessage(item, threadId, id),
-        ),
+        sdkRead(this.#reads.retrieveItem(threadId, id, options), (item) => toMessage(item, threadId, id)),
     });
   }
 

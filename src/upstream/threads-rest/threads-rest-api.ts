@@ -8,6 +8,7 @@ import type {
 } from 'openai/resources/beta/threads/threads';
 import { badUserInput } from '../../errors.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError } from '../errors.ts';
+import { type HotReads, hotReads } from '../hot-reads.ts';
 import { normaliseDeleted, normaliseMessage, normaliseThread, repeatsAnId } from '../normalise.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
 import {
@@ -41,11 +42,13 @@ export class ThreadsRestApi implements UpstreamApi {
   readonly kind = 'threads' as const;
   readonly baseURL: string;
   readonly #client: OpenAI;
+  readonly #reads: HotReads;
   readonly #calls: UpstreamCalls;
 
   constructor(options: ThreadsRestOptions) {
     this.baseURL = options.baseURL;
     this.#client = createOpenAIClient(options);
+    this.#reads = hotReads(this.#client, options.reads);
     this.#calls = new UpstreamCalls({
       timeoutMs: options.timeoutMs,
       maxRetries: options.maxRetries,
@@ -61,8 +64,7 @@ export class ThreadsRestApi implements UpstreamApi {
       route: '/threads/{id}',
       resource: 'thread',
       safety: 'idempotent',
-      send: (options) =>
-        sdkRead(this.#client.beta.threads.retrieve(id, options), (thread) => normaliseThread(thread, id)),
+      send: (options) => sdkRead(this.#reads.retrieveThread(id, options), (thread) => normaliseThread(thread, id)),
     });
   }
 
@@ -114,19 +116,16 @@ export class ThreadsRestApi implements UpstreamApi {
       resource: 'thread',
       safety: 'idempotent',
       send: (options) =>
-        sdkRead(
-          this.#client.beta.threads.messages.list(threadId, listParams(params, params.after), options),
-          (answer) => {
-            const page = listPage(answer, params.limit, 'messages');
-            const data = page.data.map((message) => normaliseMessage(message, threadId));
-            const ids = data.map((message) => message.id);
-            // The cursor's own message counts as given: a page that starts with it went nowhere.
-            if (repeatsAnId(ids, new Set(params.after ? [params.after] : []))) {
-              throw new UpstreamShapeError('a list that repeats a message');
-            }
-            return { data, hasMore: page.hasMore };
-          },
-        ),
+        sdkRead(this.#reads.listMessages(threadId, listParams(params, params.after), options), (answer) => {
+          const page = listPage(answer, params.limit, 'messages');
+          const data = page.data.map((message) => normaliseMessage(message, threadId));
+          const ids = data.map((message) => message.id);
+          // The cursor's own message counts as given: a page that starts with it went nowhere.
+          if (repeatsAnId(ids, new Set(params.after ? [params.after] : []))) {
+            throw new UpstreamShapeError('a list that repeats a message');
+          }
+          return { data, hasMore: page.hasMore };
+        }),
     });
   }
 
@@ -137,7 +136,7 @@ export class ThreadsRestApi implements UpstreamApi {
       resource: 'message',
       safety: 'idempotent',
       send: (options) =>
-        sdkRead(this.#client.beta.threads.messages.retrieve(id, { thread_id: threadId }, options), (message) =>
+        sdkRead(this.#reads.retrieveMessage(threadId, id, options), (message) =>
           normaliseMessage(message, threadId, id),
         ),
     });
