@@ -18,6 +18,7 @@ import { createSharedState } from './shared-state/shared-state.ts';
 import { ApiSelection, chosenApi, DetectedUpstreamApi } from './upstream/api-selection.ts';
 import { ConversationsApi } from './upstream/conversations/conversations-api.ts';
 import { UpstreamHealth } from './upstream/health.ts';
+import type { ReadPath } from './upstream/hot-reads.ts';
 import type { ProbeVerdict } from './upstream/probe.ts';
 import { ThreadsRestApi } from './upstream/threads-rest/threads-rest-api.ts';
 import { createUpstreamTransport } from './upstream/transport.ts';
@@ -40,6 +41,11 @@ export interface GatewayOptions {
   localStore?: Store;
   /** Replaces the idempotency store (default: Redis with REDIS_URL, else in memory). */
   idempotencyStore?: IdempotencyStore;
+  /**
+   * The adapters' hot reads: the lean path (default) or the SDK's resource methods. The lean path's
+   * contract test runs a gateway of each and compares them (src/upstream/hot-reads.ts).
+   */
+  upstreamReads?: ReadPath;
 }
 
 export interface Gateway {
@@ -137,6 +143,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     fetch,
     timeoutMs: config.upstreamTimeoutMs,
     maxRetries: config.upstreamMaxRetries,
+    ...(options.upstreamReads ? { reads: options.upstreamReads } : {}),
   };
   const selection = new ApiSelection(
     options.upstreamApi ? options.upstreamApi.kind : chosenApi(config.upstreamApi, config.upstream),
