@@ -1,5 +1,6 @@
 import { fork } from 'node:child_process';
 import OpenAI from 'openai';
+import { hotReads } from '../src/upstream/hot-reads.ts';
 import { LeanOpenAI } from '../src/upstream/lean-openai.ts';
 import { createUpstreamTransport } from '../src/upstream/transport.ts';
 
@@ -7,7 +8,9 @@ import { createUpstreamTransport } from '../src/upstream/transport.ts';
 // the SDK's stock client against `LeanOpenAI`, two ways: in-process against a fake fetch that
 // answers at once (the client's own per-call work only), and over HTTP through the gateway's
 // transport to the bench upstream in another process (what a call costs the gateway, syscalls
-// included). Rounds rotate through the variants; the median round is shown, every round after.
+// included), with the lean read path (`LeanOpenAI.read`, issue 12 option 2) and a bare transport
+// GET (no client: the floor under any read path) beside them. Rounds rotate through the variants;
+// the median round is shown, every round after.
 
 const thread = JSON.stringify({
   id: 'thread_abc',
@@ -46,6 +49,14 @@ const variants: Array<{ name: string; client: OpenAI; calls: number; concurrency
   { name: 'over HTTP, stock OpenAI + transport', client: new OpenAI(overHttp), calls: 4_000, concurrency: 16 },
   { name: 'over HTTP, LeanOpenAI + transport', client: new LeanOpenAI(overHttp), calls: 4_000, concurrency: 16 },
 ];
+// The lean read path (issue 12, option 2): the same GET through `LeanOpenAI.read`, no makeRequest.
+const leanReads = hotReads(new LeanOpenAI(overHttp), 'lean');
+const lean = {
+  name: 'over HTTP, LeanOpenAI.read (lean read path) + transport',
+  calls: 4_000,
+  concurrency: 16,
+  call: (id: string) => leanReads.retrieveThread(id, { timeout: 5_000 }),
+};
 // The floor under any read path on this transport: the same GET, no client at all.
 const bare = {
   name: 'over HTTP, transport alone (no SDK)',
@@ -65,7 +76,7 @@ const bare = {
 };
 const results = new Map<string, number[]>();
 for (let round = 0; round < 7; round++) {
-  for (const variant of [...variants, bare]) {
+  for (const variant of [...variants, lean, bare]) {
     let next = 0;
     const started = process.cpuUsage();
     await Promise.all(
