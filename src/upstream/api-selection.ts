@@ -143,61 +143,64 @@ export class DetectedUpstreamApi implements UpstreamApi {
     return this.#selection.known ?? 'threads';
   }
 
-  async #api(session: UpstreamSession): Promise<UpstreamApi> {
-    return this.#adapters[await this.#selection.resolve(session)];
+  /**
+   * Runs `call` on the adapter of the detected API: at once when it is known (every call after the
+   * first detection), else once the selection has resolved. A call that throws at once still fails
+   * as a rejected promise.
+   */
+  #on<T>(session: UpstreamSession, call: (api: UpstreamApi) => Promise<T>): Promise<T> {
+    const known = this.#selection.known;
+    if (!known) return this.#selection.resolve(session).then((kind) => call(this.#adapters[kind]));
+    try {
+      return call(this.#adapters[known]);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null> {
-    return (await this.#api(session)).retrieveThread(session, id);
+  retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null> {
+    return this.#on(session, (api) => api.retrieveThread(session, id));
   }
 
-  async createThread(session: UpstreamSession, body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
-    return (await this.#api(session)).createThread(session, body, idempotencyKey);
+  createThread(session: UpstreamSession, body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
+    return this.#on(session, (api) => api.createThread(session, body, idempotencyKey));
   }
 
-  async updateThread(session: UpstreamSession, id: string, body: ThreadUpdateParams): Promise<Thread> {
-    return (await this.#api(session)).updateThread(session, id, body);
+  updateThread(session: UpstreamSession, id: string, body: ThreadUpdateParams): Promise<Thread> {
+    return this.#on(session, (api) => api.updateThread(session, id, body));
   }
 
-  async deleteThread(session: UpstreamSession, id: string): Promise<ThreadDeleted> {
-    return (await this.#api(session)).deleteThread(session, id);
+  deleteThread(session: UpstreamSession, id: string): Promise<ThreadDeleted> {
+    return this.#on(session, (api) => api.deleteThread(session, id));
   }
 
-  async listMessages(
-    session: UpstreamSession,
-    threadId: string,
-    params: MessageListParams,
-  ): Promise<MessagePage | null> {
-    return (await this.#api(session)).listMessages(session, threadId, params);
+  listMessages(session: UpstreamSession, threadId: string, params: MessageListParams): Promise<MessagePage | null> {
+    return this.#on(session, (api) => api.listMessages(session, threadId, params));
   }
 
-  async retrieveMessage(session: UpstreamSession, threadId: string, id: string): Promise<UpstreamMessage | null> {
-    return (await this.#api(session)).retrieveMessage(session, threadId, id);
+  retrieveMessage(session: UpstreamSession, threadId: string, id: string): Promise<UpstreamMessage | null> {
+    return this.#on(session, (api) => api.retrieveMessage(session, threadId, id));
   }
 
-  async createMessage(
+  createMessage(
     session: UpstreamSession,
     threadId: string,
     body: NewMessage,
     idempotencyKey?: string,
   ): Promise<UpstreamMessage> {
-    return (await this.#api(session)).createMessage(session, threadId, body, idempotencyKey);
+    return this.#on(session, (api) => api.createMessage(session, threadId, body, idempotencyKey));
   }
 
-  async updateMessage(
+  updateMessage(
     session: UpstreamSession,
     threadId: string,
     id: string,
     metadata: Record<string, string>,
   ): Promise<UpstreamMessage> {
-    return (await this.#api(session)).updateMessage(session, threadId, id, metadata);
+    return this.#on(session, (api) => api.updateMessage(session, threadId, id, metadata));
   }
 
-  async deleteMessage(
-    session: UpstreamSession,
-    threadId: string,
-    id: string,
-  ): Promise<{ id: string; deleted: boolean }> {
-    return (await this.#api(session)).deleteMessage(session, threadId, id);
+  deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.#on(session, (api) => api.deleteMessage(session, threadId, id));
   }
 }

@@ -51,6 +51,15 @@ export class UpstreamHealth {
   }
 
   /**
+   * Whether upstream work may go ahead without waiting: a verdict is in and it does not say the
+   * upstream serves another API. The per-call fast path of `assertServesThreads`, with no promise.
+   */
+  get servesThreadsNow(): boolean {
+    const verdict = this.#verdict;
+    return verdict !== undefined && (verdict.ok || !WRONG_API_REASONS.has(verdict.reason));
+  }
+
+  /**
    * Refuses upstream work while the upstream is known not to serve the API in use (or, with
    * `UPSTREAM_API=auto`, neither API), so a wrong OPENAI_BASE_URL never reads as "no such thread".
    * The first call waits for the first probe (start-up usually ran it already); a bad verdict is

@@ -35,48 +35,53 @@ export class RequestUpstream {
     return this.#api.kind;
   }
 
-  async retrieveThread(id: string): Promise<Thread | null> {
-    await this.#health.assertServesThreads();
-    return this.#api.retrieveThread(this.#session, id);
+  /**
+   * Runs an upstream call once the upstream is known to serve the API: at once when the last
+   * verdict says so (no promise of our own per call), else after `assertServesThreads`. A call that
+   * throws at once still fails as a rejected promise, as from an async method.
+   */
+  #whenServing<T>(call: () => Promise<T>): Promise<T> {
+    if (!this.#health.servesThreadsNow) return this.#health.assertServesThreads().then(call);
+    try {
+      return call();
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
-  async createThread(body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
-    await this.#health.assertServesThreads();
-    return this.#api.createThread(this.#session, body, idempotencyKey);
+  retrieveThread(id: string): Promise<Thread | null> {
+    return this.#whenServing(() => this.#api.retrieveThread(this.#session, id));
   }
 
-  async updateThread(id: string, body: ThreadUpdateParams): Promise<Thread> {
-    await this.#health.assertServesThreads();
-    return this.#api.updateThread(this.#session, id, body);
+  createThread(body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
+    return this.#whenServing(() => this.#api.createThread(this.#session, body, idempotencyKey));
   }
 
-  async deleteThread(id: string): Promise<ThreadDeleted> {
-    await this.#health.assertServesThreads();
-    return this.#api.deleteThread(this.#session, id);
+  updateThread(id: string, body: ThreadUpdateParams): Promise<Thread> {
+    return this.#whenServing(() => this.#api.updateThread(this.#session, id, body));
   }
 
-  async listMessages(threadId: string, params: MessageListParams): Promise<MessagePage | null> {
-    await this.#health.assertServesThreads();
-    return this.#api.listMessages(this.#session, threadId, params);
+  deleteThread(id: string): Promise<ThreadDeleted> {
+    return this.#whenServing(() => this.#api.deleteThread(this.#session, id));
   }
 
-  async retrieveMessage(threadId: string, id: string): Promise<UpstreamMessage | null> {
-    await this.#health.assertServesThreads();
-    return this.#api.retrieveMessage(this.#session, threadId, id);
+  listMessages(threadId: string, params: MessageListParams): Promise<MessagePage | null> {
+    return this.#whenServing(() => this.#api.listMessages(this.#session, threadId, params));
   }
 
-  async createMessage(threadId: string, body: NewMessage, idempotencyKey?: string): Promise<UpstreamMessage> {
-    await this.#health.assertServesThreads();
-    return this.#api.createMessage(this.#session, threadId, body, idempotencyKey);
+  retrieveMessage(threadId: string, id: string): Promise<UpstreamMessage | null> {
+    return this.#whenServing(() => this.#api.retrieveMessage(this.#session, threadId, id));
   }
 
-  async updateMessage(threadId: string, id: string, metadata: Record<string, string>): Promise<UpstreamMessage> {
-    await this.#health.assertServesThreads();
-    return this.#api.updateMessage(this.#session, threadId, id, metadata);
+  createMessage(threadId: string, body: NewMessage, idempotencyKey?: string): Promise<UpstreamMessage> {
+    return this.#whenServing(() => this.#api.createMessage(this.#session, threadId, body, idempotencyKey));
   }
 
-  async deleteMessage(threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
-    await this.#health.assertServesThreads();
-    return this.#api.deleteMessage(this.#session, threadId, id);
+  updateMessage(threadId: string, id: string, metadata: Record<string, string>): Promise<UpstreamMessage> {
+    return this.#whenServing(() => this.#api.updateMessage(this.#session, threadId, id, metadata));
+  }
+
+  deleteMessage(threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.#whenServing(() => this.#api.deleteMessage(this.#session, threadId, id));
   }
 }
