@@ -5,7 +5,8 @@ import autocannon from 'autocannon';
 // `npm run build && npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
 // and by the upstream, on uniform thread(id) reads. Add `--cpu-prof` to CPU_PROF_ARGS to profile.
 // CPU_CONNECTIONS (32), BENCH_DELAY_MS (0) and BENCH_SEED_THREADS (50) give the "where users are"
-// shape: `CPU_CONNECTIONS=1000 BENCH_DELAY_MS=500 BENCH_SEED_THREADS=10000`.
+// shape: `CPU_CONNECTIONS=1000 BENCH_DELAY_MS=500 BENCH_SEED_THREADS=10000`. CPU_QUERY replaces the
+// operation (its one variable is `$id`); CPU_WARMUP_SECONDS (2) and CPU_SECONDS (6) the timing.
 const script = process.argv[2] ?? 'bench/gateway.ts';
 const extra = (process.env.CPU_PROF_ARGS ?? '').split(' ').filter(Boolean);
 const cpuSeconds = (pid: number | undefined) => {
@@ -30,7 +31,7 @@ const shape = {
 const upstream = await start('bench/upstream.ts', {
   BENCH_DELAY_MS: shape.delay,
   BENCH_SEED_THREADS: shape.seed,
-  BENCH_SEED_MESSAGES: '0',
+  BENCH_SEED_MESSAGES: process.env.BENCH_SEED_MESSAGES ?? '0',
 });
 const threads = upstream.message.threads as Array<{ id: string }>;
 const system = await start(
@@ -45,7 +46,7 @@ const system = await start(
 );
 const body = () =>
   JSON.stringify({
-    query: 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }',
+    query: process.env.CPU_QUERY ?? 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }',
     variables: { id: threads[Math.floor(Math.random() * threads.length)]?.id },
   });
 const drive = (duration: number) =>

@@ -16,7 +16,9 @@ interface MessageKey {
 /**
  * The message reads of one GraphQL request. Pages are keyed by thread and the full upstream read
  * (limit, order, cursor), so the same connection asked twice costs one list call; messages by
- * (thread, id), primed by the pages that carried them. A write forgets everything of its thread.
+ * (thread, id), answered first from the pages that carried them (kept per thread, so priming a
+ * page costs one map entry per message, not a cache key each). A write forgets everything of its
+ * thread.
  */
 export class MessageLoaders {
   readonly #pages: DataLoader<PageKey, MessagePage | null, string>;
@@ -24,6 +26,8 @@ export class MessageLoaders {
   /** Keys loaded per thread, so a write can forget exactly that thread's reads. */
   readonly #pageKeys = new Map<string, Set<string>>();
   readonly #messageKeys = new Map<string, Set<string>>();
+  /** Messages the request's pages (and writes) carried, by thread and id; the first page to carry one wins. */
+  readonly #known = new Map<string, Map<string, UpstreamMessage | null>>();
 
   constructor(upstream: RequestUpstream) {
     this.#pages = new DataLoader<PageKey, MessagePage | null, string>(
@@ -60,6 +64,8 @@ export class MessageLoaders {
   }
 
   message(threadId: string, id: string): Promise<UpstreamMessage | null> {
+    const known = this.#known.get(threadId);
+    if (known?.has(id)) return Promise.resolve(known.get(id) ?? null);
     const key = { threadId, id };
     this.#remember(this.#messageKeys, threadId, messageCacheKey(key));
     return this.#messages.load(key);
@@ -71,19 +77,27 @@ export class MessageLoaders {
     for (const key of this.#messageKeys.get(threadId) ?? []) this.#messages.clear(JSON.parse(key) as MessageKey);
     this.#pageKeys.delete(threadId);
     this.#messageKeys.delete(threadId);
+    this.#known.delete(threadId);
   }
 
   /** The answer of a write, so later reads of that message in the request need no call. */
   primeWritten(threadId: string, id: string, message: UpstreamMessage | null): void {
-    const key = { threadId, id };
-    this.#remember(this.#messageKeys, threadId, messageCacheKey(key));
-    this.#messages.clear(key).prime(key, message);
+    this.#messages.clear({ threadId, id });
+    this.#knownIn(threadId).set(id, message);
   }
 
   #prime(message: UpstreamMessage): void {
-    const key = { threadId: message.thread_id, id: message.id };
-    this.#remember(this.#messageKeys, message.thread_id, messageCacheKey(key));
-    this.#messages.prime(key, message);
+    const known = this.#knownIn(message.thread_id);
+    if (!known.has(message.id)) known.set(message.id, message);
+  }
+
+  #knownIn(threadId: string): Map<string, UpstreamMessage | null> {
+    let known = this.#known.get(threadId);
+    if (!known) {
+      known = new Map();
+      this.#known.set(threadId, known);
+    }
+    return known;
   }
 
   #remember(keys: Map<string, Set<string>>, threadId: string, key: string): void {
