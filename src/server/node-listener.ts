@@ -30,9 +30,28 @@ export function createNodeListener(handler: NodeHandler): (req: IncomingMessage,
   };
 }
 
+/**
+ * Hosts of the plain shapes (a name or IPv4 address, or a bracketed IPv6 address, and a port) whose
+ * verdict is kept: with such a Host, the URL's authority ends where the target's leading `/`
+ * starts, and no path, query or fragment makes a URL unparsable, so the verdict is the Host's
+ * alone. Any other Host is checked whole, every time.
+ */
+const PLAIN_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+const MAX_KEPT_HOSTS = 256;
+const hostVerdicts = new Map<string, boolean>();
+
 function unreadableTarget(req: IncomingMessage): boolean {
   const target = req.url ?? '';
   // Origin-form only: a path, never a scheme and authority that would override the Host.
   if (!target.startsWith('/')) return true;
-  return !URL.canParse(`http://${req.headers.host ?? 'localhost'}${target}`);
+  const host = req.headers.host ?? 'localhost';
+  if (!PLAIN_HOST.test(host)) return !URL.canParse(`http://${host}${target}`);
+  let readable = hostVerdicts.get(host);
+  if (readable === undefined) {
+    readable = URL.canParse(`http://${host}/`);
+    // Bounded: Hosts come from clients. Past the bound, start over rather than grow.
+    if (hostVerdicts.size >= MAX_KEPT_HOSTS) hostVerdicts.clear();
+    hostVerdicts.set(host, readable);
+  }
+  return !readable;
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type GraphQLSchema, getOperationAST } from 'graphql';
 import { type CORSOptions, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config.ts';
-import { createMessageLoaders } from '../loaders/message-loaders.ts';
+import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { DependencyVerdict } from '../shared-state/redis-connection.ts';
 import type { UpstreamHealth } from '../upstream/health.ts';
@@ -140,13 +140,19 @@ export function createGatewayYoga(deps: YogaDeps): {
       },
       deps.health,
     );
+    // Message loaders only for requests that read messages: most never do, and every object made
+    // here lives as long as the request (500 ms and more against a hosted API).
+    let messages: MessageLoaders | undefined;
     return {
       requestId: state.requestId,
       callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
       upstream,
       loaders: {
         thread: createThreadLoader(upstream, deps.metrics.observeBatch),
-        messages: createMessageLoaders(upstream),
+        get messages() {
+          messages ??= createMessageLoaders(upstream);
+          return messages;
+        },
       },
       idempotentCreates: deps.idempotentCreates,
     };
