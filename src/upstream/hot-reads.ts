@@ -4,6 +4,7 @@ import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import type { Conversation } from 'openai/resources/conversations/conversations';
 import type { ConversationItem } from 'openai/resources/conversations/items';
+import { isPlainObject } from '../domain/thread-rules.ts';
 import { LeanOpenAI, type ReadOptions, sdkPath } from './lean-openai.ts';
 import type { MessageListParams } from './upstream-api.ts';
 
@@ -53,9 +54,9 @@ function sdkReads(client: OpenAI): HotReads {
   };
 }
 
-/** The Assistants API's beta header, under the call's own headers as the SDK's resources merge them. */
+/** The Assistants API's beta header, under the call's own (plain) headers as the SDK's resources merge them. */
 function threadsApi(options: ReadOptions): ReadOptions {
-  return { ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...(options.headers as object | undefined) } };
+  return { ...options, headers: { 'OpenAI-Beta': 'assistants=v2', ...(options.headers as Record<string, string>) } };
 }
 
 /**
@@ -69,12 +70,21 @@ async function asPage<Item>(answer: Promise<unknown>): Promise<ConversationCurso
 }
 
 function leanReads(client: LeanOpenAI): HotReads {
+  const sdk = sdkReads(client);
+  // The beta header is merged into a plain header object; headers in any other form (a `Headers`,
+  // pairs) are merged by the SDK's own resource methods instead.
+  const plain = (options: ReadOptions) => options.headers === undefined || isPlainObject(options.headers);
   return {
-    retrieveThread: (id, options) => client.read(sdkPath`/threads/${id}`, threadsApi(options)),
+    retrieveThread: (id, options) =>
+      plain(options) ? client.read(sdkPath`/threads/${id}`, threadsApi(options)) : sdk.retrieveThread(id, options),
     listMessages: (threadId, query, options) =>
-      asPage<Message>(client.read(sdkPath`/threads/${threadId}/messages`, { query, ...threadsApi(options) })),
+      plain(options)
+        ? asPage<Message>(client.read(sdkPath`/threads/${threadId}/messages`, { query, ...threadsApi(options) }))
+        : sdk.listMessages(threadId, query, options),
     retrieveMessage: (threadId, id, options) =>
-      client.read(sdkPath`/threads/${threadId}/messages/${id}`, threadsApi(options)),
+      plain(options)
+        ? client.read(sdkPath`/threads/${threadId}/messages/${id}`, threadsApi(options))
+        : sdk.retrieveMessage(threadId, id, options),
     retrieveConversation: (id, options) => client.read(sdkPath`/conversations/${id}`, options),
     listItems: (conversationId, query, options) =>
       asPage<ConversationItem>(client.read(sdkPath`/conversations/${conversationId}/items`, { query, ...options })),

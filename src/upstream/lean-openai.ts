@@ -188,7 +188,9 @@ export class LeanOpenAI extends OpenAI {
   async read<T>(path: string, options: ReadOptions = {}): Promise<T> {
     const transport = this.#transport;
     const call = { ...options, method: 'get' as const, path, __security: { bearerAuth: true } };
-    const built = transport && !options.signal ? this.#leanRequest(call) : undefined;
+    // The SDK's own retries (the gateway sets none: its retry policy owns them) stay the SDK's.
+    const sdkRetries = (options.maxRetries ?? this.maxRetries) > 0;
+    const built = transport && !options.signal && !sdkRetries ? this.#leanRequest(call) : undefined;
     if (!transport || !built) return (await this.get(path, call)) as T;
     let response: Response;
     try {

@@ -39,6 +39,40 @@ export class AttemptTimeoutError extends Error {
   readonly code = 'UPSTREAM_ATTEMPT_TIMEOUT';
 }
 
+/**
+ * A connection failure, worded by us. The SDK decides "timeout or not" by testing an error's text
+ * (and its cause's) for "timed out", and undici's texts carry the upstream's host name: a host
+ * called `timeout-proxy` would make every refused connection a timeout, and a create's outcome
+ * "unknown" instead of "not created". So the transport fails with this fixed text; the codes of
+ * the original error (and of the errors it aggregates) stay readable where `classifyFault` looks
+ * for them, and the original is kept as `original` for logs. Only `AttemptTimeoutError` says
+ * "timed out".
+ */
+export class ConnectionFault extends Error {
+  override name = 'ConnectionFault';
+  readonly code: string | undefined;
+  readonly errors: Array<{ code: string }>;
+  readonly original: Error;
+  constructor(original: Error) {
+    super('The upstream connection failed');
+    const codes = faultCodes(original);
+    this.code = codes[0];
+    this.errors = codes.slice(1).map((code) => ({ code }));
+    this.original = original;
+  }
+}
+
+/** The `code`s of an error, its causes and the errors it aggregates (as `classifyFault` reads them). */
+function faultCodes(error: unknown, depth = 0): string[] {
+  if (!error || typeof error !== 'object' || depth > 4) return [];
+  const { code, cause, errors: inner } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  return [
+    ...(typeof code === 'string' ? [code] : []),
+    ...(Array.isArray(inner) ? inner.flatMap((each) => faultCodes(each, depth + 1)) : []),
+    ...faultCodes(cause, depth + 1),
+  ];
+}
+
 /** Read-only response headers over undici's plain object: what the SDK reads, no WHATWG Headers. */
 class AnswerHeaders {
   readonly #raw: IncomingHttpHeaders;
@@ -251,7 +285,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.#fail(error);
+    this.#fail(new ConnectionFault(error));
   }
 }
 

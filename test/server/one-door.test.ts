@@ -238,7 +238,8 @@ describe('one door: request targets and Hosts that are not a URL', () => {
     ],
     ['the asterisk target', (host: string) => `OPTIONS * HTTP/1.1\r\nHost: ${host}`],
     ['a Host that is not a host', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: [::1]evil.example`],
-    // Hosts of the plain shapes, whose verdict the listener keeps: still refused, the second time too.
+    // Hosts of the plain shapes, whose verdict the listener keeps (and `[::g]`, just outside them,
+    // checked whole each time): still refused, the second time too.
     ['a Host with a port past 65535', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: 127.0.0.1:99999`],
     ['a Host that is no IPv4 address', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: 1.2.3.4.5`],
     ['a Host that is no IPv6 address', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: [::g]`],

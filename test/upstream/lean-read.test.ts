@@ -145,6 +145,14 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
     'retrieve a thread that does not exist': (r) => r.retrieveThread('thread_missing', options),
     'retrieve a thread with the caller’s key': (r) =>
       r.retrieveThread(threadId, { ...options, headers: { Authorization: 'Bearer sk-caller' } }),
+    'retrieve a thread with the caller’s key in a Headers': (r) =>
+      r.retrieveThread(threadId, { ...options, headers: new Headers({ Authorization: 'Bearer sk-caller' }) }),
+    'list messages with the caller’s key as header pairs': (r) =>
+      r.listMessages(
+        threadId,
+        { limit: 2, order: 'desc' },
+        { ...options, headers: [['Authorization', 'Bearer sk-c']] },
+      ),
     'list messages': (r) => r.listMessages(threadId, { limit: 2, order: 'desc' }, options),
     'list messages after a cursor': (r) =>
       r.listMessages(threadId, { limit: 2, order: 'asc', after: messageIds[0] ?? '' }, options),
@@ -182,7 +190,7 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
     }
   });
 
-  it('takes the lean path: the SDK’s makeRequest never runs for a lean read', async () => {
+  it('takes the lean path for every read: the SDK’s makeRequest never runs (and runs once per read on the SDK path)', async () => {
     const client = new LeanOpenAI({ apiKey: 'sk-test', baseURL: upstream.url, maxRetries: 0, fetch: transport.fetch });
     let made = 0;
     // The SDK's makeRequest is private in its types; counting its calls is the point here.
@@ -193,10 +201,33 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
       return original(...args);
     };
     upstream.handler = () => ({ forward: true });
-    await hotReads(client, 'lean').retrieveThread(threadId, options);
+    const each: Array<(r: HotReads) => Promise<unknown>> = [
+      (r) => r.retrieveThread(threadId, options),
+      (r) => r.listMessages(threadId, { limit: 2, order: 'asc' }, options),
+      (r) => r.retrieveMessage(threadId, messageIds[0] ?? '', options),
+      (r) => r.retrieveConversation(threadId, options),
+      (r) => r.listItems(threadId, { limit: 2, order: 'asc' }, options),
+      (r) => r.retrieveItem(threadId, messageIds[0] ?? '', options),
+    ];
+    for (const read of each) await read(hotReads(client, 'lean'));
     expect(made).toBe(0);
-    await hotReads(client, 'sdk').retrieveThread(threadId, options);
-    expect(made).toBe(1);
+    for (const read of each) await read(hotReads(client, 'sdk'));
+    expect(made).toBe(each.length);
+  });
+
+  it('leaves the SDK’s own retries to the SDK: with maxRetries, both paths send the same attempts', async () => {
+    const sent: number[] = [];
+    for (const path of PATHS) {
+      upstream.seen.length = 0;
+      upstream.handler = () => ({
+        status: 500,
+        body: { error: { message: 'down' } },
+        headers: { 'retry-after-ms': '1' },
+      });
+      await outcome(() => paths[path].retrieveThread(threadId, { ...options, maxRetries: 2 }));
+      sent.push(upstream.seen.length);
+    }
+    expect(sent).toEqual([3, 3]);
   });
 });
 

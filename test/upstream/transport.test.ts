@@ -205,3 +205,39 @@ describe('the upstream transport', () => {
     await transport.close();
   });
 });
+
+describe('connection failures are classified by their codes, never by their text', () => {
+  // undici's texts name the host; the SDK tests texts for "timed out". A host called `timeout-…`
+  // must not turn a connection that was never made into a timeout (and a create into "unknown").
+  const host = 'http://timeout-upstream.invalid/v1';
+
+  it('an unresolvable host named "timeout-…" is a refused connection on both read paths, not a timeout', async () => {
+    const transport = createUpstreamTransport();
+    try {
+      const client = new LeanOpenAI({ apiKey: 'sk-test', baseURL: host, maxRetries: 0, fetch: transport.fetch });
+      const reads = [
+        client.read('/threads/thread_abc', { headers: { 'OpenAI-Beta': 'assistants=v2' } }),
+        client.beta.threads.retrieve('thread_abc'),
+      ];
+      for (const read of reads) {
+        const error = await read.then(
+          () => undefined,
+          (thrown: unknown) => thrown,
+        );
+        expect(classifyFault(error)).toEqual({ kind: 'refused' });
+      }
+    } finally {
+      await transport.close();
+    }
+  });
+
+  it('a create against it reports outcome "not_created", never "unknown"', async () => {
+    const gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: host, UPSTREAM_API: 'threads' });
+    try {
+      const result = await execute(gateway, 'mutation { createThread(input: {}) { id } }');
+      expect(result.errors?.[0]?.extensions).toMatchObject({ outcome: 'not_created' });
+    } finally {
+      await gateway.close();
+    }
+  });
+});
