@@ -215,12 +215,13 @@ describe('connection failures are classified by their codes, never by their text
     const transport = createUpstreamTransport();
     try {
       const client = new LeanOpenAI({ apiKey: 'sk-test', baseURL: host, maxRetries: 0, fetch: transport.fetch });
+      // One at a time: a read made before the previous one settled could reject with no handler yet.
       const reads = [
-        client.read('/threads/thread_abc', { headers: { 'OpenAI-Beta': 'assistants=v2' } }),
-        client.beta.threads.retrieve('thread_abc'),
+        () => client.read('/threads/thread_abc', { headers: { 'OpenAI-Beta': 'assistants=v2' } }),
+        () => client.beta.threads.retrieve('thread_abc'),
       ];
       for (const read of reads) {
-        const error = await read.then(
+        const error = await read().then(
           () => undefined,
           (thrown: unknown) => thrown,
         );
