@@ -1,6 +1,7 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type BackendRequest, createLocalBackend } from '../src/local-backend/backend.ts';
+import { createLocalBackend } from '../src/local-backend/backend.ts';
+import { fromNode } from '../src/local-backend/serve.ts';
 
 // The bench's upstream: the local backend over plain node:http with threads seeded
 // (BENCH_SEED_THREADS, 50 by default). BENCH_DELAY_MS holds every answer that long, like a hosted API that answers in
@@ -27,25 +28,6 @@ for (let index = 0; index < seeded; index++) {
 let answered = 0;
 let latencies: number[] = [];
 
-function fromNode(req: IncomingMessage): BackendRequest {
-  const url = req.url ?? '/';
-  const query = url.indexOf('?');
-  return {
-    method: req.method ?? 'GET',
-    path: query === -1 ? url : url.slice(0, query),
-    search: query === -1 ? '' : url.slice(query + 1),
-    header: (name) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    text: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of req) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
-    },
-  };
-}
-
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 }
@@ -58,10 +40,11 @@ const server = createServer((req, res) => {
     return;
   }
   const arrived = performance.now();
-  const request = fromNode(req);
   void (async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    const answer = await backend.handle(request);
+    const answer = await backend.handle(fromNode(req, Buffer.concat(chunks).toString('utf8')));
     res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
     res.end(answer.body, () => {
       answered++;

@@ -43,3 +43,8 @@ export function badUserInput(message: string, argument?: string): GatewayError {
     extensions: argument === undefined ? {} : { argument },
   });
 }
+
+/** Anything thrown, as an Error (a non-Error throw becomes one with its text). */
+export function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}

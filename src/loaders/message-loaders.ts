@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
+import { toError } from '../errors.ts';
 import type { RequestUpstream } from '../upstream/request-upstream.ts';
 import type { MessageListParams, MessagePage, UpstreamMessage } from '../upstream/upstream-api.ts';
-import { toError } from './thread-loader.ts';
 
 interface PageKey {
   threadId: string;

@@ -1,4 +1,5 @@
 import DataLoader from 'dataloader';
+import { toError } from '../errors.ts';
 import type { RequestUpstream } from '../upstream/request-upstream.ts';
 import type { Thread } from '../upstream/upstream-api.ts';
 
@@ -17,8 +18,4 @@ export function createThreadLoader(upstream: RequestUpstream, onBatch?: (size: n
     },
     { name: 'thread' },
   );
-}
-
-export function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

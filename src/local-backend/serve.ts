@@ -11,7 +11,8 @@ export interface ServeOptions {
   maxBodyBytes?: number;
 }
 
-function fromNode(req: IncomingMessage, body: string): BackendRequest {
+/** A Node request, its body already read, as the backend's handler takes it. */
+export function fromNode(req: IncomingMessage, body: string): BackendRequest {
   const url = req.url ?? '/';
   const query = url.indexOf('?');
   return {

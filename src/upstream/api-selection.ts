@@ -13,7 +13,7 @@ import type {
   UpstreamApiKind,
   UpstreamMessage,
 } from './upstream-api.ts';
-import type { UpstreamSession } from './upstream-calls.ts';
+import { callNow, type UpstreamSession } from './upstream-calls.ts';
 
 /** OpenAI's own API: after the Assistants API's shutdown it serves conversations, not threads. */
 function isOpenAIHost(baseURL: string): boolean {
@@ -151,11 +151,7 @@ export class DetectedUpstreamApi implements UpstreamApi {
   #on<T>(session: UpstreamSession, call: (api: UpstreamApi) => Promise<T>): Promise<T> {
     const known = this.#selection.known;
     if (!known) return this.#selection.resolve(session).then((kind) => call(this.#adapters[kind]));
-    try {
-      return call(this.#adapters[known]);
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return callNow(() => call(this.#adapters[known]));
   }
 
   retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null> {

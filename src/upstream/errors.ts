@@ -34,7 +34,8 @@ const NOT_SENT_CODES = new Set([
 /** undici's code for an answer past the transport's `maxResponseSize`. */
 const TOO_LARGE_CODE = 'UND_ERR_RES_EXCEEDED_MAX_SIZE';
 
-function causeCodes(error: unknown): string[] {
+/** The `code`s of an error, its causes and the errors it aggregates. */
+export function causeCodes(error: unknown): string[] {
   const codes: string[] = [];
   let current: unknown = error;
   for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {

@@ -1,6 +1,7 @@
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, type ClientOptions, OpenAIError } from 'openai';
 import { VERSION } from 'openai/version';
 import { isPlainObject } from '../domain/thread-rules.ts';
+import { toError } from '../errors.ts';
 import { isTransportFetch, type TransportFetch } from './transport.ts';
 
 /**
@@ -199,7 +200,7 @@ export class LeanOpenAI extends OpenAI {
       throw connectionFailure(error);
     }
     if (!response.ok) {
-      const text = await response.text().catch((error: unknown) => asError(error).message);
+      const text = await response.text().catch((error: unknown) => toError(error).message);
       const json = parseOrUndefined(text);
       throw this.makeStatusError(response.status, json as object, json ? undefined : text, response.headers);
     }
@@ -217,10 +218,6 @@ export class LeanOpenAI extends OpenAI {
   }
 }
 
-function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
-
 function parseOrUndefined(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
@@ -231,7 +228,7 @@ function parseOrUndefined(text: string): unknown {
 
 /** A transport failure as `makeRequest` words it: a timeout (an abort, or "timed out"), else a connection error. */
 function connectionFailure(thrown: unknown): Error {
-  const error = asError(thrown);
+  const error = toError(thrown);
   const cause = 'cause' in error ? String(error.cause) : '';
   const aborted = error.name === 'AbortError' || error.message.includes('FetchRequestCanceledException');
   if (aborted || /timed? ?out/i.test(String(error) + cause)) return new APIConnectionTimeoutError();

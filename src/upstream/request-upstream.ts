@@ -10,7 +10,7 @@ import type {
   UpstreamApi,
   UpstreamMessage,
 } from './upstream-api.ts';
-import type { UpstreamSession } from './upstream-calls.ts';
+import { callNow, type UpstreamSession } from './upstream-calls.ts';
 
 /**
  * The upstream calls of one GraphQL request: its credential, deadline and budget bound in, and
@@ -42,11 +42,7 @@ export class RequestUpstream {
    */
   #whenServing<T>(call: () => Promise<T>): Promise<T> {
     if (!this.#health.servesThreadsNow) return this.#health.assertServesThreads().then(call);
-    try {
-      return call();
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    return callNow(call);
   }
 
   retrieveThread(id: string): Promise<Thread | null> {

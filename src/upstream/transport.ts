@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors } from 'undici';
-import { UPSTREAM_ABORTED_CODE } from './errors.ts';
+import { causeCodes, UPSTREAM_ABORTED_CODE } from './errors.ts';
 
 export interface TransportOptions {
   /** Sockets kept per upstream origin (UPSTREAM_CONNECTIONS). */
@@ -55,22 +55,11 @@ export class ConnectionFault extends Error {
   readonly original: Error;
   constructor(original: Error) {
     super('The upstream connection failed');
-    const codes = faultCodes(original);
+    const codes = causeCodes(original);
     this.code = codes[0];
     this.errors = codes.slice(1).map((code) => ({ code }));
     this.original = original;
   }
-}
-
-/** The `code`s of an error, its causes and the errors it aggregates (as `classifyFault` reads them). */
-function faultCodes(error: unknown, depth = 0): string[] {
-  if (!error || typeof error !== 'object' || depth > 4) return [];
-  const { code, cause, errors: inner } = error as { code?: unknown; cause?: unknown; errors?: unknown };
-  return [
-    ...(typeof code === 'string' ? [code] : []),
-    ...(Array.isArray(inner) ? inner.flatMap((each) => faultCodes(each, depth + 1)) : []),
-    ...faultCodes(cause, depth + 1),
-  ];
 }
 
 /** Read-only response headers over undici's plain object: what the SDK reads, no WHATWG Headers. */

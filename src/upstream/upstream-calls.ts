@@ -61,6 +61,18 @@ export function withIdempotencyKey(options: RequestOptions, key: string | undefi
   return key ? { ...options, headers: { ...options.headers, 'Idempotency-Key': key } } : options;
 }
 
+/**
+ * Starts an upstream call now. A call that throws at once still fails as a rejected promise, as it
+ * would from an async function, without an async frame of its own (the forwarders' fast path).
+ */
+export function callNow<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }

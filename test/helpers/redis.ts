@@ -3,6 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { it } from 'vitest';
+import type { Gateway } from '../../src/app.ts';
+import { testGateway } from './gateway.ts';
+import { closeAll, startTestUpstream, type TestUpstream } from './test-upstream.ts';
 
 /** The Redis this kind of machine runs (CI starts it when it is installed but stopped). */
 export const REDIS_URL = 'redis://127.0.0.1:6379';
@@ -61,6 +64,40 @@ export function testPrefix(): { prefix: string; cleanup(): Promise<void> } {
       } finally {
         client.disconnect();
       }
+    },
+  };
+}
+
+/**
+ * Two gateways on one Redis prefix and one test upstream, as two replicas behind a load balancer.
+ * `close()` closes both and the upstream, then removes the prefix's keys.
+ */
+export async function twoGatewaysOnRedis(env: Record<string, string> = {}): Promise<{
+  a: Gateway;
+  b: Gateway;
+  upstream: TestUpstream;
+  prefix: string;
+  close(): Promise<void>;
+}> {
+  const own = testPrefix();
+  const upstream = await startTestUpstream();
+  const shared = {
+    OPENAI_API_KEY: 'sk-test',
+    OPENAI_BASE_URL: upstream.url,
+    REDIS_URL,
+    REDIS_KEY_PREFIX: own.prefix,
+    ...env,
+  };
+  const a = testGateway(shared);
+  const b = testGateway(shared);
+  return {
+    a,
+    b,
+    upstream,
+    prefix: own.prefix,
+    close: async () => {
+      await closeAll(a, b, upstream);
+      await own.cleanup();
     },
   };
 }

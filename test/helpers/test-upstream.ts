@@ -145,6 +145,20 @@ export async function startTestUpstream(
   return upstream;
 }
 
+/** A thread with `count` messages (user, assistant, user, …) in the test upstream's store. */
+export async function seedThread(upstream: TestUpstream, count: number): Promise<{ id: string; messageIds: string[] }> {
+  const thread = await upstream.store.createThread({});
+  const messageIds: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const message = await upstream.store.createMessage(thread.id, {
+      role: index % 2 ? 'assistant' : 'user',
+      content: [{ type: 'text', text: { value: `m${index}`, annotations: [] } }],
+    });
+    messageIds.push(message?.id ?? '');
+  }
+  return { id: thread.id, messageIds };
+}
+
 /** A test upstream and a gateway holding a server key for it: the usual pair of a test. */
 export async function startServerKeyGateway(
   env: Record<string, string> = {},

@@ -5,7 +5,7 @@ import { RequestBudget } from '../../src/upstream/request-budget.ts';
 import { RequestUpstream } from '../../src/upstream/request-upstream.ts';
 import { ThreadsRestApi } from '../../src/upstream/threads-rest/threads-rest-api.ts';
 import { createUpstreamTransport } from '../../src/upstream/transport.ts';
-import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import { seedThread, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
 /** The message loaders of one request, over the real adapter and HTTP, counting what reaches the upstream. */
 describe('message loaders: a page answers later reads of its messages, a write forgets its thread', () => {
@@ -25,15 +25,7 @@ describe('message loaders: a page answers later reads of its messages, a write f
       timeoutMs: 2_000,
       maxRetries: 0,
     });
-    const thread = await upstream.store.createThread({
-      messages: ['one', 'two', 'three'].map((text) => ({
-        role: 'user',
-        content: [{ type: 'text', text: { value: text, annotations: [] } }],
-      })),
-    });
-    threadId = thread.id;
-    const listed = await upstream.store.listMessages(threadId, { limit: 10, order: 'asc' });
-    ids = listed.kind === 'ok' ? listed.data.map((message) => message.id) : [];
+    ({ id: threadId, messageIds: ids } = await seedThread(upstream, 3));
   });
 
   afterAll(async () => {

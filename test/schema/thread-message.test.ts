@@ -11,22 +11,15 @@ import {
   UpdateMessageDocument,
 } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { closeAll, type Reply, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
+import {
+  closeAll,
+  type Reply,
+  seedThread,
+  startServerKeyGateway,
+  type TestUpstream,
+} from '../helpers/test-upstream.ts';
 
 /** A thread of `count` messages "m0" … in creation order, written straight into the store. */
-async function seedThread(upstream: TestUpstream, count: number): Promise<{ id: string; messageIds: string[] }> {
-  const thread = await upstream.store.createThread({});
-  const messageIds: string[] = [];
-  for (let index = 0; index < count; index++) {
-    const message = await upstream.store.createMessage(thread.id, {
-      role: index % 2 ? 'assistant' : 'user',
-      content: [{ type: 'text', text: { value: `m${index}`, annotations: [] } }],
-    });
-    messageIds.push(message?.id ?? '');
-  }
-  return { id: thread.id, messageIds };
-}
-
 type Page = {
   edges: Array<{ cursor: string; node: { id: string; text: string } }>;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };

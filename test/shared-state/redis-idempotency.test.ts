@@ -6,7 +6,7 @@ import { RedisIdempotencyStore } from '../../src/shared-state/redis-idempotency-
 import { CreateMessageDocument, CreateThreadDocument } from '../helpers/documents.ts';
 import { codes, execute, silentLogger, testGateway } from '../helpers/gateway.ts';
 import { startProcess } from '../helpers/process.ts';
-import { countKeys, itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { countKeys, itWithRedis, REDIS_URL, testPrefix, twoGatewaysOnRedis } from '../helpers/redis.ts';
 import { closeAll, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
@@ -26,23 +26,11 @@ describe('idempotency keys in Redis, across gateway instances', () => {
     cleanup = undefined;
   });
 
-  /** Two gateways on one Redis prefix and one upstream, as two replicas behind a load balancer. */
+  /** Two replicas on one Redis prefix (and one upstream), both taking the tokens of alice and bob. */
   async function twoInstances(env: Record<string, string> = {}) {
-    const own = testPrefix();
-    cleanup = own.cleanup;
-    const upstream = await startTestUpstream();
-    const shared = {
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: upstream.url,
-      GATEWAY_TOKENS: 'alice,bob',
-      REDIS_URL,
-      REDIS_KEY_PREFIX: own.prefix,
-      ...env,
-    };
-    const a = testGateway(shared);
-    const b = testGateway(shared);
-    open.push(a, b, upstream);
-    return { a, b, upstream, prefix: own.prefix };
+    const instances = await twoGatewaysOnRedis({ GATEWAY_TOKENS: 'alice,bob', ...env });
+    open.push(instances);
+    return instances;
   }
 
   itWithRedis('50 concurrent creates with one key, spread over two instances, make exactly one thread', async () => {

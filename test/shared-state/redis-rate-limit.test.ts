@@ -1,34 +1,19 @@
 import { afterEach, describe, expect } from 'vitest';
 import { CreateThreadDocument, GetThreadDocument } from '../helpers/documents.ts';
-import { codes, execute, testGateway } from '../helpers/gateway.ts';
-import { itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
-import { closeAll, startTestUpstream } from '../helpers/test-upstream.ts';
+import { codes, execute } from '../helpers/gateway.ts';
+import { itWithRedis, twoGatewaysOnRedis } from '../helpers/redis.ts';
+import { closeAll } from '../helpers/test-upstream.ts';
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('rate limits in Redis, shared by instances', () => {
   const open: Array<{ close(): Promise<void> }> = [];
-  let cleanup: (() => Promise<void>) | undefined;
-  afterEach(async () => {
-    await closeAll(...open.splice(0));
-    await cleanup?.();
-  });
+  afterEach(() => closeAll(...open.splice(0)));
 
   async function twoInstances(env: Record<string, string>) {
-    const own = testPrefix();
-    cleanup = own.cleanup;
-    const upstream = await startTestUpstream();
-    const shared = {
-      OPENAI_API_KEY: 'sk-test',
-      OPENAI_BASE_URL: upstream.url,
-      REDIS_URL,
-      REDIS_KEY_PREFIX: own.prefix,
-      ...env,
-    };
-    const a = testGateway(shared);
-    const b = testGateway(shared);
-    open.push(a, b, upstream);
-    return { a, b, upstream };
+    const instances = await twoGatewaysOnRedis(env);
+    open.push(instances);
+    return instances;
   }
 
   itWithRedis(

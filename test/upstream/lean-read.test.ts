@@ -5,7 +5,13 @@ import { type HotReads, hotReads, type ReadPath } from '../../src/upstream/hot-r
 import { LeanOpenAI, type ReadOptions } from '../../src/upstream/lean-openai.ts';
 import { createUpstreamTransport } from '../../src/upstream/transport.ts';
 import { execute, testGateway } from '../helpers/gateway.ts';
-import { type Reply, type SeenRequest, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+import {
+  type Reply,
+  type SeenRequest,
+  seedThread,
+  startTestUpstream,
+  type TestUpstream,
+} from '../helpers/test-upstream.ts';
 
 /**
  * The lean read path's contract (issue 12, option 2): every hot read, sent through the lean path
@@ -122,16 +128,7 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
       fetch: transport.fetch,
     });
     paths = { sdk: hotReads(client, 'sdk'), lean: hotReads(client, 'lean') };
-    const thread = await upstream.store.createThread({
-      metadata: { topic: 'contract' },
-      messages: ['one', 'two', 'three'].map((text) => ({
-        role: 'user',
-        content: [{ type: 'text', text: { value: text, annotations: [] } }],
-      })),
-    });
-    threadId = thread.id;
-    const listed = await upstream.store.listMessages(threadId, { limit: 10, order: 'asc' });
-    messageIds = listed.kind === 'ok' ? listed.data.map((message) => message.id) : [];
+    ({ id: threadId, messageIds } = await seedThread(upstream, 3));
   });
 
   afterAll(async () => {
@@ -239,16 +236,7 @@ describe('two gateways, one on each read path: the same answers and the same ups
 
   beforeAll(async () => {
     upstream = await startTestUpstream((_request, index) => script[index] ?? { forward: true });
-    const thread = await upstream.store.createThread({
-      metadata: { topic: 'gateways' },
-      messages: ['a', 'b', 'c'].map((text, index) => ({
-        role: index % 2 ? 'assistant' : 'user',
-        content: [{ type: 'text', text: { value: text, annotations: [] } }],
-      })),
-    });
-    threadId = thread.id;
-    const listed = await upstream.store.listMessages(threadId, { limit: 10, order: 'asc' });
-    messageIds = listed.kind === 'ok' ? listed.data.map((message) => message.id) : [];
+    ({ id: threadId, messageIds } = await seedThread(upstream, 3));
   });
 
   afterAll(() => upstream.close());
