@@ -5,12 +5,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { execute, testGateway } from '../helpers/gateway.ts';
 import { serveGateway } from '../helpers/serve.ts';
+import { reportSkip } from '../helpers/skips.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
-  process.stderr.write(
-    `SKIPPED: the GraphiQL browser test needs Debian's chromium at ${CHROMIUM}; enable it with: sudo apt-get install chromium\n`,
+  reportSkip(
+    'the GraphiQL browser test',
+    `needs Debian's chromium at ${CHROMIUM}; enable it with: sudo apt-get install chromium`,
   );
 }
 

@@ -5,6 +5,7 @@ import { Redis } from 'ioredis';
 import { it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { testGateway } from './gateway.ts';
+import { reportSkip } from './skips.ts';
 import { closeAll, startTestUpstream, type TestUpstream } from './test-upstream.ts';
 
 /** The Redis this kind of machine runs (CI starts it when it is installed but stopped). */
@@ -35,7 +36,7 @@ export const hasRedisServer = spawnSync('redis-server', ['--version']).status ==
 export function itWhen(condition: boolean, reason: string): typeof it {
   if (condition) return it;
   return ((name: string) => {
-    process.stderr.write(`SKIPPED: ${name}: ${reason}\n`);
+    reportSkip(name, reason);
     it.skip(name, () => undefined);
   }) as unknown as typeof it;
 }

@@ -7,6 +7,7 @@ import { startThrowawayCluster, throwawayClusterUnavailable } from '../helpers/p
 import { createDatabase, dropDatabase, POSTGRES_URL, postgresReachable } from '../helpers/postgres.ts';
 import { type Started, startProcess } from '../helpers/process.ts';
 import { hasRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { reportSkip } from '../helpers/skips.ts';
 
 /**
  * "Nothing lost, proven", for storage: real gateway processes (`src/main.ts`) on the embedded
@@ -18,9 +19,9 @@ import { hasRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 });
 
 const hasPostgres = await postgresReachable();
-if (!hasPostgres) console.warn(`SKIPPED: gateways sharing PostgreSQL (no PostgreSQL at ${POSTGRES_URL})`);
+if (!hasPostgres) reportSkip('gateways sharing PostgreSQL', `no PostgreSQL at ${POSTGRES_URL}`);
 const noCluster = throwawayClusterUnavailable();
-if (noCluster) console.warn(`SKIPPED: PostgreSQL stopped during a run (no throwaway cluster: ${noCluster})`);
+if (noCluster) reportSkip('PostgreSQL stopped during a run', `no throwaway cluster: ${noCluster}`);
 
 interface Answer {
   status: number;
@@ -279,7 +280,7 @@ describe.skipIf(!hasPostgres)('two gateways sharing one PostgreSQL', () => {
   });
 });
 
-if (!hasRedis) console.warn('SKIPPED: two gateways on PostgreSQL and Redis (no Redis at 127.0.0.1:6379)');
+if (!hasRedis) reportSkip('two gateways on PostgreSQL and Redis', 'no Redis at 127.0.0.1:6379');
 
 describe.skipIf(!hasPostgres || !hasRedis)('two gateways on one PostgreSQL and one Redis', () => {
   let database: { name: string; url: string };

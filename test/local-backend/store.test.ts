@@ -9,9 +9,10 @@ import { openSqliteStore, SQLITE_FILE } from '../../src/local-backend/store/sqli
 import { type NewStoredMessage, StorageQuotaError, type Store } from '../../src/local-backend/store/store.ts';
 import { storedBytes } from '../../src/local-backend/store/stored-bytes.ts';
 import { dropSchema, POSTGRES_URL, postgresReachable, schemaName } from '../helpers/postgres.ts';
+import { reportSkip } from '../helpers/skips.ts';
 
 const hasPostgres = await postgresReachable();
-if (!hasPostgres) console.warn(`SKIPPED: store contract on postgres (no PostgreSQL at ${POSTGRES_URL})`);
+if (!hasPostgres) reportSkip('store contract on postgres', `no PostgreSQL at ${POSTGRES_URL}`);
 
 /** One row per implementation: each test opens a fresh store and `dispose` removes its data. */
 interface Implementation {
