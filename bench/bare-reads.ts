@@ -1,7 +1,7 @@
-import { normaliseThread } from '../dist/upstream/normalise.js';
-import { createUpstreamTransport } from '../dist/upstream/transport.js';
+import { normaliseThread } from '../dist/upstream/answer-checks.js';
+import { UpstreamCalls } from '../dist/upstream/calls/call-session.js';
+import { createUpstreamTransport } from '../dist/upstream/sdk/transport.js';
 import type { Thread, UpstreamApi } from '../dist/upstream/upstream-api.js';
-import { UpstreamCalls } from '../dist/upstream/upstream-calls.js';
 import { serveGatewayForBench } from './serve-gateway.ts';
 
 // The bound on issue 12's option 2, measured in the same run as the gateway: our gateway with thread

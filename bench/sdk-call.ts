@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import OpenAI from 'openai';
-import { hotReads } from '../src/upstream/hot-reads.ts';
-import { LeanOpenAI } from '../src/upstream/lean-openai.ts';
-import { createUpstreamTransport } from '../src/upstream/transport.ts';
+import { LeanOpenAI } from '../src/upstream/sdk/fast-read-client.ts';
+import { hotReads } from '../src/upstream/sdk/read-paths.ts';
+import { createUpstreamTransport } from '../src/upstream/sdk/transport.ts';
 
 // `npx tsx bench/sdk-call.ts`: CPU microseconds one `beta.threads.retrieve` costs this process,
 // the SDK's stock client against `LeanOpenAI`, two ways: in-process against a fake fetch that

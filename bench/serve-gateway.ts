@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createGateway, type GatewayOptions } from '../dist/app.js';
-import { loadConfig } from '../dist/config.js';
+import { loadConfig } from '../dist/config/config.js';
 
 /**
  * Builds our gateway from the environment the bench runner gives (no per-request log line unless

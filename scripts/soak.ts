@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGateway } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/config.ts';
 
 // `npm run soak`: concurrent mixed traffic against the gateway on the local backend, over HTTP.
 // SOAK_SECONDS (60) and SOAK_CONCURRENCY (32) tune it. Errors must be 0.

@@ -1,29 +1,29 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
-import type { Config } from './config.ts';
+import type { Config } from './config/config.ts';
+import type { IdempotencyStore } from './features/idempotency/idempotent-creates.ts';
+import type { DependencyVerdict } from './features/redis/redis-connection.ts';
+import { createSharedState } from './features/shared-state.ts';
+import type { GatewayContext } from './graphql/context.ts';
+import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
+import { GatewayMetrics } from './http/metrics.ts';
+import { createNodeListener } from './http/node-listener.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
 import { createStore } from './local-backend/store/create-store.ts';
 import { openingStore } from './local-backend/store/opening-store.ts';
 import type { Store } from './local-backend/store/store.ts';
+import { createLogger, type Logger } from './logger.ts';
 import { schema } from './schema/index.ts';
-import type { GatewayContext } from './server/context.ts';
-import type { IdempotencyStore } from './server/idempotency.ts';
-import { createLogger, type Logger } from './server/logger.ts';
-import { GatewayMetrics } from './server/metrics.ts';
-import { createNodeListener } from './server/node-listener.ts';
-import { createGatewayYoga, type GatewayYoga } from './server/yoga.ts';
-import type { DependencyVerdict } from './shared-state/redis-connection.ts';
-import { createSharedState } from './shared-state/shared-state.ts';
-import { ApiSelection, chosenApi, DetectedUpstreamApi } from './upstream/api-selection.ts';
+import type { UpstreamFetch } from './upstream/calls/call-session.ts';
 import { ConversationsApi } from './upstream/conversations/conversations-api.ts';
-import { UpstreamHealth } from './upstream/health.ts';
-import type { ReadPath } from './upstream/hot-reads.ts';
-import type { ProbeVerdict } from './upstream/probe.ts';
+import { ApiSelection, chosenApi, DetectedUpstreamApi } from './upstream/detection/api-selection.ts';
+import { UpstreamHealth } from './upstream/detection/health.ts';
+import type { ProbeVerdict } from './upstream/detection/probe.ts';
+import type { ReadPath } from './upstream/sdk/read-paths.ts';
+import { createUpstreamTransport } from './upstream/sdk/transport.ts';
 import { ThreadsRestApi } from './upstream/threads-rest/threads-rest-api.ts';
-import { createUpstreamTransport } from './upstream/transport.ts';
 import type { UpstreamApi, UpstreamApiKind } from './upstream/upstream-api.ts';
-import type { UpstreamFetch } from './upstream/upstream-calls.ts';
 
 /** The base URL the SDK is given for the in-process local backend; nothing listens there. */
 const LOCAL_BACKEND_URL = 'http://local-backend.invalid/v1';
@@ -43,7 +43,7 @@ export interface GatewayOptions {
   idempotencyStore?: IdempotencyStore;
   /**
    * The adapters' hot reads: the lean path (default) or the SDK's resource methods. The lean path's
-   * contract test runs a gateway of each and compares them (src/upstream/hot-reads.ts).
+   * contract test runs a gateway of each and compares them (src/upstream/sdk/read-paths.ts).
    */
   upstreamReads?: ReadPath;
 }

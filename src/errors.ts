@@ -1,6 +1,6 @@
 /**
  * The gateway's expected errors. Anything thrown that is not a `GatewayError` is unexpected and is
- * masked by `server/error-masking.ts`, the single place where errors become GraphQL errors.
+ * masked by `graphql/error-masking.ts`, the single place where errors become GraphQL errors.
  */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { toError } from '../errors.ts';
-import type { RequestUpstream } from '../upstream/request-upstream.ts';
+import type { RequestUpstream } from '../upstream/request-scoped-api.ts';
 import type { MessageListParams, MessagePage, UpstreamMessage } from '../upstream/upstream-api.ts';
 
 interface PageKey {

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { toError } from '../errors.ts';
-import type { RequestUpstream } from '../upstream/request-upstream.ts';
+import type { RequestUpstream } from '../upstream/request-scoped-api.ts';
 import type { Thread } from '../upstream/upstream-api.ts';
 
 export type ThreadLoader = DataLoader<string, Thread | null>;

@@ -1,4 +1,4 @@
-import { ConfigError, type LocalBackendConfig, loadLocalBackendConfig } from '../config.ts';
+import { ConfigError, type LocalBackendConfig, loadLocalBackendConfig } from '../config/config.ts';
 import { createLocalBackend } from './backend.ts';
 import { serveLocalBackend } from './serve.ts';
 import { createStore } from './store/create-store.ts';

@@ -1,7 +1,7 @@
 import SchemaBuilder from '@pothos/core';
 import DirectivePlugin from '@pothos/plugin-directives';
 import FederationPlugin from '@pothos/plugin-federation';
-import type { GatewayContext } from '../server/context.ts';
+import type { GatewayContext } from '../graphql/context.ts';
 
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;

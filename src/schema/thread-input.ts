@@ -1,6 +1,6 @@
 import { checkMetadata, checkThreadId, checkToolResources, MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { badUserInput } from '../errors.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { GatewayContext } from '../graphql/context.ts';
 import type { Thread, ThreadCreateParams, ThreadUpdateParams } from '../upstream/upstream-api.ts';
 import { refuse, type ThreadMessageInputShape, toNewMessage } from './thread-message-input.ts';
 

@@ -1,7 +1,7 @@
 import { type FieldNode, type GraphQLResolveInfo, getNamedType, isObjectType, Kind } from 'graphql';
 import { getArgumentValues } from 'graphql/execution/values.js';
 import { type ConnectionArgs, planPage } from '../domain/message-pagination.ts';
-import type { GatewayContext } from '../server/context.ts';
+import type { GatewayContext } from '../graphql/context.ts';
 import type { MessageListParams, Thread } from '../upstream/upstream-api.ts';
 import { assertThreadId, loadThread } from './thread-input.ts';
 

@@ -6,7 +6,7 @@ import type {
 } from 'openai/resources/beta/threads/threads';
 import type { ThreadsPart } from '../domain/conversation-items.ts';
 import type { MessageOrder } from '../domain/message-pagination.ts';
-import type { UpstreamSession } from './upstream-calls.ts';
+import type { UpstreamSession } from './calls/call-session.ts';
 
 /**
  * The one seam between the graph and whatever API serves it. The loaders and resolvers see only

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
-import { chosenApi } from '../../src/upstream/api-selection.ts';
+import { loadConfig } from '../../src/config/config.ts';
+import { chosenApi } from '../../src/upstream/detection/api-selection.ts';
 import { CreateThreadDocument, GetThreadDocument } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
 import { type Handler, type SeenRequest, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';

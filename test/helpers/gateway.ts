@@ -1,9 +1,9 @@
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { type DocumentNode, print } from 'graphql';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/config.ts';
 import type { StoredMessage } from '../../src/local-backend/store/store.ts';
-import type { Logger } from '../../src/server/logger.ts';
+import type { Logger } from '../../src/logger.ts';
 
 export const silentLogger: Logger = { error() {}, warn() {}, info() {}, debug() {} };
 

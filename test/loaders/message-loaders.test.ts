@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MessageLoaders } from '../../src/loaders/message-loaders.ts';
-import { UpstreamHealth } from '../../src/upstream/health.ts';
-import { RequestBudget } from '../../src/upstream/request-budget.ts';
-import { RequestUpstream } from '../../src/upstream/request-upstream.ts';
+import { RequestBudget } from '../../src/upstream/calls/request-budget.ts';
+import { UpstreamHealth } from '../../src/upstream/detection/health.ts';
+import { RequestUpstream } from '../../src/upstream/request-scoped-api.ts';
+import { createUpstreamTransport } from '../../src/upstream/sdk/transport.ts';
 import { ThreadsRestApi } from '../../src/upstream/threads-rest/threads-rest-api.ts';
-import { createUpstreamTransport } from '../../src/upstream/transport.ts';
 import { seedThread, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
 /** The message loaders of one request, over the real adapter and HTTP, counting what reaches the upstream. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadLocalBackendConfig } from '../../src/config.ts';
+import { ConfigError, loadConfig, loadLocalBackendConfig } from '../../src/config/config.ts';
 
 describe('local backend storage configuration', () => {
   it('defaults to SQLite in ./data with a 1 GiB quota and a 2 MiB body limit', () => {

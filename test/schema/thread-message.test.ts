@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { GRAPHIQL_DEFAULT_QUERY } from '../../src/server/graphiql.ts';
+import { GRAPHIQL_DEFAULT_QUERY } from '../../src/http/graphiql.ts';
 import {
   CreateMessageDocument,
   CreateThreadDocument,

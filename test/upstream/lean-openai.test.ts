@@ -2,8 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI, { APIConnectionTimeoutError, type APIError, NotFoundError } from 'openai';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { LeanOpenAI } from '../../src/upstream/lean-openai.ts';
-import { createUpstreamTransport } from '../../src/upstream/transport.ts';
+import { LeanOpenAI } from '../../src/upstream/sdk/fast-read-client.ts';
+import { createUpstreamTransport } from '../../src/upstream/sdk/transport.ts';
 
 /**
  * Pins `LeanOpenAI` to the SDK it subclasses: every call the adapters make must leave the client

@@ -1,9 +1,9 @@
 import { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { type HotReads, hotReads, type ReadPath } from '../../src/upstream/hot-reads.ts';
-import { LeanOpenAI, type ReadOptions } from '../../src/upstream/lean-openai.ts';
-import { createUpstreamTransport } from '../../src/upstream/transport.ts';
+import { LeanOpenAI, type ReadOptions } from '../../src/upstream/sdk/fast-read-client.ts';
+import { type HotReads, hotReads, type ReadPath } from '../../src/upstream/sdk/read-paths.ts';
+import { createUpstreamTransport } from '../../src/upstream/sdk/transport.ts';
 import { execute, testGateway } from '../helpers/gateway.ts';
 import {
   type Reply,

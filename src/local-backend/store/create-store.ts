@@ -1,4 +1,4 @@
-import type { LocalBackendConfig } from '../../config.ts';
+import type { LocalBackendConfig } from '../../config/config.ts';
 import { MemoryStore } from './memory-store.ts';
 import { openPostgresStore } from './postgres-store.ts';
 import { withQuota } from './quota.ts';

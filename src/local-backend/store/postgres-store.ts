@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
-import { migrate } from '../migrations/migrate.ts';
+import { migrate } from './migrations/migrate.ts';
 import type { StoreDatabase } from './sql-schema.ts';
 import { SqlStore } from './sql-store.ts';
 

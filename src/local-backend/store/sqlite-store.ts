@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
-import { migrate } from '../migrations/migrate.ts';
+import { migrate } from './migrations/migrate.ts';
 import type { StoreDatabase } from './sql-schema.ts';
 import { SqlStore } from './sql-store.ts';
 

@@ -11,10 +11,11 @@ import { toMessageItem } from '../../domain/conversation-items.ts';
 import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../errors.ts';
-import { type HotReads, hotReads } from '../hot-reads.ts';
-import { normaliseDeleted, repeatsAnId } from '../normalise.ts';
-import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
+import { normaliseDeleted, repeatsAnId } from '../answer-checks.ts';
+import { UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
+import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../calls/faults.ts';
+import { createOpenAIClient, type OpenAIClientOptions } from '../sdk/openai-client.ts';
+import { type HotReads, hotReads } from '../sdk/read-paths.ts';
 import {
   listParams,
   type MessageListParams,
@@ -23,7 +24,6 @@ import {
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
-import { UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../upstream-calls.ts';
 import {
   CONVERSATIONS_API,
   type Refusal,

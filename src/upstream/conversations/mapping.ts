@@ -8,8 +8,8 @@ import {
   toMessageItem,
 } from '../../domain/conversation-items.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
-import { UpstreamShapeError } from '../errors.ts';
-import { assertServable, normaliseThread } from '../normalise.ts';
+import { assertServable, normaliseThread } from '../answer-checks.ts';
+import { UpstreamShapeError } from '../calls/faults.ts';
 import type { NewMessage, UpstreamMessage } from '../upstream-api.ts';
 
 /**

@@ -7,10 +7,11 @@ import type {
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
 import { badUserInput } from '../../errors.ts';
-import { listPage, sdk, sdkRead, UpstreamShapeError } from '../errors.ts';
-import { type HotReads, hotReads } from '../hot-reads.ts';
-import { normaliseDeleted, normaliseMessage, normaliseThread, repeatsAnId } from '../normalise.ts';
-import { createOpenAIClient, type OpenAIClientOptions } from '../openai-client.ts';
+import { normaliseDeleted, normaliseMessage, normaliseThread, repeatsAnId } from '../answer-checks.ts';
+import { type CallSpec, UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
+import { listPage, sdk, sdkRead, UpstreamShapeError } from '../calls/faults.ts';
+import { createOpenAIClient, type OpenAIClientOptions } from '../sdk/openai-client.ts';
+import { type HotReads, hotReads } from '../sdk/read-paths.ts';
 import {
   listParams,
   type MessageListParams,
@@ -19,7 +20,6 @@ import {
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
-import { type CallSpec, UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../upstream-calls.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
   maxRetries: number;

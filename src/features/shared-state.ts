@@ -1,0 +1,54 @@
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../logger.ts';
+import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './idempotency/idempotent-creates.ts';
+import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
+import { MemoryRateLimitStore, RateLimiter } from './rate-limit/rate-limiter.ts';
+import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
+import { type DependencyVerdict, RedisConnection } from './redis/redis-connection.ts';
+
+/** The state gateway instances share: idempotency keys and rate limits, in Redis or in memory. */
+export interface SharedState {
+  readonly idempotentCreates: IdempotentCreates;
+  readonly rateLimiter: RateLimiter;
+  /** `redis` or `memory`. */
+  readonly kind: 'redis' | 'memory';
+  /** For `/ready`: whether the shared store answers (always ok in memory). */
+  check(): Promise<DependencyVerdict>;
+  close(): Promise<void>;
+}
+
+export function createSharedState(
+  config: Config,
+  logger: Logger,
+  options: { idempotencyStore?: IdempotencyStore } = {},
+): SharedState {
+  const redis = config.redisUrl
+    ? new RedisConnection({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        timeoutMs: config.redisTimeoutMs,
+        logger,
+      })
+    : undefined;
+  const store =
+    options.idempotencyStore ??
+    (redis
+      ? new RedisIdempotencyStore(redis, { ttlMs: config.idempotencyTtlMs, perCaller: config.idempotencyKeysPerCaller })
+      : new MemoryIdempotencyStore({
+          ttlMs: config.idempotencyTtlMs,
+          maxEntries: config.idempotencyMaxKeys,
+          perCaller: config.idempotencyKeysPerCaller,
+          maxBytes: config.idempotencyMaxBytes,
+        }));
+  return {
+    kind: redis ? 'redis' : 'memory',
+    idempotentCreates: new IdempotentCreates(store, {
+      waitMs: config.requestDeadlineMs,
+      claimMs: config.idempotencyClaimMs,
+      storeName: options.idempotencyStore ? 'custom' : redis ? 'redis' : 'memory',
+    }),
+    rateLimiter: new RateLimiter(redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(), logger),
+    check: () => (redis ? redis.check() : Promise.resolve({ ok: true, detail: 'in memory (per instance)' })),
+    close: () => (redis ? redis.close() : Promise.resolve()),
+  };
+}

@@ -1,0 +1,113 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { UpstreamCallRecord } from '../upstream/calls/call-session.ts';
+
+/** Operation names come from clients: only this many distinct ones get their own label value. */
+const MAX_OPERATION_LABELS = 100;
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/**
+ * Prometheus metrics, in a registry of the gateway's own (several gateways in one process do not
+ * collide): GraphQL requests by operation, upstream calls by method / status / outcome with their
+ * latency, and the sizes of DataLoader batches.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly #operations: Set<string>;
+  /** With METRICS_OPERATIONS set, only those names get a label: first-come junk cannot claim slots. */
+  readonly #pinned: boolean;
+
+  /**
+   * Only operations that validated and ran are named (the name is read in `onExecute`); anything
+   * refused before execution is counted under `anonymous`.
+   */
+  constructor(pinnedOperations: readonly string[] = []) {
+    this.#operations = new Set(pinnedOperations);
+    this.#pinned = pinnedOperations.length > 0;
+  }
+
+  readonly #requests = new Counter({
+    name: 'graphql_requests_total',
+    help: 'GraphQL requests, by operation name (bounded) and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #duration = new Histogram({
+    name: 'graphql_request_duration_seconds',
+    help: 'GraphQL request duration, by operation name (bounded).',
+    labelNames: ['operation'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly #upstreamCalls = new Counter({
+    name: 'upstream_requests_total',
+    help: 'Calls to the Threads API, by method, route, status and outcome.',
+    labelNames: ['method', 'route', 'status', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #upstreamLatency = new Histogram({
+    name: 'upstream_request_duration_seconds',
+    help: 'Latency of calls to the Threads API, by method and route.',
+    labelNames: ['method', 'route'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly #batchSize = new Histogram({
+    name: 'dataloader_batch_size',
+    help: 'Keys per DataLoader batch (thread loader).',
+    labelNames: ['loader'] as const,
+    buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+    registers: [this.registry],
+  });
+
+  /** `upstream_api_info{api}`: which API the upstream serves (`undetermined` while `auto` probes). */
+  trackUpstreamApi(apiKind: () => string | undefined): void {
+    const registry = this.registry;
+    new Gauge({
+      name: 'upstream_api_info',
+      help: 'The API the gateway serves the graph over: threads, conversations, or undetermined.',
+      labelNames: ['api'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.set({ api: apiKind() ?? 'undetermined' }, 1);
+      },
+    });
+  }
+
+  /** A bounded label for a client-chosen operation name. */
+  operationLabel(name: string | undefined): string {
+    if (!name) return 'anonymous';
+    if (!OPERATION_NAME.test(name)) return 'invalid';
+    if (this.#operations.has(name)) return name;
+    if (this.#pinned || this.#operations.size >= MAX_OPERATION_LABELS) return 'other';
+    this.#operations.add(name);
+    return name;
+  }
+
+  observeRequest(operation: string | undefined, outcome: 'success' | 'error', seconds: number): void {
+    const label = this.operationLabel(operation);
+    this.#requests.inc({ operation: label, outcome });
+    this.#duration.observe({ operation: label }, seconds);
+  }
+
+  observeUpstream = (record: UpstreamCallRecord): void => {
+    this.#upstreamCalls.inc({
+      method: record.method,
+      route: record.route,
+      status: String(record.status),
+      outcome: record.outcome,
+    });
+    this.#upstreamLatency.observe({ method: record.method, route: record.route }, record.durationMs / 1000);
+  };
+
+  observeBatch = (size: number): void => {
+    this.#batchSize.observe({ loader: 'thread' }, size);
+  };
+
+  /** The body of `GET /metrics`, in the Prometheus text format (the router serves it). */
+  async respond(fetchAPI: { Response: typeof Response }): Promise<Response> {
+    return new fetchAPI.Response(await this.registry.metrics(), {
+      headers: { 'content-type': this.registry.contentType },
+    });
+  }
+}

@@ -1,0 +1,15 @@
+import type { Migration, MigrationProvider } from 'kysely';
+import type { SqlDialectName } from '../sql-schema.ts';
+import { initial } from './0001-initial.ts';
+
+/**
+ * Every schema change, in order. Kysely's migrator applies each once, records it in
+ * `kysely_migration`, and holds a lock meanwhile (an advisory lock on PostgreSQL), so instances
+ * that start together do not race. Add a change as the next number; never edit an applied one.
+ */
+export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
+  const migrations: Record<string, Migration> = {
+    '0001-initial': initial(dialect),
+  };
+  return { getMigrations: async () => migrations };
+}

@@ -1,0 +1,83 @@
+import { callNow, type UpstreamSession } from './calls/call-session.ts';
+import type { UpstreamHealth } from './detection/health.ts';
+import type {
+  MessageListParams,
+  MessagePage,
+  NewMessage,
+  Thread,
+  ThreadCreateParams,
+  ThreadDeleted,
+  ThreadUpdateParams,
+  UpstreamApi,
+  UpstreamMessage,
+} from './upstream-api.ts';
+
+/**
+ * The upstream calls of one GraphQL request: its credential, deadline and budget bound in, and
+ * every call refused while the upstream is known not to serve the API.
+ */
+export class RequestUpstream {
+  readonly #api: UpstreamApi;
+  readonly #session: UpstreamSession;
+  readonly #health: UpstreamHealth;
+
+  constructor(api: UpstreamApi, session: UpstreamSession, health: UpstreamHealth) {
+    this.#api = api;
+    this.#session = session;
+    this.#health = health;
+  }
+
+  get session(): UpstreamSession {
+    return this.#session;
+  }
+
+  get kind(): UpstreamApi['kind'] {
+    return this.#api.kind;
+  }
+
+  /**
+   * Runs an upstream call once the upstream is known to serve the API: at once when the last
+   * verdict says so (no promise of our own per call), else after `assertServesThreads`. A call that
+   * throws at once still fails as a rejected promise, as from an async method.
+   */
+  #whenServing<T>(call: () => Promise<T>): Promise<T> {
+    if (!this.#health.servesThreadsNow) return this.#health.assertServesThreads().then(call);
+    return callNow(call);
+  }
+
+  retrieveThread(id: string): Promise<Thread | null> {
+    return this.#whenServing(() => this.#api.retrieveThread(this.#session, id));
+  }
+
+  createThread(body: ThreadCreateParams, idempotencyKey?: string): Promise<Thread> {
+    return this.#whenServing(() => this.#api.createThread(this.#session, body, idempotencyKey));
+  }
+
+  updateThread(id: string, body: ThreadUpdateParams): Promise<Thread> {
+    return this.#whenServing(() => this.#api.updateThread(this.#session, id, body));
+  }
+
+  deleteThread(id: string): Promise<ThreadDeleted> {
+    return this.#whenServing(() => this.#api.deleteThread(this.#session, id));
+  }
+
+  listMessages(threadId: string, params: MessageListParams): Promise<MessagePage | null> {
+    return this.#whenServing(() => this.#api.listMessages(this.#session, threadId, params));
+  }
+
+  retrieveMessage(threadId: string, id: string): Promise<UpstreamMessage | null> {
+    return this.#whenServing(() => this.#api.retrieveMessage(this.#session, threadId, id));
+  }
+
+  createMessage(threadId: string, body: NewMessage, idempotencyKey?: string): Promise<UpstreamMessage> {
+    return this.#whenServing(() => this.#api.createMessage(this.#session, threadId, body, idempotencyKey));
+  }
+
+  updateMessage(threadId: string, id: string, metadata: Record<string, string>): Promise<UpstreamMessage> {
+    return this.#whenServing(() => this.#api.updateMessage(this.#session, threadId, id, metadata));
+  }
+
+  deleteMessage(threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.#whenServing(() => this.#api.deleteMessage(this.#session, threadId, id));
+  }
+}
