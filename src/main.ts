@@ -4,6 +4,15 @@ import { createGateway } from './app.ts';
 import { ConfigError, loadConfig } from './config/config.ts';
 
 // The only file that listens on a port; everything else is built by createGateway().
+
+// The log lines go to stdout (a few to stderr). When whatever reads them goes away (a log shipper
+// restarting, a closed pipe), the next write fails with EPIPE as an 'error' event on the stream,
+// and an 'error' event with no listener ends the process: the gateway serves on without its logs.
+process.stdout.on('error', (error: Error) => {
+  process.stderr.write(`stdout unwritable, logs are lost from here: ${error.message}\n`);
+});
+process.stderr.on('error', () => undefined);
+
 let config: ReturnType<typeof loadConfig>;
 try {
   config = loadConfig();
@@ -55,8 +64,20 @@ const server = createServer((req, res) => {
 // connection the balancer is about to reuse.
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
+let listening = false;
+// Before listening (the port is taken, the address is not ours) the gateway cannot start: it says
+// why and exits. Once listening, an error of the listener (an accept that failed for lack of file
+// descriptors) is one connection lost, not a reason to drop all the others.
+server.on('error', (error: Error) => {
+  if (!listening) {
+    logger.error('cannot listen', { host: config.host, port: config.port, error: error.message });
+    process.exit(1);
+  }
+  logger.warn('listener error', { error: error.message });
+});
 // 1,000 clients connecting at once overflow Node's default backlog of 511.
 server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
+  listening = true;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   logger.info(`GraphiQL at http://${host}:${address.port}/graphql`);

@@ -1,8 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 
 /**
  * A throwaway PostgreSQL cluster in a temporary directory, on a free port, that a test may stop
@@ -14,6 +16,15 @@ export interface PgCluster {
   readonly url: string;
   start(): void;
   stop(): void;
+  /**
+   * `pg_ctl restart`, without blocking the test's event loop (its load goes on): `fast` rolls back
+   * open transactions and disconnects every client, `immediate` aborts without a checkpoint.
+   */
+  restart(mode: 'fast' | 'immediate'): Promise<void>;
+  /** SIGKILL to the postmaster, as a crash or an OOM kill would; `startAgain()` brings it back. */
+  killPostmaster(): void;
+  /** `start()` without blocking, tried again while a killed postmaster's backends still hold the data. */
+  startAgain(): Promise<void>;
   destroy(): void;
 }
 
@@ -64,17 +75,42 @@ export async function startThrowawayCluster(): Promise<PgCluster> {
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
     chownSync(dir, uid, gid);
   }
+  const argv = (tool: string, args: string[]): [string, string[]] =>
+    isRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]] : [join(bin, tool), args];
   const run = (tool: string, args: string[]) => {
-    const command = isRoot ? 'runuser' : join(bin, tool);
-    const argv = isRoot ? ['-u', 'postgres', '--', join(bin, tool), ...args] : args;
-    execFileSync(command, argv, { stdio: 'pipe', timeout: 60_000 });
+    const [command, rest] = argv(tool, args);
+    execFileSync(command, rest, { stdio: 'pipe', timeout: 60_000 });
+  };
+  const runAsync = async (tool: string, args: string[]) => {
+    const [command, rest] = argv(tool, args);
+    await promisify(execFile)(command, rest, { timeout: 60_000 });
   };
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const startArgs = ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start'];
   const cluster: PgCluster = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    start: () => run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-w', 'start']),
+    start: () => run('pg_ctl', startArgs),
     stop: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    restart: (mode) =>
+      runAsync('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'log'), '-m', mode, '-w', 'restart']),
+    async startAgain() {
+      // After a SIGKILL of the postmaster, its orphaned backends hold the shared memory until they
+      // notice and exit (a few ms): a start before that fails, and is tried again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await runAsync('pg_ctl', startArgs);
+          return;
+        } catch (error) {
+          if (attempt >= 20) throw error;
+          await sleep(100);
+        }
+      }
+    },
+    killPostmaster: () => {
+      const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+      process.kill(pid, 'SIGKILL');
+    },
     destroy: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);

@@ -131,6 +131,8 @@ export interface ThrowawayRedis {
   start(): Promise<void>;
   /** SIGKILL: as abrupt as a crash. */
   kill(): Promise<void>;
+  /** SIGTERM: Redis closes its clients' connections and exits, as a planned restart does. */
+  stop(): Promise<void>;
   /** SIGSTOP / SIGCONT: a server that accepts bytes and never answers, like a network partition. */
   pause(): void;
   resume(): void;
@@ -168,6 +170,15 @@ export function throwawayRedis(port: number): ThrowawayRedis {
       const exited = new Promise((resolve) => running.once('exit', resolve));
       running.kill('SIGCONT');
       running.kill('SIGKILL');
+      await exited;
+    },
+    async stop() {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null) return;
+      const exited = new Promise((resolve) => running.once('exit', resolve));
+      running.kill('SIGCONT');
+      running.kill('SIGTERM');
       await exited;
     },
   };

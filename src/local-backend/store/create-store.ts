@@ -6,7 +6,7 @@ import { openSqliteStore } from './sqlite-store.ts';
 import type { Store } from './store.ts';
 
 export interface CreateStoreOptions {
-  /** Errors of idle PostgreSQL connections (logged; they never stop the process). */
+  /** Errors of PostgreSQL connections, idle or in use (logged; they never stop the process). */
   onBackgroundError?: (error: Error) => void;
 }
 
@@ -21,7 +21,7 @@ export async function createStore(config: LocalBackendConfig, options: CreateSto
     case 'postgres':
       opened = await openPostgresStore({
         connectionString: store.url,
-        ...(options.onBackgroundError ? { onIdleError: options.onBackgroundError } : {}),
+        ...(options.onBackgroundError ? { onConnectionError: options.onBackgroundError } : {}),
       });
       break;
     case 'sqlite':

@@ -11,8 +11,11 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Connections this process keeps. Default 10. */
   poolSize?: number;
-  /** Called for errors of idle connections (the server restarted, the network dropped). */
-  onIdleError?: (error: Error) => void;
+  /**
+   * Called for each error of a connection, idle or in use (the server restarted or was killed, the
+   * network dropped). The connection is dropped from the pool; the query on it, if any, fails.
+   */
+  onConnectionError?: (error: Error) => void;
 }
 
 /** How long a query waits for a connection before the store answers "unavailable". */
@@ -50,8 +53,17 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     statement_timeout: STATEMENT_TIMEOUT_MS,
     options: `-c search_path=${schema}`,
   });
-  // Without a listener, an idle connection's error (the server restarting) would crash the process.
-  pool.on('error', (error) => options.onIdleError?.(error));
+  // An 'error' event with no listener ends the process. pg's Pool listens on its idle clients only;
+  // a client checked out (Kysely holds one per query or transaction) emits 'error' on itself when
+  // the server goes away mid-query (57P01 at a restart, "Connection terminated unexpectedly" or
+  // ECONNRESET at a crash). So every client gets a listener of its own for its whole life. The query
+  // in flight fails with the same error (a StoreUnavailableError from the store), and the Pool
+  // discards the client when it is released, since it is no longer queryable.
+  const report = (error: Error) => options.onConnectionError?.(error);
+  pool.on('connect', (client) => client.on('error', report));
+  // The Pool re-emits an idle client's error after removing the client: the client's own listener
+  // above has reported it already. An error before 'connect' fails that connect, not an event.
+  pool.on('error', () => undefined);
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool }) });
   try {
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
