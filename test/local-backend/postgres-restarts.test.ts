@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type PgCluster, startThrowawayCluster, throwawayClusterUnavailable } from '../helpers/pg-cluster.ts';
 import { type Started, startProcess } from '../helpers/process.ts';
+import { reportSkip } from '../helpers/skips.ts';
 import { lostWrites, msUntilWritable, startWriteLoad, type WriteLoad } from '../helpers/write-load.ts';
 
 /**
@@ -15,7 +16,7 @@ import { lostWrites, msUntilWritable, startWriteLoad, type WriteLoad } from '../
 vi.setConfig({ testTimeout: 90_000, hookTimeout: 60_000 });
 
 const noCluster = throwawayClusterUnavailable();
-if (noCluster) console.warn(`SKIPPED: PostgreSQL restarts under load (no throwaway cluster: ${noCluster})`);
+if (noCluster) reportSkip('PostgreSQL restarts under load', `no throwaway cluster: ${noCluster}`);
 
 const RESTARTS = ['fast', 'immediate', 'kill', 'fast', 'immediate', 'kill'] as const;
 /** From the database accepting connections again to the first create that succeeds. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, vi } from 'vitest';
-import { type Started, startProcess } from '../helpers/process.ts';
-import { freePort, hasRedisServer, itWhen, type ThrowawayRedis, throwawayRedis } from '../helpers/redis.ts';
-import { lostWrites, msUntilWritable, startWriteLoad, type WriteLoad } from '../helpers/write-load.ts';
+import { type Started, startProcess } from '../../helpers/process.ts';
+import { freePort, hasRedisServer, itWhen, type ThrowawayRedis, throwawayRedis } from '../../helpers/redis.ts';
+import { lostWrites, msUntilWritable, startWriteLoad, type WriteLoad } from '../../helpers/write-load.ts';
 
 /**
  * A gateway process (`src/main.ts`) whose shared state (idempotency keys, rate limits) is on a
