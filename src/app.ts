@@ -114,6 +114,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
           createStore(storeConfig, {
             onBackgroundError: (error) =>
               logger.warn('local backend store: connection error', { error: error.message }),
+            onWarning: (message) => logger.warn(message),
           }),
         onOpenError: (error) =>
           logger.error('LOCAL BACKEND STORE NOT USABLE: requests answer UPSTREAM_UNAVAILABLE until it opens', {

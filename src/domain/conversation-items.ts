@@ -1,4 +1,10 @@
-import { isPlainObject, type RuleProblem } from './thread-rules.ts';
+import {
+  characters,
+  isPlainObject,
+  MESSAGE_CONTENT_MAX_CHARACTERS,
+  MESSAGE_CONTENT_MAX_PARTS,
+  type RuleProblem,
+} from './thread-rules.ts';
 
 /**
  * The Conversations API's message items, and how their content maps to the Threads API's parts.
@@ -173,13 +179,39 @@ export function checkMessageItem(value: unknown, param: string): RuleProblem | n
     return problem(`${param}.role`, `must be one of ${CONVERSATION_INPUT_ROLES.join(', ')}`);
   }
   const { content } = value;
-  if (typeof content === 'string') return content === '' ? problem(`${param}.content`, 'must not be empty') : null;
+  if (typeof content === 'string') {
+    if (content === '') return problem(`${param}.content`, 'must not be empty');
+    return tooLong(`${param}.content`, content.length > MESSAGE_CONTENT_MAX_CHARACTERS ? characters(content) : 0);
+  }
   if (!Array.isArray(content) || content.length === 0) {
     return problem(`${param}.content`, 'must be a non-empty string or a non-empty array of content parts');
   }
+  // A message item is stored as a Threads message: the same caps hold for both routes.
+  if (content.length > MESSAGE_CONTENT_MAX_PARTS) {
+    return problem(
+      `${param}.content`,
+      `may hold at most ${MESSAGE_CONTENT_MAX_PARTS} content parts, got ${content.length}`,
+    );
+  }
+  let total = 0;
   for (const [index, part] of content.entries()) {
     const found = checkPart(part, `${param}.content[${index}]`);
     if (found) return found;
+    total += partCharacters(part as Record<string, unknown>);
   }
-  return null;
+  return tooLong(`${param}.content`, total);
+}
+
+/** The characters a checked part stores: its text, refusal, image URL or file id. */
+function partCharacters(part: Record<string, unknown>): number {
+  const text = part.text ?? part.refusal ?? part.image_url ?? part.file_id;
+  return typeof text === 'string' ? characters(text) : 0;
+}
+
+function tooLong(param: string, count: number): RuleProblem | null {
+  if (count <= MESSAGE_CONTENT_MAX_CHARACTERS) return null;
+  return problem(
+    param,
+    `holds ${count} characters, more than the ${MESSAGE_CONTENT_MAX_CHARACTERS} a message may hold`,
+  );
 }

@@ -96,6 +96,15 @@ function corsFor(config: Config): (request: Request) => CORSOptions {
   };
 }
 
+/**
+ * Yoga's own health check has no off switch, runs before every plugin of ours, and answers any URL
+ * that merely ends in its endpoint (`/a/b/health`, `/graphql?x=/health`), whatever the method or
+ * Host, with an empty 200: the router's Host check and its own `/health` would never run. Given an
+ * endpoint with a NUL in it, it never answers: Node's HTTP parser refuses a NUL in a request target
+ * and in a Host, and the URL parser percent-encodes one. `/health` is the router's alone.
+ */
+const NO_URL_ENDS_SO = '\u0000/health';
+
 export function createGatewayYoga(deps: YogaDeps): {
   yoga: GatewayYoga;
   createContext: (request: Request) => GatewayContext;
@@ -285,6 +294,7 @@ export function createGatewayYoga(deps: YogaDeps): {
   const yoga = createYoga<Record<string, never>, GatewayContext>({
     schema: deps.schema,
     graphqlEndpoint: GRAPHQL_PATH,
+    healthCheckEndpoint: NO_URL_ENDS_SO,
     landingPage: false,
     multipart: false,
     // http-guards.ts limits the body itself, without Yoga's per-request stream transform.

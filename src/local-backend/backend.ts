@@ -8,7 +8,7 @@ import {
 } from '../domain/thread-rules.ts';
 import { readLimited } from '../http/read-limited.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
-import { routeConversations } from './conversations.ts';
+import { decodeSegment, routeConversations } from './conversations.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import {
   type NewStoredMessage,
@@ -107,15 +107,6 @@ export function bodyTooLarge(limit: number): BackendAnswer {
 /** The API echoed part of a wrong key in its 401 text; we copy that, so the gateway must hide it. */
 function redactedKey(key: string): string {
   return key.length <= 8 ? '***' : `${key.slice(0, 3)}***${key.slice(-4)}`;
-}
-
-/** A path segment as text; a malformed percent-encoding is no id at all (the route answers 404). */
-function decodeSegment(segment: string): string | undefined {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
 }
 
 async function readJson(request: BackendRequest): Promise<{ body: unknown } | { error: BackendAnswer }> {

@@ -78,6 +78,18 @@ export async function routeConversations(
   );
 }
 
+/**
+ * A path segment as text; a malformed percent-encoding (`%E0%A4%A`, `%ZZ`) is no id at all, so the
+ * route answers 404 as for any id it does not have, never a 500 from a thrown URIError.
+ */
+export function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The shape a route has, for the backend's request counts (`GET /v1/conversations/{id}/items`). */
 export function conversationRouteShape(segments: readonly string[]): string {
   const shapes = ['/v1/conversations', '/v1/conversations/{id}', '/v1/conversations/{id}/items'];
@@ -293,12 +305,12 @@ export function handleConversations(
       return createConversation();
     }
     if (rest.length > 0 || (sub !== undefined && sub !== 'items')) return unknownUrl();
-    const id = decodeURIComponent(rawId);
-    if (!THREAD_ID_PATTERN.test(id)) return noConversation(id);
+    const id = decodeSegment(rawId);
+    if (id === undefined || !THREAD_ID_PATTERN.test(id)) return noConversation(id ?? rawId);
     if (sub === undefined) return onConversation(id);
     if (rawItemId === undefined) return onItems(id);
-    const itemId = decodeURIComponent(rawItemId);
-    if (!THREAD_ID_PATTERN.test(itemId)) return noItem(itemId);
+    const itemId = decodeSegment(rawItemId);
+    if (itemId === undefined || !THREAD_ID_PATTERN.test(itemId)) return noItem(itemId ?? rawItemId);
     return onItem(id, itemId);
   }
 

@@ -33,6 +33,7 @@ let store: Store;
 try {
   store = await createStore(config, {
     onBackgroundError: (error) => console.error(`store connection error: ${error.message}`),
+    onWarning: (message) => console.error(`warning: ${message}`),
   });
 } catch (error) {
   console.error(

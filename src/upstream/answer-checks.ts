@@ -1,6 +1,6 @@
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import { depthBeyond } from '../domain/json-depth.ts';
-import { isPlainObject } from '../domain/thread-rules.ts';
+import { isPlainObject, THREAD_ID_PATTERN } from '../domain/thread-rules.ts';
 import { UpstreamShapeError } from './calls/faults.ts';
 import type { MessagePart, UpstreamMessage } from './upstream-api.ts';
 
@@ -43,12 +43,23 @@ export function assertServable(value: unknown, what: string): void {
   if (depthBeyond(value, MAX_ANSWER_DEPTH)) throw new UpstreamShapeError(`${what} nests deeper than any API object`);
 }
 
-function sameId(value: unknown, expected: string | undefined, what: string): string {
+/**
+ * An id the upstream gave, checked against the shape the gateway takes ids in (1–128 of
+ * `[A-Za-z0-9_-]`): an id such as `../../x?y=1&z` or 5,000 characters long would be served, then
+ * refused in the cursors and arguments made from it, or put into the next upstream path or query.
+ */
+export function servableId(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0) throw new UpstreamShapeError(`${what} has no id`);
+  if (!THREAD_ID_PATTERN.test(value)) throw new UpstreamShapeError(`${what} id is not an id the gateway can serve`);
+  return value;
+}
+
+function sameId(value: unknown, expected: string | undefined, what: string): string {
+  servableId(value, what);
   if (expected !== undefined && value !== expected) {
     throw new UpstreamShapeError(`${what} id is not the one asked for`);
   }
-  return value;
+  return value as string;
 }
 
 function stringOrNull(value: unknown, what: string): string | null {

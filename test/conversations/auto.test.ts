@@ -142,6 +142,50 @@ describe('UPSTREAM_API=auto', () => {
     expect(upstream.count('POST', /^\/v1\/conversations$/)).toBe(1);
     expect(upstream.count('POST', /^\/v1\/threads/)).toBe(0);
   });
+
+  it('in pass-through mode, a detection that failed with one caller’s bad key is that caller’s answer only', async () => {
+    upstream = await startTestUpstream(
+      (request) =>
+        /Bearer sk-good/.test(request.headers.authorization ?? '')
+          ? servesOnly('conversations')(request, 0)
+          : { status: 401, body: { error: { message: 'bad key' } } },
+      { handleProbes: true },
+    );
+    gateway = testGateway({ OPENAI_BASE_URL: upstream.url });
+    const as = (key: string) =>
+      execute(gateway as Gateway, CreateThreadDocument, {}, { authorization: `Bearer ${key}` });
+    // The bad key's detection is refused; a good caller right after it is not answered with that.
+    expect(codes(await as('sk-bad-attacker'))).toEqual(['UNAUTHENTICATED']);
+    expect(gateway.upstreamApiKind()).toBeUndefined();
+    const good = await as('sk-good-caller');
+    expect(good.errors).toBeUndefined();
+    expect(gateway.upstreamApiKind()).toBe('conversations');
+  });
+
+  it('in pass-through mode, bad keys interleaved with good ones fail only themselves', async () => {
+    upstream = await startTestUpstream(
+      async (request) => {
+        if (/Bearer sk-good/.test(request.headers.authorization ?? '')) return servesOnly('conversations')(request, 0);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { status: 401, body: { error: { message: 'bad key' } } };
+      },
+      { handleProbes: true },
+    );
+    gateway = testGateway({ OPENAI_BASE_URL: upstream.url });
+    const as = (key: string) =>
+      execute(gateway as Gateway, CreateThreadDocument, {}, { authorization: `Bearer ${key}` });
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, (_, index) => (index % 2 === 0 ? as(`sk-bad-${index}`) : as(`sk-good-${index}`))),
+    );
+    answers.forEach((answer, index) => {
+      if (index % 2 === 0) expect(codes(answer), `bad ${index}`).toEqual(['UNAUTHENTICATED']);
+      else expect(answer.errors, `good ${index}`).toBeUndefined();
+    });
+    const created = upstream.seen.filter(
+      (request) => request.method === 'POST' && /Bearer sk-good/.test(request.headers.authorization ?? ''),
+    );
+    expect(created).toHaveLength(10);
+  });
 });
 
 describe('a fixed UPSTREAM_API against an upstream that serves the other API', () => {

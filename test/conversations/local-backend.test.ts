@@ -164,6 +164,53 @@ describe('the local backend serves the Conversations API', () => {
     expect(refused.error).toMatchObject({ param: 'items[0].type' });
   });
 
+  it('answers a malformed percent-encoding in a path with 404, never 500, as the Threads routes do', async () => {
+    const { id } = await client.conversations.create({});
+    const paths = [
+      '/conversations/%E0%A4%A',
+      '/conversations/%ZZ/items',
+      `/conversations/${id}/items/%ZZ`,
+      `/conversations/${id}/items/%E0%A4%A`,
+    ];
+    for (const path of paths) {
+      for (const method of ['GET', 'DELETE']) {
+        const response = await fetch(`${served.url}${path}`, { method, headers: { authorization: 'Bearer sk-local' } });
+        expect(response.status, `${method} ${path}`).toBe(404);
+        expect(((await response.json()) as { error: { type: string } }).error.type).toBe('invalid_request_error');
+      }
+    }
+  });
+
+  it('applies the per-message content caps of the Threads routes: 256,000 characters, 100 parts', async () => {
+    const { id } = await client.conversations.create({});
+    const add = (content: string | Array<{ type: 'input_text'; text: string }>) =>
+      client.conversations.items.create(id, { items: [{ type: 'message', role: 'user', content }] });
+    // Exactly at the caps is stored; one past either is refused, naming the content.
+    await add('x'.repeat(256_000));
+    await add(Array.from({ length: 100 }, () => ({ type: 'input_text' as const, text: 'x' })));
+    await add([
+      { type: 'input_text', text: '😀'.repeat(128_000) },
+      { type: 'input_text', text: 'y'.repeat(128_000) },
+    ]);
+    for (const content of [
+      'x'.repeat(256_001),
+      Array.from({ length: 101 }, () => ({ type: 'input_text' as const, text: 'x' })),
+      [
+        { type: 'input_text' as const, text: 'x'.repeat(128_000) },
+        { type: 'input_text' as const, text: 'y'.repeat(128_001) },
+      ],
+    ]) {
+      const refused = await failure(add(content));
+      expect(refused.status).toBe(400);
+      expect(refused.error).toMatchObject({ param: 'items[0].content' });
+    }
+    const created = await failure(
+      client.conversations.create({ items: [{ type: 'message', role: 'user', content: 'x'.repeat(256_001) }] }),
+    );
+    expect(created.status).toBe(400);
+    expect((await client.conversations.items.list(id, { limit: 100 })).data).toHaveLength(3);
+  });
+
   it('remembers an Idempotency-Key per key: the same body answers the same conversation', async () => {
     const headers = { 'Idempotency-Key': 'k-1' };
     const first = await client.conversations.create({ metadata: { a: 'b' } }, { headers });

@@ -258,3 +258,63 @@ describe('one door: request targets and Hosts that are not a URL', () => {
     expect(upstream.seen.length).toBe(before);
   });
 });
+
+describe('one door: /health is the router’s, behind the Host check', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  let served: Awaited<ReturnType<typeof serveGateway>>;
+  beforeAll(async () => {
+    upstream = await startTestUpstream();
+    // No tokens, bound to loopback: only loopback names are served (DNS rebinding).
+    gateway = testGateway({ OPENAI_API_KEY: 'sk-door', OPENAI_BASE_URL: upstream.url, HOST: '127.0.0.1' });
+    served = await serveGateway(gateway);
+  });
+  afterAll(() => closeAll(served, gateway, upstream));
+
+  function ask(path: string, { method = 'GET', host }: { method?: string; host?: string } = {}): Promise<Answer> {
+    const url = new URL(served.url);
+    return new Promise((resolve, reject) => {
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (host) headers.host = host;
+      const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('serves the gateway’s own {"ok": true} on /health', async () => {
+    const answer = await ask('/health');
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toEqual({ ok: true });
+  });
+
+  it.each(['/a/b/health', '/graphql/health', '/x?y=/health'])(
+    '%s is the router’s 404, not an empty 200',
+    async (path) => {
+      for (const method of ['GET', 'POST', 'DELETE']) {
+        const answer = await ask(path, { method });
+        expect(answer.status, `${method} ${path}`).toBe(404);
+        expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('NOT_FOUND');
+      }
+    },
+  );
+
+  it('a GraphQL request whose query string ends in /health is a GraphQL request', async () => {
+    const answer = await ask(`/graphql?query=${encodeURIComponent(QUERY)}&x=/health`);
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.body)).toHaveProperty('data');
+  });
+
+  it('a Host that is not allowed gets 421 on /health and on any path ending in /health', async () => {
+    for (const path of ['/health', '/a/b/health', '/graphql?x=/health']) {
+      const answer = await ask(path, { host: 'rebound.example' });
+      expect(answer.status, path).toBe(421);
+      expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('MISDIRECTED_REQUEST');
+    }
+  });
+});

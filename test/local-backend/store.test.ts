@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { withQuota } from '../../src/local-backend/store/quota.ts';
 import { openSqliteStore, SQLITE_FILE } from '../../src/local-backend/store/sqlite-store.ts';
 import { type NewStoredMessage, StorageQuotaError, type Store } from '../../src/local-backend/store/store.ts';
 import { storedBytes } from '../../src/local-backend/store/stored-bytes.ts';
+import { codes, execute, silentLogger, testGateway } from '../helpers/gateway.ts';
 import { dropSchema, POSTGRES_URL, postgresReachable, schemaName } from '../helpers/postgres.ts';
 import { reportSkip } from '../helpers/skips.ts';
 
@@ -333,6 +334,50 @@ describe('SQLite store on disk', () => {
     dir = mkdtempSync(join(tmpdir(), 'store-disk-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('creates the database file and its -wal and -shm files owner-only (0600), whatever the umask allows', async () => {
+    const dataDir = join(dir, 'data');
+    const store = await openSqliteStore({ dataDir });
+    try {
+      await store.createThread({ metadata: { a: 'b' }, messages: [text('private')] });
+      for (const name of [SQLITE_FILE, `${SQLITE_FILE}-wal`, `${SQLITE_FILE}-shm`]) {
+        expect(statSync(join(dataDir, name)).mode & 0o777, name).toBe(0o600);
+      }
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('leaves an existing shared DATA_DIR, or a link to one, as it is, and warns', async () => {
+    const shared = join(dir, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const link = join(dir, 'link');
+    symlinkSync(shared, link);
+    for (const dataDir of [shared, link]) {
+      const warnings: string[] = [];
+      const store = await openSqliteStore({ dataDir, onWarning: (message) => warnings.push(message) });
+      await store.close();
+      expect(statSync(shared).mode & 0o7777, dataDir).toBe(0o1777);
+      expect(warnings, dataDir).toEqual([expect.stringMatching(/DATA_DIR .* is open to other users \(mode 1777\)/)]);
+    }
+    // The gateway logs it.
+    const logged: string[] = [];
+    const gateway = testGateway(
+      { LOCAL_BACKEND_STORE: 'sqlite', DATA_DIR: link },
+      { logger: { ...silentLogger, warn: (message) => logged.push(message) } },
+    );
+    expect(codes(await execute(gateway, '{ thread(id: "thread_none") { id } }'))).toEqual([]);
+    await gateway.close();
+    expect(logged).toEqual([expect.stringMatching(/DATA_DIR .* is open to other users/)]);
+    expect(statSync(shared).mode & 0o7777).toBe(0o1777);
+    // An existing owner-only directory is not worth a warning.
+    const own = join(dir, 'own');
+    mkdirSync(own, { mode: 0o700 });
+    const warnings: string[] = [];
+    await (await openSqliteStore({ dataDir: own, onWarning: (message) => warnings.push(message) })).close();
+    expect(warnings).toEqual([]);
+  });
 
   it('creates DATA_DIR owner-only, keeps data across reopen, and applies each migration once', async () => {
     const dataDir = join(dir, 'nested', 'data');

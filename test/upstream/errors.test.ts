@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import {
+  CreateMessageDocument,
   CreateThreadDocument,
   GetThreadDocument,
   GetThreadsDocument,
+  ThreadMessagesDocument,
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
@@ -63,6 +65,54 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
     expect(long.errors?.[0]?.extensions?.upstreamRequestId).toBeUndefined();
   });
 
+  it('never passes on a key-shaped x-request-id as upstreamRequestId', async () => {
+    for (const echoed of [KEY, 'sk-caller-key-echoed-back', 'sess-abcdefghijkl', 'rk_live_abcdefgh']) {
+      upstream.handler = () => ({ status: 500, body: {}, headers: { 'x-request-id': echoed } });
+      const result = await execute(gateway, GetThreadDocument, { id: 'thread_abc' });
+      expect(codes(result)).toEqual(['UPSTREAM_ERROR']);
+      expect(result.errors?.[0]?.extensions?.upstreamRequestId, echoed).toBeUndefined();
+      expect(JSON.stringify(result)).not.toContain(echoed);
+    }
+  });
+
+  it.each([
+    ['a path and query', '../../x?y=1&z'],
+    ['5,000 characters', `msg_${'a'.repeat(4_996)}`],
+  ])('refuses upstream ids that are not ids (%s) with UPSTREAM_ERROR, never serving them', async (_, odd) => {
+    const thread = await upstream.store.createThread({});
+    const message = {
+      id: odd,
+      object: 'thread.message',
+      thread_id: thread.id,
+      created_at: 1_700_000_000,
+      role: 'user',
+      content: [{ type: 'text', text: { value: 'hi', annotations: [] } }],
+      metadata: {},
+    };
+    upstream.handler = (request) => {
+      if (request.method === 'GET' && request.path.includes('/messages')) {
+        return { status: 200, body: { object: 'list', data: [message], first_id: odd, last_id: odd, has_more: false } };
+      }
+      if (request.method === 'POST' && request.path.endsWith('/messages')) return { status: 200, body: message };
+      if (request.method === 'POST' && request.path === '/v1/threads') {
+        return { status: 200, body: { id: odd, object: 'thread', created_at: 1_700_000_000, metadata: {} } };
+      }
+      return { forward: true };
+    };
+    const listed = await execute(gateway, ThreadMessagesDocument, { id: thread.id, first: 10 });
+    expect(codes(listed)).toEqual(['UPSTREAM_ERROR']);
+    expect(JSON.stringify(listed)).not.toContain(odd);
+    const created = await execute(gateway, CreateMessageDocument, {
+      threadId: thread.id,
+      input: { role: 'USER', content: 'hi' },
+    });
+    expect(codes(created)).toEqual(['UPSTREAM_ERROR']);
+    expect(JSON.stringify(created)).not.toContain(odd);
+    const createdThread = await execute(gateway, CreateThreadDocument, {});
+    expect(codes(createdThread)).toEqual(['UPSTREAM_ERROR']);
+    expect(JSON.stringify(createdThread)).not.toContain(odd);
+  });
+
   it('maps 404 on update to NOT_FOUND, and 404 on read to null', async () => {
     upstream.handler = () => ({ status: 404, body: { detail: 'Thread not found' } });
     expect(codes(await execute(gateway, UpdateThreadDocument, { id: 'thread_x', input: {} }))).toEqual(['NOT_FOUND']);
@@ -119,5 +169,38 @@ describe('upstream failures become coded GraphQL errors with the gateway’s own
     const result = await execute(gateway, GetThreadsDocument, { ids });
     expect(codes(result)).toEqual(['BAD_USER_INPUT']);
     expect(upstream.seen).toHaveLength(0);
+  });
+});
+
+describe('item ids from a Conversations upstream', () => {
+  let upstream: TestUpstream;
+  let gateway: Gateway;
+  beforeEach(async () => {
+    ({ upstream, gateway } = await startServerKeyGateway({ UPSTREAM_API: 'conversations', UPSTREAM_MAX_RETRIES: '0' }));
+  });
+  afterEach(() => closeAll(gateway, upstream));
+
+  it.each([
+    [
+      'a message item',
+      { type: 'message', role: 'user', status: 'completed', content: [{ type: 'input_text', text: 'hi' }] },
+    ],
+    // Not served, but its id would be the next read's `after`.
+    ['a tool call', { type: 'function_call', call_id: 'c', name: 'f', arguments: '{}' }],
+  ])('refuses %s whose id is not an id with UPSTREAM_ERROR', async (_, item) => {
+    const thread = await upstream.store.createThread({});
+    for (const odd of ['../../x?y=1&z', `msg_${'a'.repeat(4_996)}`]) {
+      upstream.handler = (request) =>
+        request.method === 'GET' && request.path.includes('/items')
+          ? {
+              status: 200,
+              body: { object: 'list', data: [{ ...item, id: odd }], first_id: odd, last_id: odd, has_more: true },
+            }
+          : { forward: true };
+      const listed = await execute(gateway, ThreadMessagesDocument, { id: thread.id, first: 10 });
+      expect(codes(listed), odd).toEqual(['UPSTREAM_ERROR']);
+      expect(JSON.stringify(listed)).not.toContain(odd);
+      expect(upstream.seen.filter((request) => request.path.includes(encodeURIComponent(odd)))).toHaveLength(0);
+    }
   });
 });

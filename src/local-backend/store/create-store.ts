@@ -8,6 +8,8 @@ import type { Store } from './store.ts';
 export interface CreateStoreOptions {
   /** Errors of PostgreSQL connections, idle or in use (logged; they never stop the process). */
   onBackgroundError?: (error: Error) => void;
+  /** Warnings about the configuration found at open (a DATA_DIR open to other users). */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -25,7 +27,10 @@ export async function createStore(config: LocalBackendConfig, options: CreateSto
       });
       break;
     case 'sqlite':
-      opened = await openSqliteStore({ dataDir: store.dataDir });
+      opened = await openSqliteStore({
+        dataDir: store.dataDir,
+        ...(options.onWarning ? { onWarning: options.onWarning } : {}),
+      });
       break;
     case 'memory':
       opened = new MemoryStore();

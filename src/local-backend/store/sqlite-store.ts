@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, type SqliteDatabase, SqliteDialect, type SqliteStatement } from 'kysely';
@@ -53,16 +53,48 @@ function withStatementCache(database: Database.Database): SqliteDatabase {
 export interface SqliteStoreOptions {
   /** DATA_DIR: created with owner-only permissions if missing. Omit for an in-memory database. */
   dataDir?: string;
+  /** A DATA_DIR that exists with permissions looser than owner-only (logged; it is left as it is). */
+  onWarning?: (message: string) => void;
+}
+
+/**
+ * DATA_DIR, ready for the database file. Only a directory made here gets its mode set (mkdir's mode
+ * is masked by the umask): an existing one may be shared (`/tmp`, mode 1777), or a link to one, and
+ * chmod follows links, so changing it would change what others rely on. A looser one is reported.
+ */
+function prepareDataDir(dataDir: string, warn: (message: string) => void): void {
+  if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) {
+    // Made just now; still checked to be the directory itself, not a link put in its place.
+    if (lstatSync(dataDir).isDirectory()) chmodSync(dataDir, 0o700);
+    return;
+  }
+  const mode = statSync(dataDir).mode & 0o7777;
+  if ((mode & 0o077) !== 0) {
+    warn(
+      `DATA_DIR ${dataDir} is open to other users (mode ${mode.toString(8).padStart(4, '0')}); the gateway leaves it as it is. Use a directory only it can read.`,
+    );
+  }
+}
+
+/**
+ * The database file, created owner-only before SQLite opens it (SQLite would create it with the
+ * umask's mode, 0644 by default); its -wal and -shm files take the database file's mode.
+ */
+function createOwnerOnly(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+  }
 }
 
 /** Opens (creating if needed) the SQLite store and applies pending migrations. */
 export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise<SqlStore> {
   let file = ':memory:';
   if (options.dataDir !== undefined) {
-    mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-    // mkdir's mode is masked by the umask and leaves an existing directory as it was.
-    chmodSync(options.dataDir, 0o700);
+    prepareDataDir(options.dataDir, options.onWarning ?? (() => undefined));
     file = join(options.dataDir, SQLITE_FILE);
+    createOwnerOnly(file);
   }
   const database = new Database(file);
   database.pragma('journal_mode = WAL');

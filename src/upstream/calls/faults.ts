@@ -20,6 +20,16 @@ export interface UpstreamFault {
 
 /** An upstream `x-request-id` as OpenAI and its look-alikes spell one. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/**
+ * What the logger redacts as a key (`sk-…`, `rk-…`, `pk-…`, `sess-…`): an upstream that echoes the
+ * caller's key in `x-request-id` must not have it passed on as `upstreamRequestId`.
+ */
+const KEY_SHAPED = /^(?:sk|rk|pk|sess)[-_]/i;
+
+/** Whether an upstream's `x-request-id` may be shown to callers. */
+function isRequestId(value: string): boolean {
+  return REQUEST_ID.test(value) && !KEY_SHAPED.test(value);
+}
 
 /** Connection errors that prove the request never left this process. */
 const NOT_SENT_CODES = new Set([
@@ -66,7 +76,7 @@ export function classifyFault(error: unknown): UpstreamFault | undefined {
     const fault: UpstreamFault = { kind: 'status', status: error.status };
     if (error.headers) fault.headers = error.headers;
     // Shown to callers: only what has the shape of a request id, never free upstream text.
-    if (error.requestID && REQUEST_ID.test(error.requestID)) fault.requestId = error.requestID;
+    if (error.requestID && isRequestId(error.requestID)) fault.requestId = error.requestID;
     const param = (error.error as { param?: unknown } | undefined)?.param;
     if (typeof param === 'string' && /^[A-Za-z0-9_.[\]]{1,64}$/.test(param)) fault.param = param;
     return fault;

@@ -11,7 +11,7 @@ import { toMessageItem } from '../../domain/conversation-items.ts';
 import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import { normaliseDeleted, repeatsAnId } from '../answer-checks.ts';
+import { normaliseDeleted, repeatsAnId, servableId } from '../answer-checks.ts';
 import { UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../calls/faults.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../sdk/openai-client.ts';
@@ -202,11 +202,10 @@ export class ConversationsApi implements UpstreamApi {
       send: (options) =>
         sdkRead(this.#reads.listItems(threadId, listParams(params, after), options), (answer) => {
           const page = listPage(answer, params.limit, 'conversation items');
+          // Every item's id, messages or not: the last one is the next read's `after`.
           const ids = page.data.map((item) => {
-            if (!isPlainObject(item) || typeof item.id !== 'string' || item.id === '') {
-              throw new UpstreamShapeError('a conversation item has no id');
-            }
-            return item.id;
+            if (!isPlainObject(item)) throw new UpstreamShapeError('a conversation item is not an object');
+            return servableId(item.id, 'a conversation item');
           });
           // Mapped in the call, so an item that is not what the API documents is UPSTREAM_ERROR.
           const messages = page.data

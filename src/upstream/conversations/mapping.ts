@@ -8,7 +8,7 @@ import {
   toMessageItem,
 } from '../../domain/conversation-items.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
-import { assertServable, normaliseThread } from '../answer-checks.ts';
+import { assertServable, normaliseThread, servableId } from '../answer-checks.ts';
 import { UpstreamShapeError } from '../calls/faults.ts';
 import type { NewMessage, UpstreamMessage } from '../upstream-api.ts';
 
@@ -123,8 +123,8 @@ export function toThread(value: unknown, expectedId?: string): Thread {
  */
 export function toMessage(value: unknown, conversationId: string, expectedId?: string): UpstreamMessage | null {
   if (!isPlainObject(value)) throw new UpstreamShapeError('a conversation item is not an object');
-  if (typeof value.id !== 'string' || value.id === '') throw new UpstreamShapeError('a conversation item has no id');
-  if (expectedId !== undefined && value.id !== expectedId) {
+  const id = servableId(value.id, 'a conversation item');
+  if (expectedId !== undefined && id !== expectedId) {
     throw new UpstreamShapeError('the item id is not the one asked for');
   }
   if (value.type !== 'message') return null;
@@ -133,7 +133,7 @@ export function toMessage(value: unknown, conversationId: string, expectedId?: s
     throw new UpstreamShapeError('a message item has no content');
   }
   return {
-    id: value.id,
+    id,
     thread_id: conversationId,
     created_at: null,
     role: readRole(value.role),

@@ -65,8 +65,11 @@ export class ApiSelection {
   readonly #options: ProbeOptions;
   readonly #maxRetries: number;
   #known: UpstreamApiKind | undefined;
-  /** The last detection made on a request's behalf, reused for a short while. */
-  #lastDetection: { at: number; verdict: Promise<ProbeVerdict> } | undefined;
+  /**
+   * The last detection made on a request's behalf, reused for a short while, with the key it was
+   * made with: a refusal of that key is its caller's answer, never another caller's.
+   */
+  #lastDetection: { at: number; credential: string | undefined; verdict: Promise<ProbeVerdict> } | undefined;
 
   constructor(choice: UpstreamApiKind | 'detect', options: ProbeOptions & { maxRetries?: number }) {
     this.choice = choice;
@@ -101,22 +104,38 @@ export class ApiSelection {
     const options = session.credential ? { ...this.#options, apiKey: session.credential } : this.#options;
     for (let attempt = 0; ; attempt++) {
       if (this.#known) return this.#known;
-      const now = Date.now();
       // A retry asks again; a first try reuses a detection made less than 2 s ago.
-      if (attempt > 0 || !this.#lastDetection || now - this.#lastDetection.at >= REDETECT_INTERVAL_MS) {
-        this.#lastDetection = {
-          at: now,
-          verdict: detectUpstreamApi(options).then((verdict) => this.#remember(verdict)),
-        };
+      let detection = this.#lastDetection;
+      if (attempt > 0 || !detection || Date.now() - detection.at >= REDETECT_INTERVAL_MS) {
+        detection = this.#detect(options, session.credential);
       }
-      const verdict = await this.#lastDetection.verdict;
+      let verdict = await detection.verdict;
       if (this.#known) return this.#known;
+      if (!verdict.ok && verdict.reason === 'credentials' && detection.credential !== session.credential) {
+        // Another caller's key was refused: this caller asks with its own (one bad key must not
+        // answer UNAUTHENTICATED to everyone for the next 2 s).
+        verdict = await this.#detect(options, session.credential).verdict;
+        if (this.#known) return this.#known;
+      }
       // Unreachable or failing may pass: wait and ask again, within the retries and the deadline.
       const wait = 200 * 2 ** attempt;
       const passing = !verdict.ok && PASSING_REASONS.has(verdict.reason);
       if (!passing || attempt >= this.#maxRetries || Date.now() + wait >= session.deadline) throw notDetected(verdict);
       await sleep(wait);
     }
+  }
+
+  #detect(
+    options: ProbeOptions,
+    credential: string | undefined,
+  ): { at: number; credential: string | undefined; verdict: Promise<ProbeVerdict> } {
+    const detection = {
+      at: Date.now(),
+      credential,
+      verdict: detectUpstreamApi(options).then((verdict) => this.#remember(verdict)),
+    };
+    this.#lastDetection = detection;
+    return detection;
   }
 
   #remember(verdict: ProbeVerdict): ProbeVerdict {
