@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import type { Logger } from '../../logger.ts';
 
@@ -31,10 +32,6 @@ export interface LuaScript {
 
 export function luaScript(source: string, keys: number): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex'), keys };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
 /**
@@ -139,7 +136,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     this.#closed = true;
     try {
-      await Promise.race([this.#client.quit(), sleep(this.#timeoutMs)]);
+      await Promise.race([this.#client.quit(), sleep(this.#timeoutMs, undefined, { ref: false })]);
     } catch {
       // Already disconnected.
     }

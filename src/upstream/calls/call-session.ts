@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type OpenAI from 'openai';
 import { ErrorCode, GatewayError } from '../../errors.ts';
 import { classifyFault, type UpstreamFault, upstreamError } from './faults.ts';
@@ -71,10 +72,6 @@ export function callNow<T>(call: () => Promise<T>): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
 function faultStatus(fault: UpstreamFault): UpstreamCallRecord['status'] {
@@ -204,7 +201,7 @@ export class UpstreamCalls {
       const wait = retryDelayMs(fault, attempt);
       // A wait that would run past the request's deadline is not worth starting.
       if (Date.now() + wait >= session.deadline) break;
-      await sleep(wait);
+      await sleep(wait, undefined, { ref: false });
     }
     const fault = last ?? { kind: 'timeout' };
     const context = { apiName, resource: spec.resource };

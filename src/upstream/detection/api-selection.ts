@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { UpstreamApiChoice, UpstreamMode } from '../../config/config.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
 import { callNow, type UpstreamSession } from '../calls/call-session.ts';
@@ -49,10 +50,6 @@ function notDetected(verdict: ProbeVerdict): GatewayError {
 const REDETECT_INTERVAL_MS = 2_000;
 /** Verdicts that may change on their own soon: a request waits and asks again, as a call would retry. */
 const PASSING_REASONS = new Set(['unreachable', 'failing']);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
-}
 
 /**
  * The API in use: fixed by configuration, or found by the readiness probe and then kept. Its
@@ -121,7 +118,7 @@ export class ApiSelection {
       const wait = 200 * 2 ** attempt;
       const passing = !verdict.ok && PASSING_REASONS.has(verdict.reason);
       if (!passing || attempt >= this.#maxRetries || Date.now() + wait >= session.deadline) throw notDetected(verdict);
-      await sleep(wait);
+      await sleep(wait, undefined, { ref: false });
     }
   }
 
