@@ -16,6 +16,13 @@ const config: CodegenConfig = {
         useTypeImports: true,
       },
     },
+    // Apollo Client's `possibleTypes` for the unions and interfaces (`MessageContent`, `Node`): without it
+    // InMemoryCache cannot match `... on TextContent` and friends, warns, and may drop fields. The version-3
+    // format is the one Apollo Client 4 reads.
+    'test/gql/possible-types.ts': {
+      plugins: ['fragment-matcher'],
+      config: { apolloClientVersion: 3, useExplicitTyping: true, deterministic: true },
+    },
   },
 };
 

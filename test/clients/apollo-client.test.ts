@@ -1,11 +1,14 @@
+import { format } from 'node:util';
 import { ApolloClient, HttpLink, InMemoryCache } from '@apollo/client/core';
 import { relayStylePagination } from '@apollo/client/utilities';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
+import introspection from '../gql/possible-types.ts';
 import {
   CreateMessageDocument,
   CreateThreadDocument,
   GetThreadDocument,
+  MessageFieldsFragment,
   ThreadMessagesDocument,
   UpdateThreadDocument,
 } from '../helpers/documents.ts';
@@ -60,6 +63,7 @@ describe('Apollo Client (@apollo/client core) against the running gateway', () =
   it('pages through Thread.messages with relayStylePagination, merging pages in the cache', async () => {
     const client = new ApolloClient({
       cache: new InMemoryCache({
+        possibleTypes: introspection.possibleTypes,
         typePolicies: { Thread: { fields: { messages: relayStylePagination(['order']) } } },
       }),
       link: new HttpLink({ uri: served.url }),
@@ -89,5 +93,46 @@ describe('Apollo Client (@apollo/client core) against the running gateway', () =
     expect(pages).toBe(3);
     await expect.poll(() => seen.at(-1)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6']);
     subscription.unsubscribe();
+  });
+
+  it('writes and reads back union content parts with the generated possibleTypes, and warns about none', async () => {
+    // Apollo reports fragments it cannot match (no `possibleTypes` for the union) through console.error/warn.
+    const printed: string[] = [];
+    const spies = (['error', 'warn'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void printed.push(format(...args))),
+    );
+    try {
+      const client = new ApolloClient({
+        cache: new InMemoryCache({ possibleTypes: introspection.possibleTypes }),
+        link: new HttpLink({ uri: served.url }),
+      });
+      const thread = await client.mutate({ mutation: CreateThreadDocument, variables: { input: {} } });
+      const written = await client.mutate({
+        mutation: CreateMessageDocument,
+        variables: {
+          threadId: thread.data?.createThread.id ?? '',
+          input: {
+            role: 'USER',
+            content: [
+              { type: 'text', text: 'look' },
+              { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'high' } },
+              { type: 'image_file', image_file: { file_id: 'file_9' } },
+            ],
+          },
+        },
+      });
+      const cached = client.cache.readFragment({
+        id: client.cache.identify({ __typename: 'ThreadMessage', id: written.data?.createMessage.id ?? '' }),
+        fragment: MessageFieldsFragment,
+      });
+      expect(cached?.content).toEqual([
+        { __typename: 'TextContent', text: 'look', annotations: [] },
+        { __typename: 'ImageUrlContent', url: 'https://example.com/cat.png', detail: 'high' },
+        { __typename: 'ImageFileContent', fileId: 'file_9', detail: null },
+      ]);
+      expect(printed).toEqual([]);
+    } finally {
+      for (const spy of spies) spy.mockRestore();
+    }
   });
 });
