@@ -1,4 +1,4 @@
-import { isPlainObject, type RuleProblem } from './thread-rules.ts';
+import { checkObjectId, isPlainObject, type RuleProblem } from './thread-rules.ts';
 
 /**
  * The Conversations API's message items, and how their content maps to the Threads API's parts.
@@ -148,6 +148,10 @@ function checkPart(part: unknown, param: string): RuleProblem | null {
       const byUrl = typeof part.image_url === 'string' && part.image_url !== '';
       const byFile = typeof part.file_id === 'string' && part.file_id !== '';
       if (byUrl === byFile) return problem(param, 'must have exactly one of image_url and file_id');
+      if (byFile) {
+        const badId = checkObjectId(part.file_id, `${param}.file_id`);
+        if (badId) return badId;
+      }
       if (part.detail !== undefined && !['auto', 'low', 'high'].includes(String(part.detail))) {
         return problem(`${param}.detail`, 'must be "auto", "low" or "high"');
       }
