@@ -104,8 +104,10 @@ export interface Config {
    */
   readonly idempotencyMaxBytes: number;
   /**
-   * IDEMPOTENCY_CLAIM_MS (10000): how long the claim of a try that is creating lives unless its
-   * instance renews it; a crashed instance's key is free again after this.
+   * IDEMPOTENCY_CLAIM_MS (default: the longest a create may take, `longestCreateMs`, 30000 with the
+   * defaults): how long the claim of a try that is creating lives unless its instance renews it; a
+   * crashed instance's key is free again after this. Never shorter than a create may take, so a
+   * claim outlives its create even when no renewal gets through (a stalled Redis).
    */
   readonly idempotencyClaimMs: number;
   /** REDIS_URL: shared state (idempotency keys, rate limits) in Redis; unset keeps it in memory, per instance. */
@@ -280,6 +282,33 @@ export function loadLocalBackendConfig(env: Env = process.env): LocalBackendConf
   });
 }
 
+/**
+ * The longest one create may take upstream: each attempt is cut at UPSTREAM_TIMEOUT_MS, and with
+ * retries the waits between them follow the upstream's Retry-After, so only the request's deadline
+ * bounds them.
+ */
+export function longestCreateMs(limits: {
+  requestDeadlineMs: number;
+  upstreamTimeoutMs: number;
+  upstreamMaxRetries: number;
+}): number {
+  return limits.upstreamMaxRetries === 0
+    ? Math.min(limits.requestDeadlineMs, limits.upstreamTimeoutMs)
+    : limits.requestDeadlineMs;
+}
+
+function claimMs(env: Env, longest: number): number {
+  const claim = integer(env, 'IDEMPOTENCY_CLAIM_MS', longest, 100, 3_600_000);
+  if (claim < longest) {
+    throw new ConfigError(
+      `IDEMPOTENCY_CLAIM_MS=${claim} is shorter than a create may take upstream (${longest} ms: ` +
+        'REQUEST_DEADLINE_MS, or UPSTREAM_TIMEOUT_MS when UPSTREAM_MAX_RETRIES=0), so a stalled Redis could hand ' +
+        `the key to a second create; set it to at least ${longest} or lower those.`,
+    );
+  }
+  return claim;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const upstream = upstreamMode(env);
   const host = present(env, 'HOST') ?? '127.0.0.1';
@@ -309,6 +338,7 @@ export function loadConfig(env: Env = process.env): Config {
   const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000);
   const upstreamMaxRetries = integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 10);
   const idempotencyMaxKeys = integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000);
+  const requestDeadlineMs = integer(env, 'REQUEST_DEADLINE_MS', 30_000, 1, 3_600_000);
 
   return Object.freeze({
     upstream: Object.freeze(upstream),
@@ -318,7 +348,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 10, 1, 1000),
     upstreamTimeoutMs,
     upstreamMaxRetries,
-    requestDeadlineMs: integer(env, 'REQUEST_DEADLINE_MS', 30_000, 1, 3_600_000),
+    requestDeadlineMs,
     upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 1024, 1, 65_535),
     upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 2 ** 31 - 1),
     limits: Object.freeze({
@@ -341,7 +371,7 @@ export function loadConfig(env: Env = process.env): Config {
       idempotencyMaxKeys,
     ),
     idempotencyMaxBytes: integer(env, 'IDEMPOTENCY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
-    idempotencyClaimMs: integer(env, 'IDEMPOTENCY_CLAIM_MS', 10_000, 100, 600_000),
+    idempotencyClaimMs: claimMs(env, longestCreateMs({ requestDeadlineMs, upstreamTimeoutMs, upstreamMaxRetries })),
     redisUrl: redisUrl(env),
     redisKeyPrefix: present(env, 'REDIS_KEY_PREFIX') ?? 'tgw:',
     redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),

@@ -1,5 +1,6 @@
 import {
   characters,
+  checkObjectId,
   isPlainObject,
   MESSAGE_CONTENT_MAX_CHARACTERS,
   MESSAGE_CONTENT_MAX_PARTS,
@@ -154,6 +155,10 @@ function checkPart(part: unknown, param: string): RuleProblem | null {
       const byUrl = typeof part.image_url === 'string' && part.image_url !== '';
       const byFile = typeof part.file_id === 'string' && part.file_id !== '';
       if (byUrl === byFile) return problem(param, 'must have exactly one of image_url and file_id');
+      if (byFile) {
+        const badId = checkObjectId(part.file_id, `${param}.file_id`);
+        if (badId) return badId;
+      }
       if (part.detail !== undefined && !['auto', 'low', 'high'].includes(String(part.detail))) {
         return problem(`${param}.detail`, 'must be "auto", "low" or "high"');
       }

@@ -10,6 +10,12 @@
 export const THREAD_ID_PATTERN = /^[A-Za-z0-9_-]{1,128}$/;
 /** Most ids one field takes: `threads(ids:)`, `nodes(ids:)`, `_entities(representations:)`. */
 export const MAX_IDS_PER_FIELD = 100;
+/**
+ * Characters of any other id the API takes: file ids (`file-` and about 24 letters and digits),
+ * vector store ids (`vs_` and about 24). Real ids are far shorter; without a bound, 20 file ids
+ * of 45 KB each made one thread 900 KB that no count limit saw.
+ */
+export const OBJECT_ID_MAX_LENGTH = 128;
 export const METADATA_MAX_PAIRS = 16;
 export const METADATA_KEY_MAX_LENGTH = 64;
 export const METADATA_VALUE_MAX_LENGTH = 512;
@@ -107,11 +113,22 @@ export function checkMetadata(value: unknown, param: string): Check {
   return null;
 }
 
-function checkStringArray(value: unknown, param: string, max: number): Check {
+/** A file or vector store id: a non-empty string of at most OBJECT_ID_MAX_LENGTH characters. */
+export function checkObjectId(value: unknown, param: string): Check {
+  if (!isNonEmptyString(value)) return problem(param, 'must be a non-empty string');
+  if (value.length > OBJECT_ID_MAX_LENGTH) {
+    return problem(param, `must be an id of at most ${OBJECT_ID_MAX_LENGTH} characters, got ${value.length}`);
+  }
+  return null;
+}
+
+function checkIdArray(value: unknown, param: string, max: number): Check {
   if (!Array.isArray(value)) return problem(param, `must be an array of strings, got ${describe(value)}`);
   if (value.length > max) return problem(param, `may hold at most ${max} entries, got ${value.length}`);
-  const bad = value.findIndex((entry) => !isNonEmptyString(entry));
-  if (bad !== -1) return problem(`${param}[${bad}]`, 'must be a non-empty string');
+  for (const [index, entry] of value.entries()) {
+    const found = checkObjectId(entry, `${param}[${index}]`);
+    if (found) return found;
+  }
   return null;
 }
 
@@ -121,7 +138,7 @@ function checkSection(value: unknown, param: string, field: string, max: number)
     if (key !== field) return problem(`${param}.${key}`, `is not a known field (only "${field}")`);
   }
   if (value[field] === undefined) return null;
-  return checkStringArray(value[field], `${param}.${field}`, max);
+  return checkIdArray(value[field], `${param}.${field}`, max);
 }
 
 /** tool_resources: only `code_interpreter.file_ids` (≤ 20) and `file_search.vector_store_ids` (≤ 1). */
@@ -151,10 +168,11 @@ function checkContentPart(part: unknown, param: string): Check {
         : problem(`${param}.text`, 'must be a non-empty string');
     case 'image_file': {
       const file = part.image_file;
-      if (!isPlainObject(file) || !isNonEmptyString(file.file_id)) {
-        return problem(`${param}.image_file.file_id`, 'must be a non-empty string');
-      }
-      return checkImageDetail(file.detail, `${param}.image_file.detail`);
+      if (!isPlainObject(file)) return problem(`${param}.image_file.file_id`, 'must be a non-empty string');
+      return (
+        checkObjectId(file.file_id, `${param}.image_file.file_id`) ??
+        checkImageDetail(file.detail, `${param}.image_file.detail`)
+      );
     }
     case 'image_url': {
       const image = part.image_url;
@@ -227,7 +245,8 @@ export function checkAttachments(value: unknown, param: string): Check {
     for (const key of Object.keys(attachment)) {
       if (key !== 'file_id' && key !== 'tools') return problem(`${at}.${key}`, 'is not a known field');
     }
-    if (!isNonEmptyString(attachment.file_id)) return problem(`${at}.file_id`, 'must be a non-empty string');
+    const badId = checkObjectId(attachment.file_id, `${at}.file_id`);
+    if (badId) return badId;
     if (!Array.isArray(attachment.tools)) return problem(`${at}.tools`, 'must be an array of tools');
     for (const [toolIndex, tool] of attachment.tools.entries()) {
       const type = isPlainObject(tool) ? tool.type : undefined;

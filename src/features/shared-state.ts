@@ -46,6 +46,7 @@ export function createSharedState(
       waitMs: config.requestDeadlineMs,
       claimMs: config.idempotencyClaimMs,
       storeName: options.idempotencyStore ? 'custom' : redis ? 'redis' : 'memory',
+      logger,
     }),
     rateLimiter: new RateLimiter(redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(), logger),
     check: () => (redis ? redis.check() : Promise.resolve({ ok: true, detail: 'in memory (per instance)' })),

@@ -207,6 +207,11 @@ function parseListQuery(search: string): ListQuery | BackendAnswer {
     }
     query.order = order;
   }
+  // Taken and ignored (the backend runs nothing), but still an id with the ids' bounds.
+  const runId = params.get('run_id');
+  if (runId !== null && !THREAD_ID_PATTERN.test(runId)) {
+    return fail(400, { message: 'run_id: must be a run id.', param: 'run_id' });
+  }
   for (const cursor of ['after', 'before'] as const) {
     const value = params.get(cursor);
     if (value === null) continue;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
+import { startProcess } from '../helpers/process.ts';
 
 describe('shared-state configuration', () => {
   it('defaults: in memory, no rate limit, 10000 idempotency keys per caller', () => {
@@ -9,7 +10,8 @@ describe('shared-state configuration', () => {
     expect(config.redisTimeoutMs).toBe(500);
     expect(config.rateLimitPerMinute).toBeUndefined();
     expect(config.idempotencyKeysPerCaller).toBe(10_000);
-    expect(config.idempotencyClaimMs).toBe(10_000);
+    // As long as a create may take: REQUEST_DEADLINE_MS with the default retries.
+    expect(config.idempotencyClaimMs).toBe(30_000);
     expect(config.gatewayTokenLimits).toEqual({});
   });
 
@@ -49,5 +51,34 @@ describe('shared-state configuration', () => {
     expect(() => loadConfig({ REDIS_URL: 'not a url' })).toThrow(/REDIS_URL must be a URL/);
     expect(() => loadConfig({ RATE_LIMIT_PER_MINUTE: 'many' })).toThrow(/RATE_LIMIT_PER_MINUTE/);
     expect(loadConfig({ RATE_LIMIT_PER_MINUTE: '0' }).rateLimitPerMinute).toBeUndefined();
+  });
+
+  it('a claim shorter than a create may take upstream is refused, and the default follows the deadline', () => {
+    expect(() => loadConfig({ IDEMPOTENCY_CLAIM_MS: '10000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ IDEMPOTENCY_CLAIM_MS: '10000' })).toThrow(
+      /^IDEMPOTENCY_CLAIM_MS=10000 is shorter than a create may take upstream \(30000 ms/,
+    );
+    // Without retries one attempt bounds a create; with them, the request's deadline does.
+    expect(() =>
+      loadConfig({ IDEMPOTENCY_CLAIM_MS: '5000', UPSTREAM_MAX_RETRIES: '1', UPSTREAM_TIMEOUT_MS: '2000' }),
+    ).toThrow(/shorter than a create may take upstream \(30000 ms/);
+    expect(
+      loadConfig({ IDEMPOTENCY_CLAIM_MS: '2000', UPSTREAM_MAX_RETRIES: '0', UPSTREAM_TIMEOUT_MS: '2000' })
+        .idempotencyClaimMs,
+    ).toBe(2_000);
+    expect(loadConfig({ IDEMPOTENCY_CLAIM_MS: '5000', REQUEST_DEADLINE_MS: '5000' }).idempotencyClaimMs).toBe(5_000);
+    expect(loadConfig({ REQUEST_DEADLINE_MS: '45000' }).idempotencyClaimMs).toBe(45_000);
+  });
+
+  it('npm start stops with one line naming IDEMPOTENCY_CLAIM_MS when the claim is too short', async () => {
+    const started = startProcess('src/main.ts', {
+      PORT: '0',
+      LOCAL_BACKEND_STORE: 'memory',
+      IDEMPOTENCY_CLAIM_MS: '4000',
+    });
+    expect(await started.exited).toBe(1);
+    const lines = started.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^Configuration error: IDEMPOTENCY_CLAIM_MS=4000 is shorter than a create may take/);
   });
 });

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ErrorCode, GatewayError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
 import { SharedStateUnavailable } from '../redis/redis-connection.ts';
 
 /** What is remembered for one (caller, idempotencyKey). */
@@ -26,9 +27,21 @@ export interface IdempotencyClaim {
   readonly ms: number;
 }
 
+/**
+ * A claim as its holder settles it: `generation` is the fencing token the store handed out with it.
+ * Every new claim on a slot gets a larger one, and a settle only stores when the slot's generation
+ * is still this one, so a holder whose claim expired can never store over the next holder's.
+ */
+export interface HeldClaim extends IdempotencyClaim {
+  readonly generation: number;
+}
+
 export type ClaimOutcome =
-  /** The caller holds the claim and must create (then settle or release); `record` is an earlier unknown outcome. */
-  | { kind: 'claimed'; record?: IdempotencyRecord }
+  /**
+   * The caller holds the claim, as generation `generation`, and must create (then settle or
+   * release); `record` is an earlier unknown outcome.
+   */
+  | { kind: 'claimed'; generation: number; record?: IdempotencyRecord }
   /** Already created: its record. */
   | { kind: 'settled'; record: Extract<IdempotencyRecord, { state: 'created' }> }
   /** Another attempt holds the claim, for this input fingerprint. */
@@ -49,8 +62,12 @@ export interface IdempotencyStore {
   claim(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<ClaimOutcome>;
   /** Extends a claim still held by `claim.token`; false when it was lost. */
   renew(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<boolean>;
-  /** Remembers the outcome for the TTL and drops the claim. A created record is never overwritten. */
-  settle(slot: IdempotencySlot, claim: IdempotencyClaim, record: IdempotencyRecord): Promise<void>;
+  /**
+   * Remembers the outcome for the TTL and drops the claim, atomically, only if the slot's claim
+   * generation is still `claim.generation`; a created record is never overwritten. True when the
+   * record was stored: it is then the key's one answer.
+   */
+  settle(slot: IdempotencySlot, claim: HeldClaim, record: IdempotencyRecord): Promise<boolean>;
   /** Drops the claim after a definite failure; the slot stops counting unless it has a record. */
   release(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<void>;
 }
@@ -63,6 +80,8 @@ interface MemoryEntry {
   /** When the record expires (or, with no record yet, the claim). */
   expiresAt: number;
   claim?: { token: string; fingerprint: string; until: number };
+  /** The generation of the slot's latest claim (the fencing token). */
+  generation?: number;
 }
 
 function live(entry: MemoryEntry, now: number): boolean {
@@ -91,6 +110,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   readonly #perCallerBytes: number;
   readonly #bytesByCaller = new Map<string, number>();
   #bytes = 0;
+  /** One counter for every slot: a generation is never handed out twice, even after its entry is gone. */
+  #generations = 0;
 
   constructor({
     ttlMs,
@@ -130,8 +151,10 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
       this.#remember(slot.key, entry);
     }
     entry.claim = { token: claim.token, fingerprint: claim.fingerprint, until: now + claim.ms };
+    const generation = ++this.#generations;
+    entry.generation = generation;
     if (!entry.record) entry.expiresAt = now + claim.ms;
-    return entry.record ? { kind: 'claimed', record: entry.record } : { kind: 'claimed' };
+    return entry.record ? { kind: 'claimed', generation, record: entry.record } : { kind: 'claimed', generation };
   }
 
   async renew(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<boolean> {
@@ -142,15 +165,22 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
     return true;
   }
 
-  async settle(slot: IdempotencySlot, claim: IdempotencyClaim, record: IdempotencyRecord): Promise<void> {
+  async settle(slot: IdempotencySlot, claim: HeldClaim, record: IdempotencyRecord): Promise<boolean> {
     const existing = this.#entries.get(slot.key);
-    if (existing?.record?.state === 'created' && live(existing, Date.now())) {
-      if (existing.claim?.token === claim.token) delete existing.claim;
-      return;
-    }
+    if (existing?.claim?.token === claim.token) delete existing.claim;
+    // Another claim was made since this one: its holder's outcome is the key's, not this one.
+    if (existing?.generation !== undefined && existing.generation !== claim.generation) return false;
+    if (existing?.record?.state === 'created' && live(existing, Date.now())) return false;
     if (existing) this.#forget(slot.key, existing);
     const bytes = record.state === 'created' ? Buffer.byteLength(JSON.stringify(record.value) ?? '') : 0;
-    this.#remember(slot.key, { callerId: slot.callerId, record, bytes, expiresAt: Date.now() + this.#ttlMs });
+    this.#remember(slot.key, {
+      callerId: slot.callerId,
+      record,
+      bytes,
+      expiresAt: Date.now() + this.#ttlMs,
+      generation: claim.generation,
+    });
+    return true;
   }
 
   async release(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<void> {
@@ -253,6 +283,8 @@ export interface IdempotentCreatesOptions {
   waitMs?: number;
   /** Which store answers, for the message when it cannot: `"redis"` or `"memory"`. */
   storeName?: string;
+  /** Where a lost claim is reported (a create that may have been made twice upstream). */
+  logger?: Logger;
 }
 
 /**
@@ -267,6 +299,7 @@ export class IdempotentCreates {
   readonly #claimMs: number;
   readonly #waitMs: number;
   readonly #storeName: string;
+  readonly #logger: Logger | undefined;
   readonly #running = new Map<string, { fingerprint: string; result: Promise<unknown> }>();
 
   constructor(store: IdempotencyStore, options: IdempotentCreatesOptions = {}) {
@@ -274,6 +307,7 @@ export class IdempotentCreates {
     this.#claimMs = options.claimMs ?? 10_000;
     this.#waitMs = options.waitMs ?? 30_000;
     this.#storeName = options.storeName ?? 'memory';
+    this.#logger = options.logger;
   }
 
   /**
@@ -312,6 +346,7 @@ export class IdempotentCreates {
     const claim: IdempotencyClaim = { token: randomUUID(), fingerprint, ms: this.#claimMs };
     let pollMs = 20;
     for (;;) {
+      const asked = Date.now();
       const outcome = await this.#ask(() => this.#store.claim(slot, claim)).catch((error: unknown) => {
         // A claim that timed out may still run once the store answers again: drop it then, so it
         // does not hold the key for a whole claim's life (only ours is dropped, never another's).
@@ -335,18 +370,38 @@ export class IdempotentCreates {
             await this.#store.release(slot, claim).catch(() => undefined);
             throw conflict();
           }
-          return this.#createHolding(slot, claim, create);
+          return this.#createHolding(slot, { ...claim, generation: outcome.generation }, asked + claim.ms, create);
       }
     }
   }
 
-  /** Creates while holding the claim, renewing it so that only a crashed holder loses it. */
+  /**
+   * Creates while holding the claim, renewing it so that only a crashed holder loses it. A claim
+   * that could not be renewed (the store said another holder may have it) or whose settle was
+   * fenced off is lost: another holder may have created under the same key, so this try's outcome
+   * is reported as unknown, never as a second "created", and logged. `heldUntil` is when the claim
+   * may expire at the earliest, as far as this holder knows.
+   */
   async #createHolding<T>(
     slot: IdempotencySlot,
-    claim: IdempotencyClaim,
+    claim: HeldClaim,
+    heldUntil: number,
     create: (upstreamKey: string) => Promise<T>,
   ): Promise<T> {
-    const renewal = setInterval(() => void this.#store.renew(slot, claim).catch(() => undefined), claim.ms / 3);
+    let lost = false;
+    let until = heldUntil;
+    const renew = (): void => {
+      const sent = Date.now();
+      this.#store.renew(slot, claim).then(
+        (held) => {
+          if (held) until = Math.max(until, sent + claim.ms);
+          else lost = true;
+        },
+        // Unanswered is not lost: the settle's fencing decides, or `until` if the store stays away.
+        () => undefined,
+      );
+    };
+    const renewal = setInterval(renew, claim.ms / 3);
     renewal.unref();
     let value: T;
     try {
@@ -354,7 +409,7 @@ export class IdempotentCreates {
     } catch (error) {
       clearInterval(renewal);
       // A store that fails here cannot make things worse: the claim expires, and a retry resends
-      // the same upstream key.
+      // the same upstream key. A fenced settle stores nothing, which is right for a lost claim.
       if (error instanceof GatewayError && error.extensions.outcome === 'unknown') {
         await this.#store
           .settle(slot, claim, { state: 'unknown', fingerprint: claim.fingerprint })
@@ -365,11 +420,26 @@ export class IdempotentCreates {
       throw error;
     }
     clearInterval(renewal);
-    // Created: answer with it even if the store cannot remember it now (the caller has its id).
-    await this.#store
+    // Renewals answer in order on the store's connection, so any that was sent is known by now.
+    const stored = await this.#store
       .settle(slot, claim, { state: 'created', fingerprint: claim.fingerprint, value })
       .catch(() => undefined);
-    return value;
+    // Created and the key's answer; or the store cannot remember it now but the claim is still
+    // surely held, so no one else can have created (the caller has its id either way).
+    if (!lost && (stored === true || (stored === undefined && Date.now() < until))) return value;
+    const id = (value as { id?: unknown } | null)?.id;
+    this.#logger?.error('idempotency claim lost while creating: outcome reported as unknown', {
+      store: this.#storeName,
+      slot: slot.key.slice(0, 16),
+      generation: claim.generation,
+      reason: lost
+        ? 'renewal refused'
+        : stored === false
+          ? 'fenced by a newer claim'
+          : 'store unreachable past the claim',
+      ...(typeof id === 'string' ? { created: id } : {}),
+    });
+    throw claimLost(this.#storeName);
   }
 
   /** A store that cannot answer means no create: the key's protection is never skipped. */
@@ -426,6 +496,14 @@ function quotaExceeded(outcome: Extract<ClaimOutcome, { kind: 'quota' }>): Gatew
       outcome: 'not_created',
     },
   });
+}
+
+function claimLost(store: string): GatewayError {
+  return new GatewayError(
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    `The claim on this idempotencyKey was lost while creating (the idempotency store (${store}) did not keep it), so another try may have created under the same key; retry with the same key to get the key's one result.`,
+    { extensions: { store, reason: 'IDEMPOTENCY_CLAIM_LOST', outcome: 'unknown', retryAfter: 1 } },
+  );
 }
 
 function stillRunning(): GatewayError {

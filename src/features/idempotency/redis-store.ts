@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { luaScript, type RedisConnection, SharedStateUnavailable } from '../redis/redis-connection.ts';
 import type {
   ClaimOutcome,
+  HeldClaim,
   IdempotencyClaim,
   IdempotencyRecord,
   IdempotencySlot,
@@ -10,11 +11,13 @@ import type {
 
 // Keys of one caller share a hash slot ({…}), so each script touches one slot. Every script reads
 // the clock from Redis (TIME), so instances with skewed clocks agree on expiry.
-// KEYS: the record, the claim, the caller's key set (a sorted set: slot key -> expiry in ms).
+// KEYS: the record, the claim, the caller's key set (a sorted set: slot key -> expiry in ms), the
+// slot's claim generation (the fencing token: INCR on every claim, checked by SETTLE). The
+// generation lives as long as a record plus a claim, far longer than any holder's create.
 const NOW = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
 
-/** ARGV: claim value, claim ms, the caller's quota, ttl ms, slot key. */
+/** ARGV: claim value, claim ms, the caller's quota, ttl ms, slot key. Claimed: its generation. */
 const CLAIM = luaScript(
   `${NOW}
 local record = redis.call('GET', KEYS[1])
@@ -32,9 +35,11 @@ if not record and not redis.call('ZSCORE', KEYS[3], ARGV[5]) then
 end
 redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[2])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
-if record then return {'claimed', record} end
-return {'claimed'}`,
-  3,
+local generation = redis.call('INCR', KEYS[4])
+redis.call('PEXPIRE', KEYS[4], tonumber(ARGV[4]) + tonumber(ARGV[2]))
+if record then return {'claimed', tostring(generation), record} end
+return {'claimed', tostring(generation)}`,
+  4,
 );
 
 /** KEYS: the claim, the key set. ARGV: claim value, claim ms, slot key. */
@@ -47,17 +52,23 @@ return 1`,
   2,
 );
 
-/** ARGV: claim value, record JSON, ttl ms, slot key. A created record is never overwritten. */
+/**
+ * ARGV: claim value, record JSON, ttl ms, slot key, the claim's generation. Stores only while the
+ * slot's generation is still the claim's (no newer claim was made), and never over a created
+ * record: two holders can never both store an answer for one key. 1 when stored.
+ */
 const SETTLE = luaScript(
   `${NOW}
 if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+local generation = redis.call('GET', KEYS[4])
+if generation and generation ~= ARGV[5] then return 0 end
 local record = redis.call('GET', KEYS[1])
 if record and cjson.decode(record)['state'] == 'created' then return 0 end
 redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
 redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), ARGV[4])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return 1`,
-  3,
+  4,
 );
 
 /** ARGV: claim value, slot key. */
@@ -104,7 +115,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
       slot.key,
     ]);
     if (!Array.isArray(reply) || typeof reply[0] !== 'string') throw unexpected();
-    const [kind, detail] = reply as [string, unknown];
+    const [kind, detail, claimedRecord] = reply as [string, unknown, unknown];
     switch (kind) {
       case 'settled': {
         const record = parseRecord(String(detail));
@@ -120,8 +131,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
           limit: this.#perCaller,
           retryAfterSeconds: Math.max(1, Math.ceil(Number(detail) / 1000)),
         };
-      case 'claimed':
-        return detail === undefined ? { kind: 'claimed' } : { kind: 'claimed', record: parseRecord(String(detail)) };
+      case 'claimed': {
+        const generation = Number(detail);
+        if (!Number.isSafeInteger(generation)) throw unexpected();
+        return claimedRecord === undefined
+          ? { kind: 'claimed', generation }
+          : { kind: 'claimed', generation, record: parseRecord(String(claimedRecord)) };
+      }
       default:
         throw unexpected();
     }
@@ -137,26 +153,31 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return reply === 1;
   }
 
-  async settle(slot: IdempotencySlot, claim: IdempotencyClaim, record: IdempotencyRecord): Promise<void> {
-    await this.#redis.eval(SETTLE, this.#keys(slot), [
+  async settle(slot: IdempotencySlot, claim: HeldClaim, record: IdempotencyRecord): Promise<boolean> {
+    const reply = await this.#redis.eval(SETTLE, this.#keys(slot), [
       `${claim.token} ${claim.fingerprint}`,
       JSON.stringify(record),
       this.#ttlMs,
       slot.key,
+      claim.generation,
     ]);
+    return reply === 1;
   }
 
   async release(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<void> {
-    await this.#redis.eval(RELEASE, this.#keys(slot), [`${claim.token} ${claim.fingerprint}`, slot.key]);
+    const [record, claimKey, callerKeys] = this.#keys(slot);
+    await this.#redis.eval(RELEASE, [record, claimKey, callerKeys], [`${claim.token} ${claim.fingerprint}`, slot.key]);
   }
 
-  #keys(slot: IdempotencySlot): [string, string, string] {
+  /** The record, the claim, the caller's key set, the slot's claim generation: one hash slot. */
+  #keys(slot: IdempotencySlot): [string, string, string, string] {
     const caller = createHash('sha256').update(slot.callerId).digest('hex').slice(0, 32);
     const prefix = this.#redis.keyPrefix;
     return [
       `${prefix}idem:{${caller}}:${slot.key}`,
       `${prefix}idem-claim:{${caller}}:${slot.key}`,
       `${prefix}idem-keys:{${caller}}`,
+      `${prefix}idem-gen:{${caller}}:${slot.key}`,
     ];
   }
 }

@@ -11,13 +11,13 @@ import {
   type StoredThread,
   type ThreadPatch,
 } from './store.ts';
-
-function bytesOf(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value));
-}
+import { storedBytes as bytesOf, idempotencyBytes } from './stored-bytes.ts';
 
 export interface MemoryStoreOptions {
-  /** Most bytes of stored threads and messages (as JSON); creates past it are refused. Default: no limit. */
+  /**
+   * Most bytes of stored threads, messages and remembered idempotency answers; creates and growing
+   * updates past it are refused. Default: no limit (`withQuota` bounds the store the backend uses).
+   */
   quotaBytes?: number;
 }
 
@@ -44,7 +44,9 @@ export class MemoryStore implements Store {
   }
 
   #reserve(bytes: number): void {
-    if (this.#usedBytes + bytes > this.#quotaBytes) throw new StorageQuotaError('the storage quota is used up');
+    if (bytes > 0 && this.#usedBytes + bytes > this.#quotaBytes) {
+      throw new StorageQuotaError('the storage quota is used up');
+    }
     this.#usedBytes += bytes;
   }
 
@@ -88,13 +90,14 @@ export class MemoryStore implements Store {
   async updateThread(id: string, patch: ThreadPatch): Promise<StoredThread | undefined> {
     const thread = this.#threads.get(id);
     if (!thread) return undefined;
-    const before = bytesOf(thread);
-    if (patch.metadata !== undefined) thread.metadata = { ...(patch.metadata ?? {}) };
+    const after: StoredThread = { ...thread };
+    if (patch.metadata !== undefined) after.metadata = { ...(patch.metadata ?? {}) };
     if (patch.tool_resources !== undefined) {
-      thread.tool_resources = patch.tool_resources ? structuredClone(patch.tool_resources) : null;
+      after.tool_resources = patch.tool_resources ? structuredClone(patch.tool_resources) : null;
     }
-    this.#usedBytes += bytesOf(thread) - before;
-    return structuredClone(thread);
+    this.#reserve(bytesOf(after) - bytesOf(thread));
+    this.#threads.set(id, after);
+    return structuredClone(after);
   }
 
   async deleteThread(id: string): Promise<boolean> {
@@ -126,12 +129,13 @@ export class MemoryStore implements Store {
     id: string,
     metadata: Record<string, string>,
   ): Promise<StoredMessage | undefined> {
-    const message = this.#messages.get(threadId)?.get(id);
-    if (!message) return undefined;
-    const before = bytesOf(message);
-    message.metadata = { ...metadata };
-    this.#usedBytes += bytesOf(message) - before;
-    return structuredClone(message);
+    const messages = this.#messages.get(threadId);
+    const message = messages?.get(id);
+    if (!messages || !message) return undefined;
+    const after: StoredMessage = { ...message, metadata: { ...metadata } };
+    this.#reserve(bytesOf(after) - bytesOf(message));
+    messages.set(id, after);
+    return structuredClone(after);
   }
 
   async deleteMessage(threadId: string, id: string): Promise<boolean> {
@@ -166,25 +170,39 @@ export class MemoryStore implements Store {
   async getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined> {
     const record = this.#idempotency.get(scopedKey);
     if (record && record.expiresAt <= Date.now()) {
-      this.#idempotency.delete(scopedKey);
+      this.#forgetIdempotency(scopedKey, record);
       return undefined;
     }
-    return record;
+    return record && { ...record };
   }
 
+  /** Counted, never refused: the create it remembers is already made (see `withQuota`). */
   async putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void> {
-    // Keys expire in insertion order (one TTL for all): drop the expired ones from the front.
-    const now = Date.now();
-    for (const [key, entry] of this.#idempotency) {
-      if (entry.expiresAt > now) break;
-      this.#idempotency.delete(key);
-    }
-    this.#idempotency.delete(scopedKey);
-    this.#idempotency.set(scopedKey, record);
+    this.#dropExpiredIdempotency();
+    const previous = this.#idempotency.get(scopedKey);
+    if (previous) this.#forgetIdempotency(scopedKey, previous);
+    this.#idempotency.set(scopedKey, { ...record });
+    this.#usedBytes += idempotencyBytes(record);
   }
 
   async usedBytes(): Promise<number> {
+    // Expired answers give their bytes back even when no new key arrives to sweep them.
+    this.#dropExpiredIdempotency();
     return this.#usedBytes;
+  }
+
+  /** Keys expire in insertion order (one TTL for all): drops the expired ones from the front. */
+  #dropExpiredIdempotency(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.#idempotency) {
+      if (entry.expiresAt > now) break;
+      this.#forgetIdempotency(key, entry);
+    }
+  }
+
+  #forgetIdempotency(scopedKey: string, record: IdempotencyRecord): void {
+    this.#idempotency.delete(scopedKey);
+    this.#usedBytes -= idempotencyBytes(record);
   }
 
   async close(): Promise<void> {}

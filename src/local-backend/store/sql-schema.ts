@@ -37,6 +37,8 @@ export interface IdempotencyKeysTable {
   fingerprint: string;
   answer: string;
   expires_at: BigIntColumn;
+  /** What this answer counts against the quota (`idempotencyBytes`), given back when it expires. */
+  bytes: BigIntColumn;
 }
 
 /** Running totals of stored bytes, spread over a few rows so concurrent writers rarely wait on one. */

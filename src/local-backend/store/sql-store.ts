@@ -15,7 +15,7 @@ import {
   StoreUnavailableError,
   type ThreadPatch,
 } from './store.ts';
-import { storedBytes } from './stored-bytes.ts';
+import { idempotencyBytes, storedBytes } from './stored-bytes.ts';
 
 /**
  * The Store on SQL, one implementation for SQLite and PostgreSQL through Kysely. The few places
@@ -451,24 +451,60 @@ export class SqlStore implements Store {
     });
   }
 
+  /** Counted against the quota, never refused: the create it remembers is already made (see `withQuota`). */
   putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void> {
     const now = this.#now();
-    const purge = now - this.#lastPurge >= PURGE_INTERVAL_MS;
-    if (purge) this.#lastPurge = now;
-    const values = { fingerprint: record.fingerprint, answer: record.answer, expires_at: record.expiresAt };
+    const purge = this.#purgeDue(now);
+    const key = keyDigest(scopedKey);
+    const bytes = idempotencyBytes(record);
     return this.#run(() =>
       this.#write(async (trx) => {
-        if (purge) await trx.deleteFrom('idempotency_keys').where('expires_at', '<=', now).execute();
-        await trx
+        let freed = purge ? await this.#purgeExpired(trx, now) : 0;
+        // Replacing a key gives the old answer's bytes back. Each deleted row is returned to one
+        // deleter only, so concurrent writers never give the same bytes back twice.
+        const replaced = await trx.deleteFrom('idempotency_keys').where('key', '=', key).returning('bytes').execute();
+        for (const row of replaced) freed += Number(row.bytes);
+        // A concurrent put of the same key that committed first keeps its answer (and its count).
+        const inserted = await trx
           .insertInto('idempotency_keys')
-          .values({ key: keyDigest(scopedKey), ...values })
-          .onConflict((conflict) => conflict.column('key').doUpdateSet(values))
-          .execute();
+          .values({
+            key,
+            fingerprint: record.fingerprint,
+            answer: record.answer,
+            expires_at: record.expiresAt,
+            bytes,
+          })
+          .onConflict((conflict) => conflict.column('key').doNothing())
+          .executeTakeFirst();
+        await this.#addUsage(trx, (Number(inserted.numInsertedOrUpdatedRows ?? 0n) > 0 ? bytes : 0) - freed);
       }),
     );
   }
 
-  usedBytes(): Promise<number> {
+  #purgeDue(now: number): boolean {
+    if (now - this.#lastPurge < PURGE_INTERVAL_MS) return false;
+    this.#lastPurge = now;
+    return true;
+  }
+
+  /** Deletes expired idempotency answers; returns the bytes they counted. */
+  async #purgeExpired(trx: Db, now: number): Promise<number> {
+    const rows = await trx.deleteFrom('idempotency_keys').where('expires_at', '<=', now).returning('bytes').execute();
+    return rows.reduce((sum, row) => sum + Number(row.bytes), 0);
+  }
+
+  async usedBytes(): Promise<number> {
+    // Expired answers give their bytes back even when no new key arrives to purge them: a full
+    // quota refuses creates, so no put may come until it does.
+    const now = this.#now();
+    if (this.#purgeDue(now)) {
+      await this.#run(() =>
+        this.#write(async (trx) => {
+          const freed = await this.#purgeExpired(trx, now);
+          await this.#addUsage(trx, -freed);
+        }),
+      );
+    }
     return this.#run(async () => {
       const row = await this.#reader
         .selectFrom('storage_usage')

@@ -103,7 +103,10 @@ export interface Store {
   /** Idempotency keys are stored with the data, so a retry after a restart still finds its answer. */
   getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void>;
-  /** Bytes of stored content (threads and messages, as JSON), for the storage quota. */
+  /**
+   * Bytes stored, for the storage quota: threads and messages as JSON (`storedBytes`) and the
+   * remembered idempotency answers (`idempotencyBytes`), until they expire.
+   */
   usedBytes(): Promise<number>;
   close(): Promise<void>;
 }
