@@ -6,9 +6,10 @@ import { type NewStoredMessage, StorageQuotaError, type Store } from '../../src/
 import { idempotencyBytes } from '../../src/local-backend/store/stored-bytes.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
 import { POSTGRES_URL } from '../helpers/postgres.ts';
+import { reportSkip } from '../helpers/skips.ts';
 import { hasPostgres, storeImplementations } from '../helpers/stores.ts';
 
-if (!hasPostgres) console.warn(`SKIPPED: quota on every write, on postgres (no PostgreSQL at ${POSTGRES_URL})`);
+if (!hasPostgres) reportSkip('quota on every write, on postgres', `no PostgreSQL at ${POSTGRES_URL}`);
 
 const text = (value: string): NewStoredMessage => ({
   role: 'user',
