@@ -1,6 +1,7 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlDialectName } from '../store/sql-schema.ts';
 import { initial } from './0001-initial.ts';
+import { runs } from './0002-runs.ts';
 
 /**
  * Every schema change, in order. Kysely's migrator applies each once, records it in
@@ -10,6 +11,7 @@ import { initial } from './0001-initial.ts';
 export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initial(dialect),
+    '0002-runs': runs(dialect),
   };
   return { getMigrations: async () => migrations };
 }

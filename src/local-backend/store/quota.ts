@@ -1,3 +1,4 @@
+import { withRunQuota } from './run-store-wrappers.ts';
 import { type NewStoredMessage, type NewStoredThread, StorageQuotaError, type Store } from './store.ts';
 
 /**
@@ -15,6 +16,7 @@ export function withQuota(store: Store, maxBytes: number): Store {
   }
   return {
     kind: store.kind,
+    runs: withRunQuota(store.runs, check),
     async createThread(input: NewStoredThread) {
       await check(input);
       return store.createThread(input);
