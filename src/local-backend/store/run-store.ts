@@ -75,6 +75,8 @@ export interface ToolRound {
   text: string;
   tool_calls: RunToolCall[];
   outputs: Array<{ tool_call_id: string; output: string }> | null;
+  /** Tokens this turn used (the run's `usage` is the sum once it ends). */
+  usage: RunUsage | null;
 }
 
 /** A run as the driver sees it: the wire object and its private state. */
