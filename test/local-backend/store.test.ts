@@ -350,7 +350,10 @@ describe('SQLite store on disk', () => {
     const raw = new Database(join(dataDir, SQLITE_FILE), { readonly: true });
     try {
       expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-      expect(raw.prepare('select name from kysely_migration').all()).toEqual([{ name: '0001-initial' }]);
+      expect(raw.prepare('select name from kysely_migration').all()).toEqual([
+        { name: '0001-initial' },
+        { name: '0002-runs' },
+      ]);
       const plan = raw
         .prepare("explain query plan select * from messages where thread_id = 'x' and seq > 3 order by seq limit 21")
         .all() as Array<{ detail: string }>;
