@@ -9,7 +9,7 @@ import {
   type RunUsage,
   type StoredRun,
 } from '../store/run-store.ts';
-import type { Store } from '../store/store.ts';
+import { StorageQuotaError, type Store } from '../store/store.ts';
 import { buildModelRequest } from './run-prompt.ts';
 
 /**
@@ -162,7 +162,13 @@ export class RunDriver {
       if (signal.aborted) return signal.reason === 'cancel' ? this.#finishCancel(threadId, runId) : undefined;
       return this.#fail(threadId, runId, error);
     }
-    const written = await this.#finishTurn(started, turn);
+    let written: RunRecord | undefined;
+    try {
+      written = await this.#finishTurn(started, turn);
+    } catch (error) {
+      // The answer could not be stored (quota): the run fails rather than stay in progress.
+      return this.#fail(threadId, runId, error);
+    }
     if (!written) await this.#settle(threadId, runId);
   }
 
@@ -195,7 +201,9 @@ export class RunDriver {
     const lastError =
       error instanceof ModelError
         ? { code: error.code, message: error.message }
-        : { code: 'server_error', message: 'The local backend failed while running the model.' };
+        : error instanceof StorageQuotaError
+          ? { code: 'storage_quota', message: "The run's answer does not fit in the storage quota." }
+          : { code: 'server_error', message: 'The local backend failed while running the model.' };
     const failed = await this.#store.runs.transitionRun(threadId, runId, ['in_progress'], {
       status: 'failed',
       failed_at: seconds(),
