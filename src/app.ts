@@ -122,9 +122,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
             error: error instanceof Error ? error.message : String(error),
           }),
       });
-    const backend = createLocalBackend({ store, maxBodyBytes: storeConfig.maxBodyBytes });
+    const backend = createLocalBackend({ store, maxBodyBytes: storeConfig.maxBodyBytes, runs: storeConfig.runs });
     localBackend = backend;
-    closeTransport = () => store.close();
+    closeTransport = () => backend.stop().then(() => store.close());
     fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
   } else {
     const transport = createUpstreamTransport({

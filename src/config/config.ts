@@ -58,6 +58,13 @@ export interface LocalBackendConfig {
   readonly maxBytes: number;
   /** LOCAL_BACKEND_MAX_BODY_BYTES (2 MiB): request body size the local backend reads; larger gets 413. */
   readonly maxBodyBytes: number;
+  /** The model behind its runs and their timeout (docs/runs.md). */
+  readonly runs: {
+    /** LOCAL_BACKEND_MODEL_URL (unset: only the built-in `echo` model): an OpenAI-compatible Chat Completions server. */
+    readonly model: { readonly url?: string; readonly key?: string };
+    /** LOCAL_BACKEND_RUN_TIMEOUT_S (600, 1..86400): a run not finished by then is `expired`. */
+    readonly timeoutMs: number;
+  };
 }
 
 export interface Config {
@@ -271,6 +278,17 @@ function storeConfig(env: Env): StoreConfig {
   return { kind: 'sqlite', dataDir: present(env, 'DATA_DIR') ?? './data' };
 }
 
+function localRunsConfig(env: Env): LocalBackendConfig['runs'] {
+  const url = present(env, 'LOCAL_BACKEND_MODEL_URL');
+  if (url && !/^https?:\/\//.test(url))
+    throw new ConfigError('LOCAL_BACKEND_MODEL_URL must be an http:// or https:// URL');
+  const key = present(env, 'LOCAL_BACKEND_MODEL_KEY');
+  return Object.freeze({
+    model: Object.freeze({ ...(url ? { url } : {}), ...(key ? { key } : {}) }),
+    timeoutMs: integer(env, 'LOCAL_BACKEND_RUN_TIMEOUT_S', 600, 1, 86_400) * 1000,
+  });
+}
+
 /** The local backend's part of the configuration; `npm run local-backend` reads only this. */
 export function loadLocalBackendConfig(env: Env = process.env): LocalBackendConfig {
   const store = storeConfig(env);
@@ -279,6 +297,7 @@ export function loadLocalBackendConfig(env: Env = process.env): LocalBackendConf
     store: Object.freeze(store),
     maxBytes: integer(env, 'LOCAL_BACKEND_MAX_BYTES', defaultMaxBytes, 1024, Number.MAX_SAFE_INTEGER),
     maxBodyBytes: integer(env, 'LOCAL_BACKEND_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    runs: localRunsConfig(env),
   });
 }
 

@@ -9,6 +9,7 @@ import {
 import { readLimited } from '../http/read-limited.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
 import { decodeSegment, routeConversations } from './conversations.ts';
+import { createRunRoutes, type RunOptions } from './runs/routes.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import {
   type NewStoredMessage,
@@ -37,6 +38,8 @@ export interface LocalBackendOptions {
   store?: Store;
   /** Request bodies `fetch` reads at most (the HTTP server in serve.ts has the same limit). Default 2 MiB. */
   maxBodyBytes?: number;
+  /** Runs and assistants: the model and the run timeout (runs/routes.ts). */
+  runs?: RunOptions;
 }
 
 /** One HTTP request, as the backend needs it: no stream, no WHATWG objects. */
@@ -65,6 +68,8 @@ export interface LocalBackend {
   fetch(request: Request): Promise<Response>;
   /** Requests answered so far, by `METHOD /path-shape` (e.g. `GET /v1/threads/{id}/messages`). */
   readonly requests: Map<string, number>;
+  /** Stops the runs executing in this process without writing (before the store closes). */
+  stop(): Promise<void>;
 }
 
 type ErrorType = 'invalid_request_error' | 'authentication_error';
@@ -182,7 +187,7 @@ function toStoredMessage(message: Record<string, unknown>): NewStoredMessage {
   };
 }
 
-type ListQuery = { limit: number; order: 'asc' | 'desc'; after?: string; before?: string };
+type ListQuery = { limit: number; order: 'asc' | 'desc'; after?: string; before?: string; run_id?: string };
 
 function parseListQuery(search: string): ListQuery | BackendAnswer {
   const params = new URLSearchParams(search);
@@ -207,11 +212,12 @@ function parseListQuery(search: string): ListQuery | BackendAnswer {
     }
     query.order = order;
   }
-  // Taken and ignored (the backend runs nothing), but still an id with the ids' bounds.
+  // Only the messages that run wrote; still an id with the ids' bounds.
   const runId = params.get('run_id');
   if (runId !== null && !THREAD_ID_PATTERN.test(runId)) {
     return fail(400, { message: 'run_id: must be a run id.', param: 'run_id' });
   }
+  if (runId !== null) query.run_id = runId;
   for (const cursor of ['after', 'before'] as const) {
     const value = params.get(cursor);
     if (value === null) continue;
@@ -422,12 +428,16 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     }
   }
 
+  const runRoutes = createRunRoutes({ store, json, authenticate, count, rememberedCreate }, options.runs);
+
   const SHAPES = ['/v1/threads', '/v1/threads/{id}', '/v1/threads/{id}/messages', '/v1/threads/{id}/messages/{id}'];
 
   async function route(request: BackendRequest): Promise<BackendAnswer> {
     const pathname = request.path;
     // ['', 'v1', 'threads', id?, 'messages'?, message id?]
     const segments = pathname.split('/');
+    const runAnswer = await runRoutes.route(request);
+    if (runAnswer) return runAnswer;
     if (segments[1] === 'v1' && segments[2] === 'conversations') {
       return routeConversations(request, { store, rememberedCreate, json, authenticate, count });
     }
@@ -490,6 +500,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     store,
     requests,
     handle,
+    stop: () => runRoutes.stop(),
     async fetch(request) {
       const url = new URL(request.url);
       const declared = Number(request.headers.get('content-length') ?? Number.NaN);

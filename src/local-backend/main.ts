@@ -43,7 +43,8 @@ try {
 }
 
 const where = config.store.kind === 'sqlite' ? ` in ${config.store.dataDir}` : '';
-const served = await serveLocalBackend(createLocalBackend({ apiKeys, store, maxBodyBytes: config.maxBodyBytes }), {
+const backend = createLocalBackend({ apiKeys, store, maxBodyBytes: config.maxBodyBytes, runs: config.runs });
+const served = await serveLocalBackend(backend, {
   host,
   port,
   maxBodyBytes: config.maxBodyBytes,
@@ -55,6 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     void served
       .close()
+      .then(() => backend.stop())
       .then(() => store.close())
       .then(() => process.exit(0));
   });

@@ -7,6 +7,7 @@ describe('local backend storage configuration', () => {
       store: { kind: 'sqlite', dataDir: './data' },
       maxBytes: 1024 ** 3,
       maxBodyBytes: 2 * 1024 ** 2,
+      runs: { model: {}, timeoutMs: 600_000 },
     });
     expect(loadConfig({}).localBackend.store).toEqual({ kind: 'sqlite', dataDir: './data' });
   });

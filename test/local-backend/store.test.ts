@@ -399,6 +399,7 @@ describe('SQLite store on disk', () => {
       expect(raw.prepare('select name from kysely_migration').all()).toEqual([
         { name: '0001-initial' },
         { name: '0002-idempotency-bytes' },
+        { name: '0003-runs' },
       ]);
       const plan = raw
         .prepare("explain query plan select * from messages where thread_id = 'x' and seq > 3 order by seq limit 21")

@@ -1,3 +1,4 @@
+import { MemoryRunStore } from './memory-run-store.ts';
 import { newObjectId } from './object-id.ts';
 import {
   type IdempotencyRecord,
@@ -33,6 +34,10 @@ export class MemoryStore implements Store {
   readonly #idempotency = new Map<string, IdempotencyRecord>();
   readonly #quotaBytes: number;
   #usedBytes = 0;
+  readonly runs = new MemoryRunStore({
+    hasThread: (id) => this.#threads.has(id),
+    createMessage: (threadId, input) => this.createMessage(threadId, input),
+  });
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#quotaBytes = options.quotaBytes ?? Number.POSITIVE_INFINITY;
@@ -61,8 +66,8 @@ export class MemoryStore implements Store {
       attachments: input.attachments ? structuredClone(input.attachments) : null,
       metadata: { ...(input.metadata ?? {}) },
       status: 'completed',
-      assistant_id: null,
-      run_id: null,
+      assistant_id: input.assistant_id ?? null,
+      run_id: input.run_id ?? null,
     };
   }
 
@@ -106,6 +111,7 @@ export class MemoryStore implements Store {
     let freed = bytesOf(thread);
     for (const message of this.#messages.get(id)?.values() ?? []) freed += bytesOf(message);
     this.#usedBytes -= freed;
+    this.runs.dropThread(id);
     this.#messages.delete(id);
     return this.#threads.delete(id);
   }
@@ -153,7 +159,7 @@ export class MemoryStore implements Store {
       const cursor = query[param];
       if (cursor !== undefined && !messages.has(cursor)) return { kind: 'bad-cursor', param };
     }
-    const ordered = [...messages.values()];
+    const ordered = [...messages.values()].filter((m) => query.run_id === undefined || m.run_id === query.run_id);
     if (query.order === 'desc') ordered.reverse();
     let start = 0;
     let end = ordered.length;
@@ -188,7 +194,7 @@ export class MemoryStore implements Store {
   async usedBytes(): Promise<number> {
     // Expired answers give their bytes back even when no new key arrives to sweep them.
     this.#dropExpiredIdempotency();
-    return this.#usedBytes;
+    return this.#usedBytes + this.runs.usedBytes;
   }
 
   /** Keys expire in insertion order (one TTL for all): drops the expired ones from the front. */

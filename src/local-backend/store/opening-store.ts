@@ -1,3 +1,4 @@
+import { deferredRunStore } from './run-store-wrappers.ts';
 import { type Store, StoreUnavailableError } from './store.ts';
 
 /** After a failed open, callers get "unavailable" at once for this long before the next try. */
@@ -52,6 +53,7 @@ export function openingStore(options: OpeningStoreOptions): Store {
 
   return {
     kind: options.kind,
+    runs: deferredRunStore(async () => (await ready()).runs),
     createThread: async (input) => (await ready()).createThread(input),
     getThread: async (id) => (await ready()).getThread(id),
     updateThread: async (id, patch) => (await ready()).updateThread(id, patch),

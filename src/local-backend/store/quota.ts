@@ -1,3 +1,4 @@
+import { withRunQuota } from './run-store-wrappers.ts';
 import {
   type NewStoredMessage,
   type NewStoredThread,
@@ -70,6 +71,7 @@ export function withQuota(store: Store, maxBytes: number): Store {
   }
   return {
     kind: store.kind,
+    runs: withRunQuota(store.runs, check),
     async createThread(input: NewStoredThread) {
       await check(threadBytes(input, seconds()));
       return store.createThread(input);

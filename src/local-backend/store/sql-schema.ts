@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { AssistantsTable, RunsTable } from './run-schema.ts';
 
 /**
  * The tables of the SQL stores, as Kysely sees them. JSON values are stored as text (never
@@ -52,6 +53,8 @@ export interface StoreDatabase {
   messages: MessagesTable;
   idempotency_keys: IdempotencyKeysTable;
   storage_usage: StorageUsageTable;
+  assistants: AssistantsTable;
+  runs: RunsTable;
 }
 
 export type SqlDialectName = 'sqlite' | 'postgres';

@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { newObjectId } from './object-id.ts';
+import { SqlRunStore } from './sql-run-store.ts';
 import type { MessagesTable, SqlDialectName, StoreDatabase, ThreadsTable } from './sql-schema.ts';
 import { USAGE_SLOTS } from './sql-schema.ts';
 import {
@@ -119,13 +120,14 @@ function newMessage(threadId: string, input: NewStoredMessage, createdAt: number
     attachments: input.attachments ?? null,
     metadata: { ...(input.metadata ?? {}) },
     status: 'completed',
-    assistant_id: null,
-    run_id: null,
+    assistant_id: input.assistant_id ?? null,
+    run_id: input.run_id ?? null,
   };
 }
 
 export class SqlStore implements Store {
   readonly kind: SqlDialectName;
+  readonly runs: SqlRunStore;
   readonly #db: Kysely<StoreDatabase>;
   /** Reads go here: SQLite's second connection, which WAL lets read while a write commits. */
   readonly #reader: Kysely<StoreDatabase>;
@@ -145,6 +147,13 @@ export class SqlStore implements Store {
     this.#reader = options.reader ?? db;
     this.#isUnavailable = options.isUnavailable;
     this.#now = options.now ?? Date.now;
+    this.runs = new SqlRunStore({
+      dialect: this.kind,
+      reader: this.#reader,
+      read: (work) => this.#run(work),
+      write: (work) => this.#run(() => this.#write(work)),
+      now: () => this.#now(),
+    });
   }
 
   /** Driver errors that mean "not reachable" become StoreUnavailableError; the rest stay as they are. */
@@ -429,6 +438,7 @@ export class SqlStore implements Store {
         .selectFrom('messages')
         .selectAll()
         .where('thread_id', '=', threadId)
+        .$if(query.run_id !== undefined, (q) => q.where('run_id', '=', query.run_id as string))
         .$if(after !== undefined, (q) => q.where('seq', asc ? '>' : '<', after as number | string))
         .$if(before !== undefined, (q) => q.where('seq', asc ? '<' : '>', before as number | string))
         .orderBy('seq', query.order)

@@ -1,3 +1,5 @@
+import type { RunStore } from './run-store.ts';
+
 /**
  * The local backend's storage seam: one interface, with an in-memory store and SQL dialects
  * (SQLite by default, PostgreSQL with DATABASE_URL) behind one typed query layer. The HTTP layer
@@ -35,6 +37,9 @@ export interface NewStoredMessage {
   content: unknown[];
   attachments?: unknown[] | null;
   metadata?: Record<string, string> | null;
+  /** Set on the messages a run writes (`GET …/messages?run_id=` finds them). */
+  assistant_id?: string | null;
+  run_id?: string | null;
 }
 
 export interface NewStoredThread {
@@ -56,6 +61,8 @@ export interface ListMessagesQuery {
   /** Message ids; each must name a message of this thread. */
   after?: string;
   before?: string;
+  /** Only the messages this run wrote. */
+  run_id?: string;
 }
 
 export type ListMessagesResult =
@@ -88,6 +95,8 @@ export class StoreUnavailableError extends Error {
 
 export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
+  /** Runs and assistants, in the same database (store/run-store.ts). */
+  readonly runs: RunStore;
   createThread(input: NewStoredThread): Promise<StoredThread>;
   getThread(id: string): Promise<StoredThread | undefined>;
   /** Replaces the fields present in the patch, as the API's modify does. */

@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import type { SqlDialectName } from '../sql-schema.ts';
 import { initial } from './0001-initial.ts';
 import { idempotencyBytes } from './0002-idempotency-bytes.ts';
+import { runs } from './0003-runs.ts';
 
 /**
  * Every schema change, in order. Kysely's migrator applies each once, records it in
@@ -12,6 +13,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
   const migrations: Record<string, Migration> = {
     '0001-initial': initial(dialect),
     '0002-idempotency-bytes': idempotencyBytes(dialect),
+    '0003-runs': runs(dialect),
   };
   return { getMigrations: async () => migrations };
 }
