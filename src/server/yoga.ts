@@ -20,6 +20,7 @@ import type { Logger } from './logger.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
 import type { RateLimiter } from './rate-limit.ts';
+import { useResponseSize } from './response-size.ts';
 import { GRAPHQL_PATH, hostAllowed, hostPolicy, routeOf } from './router.ts';
 
 export interface YogaDeps {
@@ -302,6 +303,8 @@ export function createGatewayYoga(deps: YogaDeps): {
       // Before the budget estimate: it walks variables, and must only ever see bounded ones.
       useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
+      // Last: it measures and writes the answer as it will be sent, codes and all.
+      useResponseSize(config.limits.responseBytes),
     ],
     context: ({ request }) => createContext(request),
   });
