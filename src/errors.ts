@@ -12,6 +12,10 @@ export const ErrorCode = {
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   UPSTREAM_UNAVAILABLE: 'UPSTREAM_UNAVAILABLE',
   UPSTREAM_CALL_LIMIT: 'UPSTREAM_CALL_LIMIT',
+  /** The answer's estimated size (MAX_RESULT_NODES) is over the limit; refused before execution. */
+  RESULT_TOO_LARGE: 'RESULT_TOO_LARGE',
+  /** The answer, once built, is longer than MAX_RESPONSE_BYTES; it is dropped, never sent. */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   /** The configured upstream API has no equivalent for a field or operation; refused before any call. */
   UNSUPPORTED_BY_UPSTREAM: 'UNSUPPORTED_BY_UPSTREAM',

@@ -34,6 +34,13 @@ export interface Limits {
   readonly directives: number;
   /** MAX_UPSTREAM_CALLS (200): upstream calls one GraphQL request may make. */
   readonly upstreamCalls: number;
+  /**
+   * MAX_RESULT_NODES (50000): fields one answer may hold, estimated from the document and its
+   * variables before execution (lists at their bounds); past it, RESULT_TOO_LARGE.
+   */
+  readonly resultNodes: number;
+  /** MAX_RESPONSE_BYTES (8 MiB): bytes of one answer's JSON; past it, RESPONSE_TOO_LARGE instead. */
+  readonly responseBytes: number;
   /** MAX_BODY_BYTES (1 MiB): request body size, larger gets 413; also the upstream write payloads of one request. */
   readonly bodyBytes: number;
   /** MAX_JSON_DEPTH (32): nesting of any JSON value in variables or JSON arguments. */
@@ -376,6 +383,10 @@ export function loadConfig(env: Env = process.env): Config {
       depth: integer(env, 'MAX_DEPTH', 12, 2, 1000),
       directives: integer(env, 'MAX_DIRECTIVES', 50, 1, 100_000),
       upstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 200, 1, 100_000),
+      resultNodes: integer(env, 'MAX_RESULT_NODES', 50_000, 100, 10_000_000),
+      // At most 256 MiB: an answer Yoga serialises in one piece (SSE, multipart) stays well under
+      // V8's longest string (2^29 - 24 characters).
+      responseBytes: integer(env, 'MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       jsonDepth: integer(env, 'MAX_JSON_DEPTH', 32, 2, 1000),
     }),

@@ -21,6 +21,7 @@ import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
 import { useInputBounds } from './input-bounds.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
+import { useResponseSize } from './response-size.ts';
 
 export interface YogaDeps {
   config: Config;
@@ -312,6 +313,8 @@ export function createGatewayYoga(deps: YogaDeps): {
       // Before the budget estimate: it walks variables, and must only ever see bounded ones.
       useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
+      // Last: it measures and writes the answer as it will be sent, codes and all.
+      useResponseSize(config.limits.responseBytes),
     ],
     context: ({ request }) => createContext(request),
   });

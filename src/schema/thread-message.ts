@@ -7,6 +7,13 @@ import { ThreadRef } from './thread.ts';
 import { assertThreadId, IDEMPOTENCY_KEY_PATTERN } from './thread-input.ts';
 import { refuse, roleOf, ThreadMessageInput, ThreadMessageRole, toNewMessage } from './thread-message-input.ts';
 
+/**
+ * The joined text of each message object. The loaders answer every repeat of a page with the same
+ * objects (aliases, a connection under each message of a page), so every repeat of a message's
+ * text is one string, not a new copy of up to 256,000 characters built per alias.
+ */
+const joinedTexts = new WeakMap<UpstreamMessage, string>();
+
 export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessage').implement({
   description: 'A message of a thread (the Threads API’s `thread.message`).',
   fields: (t) => ({
@@ -38,8 +45,14 @@ export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessag
     }),
     text: t.string({
       description: 'The text parts’ values joined with "\\n"; "" when there are none.',
-      resolve: (message) =>
-        message.content.flatMap((part) => (part.type === 'text' ? [part.text.value] : [])).join('\n'),
+      resolve: (message) => {
+        let text = joinedTexts.get(message);
+        if (text === undefined) {
+          text = message.content.flatMap((part) => (part.type === 'text' ? [part.text.value] : [])).join('\n');
+          joinedTexts.set(message, text);
+        }
+        return text;
+      },
     }),
     attachments: t.field({
       type: 'JSON',

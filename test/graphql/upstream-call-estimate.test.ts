@@ -1,6 +1,6 @@
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { estimateUpstreamCalls } from '../../src/graphql/operation-limits.ts';
+import { estimateOperation } from '../../src/graphql/operation-limits.ts';
 
 function estimate(source: string, variables: Record<string, unknown> = {}): number {
   const document = parse(source);
@@ -12,7 +12,7 @@ function estimate(source: string, variables: Record<string, unknown> = {}): numb
     if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
   }
   if (!operation) throw new Error('no operation');
-  return estimateUpstreamCalls(operation, fragments, variables).calls;
+  return estimateOperation(operation, fragments, variables).calls;
 }
 
 describe('the upstream-call estimate, before execution', () => {

@@ -1,0 +1,233 @@
+import { GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin, processRegularResult } from 'graphql-yoga';
+import { ErrorCode } from '../errors.ts';
+
+/**
+ * Bytes of one answer, and how it is written.
+ *
+ * Yoga serialises an answer with one `JSON.stringify` and hands Node the whole string: a 500 MB
+ * answer blocks the event loop for seconds, holds the string and its copy in the socket's queue for
+ * as long as the client takes to read it (forever, for one that never reads), and past V8's longest
+ * string fails as a masked INTERNAL_SERVER_ERROR. Here the answer is measured first, without
+ * building it (the walk stops at the limit), and refused with RESPONSE_TOO_LARGE when over; an
+ * answer within the limit is written as JSON pieces pulled one at a time by the socket, so a client
+ * that does not read holds one piece and the socket's buffer of the gateway's memory, not the text
+ * of its answer, and no piece takes the event loop long.
+ */
+
+/** Text written per pull: small enough that no pull holds the loop, large enough to keep syscalls few. */
+const CHUNK_CHARS = 64 * 1024;
+
+/** Printable ASCII without `"` and `\`: such a string is its own JSON text, between quotes. */
+const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+function stringBytes(value: string): number {
+  return PLAIN.test(value) ? value.length + 2 : Buffer.byteLength(JSON.stringify(value));
+}
+
+/** A value as JSON.stringify sees it: what its `toJSON` gives, if it has one. */
+function jsonOf(value: unknown, key: string): unknown {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    return (value as { toJSON(key: string): unknown }).toJSON(key);
+  }
+  return value;
+}
+
+/** Values JSON.stringify leaves out of an object (and writes as null in an array). */
+function omitted(value: unknown): boolean {
+  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
+}
+
+function leafText(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return 'null';
+}
+
+/**
+ * The UTF-8 length of `JSON.stringify(value)`, or a number over `limit` as soon as it is known to be
+ * over: no string of the answer is built, and no more than `limit` characters are scanned.
+ */
+export function jsonBytes(value: unknown, limit: number): number {
+  let total = 0;
+  // `item` is the value as JSON sees it (jsonOf applied once, as JSON.stringify applies toJSON once).
+  const visit = (item: unknown): void => {
+    if (total > limit) return;
+    if (typeof item === 'string') {
+      total += item.length + 2;
+      // Only a string that might still fit is scanned for the bytes its escapes and UTF-8 add.
+      if (total <= limit) total += stringBytes(item) - item.length - 2;
+      return;
+    }
+    if (item === null || typeof item !== 'object') {
+      total += omitted(item) ? 4 : leafText(item).length;
+      return;
+    }
+    if (Array.isArray(item)) {
+      total += 2 + Math.max(0, item.length - 1);
+      for (let index = 0; index < item.length && total <= limit; index++) visit(jsonOf(item[index], String(index)));
+      return;
+    }
+    total += 2;
+    let first = true;
+    for (const name of Object.keys(item)) {
+      const member = jsonOf((item as Record<string, unknown>)[name], name);
+      if (omitted(member)) continue;
+      total += (first ? 0 : 1) + stringBytes(name) + 1;
+      first = false;
+      visit(member);
+      if (total > limit) return;
+    }
+  };
+  visit(jsonOf(value, ''));
+  return total;
+}
+
+/**
+ * The text of `JSON.stringify(value)`, in pieces of about CHUNK_CHARS (a single long string is one
+ * piece), produced only as they are asked for.
+ */
+export function* jsonPieces(value: unknown): Generator<string, void, undefined> {
+  let buffer = '';
+  function* write(item: unknown): Generator<string, void, undefined> {
+    if (item === null || typeof item !== 'object') {
+      buffer += omitted(item) ? 'null' : leafText(item);
+    } else if (Array.isArray(item)) {
+      buffer += '[';
+      for (let index = 0; index < item.length; index++) {
+        if (index > 0) buffer += ',';
+        yield* write(jsonOf(item[index], String(index)));
+      }
+      buffer += ']';
+    } else {
+      buffer += '{';
+      let first = true;
+      for (const name of Object.keys(item)) {
+        const member = jsonOf((item as Record<string, unknown>)[name], name);
+        if (omitted(member)) continue;
+        buffer += `${first ? '' : ','}${JSON.stringify(name)}:`;
+        first = false;
+        yield* write(member);
+      }
+      buffer += '}';
+    }
+    if (buffer.length >= CHUNK_CHARS) {
+      const piece = buffer;
+      buffer = '';
+      yield piece;
+    }
+  }
+  yield* write(jsonOf(value, ''));
+  if (buffer) yield buffer;
+}
+
+type Processor = typeof processRegularResult;
+type FetchAPI = Parameters<Processor>[1];
+
+/**
+ * Yoga's regular processor for the status and headers (its rules for errors and media types), and
+ * the body written in pieces. The stringifier hook hands over the result with Yoga's internal error
+ * extensions already removed; it builds no text.
+ */
+function streamedRegularResult(
+  signal: AbortSignal,
+): (result: Parameters<Processor>[0], fetchAPI: FetchAPI, accepted: string) => Response {
+  return (result, fetchAPI, accepted) => {
+    if (Array.isArray(result) || isAsyncIterable(result)) return processRegularResult(result, fetchAPI, accepted);
+    let sanitised: unknown = result;
+    const head = processRegularResult(
+      {
+        ...result,
+        stringify: (clean: unknown) => {
+          sanitised = clean;
+          return '';
+        },
+      },
+      fetchAPI,
+      accepted,
+    );
+    let pieces: Generator<string, void, undefined> | undefined = jsonPieces(sanitised);
+    const encoder = new TextEncoder();
+    // A client gone before its answer is written releases the answer now, not when the stream is collected.
+    const release = () => {
+      pieces?.return();
+      pieces = undefined;
+    };
+    signal.addEventListener('abort', release, { once: true });
+    const body = new fetchAPI.ReadableStream<Uint8Array>(
+      {
+        // Each piece after a turn of the event loop: while the client reads as fast as the gateway
+        // writes, the socket never pushes back, and the writes would follow each other as one chain
+        // of microtasks that no other request (not even /health) could get between.
+        pull: (controller) =>
+          new Promise<void>((resolve) =>
+            setImmediate(() => {
+              const next = pieces?.next();
+              if (!next || next.done) {
+                signal.removeEventListener('abort', release);
+                pieces = undefined;
+                controller.close();
+              } else {
+                controller.enqueue(encoder.encode(next.value));
+              }
+              resolve();
+            }),
+          ),
+        cancel: release,
+      },
+      // Nothing is produced ahead of the socket: each piece is made when the last one was taken.
+      { highWaterMark: 0 },
+    );
+    const headers: Record<string, string> = {};
+    head.headers.forEach((value, name) => {
+      if (name.toLowerCase() !== 'content-length') headers[name.toLowerCase()] = value;
+    });
+    return new fetchAPI.Response(body, { status: head.status, statusText: head.statusText, headers });
+  };
+}
+
+/** The media type Yoga's regular processor answers this request with (its own matching, last match wins). */
+function regularMediaType(request: Request): string | undefined {
+  let accepted: string | undefined;
+  const asked = (request.headers.get('accept') || '*/*').replace(/\s/g, '').toLowerCase().split(',').reverse();
+  for (const entry of asked) {
+    const [mediaType = '', ...params] = entry.split(';');
+    const charset = params.find((param) => param.includes('charset=')) ?? 'charset=utf-8';
+    if (charset !== 'charset=utf-8') continue;
+    const [pre, suf] = mediaType.split('/');
+    for (const candidate of ['application/graphql-response+json', 'application/json']) {
+      const [candidatePre, candidateSuf] = candidate.split('/');
+      if ((pre === '*' || pre === candidatePre) && (suf === '*' || suf === candidateSuf)) accepted = candidate;
+    }
+  }
+  return accepted;
+}
+
+/**
+ * MAX_RESPONSE_BYTES, for every answer whatever its media type (an answer Yoga writes as an event
+ * stream or multipart part is at most the limit, so one string of it is bounded too), and the
+ * streamed writing of JSON answers. Registered last, so it sees the result as it will be sent.
+ */
+export function useResponseSize(maxBytes: number): Plugin {
+  return {
+    onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor }) {
+      if (Array.isArray(result) || isAsyncIterable(result)) return;
+      const bytes = jsonBytes(result, maxBytes);
+      if (bytes > maxBytes) {
+        // The answer built so far is dropped here, and with it the memory it held.
+        setResult({
+          errors: [
+            new GraphQLError(
+              `The answer is longer than the ${maxBytes} bytes one answer may hold (MAX_RESPONSE_BYTES): ask for smaller pages, fewer fields or fewer aliases.`,
+              { extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes } },
+            ),
+          ],
+        });
+        return;
+      }
+      const accepted = resultProcessor === processRegularResult ? regularMediaType(request) : undefined;
+      if (accepted) setResultProcessor(streamedRegularResult(request.signal) as Processor, accepted);
+    },
+  };
+}
