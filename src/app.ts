@@ -2,13 +2,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/config.ts';
-import type { IdempotencyStore } from './features/idempotency/idempotent-creates.ts';
+import type { IdempotencyStore } from './features/idempotency/idempotency-store.ts';
 import type { DependencyVerdict } from './features/redis/redis-connection.ts';
 import { createSharedState } from './features/shared-state.ts';
-import type { GatewayContext } from './graphql/context.ts';
+import { createContextFactory, type GatewayContext } from './graphql/context.ts';
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { GatewayMetrics } from './http/metrics.ts';
 import { createNodeListener } from './http/node-listener.ts';
+import { RequestStates } from './http/request-state.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
 import { createStore } from './local-backend/store/create-store.ts';
 import { openingStore } from './local-backend/store/opening-store.ts';
@@ -92,50 +93,57 @@ export interface Gateway {
   startDraining(): void;
 }
 
-/** Builds the whole gateway for one config. It never listens: `main.ts` does. */
-export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
-  const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
-  const logger =
-    options.logger ?? createLogger(config.logLevel, apiKey ? [apiKey, ...config.gatewayTokens] : config.gatewayTokens);
+/** How the gateway reaches its upstream: the transport (or the in-process local backend). */
+interface UpstreamLink {
+  fetch: UpstreamFetch;
+  localBackend: LocalBackend | undefined;
+  close: () => Promise<void>;
+  abort: () => Promise<void>;
+}
 
-  let localBackend: LocalBackend | undefined;
-  let fetch: UpstreamFetch;
-  let closeTransport = async (): Promise<void> => undefined;
-  let abortTransport = async (): Promise<void> => undefined;
-  if (options.fetch) {
-    fetch = options.fetch;
-  } else if (config.upstream.kind === 'local') {
-    const storeConfig = config.localBackend;
-    const store =
-      options.localStore ??
-      openingStore({
-        kind: storeConfig.store.kind,
-        open: () =>
-          createStore(storeConfig, {
-            onBackgroundError: (error) =>
-              logger.warn('local backend store: connection error', { error: error.message }),
-            onWarning: (message) => logger.warn(message),
-          }),
-        onOpenError: (error) =>
-          logger.error('LOCAL BACKEND STORE NOT USABLE: requests answer UPSTREAM_UNAVAILABLE until it opens', {
-            store: storeConfig.store.kind,
-            error: error instanceof Error ? error.message : String(error),
-          }),
-      });
-    const backend = createLocalBackend({ store, maxBodyBytes: storeConfig.maxBodyBytes, runs: storeConfig.runs });
-    localBackend = backend;
-    closeTransport = () => backend.stop().then(() => store.close());
-    fetch = (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init));
-  } else {
+function upstreamLink(config: Config, options: GatewayOptions, logger: Logger): UpstreamLink {
+  if (options.fetch) return { fetch: options.fetch, localBackend: undefined, close: noop, abort: noop };
+  if (config.upstream.kind !== 'local') {
     const transport = createUpstreamTransport({
       connections: config.upstreamConnections,
       maxResponseBytes: config.upstreamMaxResponseBytes,
     });
-    fetch = transport.fetch;
-    closeTransport = transport.close;
-    abortTransport = transport.abort;
+    return { fetch: transport.fetch, localBackend: undefined, close: transport.close, abort: transport.abort };
   }
+  const storeConfig = config.localBackend;
+  const store =
+    options.localStore ??
+    openingStore({
+      kind: storeConfig.store.kind,
+      open: () =>
+        createStore(storeConfig, {
+          onBackgroundError: (error) => logger.warn('local backend store: connection error', { error: error.message }),
+          onWarning: (message) => logger.warn(message),
+        }),
+      onOpenError: (error) =>
+        logger.error('LOCAL BACKEND STORE NOT USABLE: requests answer UPSTREAM_UNAVAILABLE until it opens', {
+          store: storeConfig.store.kind,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+    });
+  const backend = createLocalBackend({ store, maxBodyBytes: storeConfig.maxBodyBytes, runs: storeConfig.runs });
+  return {
+    fetch: (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init)),
+    localBackend: backend,
+    close: () => backend.stop().then(() => store.close()),
+    abort: noop,
+  };
+}
 
+const noop = async (): Promise<void> => undefined;
+
+/** The upstream API (an adapter, or the one `auto` detects) and its readiness. */
+function upstreamApi(
+  config: Config,
+  options: GatewayOptions,
+  fetch: UpstreamFetch,
+): { upstream: UpstreamApi; health: UpstreamHealth; baseURL: string } {
+  const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
   const upstreamKey = config.upstream.kind === 'local' ? 'local-backend' : apiKey;
   const adapterOptions = {
@@ -172,17 +180,37 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       : selection.probe,
     { apiKind: () => selection.known },
   );
+  return { upstream, health, baseURL };
+}
+
+/** Builds the whole gateway for one config. It never listens: `main.ts` does. */
+export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
+  const logger =
+    options.logger ?? createLogger(config.logLevel, apiKey ? [apiKey, ...config.gatewayTokens] : config.gatewayTokens);
+
+  const link = upstreamLink(config, options, logger);
+  const { upstream, health, baseURL } = upstreamApi(config, options, link.fetch);
   const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
   metrics.trackUpstreamApi(() => health.apiKind);
   const lifecycle = { draining: false };
-  const { yoga, createContext } = createGatewayYoga({
+  const states = new RequestStates(config);
+  const createContext = createContextFactory({
     config,
-    schema,
+    states,
     upstream,
     health,
     idempotentCreates: sharedState.idempotentCreates,
     rateLimiter: sharedState.rateLimiter,
+    metrics,
+  });
+  const yoga = createGatewayYoga({
+    config,
+    schema,
+    states,
+    createContext,
+    health,
     checkSharedState: () => sharedState.check(),
     logger,
     metrics,
@@ -197,16 +225,16 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     createContext,
     metrics: metrics.registry,
     logger,
-    localBackend,
+    localBackend: link.localBackend,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
     upstreamApiKind: () => health.apiKind,
     checkSharedState: () => sharedState.check(),
     close: async () => {
-      await closeTransport();
+      await link.close();
       await sharedState.close();
     },
-    abortUpstream: () => abortTransport(),
+    abortUpstream: () => link.abort(),
     startDraining: () => {
       lifecycle.draining = true;
     },

@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../logger.ts';
-import { type IdempotencyStore, IdempotentCreates, MemoryIdempotencyStore } from './idempotency/idempotent-creates.ts';
+import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
+import { IdempotentCreates } from './idempotency/idempotent-creates.ts';
+import { MemoryIdempotencyStore } from './idempotency/memory-store.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
 import { MemoryRateLimitStore, RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-store.ts';

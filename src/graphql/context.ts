@@ -1,7 +1,14 @@
+import type { Config } from '../config/config.ts';
 import type { IdempotentCreates } from '../features/idempotency/idempotent-creates.ts';
-import type { MessageLoaders } from '../loaders/message-loaders.ts';
-import type { ThreadLoader } from '../loaders/thread-loader.ts';
-import type { RequestUpstream } from '../upstream/request-scoped-api.ts';
+import type { RateLimiter } from '../features/rate-limit/rate-limiter.ts';
+import type { GatewayMetrics } from '../http/metrics.ts';
+import type { RequestStates } from '../http/request-state.ts';
+import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
+import { createThreadLoader, type ThreadLoader } from '../loaders/thread-loader.ts';
+import { RequestBudget } from '../upstream/calls/request-budget.ts';
+import type { UpstreamHealth } from '../upstream/detection/health.ts';
+import { RequestUpstream } from '../upstream/request-scoped-api.ts';
+import type { UpstreamApi } from '../upstream/upstream-api.ts';
 
 /** What every resolver gets: made fresh for each GraphQL request, never shared. */
 export interface GatewayContext {
@@ -12,4 +19,58 @@ export interface GatewayContext {
   readonly upstream: RequestUpstream;
   readonly loaders: { readonly thread: ThreadLoader; readonly messages: MessageLoaders };
   readonly idempotentCreates: IdempotentCreates;
+}
+
+export interface ContextDeps {
+  config: Config;
+  states: RequestStates;
+  upstream: UpstreamApi;
+  health: UpstreamHealth;
+  idempotentCreates: IdempotentCreates;
+  rateLimiter: RateLimiter;
+  metrics: GatewayMetrics;
+}
+
+/**
+ * The one place a request's context is made: its own budget (with its caller's rate limit),
+ * deadline and loaders. Yoga calls it once per request; in-process callers (`gateway.createContext`)
+ * call it once per operation. Never shared.
+ */
+export function createContextFactory(deps: ContextDeps): (request: Request) => GatewayContext {
+  const { config } = deps;
+  return (request) => {
+    const state = deps.states.of(request);
+    const budget = new RequestBudget(
+      config.upstreamConcurrency,
+      config.limits.upstreamCalls,
+      state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
+    );
+    state.upstreamCalls = () => budget.calls;
+    const upstream = new RequestUpstream(
+      deps.upstream,
+      {
+        credential: state.caller.ok ? state.caller.credential : undefined,
+        deadline: Date.now() + config.requestDeadlineMs,
+        budget,
+        onCall: deps.metrics.observeUpstream,
+      },
+      deps.health,
+    );
+    // Message loaders only for requests that read messages: most never do, and every object made
+    // here lives as long as the request (500 ms and more against a hosted API).
+    let messages: MessageLoaders | undefined;
+    return {
+      requestId: state.requestId,
+      callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
+      upstream,
+      loaders: {
+        thread: createThreadLoader(upstream, deps.metrics.observeBatch),
+        get messages() {
+          messages ??= createMessageLoaders(upstream);
+          return messages;
+        },
+      },
+      idempotentCreates: deps.idempotentCreates,
+    };
+  };
 }

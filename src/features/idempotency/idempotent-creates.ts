@@ -1,261 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, GatewayError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import { SharedStateUnavailable } from '../redis/redis-connection.ts';
-
-/** What is remembered for one (caller, idempotencyKey). */
-export type IdempotencyRecord =
-  /** What the key created (a thread, a message), as the upstream returned it: JSON. */
-  | { state: 'created'; fingerprint: string; value: unknown }
-  /** A create whose outcome the upstream left unknown; the next try resends the same upstream key. */
-  | { state: 'unknown'; fingerprint: string };
-
-/** One (caller, key) as a store addresses it. */
-export interface IdempotencySlot {
-  /** Whose quota the key counts against. */
-  readonly callerId: string;
-  /** A hash of the caller and the key: the key itself is never stored. */
-  readonly key: string;
-}
-
-/** A claim on a slot: only its holder creates; it expires unless renewed, so a crashed holder frees it. */
-export interface IdempotencyClaim {
-  /** Unique to one attempt. */
-  readonly token: string;
-  /** The input's fingerprint, so a concurrent different input is refused without waiting. */
-  readonly fingerprint: string;
-  readonly ms: number;
-}
-
-/**
- * A claim as its holder settles it: `generation` is the fencing token the store handed out with it.
- * Every new claim on a slot gets a larger one, and a settle only stores when the slot's generation
- * is still this one, so a holder whose claim expired can never store over the next holder's.
- */
-export interface HeldClaim extends IdempotencyClaim {
-  readonly generation: number;
-}
-
-export type ClaimOutcome =
-  /**
-   * The caller holds the claim, as generation `generation`, and must create (then settle or
-   * release); `record` is an earlier unknown outcome.
-   */
-  | { kind: 'claimed'; generation: number; record?: IdempotencyRecord }
-  /** Already created: its record. */
-  | { kind: 'settled'; record: Extract<IdempotencyRecord, { state: 'created' }> }
-  /** Another attempt holds the claim, for this input fingerprint. */
-  | { kind: 'held'; fingerprint: string }
-  /** The caller has as many keys remembered as it may (or, in memory, the whole store is full). */
-  | { kind: 'quota'; reason: QuotaReason; limit: number; retryAfterSeconds: number };
-
-/** Which bound refused a new key: a caller's keys or bytes, or the whole in-memory store's. */
-export type QuotaReason = 'caller' | 'store' | 'caller-bytes' | 'store-bytes';
-
-/**
- * Where idempotency records and claims live: in memory for one instance, in Redis for several
- * (`./redis-store.ts`). Every method is atomic on its own; a store that
- * cannot answer throws `SharedStateUnavailable`.
- */
-export interface IdempotencyStore {
-  /** Returns the record when created; else claims the slot for `claim`, counted against the caller's quota. */
-  claim(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<ClaimOutcome>;
-  /** Extends a claim still held by `claim.token`; false when it was lost. */
-  renew(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<boolean>;
-  /**
-   * Remembers the outcome for the TTL and drops the claim, atomically, only if the slot's claim
-   * generation is still `claim.generation`; a created record is never overwritten. True when the
-   * record was stored: it is then the key's one answer.
-   */
-  settle(slot: IdempotencySlot, claim: HeldClaim, record: IdempotencyRecord): Promise<boolean>;
-  /** Drops the claim after a definite failure; the slot stops counting unless it has a record. */
-  release(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<void>;
-}
-
-interface MemoryEntry {
-  callerId: string;
-  /** The remembered record's size (its value as JSON), counted against the byte bounds. */
-  bytes?: number;
-  record?: IdempotencyRecord;
-  /** When the record expires (or, with no record yet, the claim). */
-  expiresAt: number;
-  claim?: { token: string; fingerprint: string; until: number };
-  /** The generation of the slot's latest claim (the fencing token). */
-  generation?: number;
-}
-
-function live(entry: MemoryEntry, now: number): boolean {
-  return (
-    (entry.record !== undefined && entry.expiresAt > now) || (entry.claim !== undefined && entry.claim.until > now)
-  );
-}
-
-/**
- * Bounded, expiring, in memory, for one instance. Each caller may hold `perCaller` keys and the
- * store `maxEntries` in all; past either, new keys are refused, never another caller's evicted.
- */
-export class MemoryIdempotencyStore implements IdempotencyStore {
-  /** In order of last write, which is expiry order for records (one TTL for all). */
-  readonly #entries = new Map<string, MemoryEntry>();
-  readonly #byCaller = new Map<string, Set<string>>();
-  readonly #ttlMs: number;
-  readonly #maxEntries: number;
-  readonly #perCaller: number;
-  /**
-   * Records hold what the key created (a message of up to 256,000 characters), so a count of keys
-   * alone does not bound memory: bytes are bounded too, for the store and, in the same proportion
-   * as keys, for each caller.
-   */
-  readonly #maxBytes: number;
-  readonly #perCallerBytes: number;
-  readonly #bytesByCaller = new Map<string, number>();
-  #bytes = 0;
-  /** One counter for every slot: a generation is never handed out twice, even after its entry is gone. */
-  #generations = 0;
-
-  constructor({
-    ttlMs,
-    maxEntries,
-    perCaller = maxEntries,
-    maxBytes = Number.POSITIVE_INFINITY,
-  }: { ttlMs: number; maxEntries: number; perCaller?: number; maxBytes?: number }) {
-    this.#ttlMs = ttlMs;
-    this.#maxEntries = maxEntries;
-    this.#perCaller = Math.min(perCaller, maxEntries);
-    this.#maxBytes = maxBytes;
-    this.#perCallerBytes = Math.floor(maxBytes * (this.#perCaller / maxEntries));
-  }
-
-  /** Bytes of records held now. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
-  async claim(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<ClaimOutcome> {
-    const now = Date.now();
-    let entry = this.#entries.get(slot.key);
-    if (entry && !live(entry, now)) {
-      this.#forget(slot.key, entry);
-      entry = undefined;
-    }
-    if (entry?.record?.state === 'created') return { kind: 'settled', record: entry.record };
-    if (entry?.claim && entry.claim.until > now) return { kind: 'held', fingerprint: entry.claim.fingerprint };
-    if (!entry) {
-      const refused = this.#roomFor(slot.callerId, now);
-      if (refused) return refused;
-      entry = { callerId: slot.callerId, expiresAt: now + claim.ms };
-      this.#remember(slot.key, entry);
-    }
-    entry.claim = { token: claim.token, fingerprint: claim.fingerprint, until: now + claim.ms };
-    const generation = ++this.#generations;
-    entry.generation = generation;
-    if (!entry.record) entry.expiresAt = now + claim.ms;
-    return entry.record ? { kind: 'claimed', generation, record: entry.record } : { kind: 'claimed', generation };
-  }
-
-  async renew(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<boolean> {
-    const entry = this.#entries.get(slot.key);
-    if (!entry?.claim || entry.claim.token !== claim.token) return false;
-    entry.claim.until = Date.now() + claim.ms;
-    if (!entry.record) entry.expiresAt = entry.claim.until;
-    return true;
-  }
-
-  async settle(slot: IdempotencySlot, claim: HeldClaim, record: IdempotencyRecord): Promise<boolean> {
-    const existing = this.#entries.get(slot.key);
-    if (existing?.claim?.token === claim.token) delete existing.claim;
-    // Another claim was made since this one: its holder's outcome is the key's, not this one.
-    if (existing?.generation !== undefined && existing.generation !== claim.generation) return false;
-    if (existing?.record?.state === 'created' && live(existing, Date.now())) return false;
-    if (existing) this.#forget(slot.key, existing);
-    const bytes = record.state === 'created' ? Buffer.byteLength(JSON.stringify(record.value) ?? '') : 0;
-    this.#remember(slot.key, {
-      callerId: slot.callerId,
-      record,
-      bytes,
-      expiresAt: Date.now() + this.#ttlMs,
-      generation: claim.generation,
-    });
-    return true;
-  }
-
-  async release(slot: IdempotencySlot, claim: IdempotencyClaim): Promise<void> {
-    const entry = this.#entries.get(slot.key);
-    if (!entry || entry.claim?.token !== claim.token) return;
-    delete entry.claim;
-    if (!entry.record) this.#forget(slot.key, entry);
-  }
-
-  /** Refuses a new key past the caller's quota or the store's size, after dropping what expired. */
-  #roomFor(callerId: string, now: number): ClaimOutcome | undefined {
-    const own = this.#byCaller.get(callerId);
-    const callerBytes = () => this.#bytesByCaller.get(callerId) ?? 0;
-    if (own && (own.size >= this.#perCaller || callerBytes() >= this.#perCallerBytes)) {
-      this.#sweep(own, now);
-      if (own.size >= this.#perCaller) return this.#refusal('caller', this.#perCaller, own, now);
-      if (callerBytes() >= this.#perCallerBytes) return this.#refusal('caller-bytes', this.#perCallerBytes, own, now);
-    }
-    if (this.#entries.size >= this.#maxEntries || this.#bytes >= this.#maxBytes) {
-      this.#sweep(this.#entries.keys(), now);
-      if (this.#entries.size >= this.#maxEntries) {
-        return this.#refusal('store', this.#maxEntries, this.#entries.keys(), now);
-      }
-      if (this.#bytes >= this.#maxBytes) return this.#refusal('store-bytes', this.#maxBytes, this.#entries.keys(), now);
-    }
-    return undefined;
-  }
-
-  /** Drops expired entries from the oldest on, stopping at the first live one (expiry follows write order). */
-  #sweep(keys: Iterable<string>, now: number): void {
-    // Deleting the visited entry while iterating a Map or Set is safe.
-    for (const key of keys) {
-      const entry = this.#entries.get(key);
-      if (entry && live(entry, now)) break;
-      if (entry) this.#forget(key, entry);
-    }
-  }
-
-  #refusal(reason: QuotaReason, limit: number, keys: Iterable<string>, now: number): ClaimOutcome {
-    let oldest = now + this.#ttlMs;
-    for (const key of keys) {
-      const entry = this.#entries.get(key);
-      if (entry) oldest = Math.max(entry.expiresAt, entry.claim?.until ?? 0);
-      break;
-    }
-    return { kind: 'quota', reason, limit, retryAfterSeconds: Math.max(1, Math.ceil((oldest - now) / 1000)) };
-  }
-
-  #remember(key: string, entry: MemoryEntry): void {
-    this.#entries.set(key, entry);
-    let own = this.#byCaller.get(entry.callerId);
-    if (!own) {
-      own = new Set();
-      this.#byCaller.set(entry.callerId, own);
-    }
-    own.add(key);
-    if (entry.bytes) {
-      this.#bytes += entry.bytes;
-      this.#bytesByCaller.set(entry.callerId, (this.#bytesByCaller.get(entry.callerId) ?? 0) + entry.bytes);
-    }
-  }
-
-  #forget(key: string, entry: MemoryEntry): void {
-    this.#entries.delete(key);
-    const own = this.#byCaller.get(entry.callerId);
-    own?.delete(key);
-    if (own?.size === 0) this.#byCaller.delete(entry.callerId);
-    if (entry.bytes) {
-      this.#bytes -= entry.bytes;
-      const left = (this.#bytesByCaller.get(entry.callerId) ?? 0) - entry.bytes;
-      if (left > 0) this.#bytesByCaller.set(entry.callerId, left);
-      else this.#bytesByCaller.delete(entry.callerId);
-    }
-  }
-}
+import type {
+  ClaimOutcome,
+  HeldClaim,
+  IdempotencyClaim,
+  IdempotencySlot,
+  IdempotencyStore,
+  QuotaReason,
+} from './idempotency-store.ts';
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -270,10 +25,6 @@ function canonical(value: unknown): string {
     return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonical(inner)}`).join(',')}}`;
   }
   return JSON.stringify(value);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref?.());
 }
 
 export interface IdempotentCreatesOptions {
@@ -362,7 +113,7 @@ export class IdempotentCreates {
         case 'held':
           if (outcome.fingerprint !== fingerprint) throw conflict();
           if (Date.now() + pollMs >= deadline) throw stillRunning();
-          await sleep(pollMs);
+          await sleep(pollMs, undefined, { ref: false });
           pollMs = Math.min(pollMs * 2, 200);
           continue;
         case 'claimed':

@@ -7,7 +7,7 @@ import type {
   IdempotencyRecord,
   IdempotencySlot,
   IdempotencyStore,
-} from './idempotent-creates.ts';
+} from './idempotency-store.ts';
 
 // Keys of one caller share a hash slot ({…}), so each script touches one slot. Every script reads
 // the clock from Redis (TIME), so instances with skewed clocks agree on expiry.

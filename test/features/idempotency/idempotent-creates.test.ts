@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { IdempotentCreates, MemoryIdempotencyStore } from '../../../src/features/idempotency/idempotent-creates.ts';
+import { IdempotentCreates } from '../../../src/features/idempotency/idempotent-creates.ts';
+import { MemoryIdempotencyStore } from '../../../src/features/idempotency/memory-store.ts';
 import { silentLogger } from '../../helpers/gateway.ts';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

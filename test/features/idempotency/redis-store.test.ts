@@ -1,10 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect } from 'vitest';
-import {
-  type IdempotencyClaim,
-  type IdempotencySlot,
-  IdempotentCreates,
-} from '../../../src/features/idempotency/idempotent-creates.ts';
+import type { IdempotencyClaim, IdempotencySlot } from '../../../src/features/idempotency/idempotency-store.ts';
+import { IdempotentCreates } from '../../../src/features/idempotency/idempotent-creates.ts';
 import { RedisIdempotencyStore } from '../../../src/features/idempotency/redis-store.ts';
 import { RedisConnection } from '../../../src/features/redis/redis-connection.ts';
 import { CreateMessageDocument, CreateThreadDocument } from '../../helpers/documents.ts';
