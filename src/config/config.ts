@@ -1,8 +1,16 @@
 import { isIP } from 'node:net';
+import { DEFAULT_BASE_URL } from './gateway-variables.ts';
+import { MEMORY_STORE_MAX_BYTES } from './local-backend-variables.ts';
+import { ConfigError, type Env, readVariable, VARIABLES, type VariableType } from './variables.ts';
+
+export { ConfigError } from './variables.ts';
 
 /**
  * Every setting the gateway reads, parsed once from the environment into a frozen, typed object.
- * A bad value throws `ConfigError` naming the variable, and `main.ts` stops with that message.
+ * Each value's type, default and bounds are declared once, in gateway-variables.ts and
+ * local-backend-variables.ts (docs/configuration.md is written from them); this file holds the
+ * typed shape and the rules that tie several variables together. A bad value throws `ConfigError`
+ * naming the variable, and `main.ts` stops with that message.
  */
 
 /** How the gateway reaches the Threads API. */
@@ -15,41 +23,43 @@ export type UpstreamMode =
   | { kind: 'pass-through'; baseURL: string };
 
 /**
- * UPSTREAM_API (auto): which API the upstream speaks. `threads` is the Threads REST API
- * (Assistants v2); `conversations` is OpenAI's Conversations API; `auto` means `conversations` on
- * OpenAI's own host, `threads` for the embedded local backend, and otherwise what the readiness
- * probe finds the upstream serves.
+ * UPSTREAM_API: which API the upstream speaks. `threads` is the Threads REST API (Assistants v2);
+ * `conversations` is OpenAI's Conversations API; `auto` means `conversations` on OpenAI's own host,
+ * `threads` for the embedded local backend, and otherwise what the readiness probe finds the
+ * upstream serves.
  */
-export const UPSTREAM_API_CHOICES = ['threads', 'conversations', 'auto'] as const;
-export type UpstreamApiChoice = (typeof UPSTREAM_API_CHOICES)[number];
+export type UpstreamApiChoice = VariableType<'UPSTREAM_API'>;
+
+/** LOG_LEVEL: `silent`, `error`, `warn`, `info` or `debug`. */
+export type LogLevel = VariableType<'LOG_LEVEL'>;
 
 export interface Limits {
-  /** MAX_ALIASES (100): aliases in one operation. */
+  /** MAX_ALIASES: aliases in one operation. */
   readonly aliases: number;
-  /** MAX_TOKENS (5000): lexical tokens in one document. */
+  /** MAX_TOKENS: lexical tokens in one document. */
   readonly tokens: number;
-  /** MAX_DEPTH (12): selection depth (introspection is exempt). */
+  /** MAX_DEPTH: selection depth (introspection is exempt). */
   readonly depth: number;
-  /** MAX_DIRECTIVES (50): directives in one operation. */
+  /** MAX_DIRECTIVES: directives in one operation. */
   readonly directives: number;
-  /** MAX_UPSTREAM_CALLS (200): upstream calls one GraphQL request may make. */
+  /** MAX_UPSTREAM_CALLS: upstream calls one GraphQL request may make. */
   readonly upstreamCalls: number;
   /**
-   * MAX_RESULT_NODES (50000): fields one answer may hold, estimated from the document and its
-   * variables before execution (lists at their bounds); past it, RESULT_TOO_LARGE.
+   * MAX_RESULT_NODES: fields one answer may hold, estimated from the document and its variables
+   * before execution (lists at their bounds); past it, RESULT_TOO_LARGE.
    */
   readonly resultNodes: number;
-  /** MAX_RESPONSE_BYTES (8 MiB): bytes of one answer's JSON; past it, RESPONSE_TOO_LARGE instead. */
+  /** MAX_RESPONSE_BYTES: bytes of one answer's JSON; past it, RESPONSE_TOO_LARGE instead. */
   readonly responseBytes: number;
-  /** MAX_BODY_BYTES (1 MiB): request body size, larger gets 413; also the upstream write payloads of one request. */
+  /** MAX_BODY_BYTES: request body size, larger gets 413; also the upstream write payloads of one request. */
   readonly bodyBytes: number;
-  /** MAX_JSON_DEPTH (32): nesting of any JSON value in variables or JSON arguments. */
+  /** MAX_JSON_DEPTH: nesting of any JSON value in variables or JSON arguments. */
   readonly jsonDepth: number;
 }
 
 /** Where the embedded local backend keeps threads and messages. */
 export type StoreConfig =
-  /** The default: one SQLite file in DATA_DIR (default `./data`). */
+  /** The default: one SQLite file in DATA_DIR. */
   | { readonly kind: 'sqlite'; readonly dataDir: string }
   /** LOCAL_BACKEND_STORE=memory: process memory, lost on exit (tests, throwaway runs). */
   | { readonly kind: 'memory' }
@@ -60,133 +70,104 @@ export interface LocalBackendConfig {
   readonly store: StoreConfig;
   /**
    * LOCAL_BACKEND_MAX_BYTES: stored content (threads and messages as JSON) past which creates are
-   * refused. Default 1 GiB on disk, 64 MiB in memory.
+   * refused; its default depends on the store.
    */
   readonly maxBytes: number;
-  /** LOCAL_BACKEND_MAX_BODY_BYTES (2 MiB): request body size the local backend reads; larger gets 413. */
+  /** LOCAL_BACKEND_MAX_BODY_BYTES: request body size the local backend reads; larger gets 413. */
   readonly maxBodyBytes: number;
   /** The model behind its runs and their timeout (docs/runs.md). */
   readonly runs: {
-    /** LOCAL_BACKEND_MODEL_URL (unset: only the built-in `echo` model): an OpenAI-compatible Chat Completions server. */
+    /** LOCAL_BACKEND_MODEL_URL (unset: only the built-in `echo` model) and LOCAL_BACKEND_MODEL_KEY. */
     readonly model: { readonly url?: string; readonly key?: string };
-    /** LOCAL_BACKEND_RUN_TIMEOUT_S (600, 1..86400): a run not finished by then is `expired`. */
+    /** LOCAL_BACKEND_RUN_TIMEOUT_S, in ms: a run not finished by then is `expired`. */
     readonly timeoutMs: number;
   };
 }
 
-export interface Config {
-  readonly upstream: UpstreamMode;
-  /** UPSTREAM_API (auto): `threads`, `conversations` or `auto` (see `UpstreamApiChoice`). */
-  readonly upstreamApi: UpstreamApiChoice;
-  /** HOST (127.0.0.1) and PORT (4000): where `npm start` listens. */
+/** `npm run local-backend`: the backend on its own port. */
+export interface LocalBackendServerConfig extends LocalBackendConfig {
+  /** LOCAL_BACKEND_HOST and LOCAL_BACKEND_PORT: where it listens. */
   readonly host: string;
   readonly port: number;
-  /** UPSTREAM_CONCURRENCY (10): upstream calls one GraphQL request has in flight at once. */
+  /** LOCAL_BACKEND_API_KEYS: the bearer keys it accepts; empty accepts any. */
+  readonly apiKeys: readonly string[];
+}
+
+export interface Config {
+  readonly upstream: UpstreamMode;
+  /** UPSTREAM_API: `threads`, `conversations` or `auto` (see `UpstreamApiChoice`). */
+  readonly upstreamApi: UpstreamApiChoice;
+  /** HOST and PORT: where `npm start` listens. */
+  readonly host: string;
+  readonly port: number;
+  /** UPSTREAM_CONCURRENCY: upstream calls one GraphQL request has in flight at once. */
   readonly upstreamConcurrency: number;
-  /** UPSTREAM_TIMEOUT_MS (10000): one upstream attempt. */
+  /** UPSTREAM_TIMEOUT_MS: one upstream attempt. */
   readonly upstreamTimeoutMs: number;
-  /** UPSTREAM_MAX_RETRIES (2): retries after the first attempt, where retrying is safe. */
+  /** UPSTREAM_MAX_RETRIES: retries after the first attempt, where retrying is safe. */
   readonly upstreamMaxRetries: number;
-  /** REQUEST_DEADLINE_MS (30000): all upstream work of one GraphQL request, retries included. */
+  /** REQUEST_DEADLINE_MS: all upstream work of one GraphQL request, retries included. */
   readonly requestDeadlineMs: number;
   /**
-   * UPSTREAM_CONNECTIONS (1024): sockets the gateway keeps to the upstream. Calls beyond it wait
-   * for a free socket, so it caps upstream throughput at connections ÷ upstream latency.
+   * UPSTREAM_CONNECTIONS: sockets the gateway keeps to the upstream. Calls beyond it wait for a
+   * free socket, so it caps upstream throughput at connections ÷ upstream latency.
    */
   readonly upstreamConnections: number;
-  /** UPSTREAM_MAX_RESPONSE_BYTES (8 MiB): an upstream answer longer than this is cut off and fails. */
+  /** UPSTREAM_MAX_RESPONSE_BYTES: an upstream answer longer than this is cut off and fails. */
   readonly upstreamMaxResponseBytes: number;
   readonly limits: Limits;
   /** GATEWAY_TOKENS: bearer tokens callers must present when the gateway holds a key. */
   readonly gatewayTokens: readonly string[];
-  /** GATEWAY_ALLOW_ANONYMOUS (false): allow a server key on a non-loopback HOST without tokens. */
+  /** GATEWAY_ALLOW_ANONYMOUS: allow a server key on a non-loopback HOST without tokens. */
   readonly allowAnonymous: boolean;
   /** CORS_ORIGINS: allowed browser origins; `*` for any. Unset: any without a server key, none with one. */
   readonly corsOrigins: readonly string[] | '*' | undefined;
-  /** IDEMPOTENCY_TTL_MS (24 h) and IDEMPOTENCY_MAX_KEYS (100000): the createThread idempotency store. */
+  /** IDEMPOTENCY_TTL_MS and IDEMPOTENCY_MAX_KEYS: the createThread idempotency store. */
   readonly idempotencyTtlMs: number;
   readonly idempotencyMaxKeys: number;
   /**
-   * IDEMPOTENCY_KEYS_PER_CALLER (10000, never more than IDEMPOTENCY_MAX_KEYS): keys one caller may
-   * have remembered at once; past it that caller's new keyed creates are RATE_LIMITED, and no caller
+   * IDEMPOTENCY_KEYS_PER_CALLER (never more than IDEMPOTENCY_MAX_KEYS): keys one caller may have
+   * remembered at once; past it that caller's new keyed creates are RATE_LIMITED, and no caller
    * ever evicts another's keys.
    */
   readonly idempotencyKeysPerCaller: number;
   /**
-   * IDEMPOTENCY_MAX_BYTES (64 MiB): bytes of remembered results in the in-memory store; each caller
-   * may hold the same share of them as of the keys (IDEMPOTENCY_KEYS_PER_CALLER / IDEMPOTENCY_MAX_KEYS).
+   * IDEMPOTENCY_MAX_BYTES: bytes of remembered results in the in-memory store; each caller may hold
+   * the same share of them as of the keys (IDEMPOTENCY_KEYS_PER_CALLER / IDEMPOTENCY_MAX_KEYS).
    */
   readonly idempotencyMaxBytes: number;
   /**
-   * IDEMPOTENCY_CLAIM_MS (default: the longest a create may take, `longestCreateMs`, 30000 with the
-   * defaults): how long the claim of a try that is creating lives unless its instance renews it; a
-   * crashed instance's key is free again after this. Never shorter than a create may take, so a
-   * claim outlives its create even when no renewal gets through (a stalled Redis).
+   * IDEMPOTENCY_CLAIM_MS (default: the longest a create may take, `longestCreateMs`): how long the
+   * claim of a try that is creating lives unless its instance renews it; a crashed instance's key
+   * is free again after this. Never shorter than a create may take, so a claim outlives its create
+   * even when no renewal gets through (a stalled Redis).
    */
   readonly idempotencyClaimMs: number;
   /** REDIS_URL: shared state (idempotency keys, rate limits) in Redis; unset keeps it in memory, per instance. */
   readonly redisUrl: string | undefined;
-  /** REDIS_KEY_PREFIX (`tgw:`): prefix of every key the gateway writes in Redis. */
+  /** REDIS_KEY_PREFIX: prefix of every key the gateway writes in Redis. */
   readonly redisKeyPrefix: string;
-  /** REDIS_TIMEOUT_MS (500): the longest one Redis command (or a wait for a connection) may take. */
+  /** REDIS_TIMEOUT_MS: the longest one Redis command (or a wait for a connection) may take. */
   readonly redisTimeoutMs: number;
-  /** RATE_LIMIT_PER_MINUTE (unset: no limit): upstream calls one caller may start in any 60 s. */
+  /** RATE_LIMIT_PER_MINUTE (unset or 0: no limit): upstream calls one caller may start in any 60 s. */
   readonly rateLimitPerMinute: number | undefined;
   /** Per-token limits from GATEWAY_TOKENS entries written `token:N` (N calls per minute). */
   readonly gatewayTokenLimits: Readonly<Record<string, number>>;
-  /** SHUTDOWN_DRAIN_MS (10000): how long in-flight requests may finish after SIGTERM / SIGINT. */
+  /** SHUTDOWN_DRAIN_MS: how long in-flight requests may finish after SIGTERM / SIGINT. */
   readonly shutdownDrainMs: number;
   /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see http/router.ts hostPolicy. */
   readonly allowedHosts: readonly string[];
-  /** GRAPHIQL (true): serve the GraphiQL page on GET /graphql from a browser. */
+  /** GRAPHIQL: serve the GraphiQL page on GET /graphql from a browser. */
   readonly graphiql: boolean;
   /** METRICS_OPERATIONS: operation names that always get their own metrics label. */
   readonly metricsOperations: readonly string[];
-  /** LOG_LEVEL (info): `silent`, `error`, `warn`, `info` or `debug`. */
   readonly logLevel: LogLevel;
   /** The embedded local backend's storage and limits (used in local mode and by `npm run local-backend`). */
   readonly localBackend: LocalBackendConfig;
 }
 
-export const LOG_LEVELS = ['silent', 'error', 'warn', 'info', 'debug'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-export const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
-
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Env = Record<string, string | undefined>;
-
-function present(env: Env, name: string): string | undefined {
-  const value = env[name]?.trim();
-  return value === '' ? undefined : value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = present(env, name);
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`);
-  return value;
-}
-
-function boolean(env: Env, name: string, fallback = false): boolean {
-  const raw = present(env, name)?.toLowerCase();
-  if (raw === undefined) return fallback;
-  if (raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1') return true;
-  throw new ConfigError(`${name} must be "true" or "false", got "${raw}"`);
-}
-
-function list(env: Env, name: string): string[] {
-  return (present(env, name) ?? '')
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean);
-}
+/** A per-token limit is a rate limit too: the same bound. */
+const MAX_RATE_LIMIT = VARIABLES.RATE_LIMIT_PER_MINUTE.max;
 
 /**
  * GATEWAY_TOKENS entries are `token` or `token:N`, N being that token's own upstream calls per
@@ -195,7 +176,7 @@ function list(env: Env, name: string): string[] {
 function gatewayTokens(env: Env): { tokens: string[]; limits: Record<string, number> } {
   const tokens: string[] = [];
   const limits: Record<string, number> = Object.create(null) as Record<string, number>;
-  for (const [index, entry] of list(env, 'GATEWAY_TOKENS').entries()) {
+  for (const [index, entry] of readVariable(env, 'GATEWAY_TOKENS').entries()) {
     const colon = entry.lastIndexOf(':');
     const token = colon === -1 ? entry : entry.slice(0, colon);
     if (token === '') throw new ConfigError(`GATEWAY_TOKENS entry ${index + 1} has no token before its ":"`);
@@ -215,34 +196,9 @@ function gatewayTokens(env: Env): { tokens: string[]; limits: Record<string, num
   return { tokens, limits };
 }
 
-/** The largest per-minute limit: the limiters remember one timestamp per call in the window. */
-const MAX_RATE_LIMIT = 1_000_000;
-
-function redisUrl(env: Env): string | undefined {
-  const raw = present(env, 'REDIS_URL');
-  if (raw === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError('REDIS_URL must be a URL like redis://127.0.0.1:6379/0');
-  }
-  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
-    throw new ConfigError(`REDIS_URL must use redis:// or rediss://, got "${url.protocol}"`);
-  }
-  return raw;
-}
-
+// The SDK joins paths onto the base URL: a query, fragment or credentials there would be mangled or leak.
 function baseURL(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`OPENAI_BASE_URL must be an absolute http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigError(`OPENAI_BASE_URL must use http or https, got "${url.protocol}"`);
-  }
+  const url = new URL(raw);
   if (url.search || url.hash || url.username || url.password) {
     throw new ConfigError('OPENAI_BASE_URL must not carry a query, a fragment or credentials');
   }
@@ -256,55 +212,55 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function upstreamMode(env: Env): UpstreamMode {
-  const apiKey = present(env, 'OPENAI_API_KEY');
-  const url = present(env, 'OPENAI_BASE_URL');
+  const apiKey = readVariable(env, 'OPENAI_API_KEY');
+  const url = readVariable(env, 'OPENAI_BASE_URL');
   if (apiKey) return { kind: 'server-key', apiKey, baseURL: baseURL(url ?? DEFAULT_BASE_URL) };
   if (url) return { kind: 'pass-through', baseURL: baseURL(url) };
   return { kind: 'local' };
 }
 
-const STORE_KINDS = ['sqlite', 'memory', 'postgres'] as const;
-
 function storeConfig(env: Env): StoreConfig {
-  const url = present(env, 'DATABASE_URL');
-  const kind = present(env, 'LOCAL_BACKEND_STORE') ?? (url ? 'postgres' : 'sqlite');
-  if (!(STORE_KINDS as readonly string[]).includes(kind)) {
-    throw new ConfigError(`LOCAL_BACKEND_STORE must be one of ${STORE_KINDS.join(', ')}, got "${kind}"`);
-  }
+  const url = readVariable(env, 'DATABASE_URL');
+  const kind = readVariable(env, 'LOCAL_BACKEND_STORE', url ? 'postgres' : 'sqlite');
   if (url && kind !== 'postgres') {
     throw new ConfigError(`DATABASE_URL is set but LOCAL_BACKEND_STORE=${kind}: unset one of them`);
   }
   if (kind === 'postgres') {
     if (!url) throw new ConfigError('LOCAL_BACKEND_STORE=postgres needs DATABASE_URL (postgres://user@host:5432/db)');
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw new ConfigError('DATABASE_URL must be a postgres:// or postgresql:// URL');
-    }
     return { kind: 'postgres', url };
   }
   if (kind === 'memory') return { kind: 'memory' };
-  return { kind: 'sqlite', dataDir: present(env, 'DATA_DIR') ?? './data' };
+  return { kind: 'sqlite', dataDir: readVariable(env, 'DATA_DIR') };
 }
 
 function localRunsConfig(env: Env): LocalBackendConfig['runs'] {
-  const url = present(env, 'LOCAL_BACKEND_MODEL_URL');
-  if (url && !/^https?:\/\//.test(url))
-    throw new ConfigError('LOCAL_BACKEND_MODEL_URL must be an http:// or https:// URL');
-  const key = present(env, 'LOCAL_BACKEND_MODEL_KEY');
+  const url = readVariable(env, 'LOCAL_BACKEND_MODEL_URL');
+  const key = readVariable(env, 'LOCAL_BACKEND_MODEL_KEY');
   return Object.freeze({
     model: Object.freeze({ ...(url ? { url } : {}), ...(key ? { key } : {}) }),
-    timeoutMs: integer(env, 'LOCAL_BACKEND_RUN_TIMEOUT_S', 600, 1, 86_400) * 1000,
+    timeoutMs: readVariable(env, 'LOCAL_BACKEND_RUN_TIMEOUT_S') * 1000,
   });
 }
 
-/** The local backend's part of the configuration; `npm run local-backend` reads only this. */
+/** The local backend's part of the configuration, also embedded in the gateway's. */
 export function loadLocalBackendConfig(env: Env = process.env): LocalBackendConfig {
   const store = storeConfig(env);
-  const defaultMaxBytes = store.kind === 'memory' ? 64 * 1024 * 1024 : 1024 * 1024 * 1024;
+  const defaultMaxBytes = store.kind === 'memory' ? MEMORY_STORE_MAX_BYTES : VARIABLES.LOCAL_BACKEND_MAX_BYTES.default;
   return Object.freeze({
     store: Object.freeze(store),
-    maxBytes: integer(env, 'LOCAL_BACKEND_MAX_BYTES', defaultMaxBytes, 1024, Number.MAX_SAFE_INTEGER),
-    maxBodyBytes: integer(env, 'LOCAL_BACKEND_MAX_BODY_BYTES', 2 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBytes: readVariable(env, 'LOCAL_BACKEND_MAX_BYTES', defaultMaxBytes),
+    maxBodyBytes: readVariable(env, 'LOCAL_BACKEND_MAX_BODY_BYTES'),
     runs: localRunsConfig(env),
+  });
+}
+
+/** All that `npm run local-backend` reads: the backend's part plus where it listens and whom it lets in. */
+export function loadLocalBackendServerConfig(env: Env = process.env): LocalBackendServerConfig {
+  return Object.freeze({
+    ...loadLocalBackendConfig(env),
+    host: readVariable(env, 'LOCAL_BACKEND_HOST'),
+    port: readVariable(env, 'LOCAL_BACKEND_PORT'),
+    apiKeys: readVariable(env, 'LOCAL_BACKEND_API_KEYS'),
   });
 }
 
@@ -324,7 +280,7 @@ export function longestCreateMs(limits: {
 }
 
 function claimMs(env: Env, longest: number): number {
-  const claim = integer(env, 'IDEMPOTENCY_CLAIM_MS', longest, 100, 3_600_000);
+  const claim = readVariable(env, 'IDEMPOTENCY_CLAIM_MS', longest);
   if (claim < longest) {
     throw new ConfigError(
       `IDEMPOTENCY_CLAIM_MS=${claim} is shorter than a create may take upstream (${longest} ms: ` +
@@ -335,11 +291,25 @@ function claimMs(env: Env, longest: number): number {
   return claim;
 }
 
+/** Reads a list whose entries must each look like `pattern`; `what` ends "entries must be …". */
+function checkedList(
+  env: Env,
+  name: 'CORS_ORIGINS' | 'ALLOWED_HOSTS' | 'METRICS_OPERATIONS',
+  pattern: RegExp,
+  what: string,
+): readonly string[] {
+  const entries = readVariable(env, name);
+  for (const entry of entries) {
+    if (!pattern.test(entry)) throw new ConfigError(`${name} entries must be ${what}, got "${entry}"`);
+  }
+  return entries;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const upstream = upstreamMode(env);
-  const host = present(env, 'HOST') ?? '127.0.0.1';
+  const host = readVariable(env, 'HOST');
   const { tokens: gatewayTokenList, limits: gatewayTokenLimits } = gatewayTokens(env);
-  const allowAnonymous = boolean(env, 'GATEWAY_ALLOW_ANONYMOUS');
+  const allowAnonymous = readVariable(env, 'GATEWAY_ALLOW_ANONYMOUS');
   if (upstream.kind === 'server-key' && gatewayTokenList.length === 0 && !allowAnonymous && !isLoopbackHost(host)) {
     throw new ConfigError(
       `Refusing to serve the server's OPENAI_API_KEY to anyone on HOST=${host}: set GATEWAY_TOKENS ` +
@@ -347,90 +317,67 @@ export function loadConfig(env: Env = process.env): Config {
         'or set GATEWAY_ALLOW_ANONYMOUS=true to accept this on purpose.',
     );
   }
-  const origins = list(env, 'CORS_ORIGINS');
-  for (const origin of origins) {
-    if (origin !== '*' && !/^https?:\/\/[^/\s]+$/.test(origin)) {
-      throw new ConfigError(`CORS_ORIGINS entries must be origins like https://app.example.com or *, got "${origin}"`);
-    }
-  }
-  const logLevel = (present(env, 'LOG_LEVEL') ?? 'info') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
-  const upstreamApi = (present(env, 'UPSTREAM_API')?.toLowerCase() ?? 'auto') as UpstreamApiChoice;
-  if (!UPSTREAM_API_CHOICES.includes(upstreamApi)) {
-    throw new ConfigError(`UPSTREAM_API must be one of ${UPSTREAM_API_CHOICES.join(', ')}, got "${upstreamApi}"`);
-  }
-  const upstreamTimeoutMs = integer(env, 'UPSTREAM_TIMEOUT_MS', 10_000, 1, 600_000);
-  const upstreamMaxRetries = integer(env, 'UPSTREAM_MAX_RETRIES', 2, 0, 10);
-  const idempotencyMaxKeys = integer(env, 'IDEMPOTENCY_MAX_KEYS', 100_000, 1, 10_000_000);
-  const requestDeadlineMs = integer(env, 'REQUEST_DEADLINE_MS', 30_000, 1, 3_600_000);
+  const origins = checkedList(
+    env,
+    'CORS_ORIGINS',
+    /^(\*|https?:\/\/[^/\s]+)$/,
+    'origins like https://app.example.com or *',
+  );
+  const upstreamTimeoutMs = readVariable(env, 'UPSTREAM_TIMEOUT_MS');
+  const upstreamMaxRetries = readVariable(env, 'UPSTREAM_MAX_RETRIES');
+  const idempotencyMaxKeys = readVariable(env, 'IDEMPOTENCY_MAX_KEYS');
+  const requestDeadlineMs = readVariable(env, 'REQUEST_DEADLINE_MS');
 
   return Object.freeze({
     upstream: Object.freeze(upstream),
-    upstreamApi,
+    upstreamApi: readVariable(env, 'UPSTREAM_API'),
     host,
-    port: integer(env, 'PORT', 4000, 0, 65_535),
-    upstreamConcurrency: integer(env, 'UPSTREAM_CONCURRENCY', 10, 1, 1000),
+    port: readVariable(env, 'PORT'),
+    upstreamConcurrency: readVariable(env, 'UPSTREAM_CONCURRENCY'),
     upstreamTimeoutMs,
     upstreamMaxRetries,
     requestDeadlineMs,
-    upstreamConnections: integer(env, 'UPSTREAM_CONNECTIONS', 1024, 1, 65_535),
-    upstreamMaxResponseBytes: integer(env, 'UPSTREAM_MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 2 ** 31 - 1),
+    upstreamConnections: readVariable(env, 'UPSTREAM_CONNECTIONS'),
+    upstreamMaxResponseBytes: readVariable(env, 'UPSTREAM_MAX_RESPONSE_BYTES'),
     limits: Object.freeze({
-      aliases: integer(env, 'MAX_ALIASES', 100, 1, 100_000),
-      tokens: integer(env, 'MAX_TOKENS', 5000, 100, 1_000_000),
-      depth: integer(env, 'MAX_DEPTH', 12, 2, 1000),
-      directives: integer(env, 'MAX_DIRECTIVES', 50, 1, 100_000),
-      upstreamCalls: integer(env, 'MAX_UPSTREAM_CALLS', 200, 1, 100_000),
-      resultNodes: integer(env, 'MAX_RESULT_NODES', 50_000, 100, 10_000_000),
-      // At most 256 MiB: an answer Yoga serialises in one piece (SSE, multipart) stays well under
-      // V8's longest string (2^29 - 24 characters).
-      responseBytes: integer(env, 'MAX_RESPONSE_BYTES', 8 * 1024 * 1024, 1024, 256 * 1024 * 1024),
-      bodyBytes: integer(env, 'MAX_BODY_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
-      jsonDepth: integer(env, 'MAX_JSON_DEPTH', 32, 2, 1000),
+      aliases: readVariable(env, 'MAX_ALIASES'),
+      tokens: readVariable(env, 'MAX_TOKENS'),
+      depth: readVariable(env, 'MAX_DEPTH'),
+      directives: readVariable(env, 'MAX_DIRECTIVES'),
+      upstreamCalls: readVariable(env, 'MAX_UPSTREAM_CALLS'),
+      resultNodes: readVariable(env, 'MAX_RESULT_NODES'),
+      responseBytes: readVariable(env, 'MAX_RESPONSE_BYTES'),
+      bodyBytes: readVariable(env, 'MAX_BODY_BYTES'),
+      jsonDepth: readVariable(env, 'MAX_JSON_DEPTH'),
     }),
     gatewayTokens: Object.freeze(gatewayTokenList),
     gatewayTokenLimits: Object.freeze(gatewayTokenLimits),
     allowAnonymous,
-    corsOrigins: origins.length === 0 ? undefined : origins.includes('*') ? '*' : Object.freeze(origins),
-    idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_MS', 24 * 60 * 60 * 1000, 1000, 30 * 24 * 60 * 60 * 1000),
+    corsOrigins: origins.length === 0 ? undefined : origins.includes('*') ? '*' : origins,
+    idempotencyTtlMs: readVariable(env, 'IDEMPOTENCY_TTL_MS'),
     idempotencyMaxKeys,
-    idempotencyKeysPerCaller: Math.min(
-      integer(env, 'IDEMPOTENCY_KEYS_PER_CALLER', 10_000, 1, 10_000_000),
-      idempotencyMaxKeys,
-    ),
-    idempotencyMaxBytes: integer(env, 'IDEMPOTENCY_MAX_BYTES', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 * 1024 * 1024),
+    idempotencyKeysPerCaller: Math.min(readVariable(env, 'IDEMPOTENCY_KEYS_PER_CALLER'), idempotencyMaxKeys),
+    idempotencyMaxBytes: readVariable(env, 'IDEMPOTENCY_MAX_BYTES'),
     idempotencyClaimMs: claimMs(env, longestCreateMs({ requestDeadlineMs, upstreamTimeoutMs, upstreamMaxRetries })),
-    redisUrl: redisUrl(env),
-    redisKeyPrefix: present(env, 'REDIS_KEY_PREFIX') ?? 'tgw:',
-    redisTimeoutMs: integer(env, 'REDIS_TIMEOUT_MS', 500, 10, 60_000),
-    rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, MAX_RATE_LIMIT) || undefined,
-    shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
-    allowedHosts: Object.freeze(allowedHosts(env)),
-    graphiql: boolean(env, 'GRAPHIQL', true),
-    metricsOperations: Object.freeze(metricsOperations(env)),
-    logLevel,
+    redisUrl: readVariable(env, 'REDIS_URL'),
+    redisKeyPrefix: readVariable(env, 'REDIS_KEY_PREFIX'),
+    redisTimeoutMs: readVariable(env, 'REDIS_TIMEOUT_MS'),
+    rateLimitPerMinute: readVariable(env, 'RATE_LIMIT_PER_MINUTE') || undefined,
+    shutdownDrainMs: readVariable(env, 'SHUTDOWN_DRAIN_MS'),
+    allowedHosts: checkedList(
+      env,
+      'ALLOWED_HOSTS',
+      /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/,
+      'host names or host:port',
+    ),
+    graphiql: readVariable(env, 'GRAPHIQL'),
+    metricsOperations: checkedList(
+      env,
+      'METRICS_OPERATIONS',
+      /^[A-Za-z_][A-Za-z0-9_]{0,63}$/,
+      'GraphQL operation names',
+    ),
+    logLevel: readVariable(env, 'LOG_LEVEL'),
     localBackend: loadLocalBackendConfig(env),
   });
-}
-
-function allowedHosts(env: Env): string[] {
-  const hosts = list(env, 'ALLOWED_HOSTS');
-  for (const host of hosts) {
-    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/.test(host)) {
-      throw new ConfigError(`ALLOWED_HOSTS entries must be host names or host:port, got "${host}"`);
-    }
-  }
-  return hosts;
-}
-
-function metricsOperations(env: Env): string[] {
-  const names = list(env, 'METRICS_OPERATIONS');
-  for (const name of names) {
-    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) {
-      throw new ConfigError(`METRICS_OPERATIONS entries must be GraphQL operation names, got "${name}"`);
-    }
-  }
-  return names;
 }

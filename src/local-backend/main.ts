@@ -1,25 +1,13 @@
-import { ConfigError, type LocalBackendConfig, loadLocalBackendConfig } from '../config/config.ts';
+import { ConfigError, type LocalBackendServerConfig, loadLocalBackendServerConfig } from '../config/config.ts';
 import { createLocalBackend } from './backend.ts';
 import { serveLocalBackend } from './serve.ts';
 import { createStore } from './store/create-store.ts';
 import type { Store } from './store/store.ts';
 
 // `npm run local-backend`: the embedded backend on its own, for any Threads client.
-const port = Number(process.env.LOCAL_BACKEND_PORT ?? 4010);
-const host = process.env.LOCAL_BACKEND_HOST ?? '127.0.0.1';
-const apiKeys = (process.env.LOCAL_BACKEND_API_KEYS ?? '')
-  .split(',')
-  .map((key) => key.trim())
-  .filter(Boolean);
-
-if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-  console.error(`LOCAL_BACKEND_PORT must be a port number (0-65535), got "${process.env.LOCAL_BACKEND_PORT}"`);
-  process.exit(1);
-}
-
-let config: LocalBackendConfig;
+let config: LocalBackendServerConfig;
 try {
-  config = loadLocalBackendConfig();
+  config = loadLocalBackendServerConfig();
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`Configuration error: ${error.message}`);
@@ -27,6 +15,7 @@ try {
   }
   throw error;
 }
+const { host, port, apiKeys } = config;
 
 // Run alone, the backend opens its store before listening: a wrong DATA_DIR or DATABASE_URL stops it here.
 let store: Store;
