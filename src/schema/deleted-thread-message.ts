@@ -18,6 +18,7 @@ builder.mutationField('deleteMessage', (t) =>
       threadId: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
       id: t.arg.id({ required: true, description: 'The message id (`msg_…`).' }),
     },
+    extensions: { cost: { upstreamCalls: 1 } },
     resolve: async (_root, args, ctx) => {
       const threadId = String(args.threadId);
       const id = String(args.id);

@@ -15,6 +15,7 @@ builder.mutationField('deleteThread', (t) =>
     type: DeletedThreadRef,
     description: 'Deletes a thread. A missing thread is a `NOT_FOUND` error; later reads in the same request see null.',
     args: { id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }) },
+    extensions: { cost: { upstreamCalls: 1 } },
     resolve: async (_root, { id }, ctx) => {
       const threadId = String(id);
       assertThreadId(threadId, 'id');

@@ -14,9 +14,21 @@ interface SubgraphExtensions {
  * others resolve.
  */
 export function guardEntityRepresentations(schema: GraphQLSchema): GraphQLSchema {
-  const field = schema.getQueryType()?.getFields()._entities;
+  const fields = schema.getQueryType()?.getFields();
+  const field = fields?._entities;
   const resolve = field?.resolve;
   if (!field || !resolve) return schema;
+  // @apollo/subgraph defines these two, so their costs are declared here: every reference is a
+  // thread read through the request's loader; the SDL is the schema's own.
+  field.extensions = {
+    ...field.extensions,
+    cost: {
+      batched: { loader: 'thread', idsArg: 'representations' },
+      listSize: { idsArg: 'representations' },
+      loads: 'Thread',
+    },
+  };
+  if (fields._service) fields._service.extensions = { ...fields._service.extensions, cost: { upstreamCalls: 0 } };
   const entityTypes = Object.values(schema.getTypeMap())
     .filter((type) => isObjectType(type) && (type.extensions as SubgraphExtensions).apollo?.subgraph?.resolveReference)
     .map((type) => type.name);

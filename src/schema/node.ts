@@ -20,6 +20,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The object with this global id, or null. Thread ids are global ids.',
     args: { id: t.arg.id({ required: true, description: 'A global id (a thread id).' }) },
+    extensions: { cost: { batched: { loader: 'thread', keyArgs: ['id'] }, loads: 'Thread' } },
     resolve: (_root, { id }, ctx) => loadThread(ctx, id),
   }),
   nodes: t.field({
@@ -27,6 +28,9 @@ builder.queryFields((t) => ({
     nullable: { list: false, items: true },
     description: `The objects with these global ids, in order; null for a missing id. At most ${MAX_IDS_PER_FIELD} ids.`,
     args: { ids: t.arg.idList({ required: true, description: `Global ids, at most ${MAX_IDS_PER_FIELD}.` }) },
+    extensions: {
+      cost: { batched: { loader: 'thread', idsArg: 'ids' }, listSize: { idsArg: 'ids' }, loads: 'Thread' },
+    },
     resolve: (_root, { ids }, ctx) => loadThreads(ctx, ids),
   }),
 }));

@@ -72,11 +72,13 @@ const ThreadMessageConnectionRef = builder.objectRef<Connection>('ThreadMessageC
     edges: t.field({
       type: [ThreadMessageEdgeRef],
       description: 'The messages of this page with their cursors, in the connection’s order.',
+      extensions: { cost: { listSize: 'page' } },
       resolve: (connection) => connection.messages,
     }),
     nodes: t.field({
       type: [ThreadMessageRef],
       description: 'The messages of this page, in the connection’s order (the edges without cursors).',
+      extensions: { cost: { listSize: 'page' } },
       resolve: (connection) => connection.messages,
     }),
     pageInfo: t.field({
@@ -101,6 +103,9 @@ builder.objectField(ThreadRef, 'messages', (t) =>
         defaultValue: 'desc',
         description: 'The order of the messages in the page (and of paging): DESC, newest first, by default.',
       }),
+    },
+    extensions: {
+      cost: { upstreamCalls: 1, page: { fromArgs: ['first', 'last'], default: DEFAULT_PAGE_SIZE, max: MAX_PAGE_SIZE } },
     },
     resolve: async (thread, args, ctx): Promise<Connection> => {
       const plan = planPage(

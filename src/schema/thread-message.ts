@@ -1,4 +1,4 @@
-import { checkMetadata } from '../domain/thread-rules.ts';
+import { checkMetadata, MESSAGE_CONTENT_MAX_PARTS } from '../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../errors.ts';
 import type { UpstreamMessage } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
@@ -24,6 +24,8 @@ export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessag
       nullable: true,
       description:
         'The thread the message belongs to, through the request’s thread loader (many messages of one thread cost one read); null when it no longer exists.',
+      // Under its own thread (a page of `thread { messages }`) the loader has the thread already.
+      extensions: { cost: { upstreamCalls: 1, loads: 'Thread', unlessLoaded: 'Thread' } },
       resolve: (message, _args, ctx) => ctx.loaders.thread.load(message.thread_id),
     }),
     createdAt: t.int({
@@ -41,6 +43,7 @@ export const ThreadMessageRef = builder.objectRef<UpstreamMessage>('ThreadMessag
       type: [MessageContentRef],
       description:
         'The content parts, in order. Parts of a type the gateway does not know are skipped (left out of this list), never an error.',
+      extensions: { cost: { listSize: MESSAGE_CONTENT_MAX_PARTS } },
       resolve: (message) => message.content,
     }),
     text: t.string({
@@ -99,6 +102,13 @@ builder.queryField('message', (t) =>
       threadId: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
       id: t.arg.id({ required: true, description: 'The message id (`msg_…`).' }),
     },
+    extensions: {
+      cost: {
+        batched: { loader: 'message', keyArgs: ['threadId', 'id'] },
+        // Its thread is the one threadId names: one more distinct thread id, not a read per use.
+        namesByArg: { entity: 'Thread', loader: 'thread', arg: 'threadId' },
+      },
+    },
     resolve: (_root, args, ctx) => {
       const threadId = String(args.threadId);
       const id = String(args.id);
@@ -121,6 +131,7 @@ builder.mutationFields((t) => ({
           'Makes the create safe to retry: the same key from the same caller within 24 hours returns the message first created for it instead of creating another; the same key with a different input is IDEMPOTENCY_CONFLICT. 1 to 255 printable ASCII characters.',
       }),
     },
+    extensions: { cost: { upstreamCalls: 1 } },
     resolve: async (_root, args, ctx) => {
       const threadId = String(args.threadId);
       assertIds(threadId);
@@ -169,6 +180,7 @@ builder.mutationFields((t) => ({
         description: 'The new metadata, replacing the old: up to 16 string pairs (keys ≤ 64, values ≤ 512 characters).',
       }),
     },
+    extensions: { cost: { upstreamCalls: 1 } },
     resolve: async (_root, args, ctx) => {
       const threadId = String(args.threadId);
       const id = String(args.id);

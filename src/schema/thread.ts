@@ -96,6 +96,7 @@ builder.queryFields((t) => ({
     nullable: true,
     description: 'The thread with this id, or null when there is none.',
     args: { id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }) },
+    extensions: { cost: { batched: { loader: 'thread', keyArgs: ['id'] }, loads: 'Thread' } },
     resolve: (_root, { id }, ctx, info) => loadThreadForSelection(ctx, id, info),
   }),
   threads: t.field({
@@ -104,6 +105,9 @@ builder.queryFields((t) => ({
     description: `The threads with these ids, one entry per id in order; null for a missing id. At most ${MAX_IDS_PER_FIELD} ids.`,
     args: {
       ids: t.arg.idList({ required: true, description: `Thread ids, at most ${MAX_IDS_PER_FIELD}.` }),
+    },
+    extensions: {
+      cost: { batched: { loader: 'thread', idsArg: 'ids' }, listSize: { idsArg: 'ids' }, loads: 'Thread' },
     },
     resolve: (_root, { ids }, ctx) => loadThreads(ctx, ids),
   }),
@@ -115,6 +119,7 @@ builder.mutationFields((t) => ({
     description:
       'Creates a thread. It is never sent upstream twice by the gateway; when the outcome is unknown the error says `extensions.outcome: "unknown"`, and a retry with the same `idempotencyKey` is safe.',
     args: { input: t.arg({ type: CreateThreadInput, description: 'The new thread; omit for an empty one.' }) },
+    extensions: { cost: { upstreamCalls: 1, loads: 'Thread' } },
     resolve: async (_root, { input }, ctx) => {
       const params = toCreateParams(input);
       const key = input?.idempotencyKey;
@@ -134,6 +139,7 @@ builder.mutationFields((t) => ({
       id: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
       input: t.arg({ type: UpdateThreadInput, required: true, description: 'The fields to replace.' }),
     },
+    extensions: { cost: { upstreamCalls: 1, loads: 'Thread' } },
     resolve: async (_root, { id, input }, ctx) => {
       const threadId = String(id);
       assertThreadId(threadId, 'id');

@@ -1,6 +1,6 @@
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { estimateOperation } from '../../src/graphql/operation-limits.ts';
+import { estimateOperation } from './estimate-operation.ts';
 
 function estimate(source: string, variables: Record<string, unknown> = {}): number {
   const document = parse(source);
