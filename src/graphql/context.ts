@@ -1,5 +1,6 @@
 import type { IdempotentCreates } from '../features/idempotency/idempotent-creates.ts';
 import type { MessageLoaders } from '../loaders/message-loaders.ts';
+import type { RunLoaders } from '../loaders/run-loaders.ts';
 import type { ThreadLoader } from '../loaders/thread-loader.ts';
 import type { RequestUpstream } from '../upstream/request-scoped-api.ts';
 
@@ -10,6 +11,11 @@ export interface GatewayContext {
   readonly callerId: string;
   /** The upstream API (whichever adapter), bound to this request's session. */
   readonly upstream: RequestUpstream;
-  readonly loaders: { readonly thread: ThreadLoader; readonly messages: MessageLoaders };
+  readonly loaders: {
+    readonly thread: ThreadLoader;
+    readonly messages: MessageLoaders;
+    /** Runs and assistants. */
+    readonly runs: RunLoaders;
+  };
   readonly idempotentCreates: IdempotentCreates;
 }

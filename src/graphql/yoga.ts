@@ -11,6 +11,7 @@ import { useHttpGuards } from '../http/http-guards.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import { GRAPHQL_PATH, hostAllowed, hostPolicy, routeOf } from '../http/router.ts';
 import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
+import { createRunLoaders, type RunLoaders } from '../loaders/run-loaders.ts';
 import { createThreadLoader } from '../loaders/thread-loader.ts';
 import type { Logger } from '../logger.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
@@ -152,6 +153,7 @@ export function createGatewayYoga(deps: YogaDeps): {
     // Message loaders only for requests that read messages: most never do, and every object made
     // here lives as long as the request (500 ms and more against a hosted API).
     let messages: MessageLoaders | undefined;
+    let runs: RunLoaders | undefined;
     return {
       requestId: state.requestId,
       callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
@@ -161,6 +163,10 @@ export function createGatewayYoga(deps: YogaDeps): {
         get messages() {
           messages ??= createMessageLoaders(upstream);
           return messages;
+        },
+        get runs() {
+          runs ??= createRunLoaders(upstream);
+          return runs;
         },
       },
       idempotentCreates: deps.idempotentCreates,

@@ -29,8 +29,8 @@ import {
 import {
   CONVERSATIONS_API,
   type Refusal,
-  refuseMessage,
   refuseAssistants,
+  refuseMessage,
   refuseMessageUpdate,
   refuseRuns,
   refuseThreadCreate,

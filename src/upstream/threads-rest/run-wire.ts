@@ -31,7 +31,9 @@ export function toRunCreate(body: NewRun): RunCreateParamsNonStreaming {
   if (body.instructions !== undefined) wire.instructions = body.instructions;
   if (body.additionalInstructions !== undefined) wire.additional_instructions = body.additionalInstructions;
   if (body.additionalMessages !== undefined) {
-    wire.additional_messages = body.additionalMessages.map(toWireMessage) as RunCreateParamsNonStreaming['additional_messages'];
+    wire.additional_messages = body.additionalMessages.map(
+      toWireMessage,
+    ) as RunCreateParamsNonStreaming['additional_messages'];
   }
   if (body.tools !== undefined) wire.tools = body.tools as RunCreateParamsNonStreaming['tools'];
   if (body.toolChoice !== undefined) wire.tool_choice = body.toolChoice as RunCreateParamsNonStreaming['tool_choice'];

@@ -271,7 +271,12 @@ export class ThreadsRestApi implements UpstreamApi {
         sdkRead(this.#client.beta.threads.runs.list(threadId, listQuery(params), options), (answer) => {
           const page = listPage(answer, params.limit, 'runs');
           const data = page.data.map((run) => normaliseRun(run, threadId));
-          if (repeatsAnId(data.map((run) => run.id), new Set(params.after ? [params.after] : []))) {
+          if (
+            repeatsAnId(
+              data.map((run) => run.id),
+              new Set(params.after ? [params.after] : []),
+            )
+          ) {
             throw new UpstreamShapeError('a list that repeats a run');
           }
           return { data, hasMore: page.hasMore };
@@ -348,7 +353,12 @@ export class ThreadsRestApi implements UpstreamApi {
         sdkRead(this.#client.beta.assistants.list(listQuery(params), options), (answer) => {
           const page = listPage(answer, params.limit, 'assistants');
           const data = page.data.map((assistant) => normaliseAssistant(assistant));
-          if (repeatsAnId(data.map((assistant) => assistant.id), new Set(params.after ? [params.after] : []))) {
+          if (
+            repeatsAnId(
+              data.map((assistant) => assistant.id),
+              new Set(params.after ? [params.after] : []),
+            )
+          ) {
             throw new UpstreamShapeError('a list that repeats an assistant');
           }
           return { data, hasMore: page.hasMore };
