@@ -62,6 +62,12 @@ const READ_FIELDS: Record<string, { arg: string; list: boolean }> = {
 /** Mutations whose answer is a thread: a `messages` connection below them reads that thread. */
 const THREAD_WRITES = new Set(['createThread', 'updateThread']);
 
+/** Mutations that read the run first (its state decides whether they may be sent): two calls. */
+const READ_THEN_WRITE = new Set(['submitToolOutputs', 'cancelRun']);
+
+/** Root reads of one object or one page that are not threads: one call each. */
+const SINGLE_READS = new Set(['run', 'assistant', 'assistants']);
+
 function argumentValue(node: ValueNode, variables: Record<string, unknown>): unknown {
   switch (node.kind) {
     case Kind.VARIABLE:
@@ -134,8 +140,9 @@ export function estimateUpstreamCalls(
         cost += known;
       } else if (selection.selectionSet) {
         const name = selection.name.value;
-        if (name === 'messages') {
-          // One list call, then everything below runs once per message of the page.
+        if (name === 'messages' || name === 'runs') {
+          // One list call, then everything below runs once per message (or run) of the page.
+          // A Run's `messages` has no `first`: the default page size stands for the few a run writes.
           cost += 1 + pageSize(selection, variables) * nestedCost(selection.selectionSet, true);
         } else if (name === 'thread') {
           // A message's thread: the thread the connection sits under is loaded already.
@@ -164,7 +171,7 @@ export function estimateUpstreamCalls(
     const name = field.name.value;
     const below = field.selectionSet;
     if (operation.operation === 'mutation') {
-      calls += 1;
+      calls += READ_THEN_WRITE.has(name) ? 2 : 1;
       if (below) calls += nestedCost(below, THREAD_WRITES.has(name));
       return;
     }
@@ -178,6 +185,10 @@ export function estimateUpstreamCalls(
         }
         calls += nestedCost(below, true);
       }
+      return;
+    }
+    if (SINGLE_READS.has(name)) {
+      calls += 1 + (below ? nestedCost(below, false) : 0);
       return;
     }
     const read = READ_FIELDS[name];
