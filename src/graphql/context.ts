@@ -4,6 +4,7 @@ import type { RateLimiter } from '../features/rate-limit/rate-limiter.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import type { RequestStates } from '../http/request-state.ts';
 import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
+import { createRunLoaders, type RunLoaders } from '../loaders/run-loaders.ts';
 import { createThreadLoader, type ThreadLoader } from '../loaders/thread-loader.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
@@ -17,7 +18,12 @@ export interface GatewayContext {
   readonly callerId: string;
   /** The upstream API (whichever adapter), bound to this request's session. */
   readonly upstream: RequestUpstream;
-  readonly loaders: { readonly thread: ThreadLoader; readonly messages: MessageLoaders };
+  readonly loaders: {
+    readonly thread: ThreadLoader;
+    readonly messages: MessageLoaders;
+    /** Runs and assistants. */
+    readonly runs: RunLoaders;
+  };
   readonly idempotentCreates: IdempotentCreates;
 }
 
@@ -59,6 +65,7 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
     // Message loaders only for requests that read messages: most never do, and every object made
     // here lives as long as the request (500 ms and more against a hosted API).
     let messages: MessageLoaders | undefined;
+    let runs: RunLoaders | undefined;
     return {
       requestId: state.requestId,
       callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
@@ -68,6 +75,10 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
         get messages() {
           messages ??= createMessageLoaders(upstream);
           return messages;
+        },
+        get runs() {
+          runs ??= createRunLoaders(upstream);
+          return runs;
         },
       },
       idempotentCreates: deps.idempotentCreates,

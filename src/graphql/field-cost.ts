@@ -64,4 +64,3 @@ declare module 'graphql' {
     cost?: FieldCost;
   }
 }
-

@@ -9,6 +9,10 @@ import './message-content.ts';
 import './thread-message.ts';
 import './thread-message-connection.ts';
 import './deleted-thread-message.ts';
+import './page-info.ts';
+import './run.ts';
+import './run-connection.ts';
+import './assistant.ts';
 
 // A federation subgraph schema: the public types plus `_service` and `_entities`.
 export const schema = guardEntityRepresentations(

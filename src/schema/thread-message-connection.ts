@@ -8,6 +8,7 @@ import {
 import { badUserInput } from '../errors.ts';
 import type { UpstreamMessage } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
+import { PageInfoRef } from './page-info.ts';
 import { ThreadRef } from './thread.ts';
 import { ThreadMessageRef } from './thread-message.ts';
 
@@ -17,42 +18,12 @@ interface Connection {
   hasPreviousPage: boolean;
 }
 
-const MessageOrderRef = builder.enumType('MessageOrder', {
+export const MessageOrderRef = builder.enumType('MessageOrder', {
   description: 'The order of a thread’s messages in a connection, by creation.',
   values: {
     ASC: { value: 'asc', description: 'Oldest first.' },
     DESC: { value: 'desc', description: 'Newest first (the default, as the API’s).' },
   } as const,
-});
-
-const PageInfoRef = builder.objectRef<Connection>('PageInfo').implement({
-  description: 'Relay’s page information for a connection.',
-  fields: (t) => ({
-    hasNextPage: t.exposeBoolean('hasNextPage', {
-      description:
-        'Paging forward (`first`/`after`): whether more messages follow this page. False when paging backward.',
-    }),
-    hasPreviousPage: t.exposeBoolean('hasPreviousPage', {
-      description:
-        'Paging backward (`last`/`before`): whether more messages precede this page. False when paging forward.',
-    }),
-    startCursor: t.string({
-      nullable: true,
-      description: 'The cursor of the first message of this page; null when the page is empty.',
-      resolve: (connection) => {
-        const first = connection.messages[0];
-        return first ? messageCursor(first.thread_id, first.id) : null;
-      },
-    }),
-    endCursor: t.string({
-      nullable: true,
-      description: 'The cursor of the last message of this page; null when the page is empty.',
-      resolve: (connection) => {
-        const last = connection.messages.at(-1);
-        return last ? messageCursor(last.thread_id, last.id) : null;
-      },
-    }),
-  }),
 });
 
 const ThreadMessageEdgeRef = builder.objectRef<UpstreamMessage>('ThreadMessageEdge').implement({
@@ -84,7 +55,16 @@ const ThreadMessageConnectionRef = builder.objectRef<Connection>('ThreadMessageC
     pageInfo: t.field({
       type: PageInfoRef,
       description: 'Where this page sits: cursors of its ends and whether there is more.',
-      resolve: (connection) => connection,
+      resolve: (connection) => {
+        const first = connection.messages[0];
+        const last = connection.messages.at(-1);
+        return {
+          hasNextPage: connection.hasNextPage,
+          hasPreviousPage: connection.hasPreviousPage,
+          startCursor: first ? messageCursor(first.thread_id, first.id) : null,
+          endCursor: last ? messageCursor(last.thread_id, last.id) : null,
+        };
+      },
     }),
   }),
 });

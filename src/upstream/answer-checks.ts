@@ -1,5 +1,7 @@
 import type { Thread } from 'openai/resources/beta/threads/threads';
+import type { Assistant } from '../domain/assistant.ts';
 import { depthBeyond } from '../domain/json-depth.ts';
+import { isRunStatus, type Run, type RunToolCall, type RunUsage } from '../domain/run.ts';
 import { isPlainObject, THREAD_ID_PATTERN } from '../domain/thread-rules.ts';
 import { UpstreamShapeError } from './calls/faults.ts';
 import type { MessagePart, UpstreamMessage } from './upstream-api.ts';
@@ -194,4 +196,136 @@ export function repeatsAnId(ids: Iterable<string>, seen: Set<string>): boolean {
     seen.add(id);
   }
   return false;
+}
+
+/** Unix seconds, or null when the upstream left the field out (a dialect without it). */
+function secondsOrNull(value: unknown, what: string): number | null {
+  if (value == null) return null;
+  const read = toUnixSeconds(value);
+  if (read === undefined) throw new UpstreamShapeError(`${what} is not a timestamp the gateway can serve`);
+  return read;
+}
+
+function arrayOrEmpty(value: unknown, what: string): unknown[] {
+  if (value == null) return [];
+  if (!Array.isArray(value)) throw new UpstreamShapeError(`${what} is not an array`);
+  return value;
+}
+
+function numberOrNull(value: unknown, what: string): number | null {
+  if (value == null) return null;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new UpstreamShapeError(`${what} is not a number`);
+  return value;
+}
+
+/** A count GraphQL's Int can carry: an integer from 0 to 2^31 - 1. */
+function count(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_INT) {
+    throw new UpstreamShapeError(`${what} is not a count`);
+  }
+  return value;
+}
+
+function runUsage(value: unknown): RunUsage | null {
+  if (value == null) return null;
+  if (!isPlainObject(value)) throw new UpstreamShapeError('run.usage is not an object');
+  return {
+    promptTokens: count(value.prompt_tokens, 'run.usage.prompt_tokens'),
+    completionTokens: count(value.completion_tokens, 'run.usage.completion_tokens'),
+    totalTokens: count(value.total_tokens, 'run.usage.total_tokens'),
+  };
+}
+
+/** The function calls of `required_action.submit_tool_outputs.tool_calls`. */
+function requiredToolCalls(value: unknown): RunToolCall[] {
+  if (value == null) throw new UpstreamShapeError('a run that requires action has no required_action');
+  if (!isPlainObject(value) || !isPlainObject(value.submit_tool_outputs)) {
+    throw new UpstreamShapeError('run.required_action is not a submit_tool_outputs action');
+  }
+  const calls = value.submit_tool_outputs.tool_calls;
+  if (!Array.isArray(calls) || calls.length === 0) {
+    throw new UpstreamShapeError('run.required_action has no tool calls');
+  }
+  return calls.map((call) => {
+    if (!isPlainObject(call) || !isPlainObject(call.function)) {
+      throw new UpstreamShapeError('a required tool call is not a function call');
+    }
+    const { name, arguments: args } = call.function;
+    if (typeof name !== 'string' || typeof args !== 'string') {
+      throw new UpstreamShapeError('a required tool call has no function name or arguments');
+    }
+    return { id: servableId(call.id, 'a required tool call'), name, arguments: args };
+  });
+}
+
+function lastError(value: unknown): Run['lastError'] {
+  if (value == null) return null;
+  if (!isPlainObject(value) || typeof value.code !== 'string' || typeof value.message !== 'string') {
+    throw new UpstreamShapeError('run.last_error is not {code, message}');
+  }
+  return { code: value.code, message: value.message };
+}
+
+function incompleteReason(value: unknown): string | null {
+  if (value == null) return null;
+  if (!isPlainObject(value)) throw new UpstreamShapeError('run.incomplete_details is not an object');
+  return stringOrNull(value.reason, 'run.incomplete_details.reason');
+}
+
+/**
+ * A Threads API run, checked against the thread (and run) asked for. A status the gateway does not
+ * know is an upstream error, never guessed at: a client deciding whether to submit tool outputs or
+ * to stop polling must not be told something the upstream did not say. Fields a dialect leaves out
+ * are null (or empty); `required_action` is read only while the run requires action.
+ */
+export function normaliseRun(value: unknown, threadId: string, expectedId?: string): Run {
+  if (!isPlainObject(value)) throw new UpstreamShapeError('not a run object');
+  assertServable(value, 'run');
+  const id = sameId(value.id, expectedId, 'run');
+  if (value.thread_id !== undefined && value.thread_id !== threadId) {
+    throw new UpstreamShapeError('run belongs to another thread');
+  }
+  if (!isRunStatus(value.status)) throw new UpstreamShapeError('run.status is not a status the gateway knows');
+  const status = value.status;
+  return {
+    object: 'thread.run',
+    id,
+    threadId,
+    assistantId: value.assistant_id == null ? null : servableId(value.assistant_id, 'run.assistant_id'),
+    status,
+    model: stringOrNull(value.model, 'run.model'),
+    instructions: stringOrNull(value.instructions, 'run.instructions'),
+    tools: arrayOrEmpty(value.tools, 'run.tools'),
+    metadata: metadata(value.metadata, 'run'),
+    createdAt: secondsOrNull(value.created_at, 'run.created_at'),
+    startedAt: secondsOrNull(value.started_at, 'run.started_at'),
+    completedAt: secondsOrNull(value.completed_at, 'run.completed_at'),
+    failedAt: secondsOrNull(value.failed_at, 'run.failed_at'),
+    cancelledAt: secondsOrNull(value.cancelled_at, 'run.cancelled_at'),
+    lastError: lastError(value.last_error),
+    incompleteReason: incompleteReason(value.incomplete_details),
+    requiredToolCalls: status === 'requires_action' ? requiredToolCalls(value.required_action) : [],
+    usage: runUsage(value.usage),
+  };
+}
+
+/** A Threads API assistant, checked against the id asked for; `model` is the one field it must have. */
+export function normaliseAssistant(value: unknown, expectedId?: string): Assistant {
+  if (!isPlainObject(value)) throw new UpstreamShapeError('not an assistant object');
+  assertServable(value, 'assistant');
+  const id = sameId(value.id, expectedId, 'assistant');
+  if (typeof value.model !== 'string') throw new UpstreamShapeError('assistant.model is not a string');
+  return {
+    object: 'assistant',
+    id,
+    name: stringOrNull(value.name, 'assistant.name'),
+    description: stringOrNull(value.description, 'assistant.description'),
+    model: value.model,
+    instructions: stringOrNull(value.instructions, 'assistant.instructions'),
+    tools: arrayOrEmpty(value.tools, 'assistant.tools'),
+    metadata: metadata(value.metadata, 'assistant'),
+    temperature: numberOrNull(value.temperature, 'assistant.temperature'),
+    topP: numberOrNull(value.top_p, 'assistant.top_p'),
+    createdAt: secondsOrNull(value.created_at, 'assistant.created_at'),
+  };
 }

@@ -1,9 +1,14 @@
+import type { Assistant, AssistantPage } from '../domain/assistant.ts';
+import type { Run, RunPage, ToolOutput } from '../domain/run.ts';
 import { callNow, type UpstreamSession } from './calls/call-session.ts';
 import type { UpstreamHealth } from './detection/health.ts';
 import type {
+  AssistantFields,
+  ListParams,
   MessageListParams,
   MessagePage,
   NewMessage,
+  NewRun,
   Thread,
   ThreadCreateParams,
   ThreadDeleted,
@@ -79,5 +84,45 @@ export class RequestUpstream {
 
   deleteMessage(threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
     return this.#whenServing(() => this.#api.deleteMessage(this.#session, threadId, id));
+  }
+
+  createRun(threadId: string, body: NewRun, idempotencyKey?: string): Promise<Run> {
+    return this.#whenServing(() => this.#api.createRun(this.#session, threadId, body, idempotencyKey));
+  }
+
+  retrieveRun(threadId: string, runId: string): Promise<Run | null> {
+    return this.#whenServing(() => this.#api.retrieveRun(this.#session, threadId, runId));
+  }
+
+  listRuns(threadId: string, params: ListParams): Promise<RunPage | null> {
+    return this.#whenServing(() => this.#api.listRuns(this.#session, threadId, params));
+  }
+
+  submitToolOutputs(threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
+    return this.#whenServing(() => this.#api.submitToolOutputs(this.#session, threadId, runId, outputs));
+  }
+
+  cancelRun(threadId: string, runId: string): Promise<Run> {
+    return this.#whenServing(() => this.#api.cancelRun(this.#session, threadId, runId));
+  }
+
+  retrieveAssistant(id: string): Promise<Assistant | null> {
+    return this.#whenServing(() => this.#api.retrieveAssistant(this.#session, id));
+  }
+
+  listAssistants(params: ListParams): Promise<AssistantPage> {
+    return this.#whenServing(() => this.#api.listAssistants(this.#session, params));
+  }
+
+  createAssistant(body: AssistantFields, idempotencyKey?: string): Promise<Assistant> {
+    return this.#whenServing(() => this.#api.createAssistant(this.#session, body, idempotencyKey));
+  }
+
+  updateAssistant(id: string, body: AssistantFields): Promise<Assistant> {
+    return this.#whenServing(() => this.#api.updateAssistant(this.#session, id, body));
+  }
+
+  deleteAssistant(id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.#whenServing(() => this.#api.deleteAssistant(this.#session, id));
   }
 }

@@ -4,8 +4,10 @@ import type {
   ThreadDeleted,
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
+import type { Assistant, AssistantPage } from '../domain/assistant.ts';
 import type { ThreadsPart } from '../domain/conversation-items.ts';
 import type { MessageOrder } from '../domain/message-pagination.ts';
+import type { Run, RunPage, ToolOutput } from '../domain/run.ts';
 import type { UpstreamSession } from './calls/call-session.ts';
 
 /**
@@ -43,11 +45,58 @@ export interface MessageListParams {
   limit: number;
   order: MessageOrder;
   after?: string;
+  /** Only the messages this run wrote (the Threads API's `run_id` filter). */
+  run_id?: string;
 }
 
-/** The SDK's list query for one page: `limit` and `order`, and `after` only when there is one. */
+/** The SDK's list query for one page: `limit` and `order`, `after` and `run_id` only when there are. */
 export function listParams(params: MessageListParams, after: string | undefined): MessageListParams {
-  return after ? { limit: params.limit, order: params.order, after } : { limit: params.limit, order: params.order };
+  const query: MessageListParams = { limit: params.limit, order: params.order };
+  if (after) query.after = after;
+  if (params.run_id) query.run_id = params.run_id;
+  return query;
+}
+
+/** One forward list call of runs or assistants. */
+export interface ListParams {
+  limit: number;
+  order: MessageOrder;
+  after?: string;
+}
+
+/**
+ * What a run create carries, in the graph's terms (adapters map it to their wire format); already
+ * validated. `tools`, `toolChoice` and `responseFormat` keep the Threads API's shapes.
+ */
+export interface NewRun {
+  assistantId?: string;
+  model?: string;
+  instructions?: string;
+  additionalInstructions?: string;
+  additionalMessages?: NewMessage[];
+  tools?: unknown[];
+  toolChoice?: unknown;
+  parallelToolCalls?: boolean;
+  temperature?: number;
+  topP?: number;
+  maxCompletionTokens?: number;
+  responseFormat?: unknown;
+  metadata?: Record<string, string>;
+}
+
+/**
+ * An assistant's fields to create or change, in the graph's terms; already validated. On update
+ * only the fields present are sent, and an explicit null is sent as null.
+ */
+export interface AssistantFields {
+  name?: string | null;
+  description?: string | null;
+  model?: string;
+  instructions?: string | null;
+  tools?: unknown[];
+  metadata?: Record<string, string> | null;
+  temperature?: number | null;
+  topP?: number | null;
 }
 
 export interface MessagePage {
@@ -93,6 +142,28 @@ export interface UpstreamApi {
     metadata: Record<string, string>,
   ): Promise<UpstreamMessage>;
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }>;
+
+  /*
+   * Runs and assistants. A run is asynchronous: a create answers with the run as the upstream
+   * first reports it, and reads see it move on. An adapter whose API has no runs (or no assistants)
+   * refuses these with UNSUPPORTED_BY_UPSTREAM before any call; a Responses-based adapter maps
+   * `NewRun` to a response and the response back to a `Run`.
+   */
+  /** Starts a run on the thread; never sent twice when its outcome is unknown. */
+  createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string): Promise<Run>;
+  /** The run, or null when it (or its thread) does not exist. */
+  retrieveRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run | null>;
+  /** One page of the thread's runs; null when the thread does not exist. */
+  listRuns(session: UpstreamSession, threadId: string, params: ListParams): Promise<RunPage | null>;
+  /** Sends the outputs of a run's required tool calls (checked against the run by the caller). */
+  submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run>;
+  cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run>;
+  /** The assistant, or null when it does not exist. */
+  retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null>;
+  listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage>;
+  createAssistant(session: UpstreamSession, body: AssistantFields, idempotencyKey?: string): Promise<Assistant>;
+  updateAssistant(session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant>;
+  deleteAssistant(session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }>;
 }
 
 export type { Thread, ThreadCreateParams, ThreadDeleted, ThreadUpdateParams };

@@ -26,6 +26,20 @@ type Documents = {
     "\n  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {\n    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {\n      ...MessageFields\n    }\n  }\n": typeof types.UpdateMessageDocument,
     "\n  mutation DeleteMessage($threadId: ID!, $id: ID!) {\n    deleteMessage(threadId: $threadId, id: $id) {\n      id\n      deleted\n    }\n  }\n": typeof types.DeleteMessageDocument,
     "\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.ThreadMessagesDocument,
+    "\n  fragment RunFields on Run {\n    id\n    runId\n    threadId\n    assistantId\n    status\n    model\n    instructions\n    tools\n    metadata\n    createdAt\n    startedAt\n    completedAt\n    failedAt\n    cancelledAt\n    lastError {\n      code\n      message\n    }\n    incompleteReason\n    requiredToolCalls {\n      id\n      name\n      arguments\n    }\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n": typeof types.RunFieldsFragmentDoc,
+    "\n  mutation CreateRun($threadId: ID!, $input: RunInput!, $idempotencyKey: String) {\n    createRun(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...RunFields\n    }\n  }\n": typeof types.CreateRunDocument,
+    "\n  query GetRun($threadId: ID!, $id: ID!) {\n    run(threadId: $threadId, id: $id) {\n      ...RunFields\n      messages {\n        id\n        role\n        text\n        runId\n      }\n    }\n  }\n": typeof types.GetRunDocument,
+    "\n  mutation SubmitToolOutputs($threadId: ID!, $runId: ID!, $toolOutputs: [ToolOutputInput!]!) {\n    submitToolOutputs(threadId: $threadId, runId: $runId, toolOutputs: $toolOutputs) {\n      ...RunFields\n    }\n  }\n": typeof types.SubmitToolOutputsDocument,
+    "\n  mutation CancelRun($threadId: ID!, $runId: ID!) {\n    cancelRun(threadId: $threadId, runId: $runId) {\n      ...RunFields\n    }\n  }\n": typeof types.CancelRunDocument,
+    "\n  query ThreadRuns($id: ID!, $first: Int, $after: String, $order: MessageOrder) {\n    thread(id: $id) {\n      id\n      runs(first: $first, after: $after, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            runId\n            status\n            thread {\n              id\n            }\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.ThreadRunsDocument,
+    "\n  query ThreadRunMessages($id: ID!) {\n    thread(id: $id) {\n      runs(first: 100, order: ASC) {\n        nodes {\n          runId\n          messages {\n            id\n            text\n            runId\n          }\n        }\n      }\n    }\n  }\n": typeof types.ThreadRunMessagesDocument,
+    "\n  query RunNode($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Run {\n        runId\n        threadId\n        status\n      }\n      ... on Assistant {\n        model\n      }\n    }\n  }\n": typeof types.RunNodeDocument,
+    "\n  fragment AssistantFields on Assistant {\n    id\n    name\n    description\n    model\n    instructions\n    tools\n    metadata\n    temperature\n    topP\n    createdAt\n  }\n": typeof types.AssistantFieldsFragmentDoc,
+    "\n  mutation CreateAssistant($input: AssistantInput!, $idempotencyKey: String) {\n    createAssistant(input: $input, idempotencyKey: $idempotencyKey) {\n      ...AssistantFields\n    }\n  }\n": typeof types.CreateAssistantDocument,
+    "\n  query GetAssistant($id: ID!) {\n    assistant(id: $id) {\n      ...AssistantFields\n    }\n  }\n": typeof types.GetAssistantDocument,
+    "\n  query ListAssistants($first: Int, $after: String) {\n    assistants(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ListAssistantsDocument,
+    "\n  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {\n    updateAssistant(id: $id, input: $input) {\n      ...AssistantFields\n    }\n  }\n": typeof types.UpdateAssistantDocument,
+    "\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n": typeof types.DeleteAssistantDocument,
 };
 const documents: Documents = {
     "\n  fragment ThreadFields on Thread {\n    id\n    createdAt\n    metadata\n    toolResources\n  }\n": types.ThreadFieldsFragmentDoc,
@@ -40,6 +54,20 @@ const documents: Documents = {
     "\n  mutation UpdateMessage($threadId: ID!, $id: ID!, $metadata: JSON!) {\n    updateMessage(threadId: $threadId, id: $id, metadata: $metadata) {\n      ...MessageFields\n    }\n  }\n": types.UpdateMessageDocument,
     "\n  mutation DeleteMessage($threadId: ID!, $id: ID!) {\n    deleteMessage(threadId: $threadId, id: $id) {\n      id\n      deleted\n    }\n  }\n": types.DeleteMessageDocument,
     "\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n": types.ThreadMessagesDocument,
+    "\n  fragment RunFields on Run {\n    id\n    runId\n    threadId\n    assistantId\n    status\n    model\n    instructions\n    tools\n    metadata\n    createdAt\n    startedAt\n    completedAt\n    failedAt\n    cancelledAt\n    lastError {\n      code\n      message\n    }\n    incompleteReason\n    requiredToolCalls {\n      id\n      name\n      arguments\n    }\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n": types.RunFieldsFragmentDoc,
+    "\n  mutation CreateRun($threadId: ID!, $input: RunInput!, $idempotencyKey: String) {\n    createRun(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...RunFields\n    }\n  }\n": types.CreateRunDocument,
+    "\n  query GetRun($threadId: ID!, $id: ID!) {\n    run(threadId: $threadId, id: $id) {\n      ...RunFields\n      messages {\n        id\n        role\n        text\n        runId\n      }\n    }\n  }\n": types.GetRunDocument,
+    "\n  mutation SubmitToolOutputs($threadId: ID!, $runId: ID!, $toolOutputs: [ToolOutputInput!]!) {\n    submitToolOutputs(threadId: $threadId, runId: $runId, toolOutputs: $toolOutputs) {\n      ...RunFields\n    }\n  }\n": types.SubmitToolOutputsDocument,
+    "\n  mutation CancelRun($threadId: ID!, $runId: ID!) {\n    cancelRun(threadId: $threadId, runId: $runId) {\n      ...RunFields\n    }\n  }\n": types.CancelRunDocument,
+    "\n  query ThreadRuns($id: ID!, $first: Int, $after: String, $order: MessageOrder) {\n    thread(id: $id) {\n      id\n      runs(first: $first, after: $after, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            runId\n            status\n            thread {\n              id\n            }\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.ThreadRunsDocument,
+    "\n  query ThreadRunMessages($id: ID!) {\n    thread(id: $id) {\n      runs(first: 100, order: ASC) {\n        nodes {\n          runId\n          messages {\n            id\n            text\n            runId\n          }\n        }\n      }\n    }\n  }\n": types.ThreadRunMessagesDocument,
+    "\n  query RunNode($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Run {\n        runId\n        threadId\n        status\n      }\n      ... on Assistant {\n        model\n      }\n    }\n  }\n": types.RunNodeDocument,
+    "\n  fragment AssistantFields on Assistant {\n    id\n    name\n    description\n    model\n    instructions\n    tools\n    metadata\n    temperature\n    topP\n    createdAt\n  }\n": types.AssistantFieldsFragmentDoc,
+    "\n  mutation CreateAssistant($input: AssistantInput!, $idempotencyKey: String) {\n    createAssistant(input: $input, idempotencyKey: $idempotencyKey) {\n      ...AssistantFields\n    }\n  }\n": types.CreateAssistantDocument,
+    "\n  query GetAssistant($id: ID!) {\n    assistant(id: $id) {\n      ...AssistantFields\n    }\n  }\n": types.GetAssistantDocument,
+    "\n  query ListAssistants($first: Int, $after: String) {\n    assistants(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ListAssistantsDocument,
+    "\n  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {\n    updateAssistant(id: $id, input: $input) {\n      ...AssistantFields\n    }\n  }\n": types.UpdateAssistantDocument,
+    "\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n": types.DeleteAssistantDocument,
 };
 
 /**
@@ -104,6 +132,62 @@ export function graphql(source: "\n  mutation DeleteMessage($threadId: ID!, $id:
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ThreadMessages(\n    $id: ID!\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n  ) {\n    thread(id: $id) {\n      id\n      messages(first: $first, after: $after, last: $last, before: $before, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            text\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment RunFields on Run {\n    id\n    runId\n    threadId\n    assistantId\n    status\n    model\n    instructions\n    tools\n    metadata\n    createdAt\n    startedAt\n    completedAt\n    failedAt\n    cancelledAt\n    lastError {\n      code\n      message\n    }\n    incompleteReason\n    requiredToolCalls {\n      id\n      name\n      arguments\n    }\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n"): (typeof documents)["\n  fragment RunFields on Run {\n    id\n    runId\n    threadId\n    assistantId\n    status\n    model\n    instructions\n    tools\n    metadata\n    createdAt\n    startedAt\n    completedAt\n    failedAt\n    cancelledAt\n    lastError {\n      code\n      message\n    }\n    incompleteReason\n    requiredToolCalls {\n      id\n      name\n      arguments\n    }\n    usage {\n      promptTokens\n      completionTokens\n      totalTokens\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateRun($threadId: ID!, $input: RunInput!, $idempotencyKey: String) {\n    createRun(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...RunFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateRun($threadId: ID!, $input: RunInput!, $idempotencyKey: String) {\n    createRun(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {\n      ...RunFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query GetRun($threadId: ID!, $id: ID!) {\n    run(threadId: $threadId, id: $id) {\n      ...RunFields\n      messages {\n        id\n        role\n        text\n        runId\n      }\n    }\n  }\n"): (typeof documents)["\n  query GetRun($threadId: ID!, $id: ID!) {\n    run(threadId: $threadId, id: $id) {\n      ...RunFields\n      messages {\n        id\n        role\n        text\n        runId\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SubmitToolOutputs($threadId: ID!, $runId: ID!, $toolOutputs: [ToolOutputInput!]!) {\n    submitToolOutputs(threadId: $threadId, runId: $runId, toolOutputs: $toolOutputs) {\n      ...RunFields\n    }\n  }\n"): (typeof documents)["\n  mutation SubmitToolOutputs($threadId: ID!, $runId: ID!, $toolOutputs: [ToolOutputInput!]!) {\n    submitToolOutputs(threadId: $threadId, runId: $runId, toolOutputs: $toolOutputs) {\n      ...RunFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelRun($threadId: ID!, $runId: ID!) {\n    cancelRun(threadId: $threadId, runId: $runId) {\n      ...RunFields\n    }\n  }\n"): (typeof documents)["\n  mutation CancelRun($threadId: ID!, $runId: ID!) {\n    cancelRun(threadId: $threadId, runId: $runId) {\n      ...RunFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ThreadRuns($id: ID!, $first: Int, $after: String, $order: MessageOrder) {\n    thread(id: $id) {\n      id\n      runs(first: $first, after: $after, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            runId\n            status\n            thread {\n              id\n            }\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ThreadRuns($id: ID!, $first: Int, $after: String, $order: MessageOrder) {\n    thread(id: $id) {\n      id\n      runs(first: $first, after: $after, order: $order) {\n        edges {\n          cursor\n          node {\n            id\n            runId\n            status\n            thread {\n              id\n            }\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ThreadRunMessages($id: ID!) {\n    thread(id: $id) {\n      runs(first: 100, order: ASC) {\n        nodes {\n          runId\n          messages {\n            id\n            text\n            runId\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ThreadRunMessages($id: ID!) {\n    thread(id: $id) {\n      runs(first: 100, order: ASC) {\n        nodes {\n          runId\n          messages {\n            id\n            text\n            runId\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query RunNode($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Run {\n        runId\n        threadId\n        status\n      }\n      ... on Assistant {\n        model\n      }\n    }\n  }\n"): (typeof documents)["\n  query RunNode($id: ID!) {\n    node(id: $id) {\n      __typename\n      id\n      ... on Run {\n        runId\n        threadId\n        status\n      }\n      ... on Assistant {\n        model\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment AssistantFields on Assistant {\n    id\n    name\n    description\n    model\n    instructions\n    tools\n    metadata\n    temperature\n    topP\n    createdAt\n  }\n"): (typeof documents)["\n  fragment AssistantFields on Assistant {\n    id\n    name\n    description\n    model\n    instructions\n    tools\n    metadata\n    temperature\n    topP\n    createdAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateAssistant($input: AssistantInput!, $idempotencyKey: String) {\n    createAssistant(input: $input, idempotencyKey: $idempotencyKey) {\n      ...AssistantFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateAssistant($input: AssistantInput!, $idempotencyKey: String) {\n    createAssistant(input: $input, idempotencyKey: $idempotencyKey) {\n      ...AssistantFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query GetAssistant($id: ID!) {\n    assistant(id: $id) {\n      ...AssistantFields\n    }\n  }\n"): (typeof documents)["\n  query GetAssistant($id: ID!) {\n    assistant(id: $id) {\n      ...AssistantFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ListAssistants($first: Int, $after: String) {\n    assistants(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"): (typeof documents)["\n  query ListAssistants($first: Int, $after: String) {\n    assistants(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {\n    updateAssistant(id: $id, input: $input) {\n      ...AssistantFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {\n    updateAssistant(id: $id, input: $input) {\n      ...AssistantFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

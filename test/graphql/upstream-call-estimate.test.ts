@@ -48,6 +48,20 @@ describe('the upstream-call estimate, before execution', () => {
       2,
     ],
     ['a createThread and its messages', 'mutation { createThread { messages { nodes { id } } } }', 2],
+    ['a run and its messages', '{ run(threadId: "t", id: "r") { messages { id } } }', 2],
+    [
+      'a page of runs with their messages',
+      '{ thread(id: "t") { runs(first: 10) { nodes { thread { id } messages { id } } } } }',
+      12,
+    ],
+    [
+      'a submitToolOutputs reads the run first',
+      'mutation { submitToolOutputs(threadId: "t", runId: "r", toolOutputs: []) { id } }',
+      2,
+    ],
+    ['a cancelRun reads the run first', 'mutation { cancelRun(threadId: "t", runId: "r") { id } }', 2],
+    ['a createRun', 'mutation { createRun(threadId: "t", input: {model: "m"}) { id } }', 1],
+    ['a page of assistants', '{ assistants { nodes { id } } }', 1],
     [
       'a fragment spread many times costs per object, computed once',
       'query($ids: [ID!]!) { threads(ids: $ids) { ...M ...M } } fragment M on Thread { messages { nodes { id } } }',

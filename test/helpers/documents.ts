@@ -147,3 +147,200 @@ export const ThreadMessagesDocument = graphql(/* GraphQL */ `
     }
   }
 `);
+
+export const RunFieldsFragment = graphql(/* GraphQL */ `
+  fragment RunFields on Run {
+    id
+    runId
+    threadId
+    assistantId
+    status
+    model
+    instructions
+    tools
+    metadata
+    createdAt
+    startedAt
+    completedAt
+    failedAt
+    cancelledAt
+    lastError {
+      code
+      message
+    }
+    incompleteReason
+    requiredToolCalls {
+      id
+      name
+      arguments
+    }
+    usage {
+      promptTokens
+      completionTokens
+      totalTokens
+    }
+  }
+`);
+
+export const CreateRunDocument = graphql(/* GraphQL */ `
+  mutation CreateRun($threadId: ID!, $input: RunInput!, $idempotencyKey: String) {
+    createRun(threadId: $threadId, input: $input, idempotencyKey: $idempotencyKey) {
+      ...RunFields
+    }
+  }
+`);
+
+export const GetRunDocument = graphql(/* GraphQL */ `
+  query GetRun($threadId: ID!, $id: ID!) {
+    run(threadId: $threadId, id: $id) {
+      ...RunFields
+      messages {
+        id
+        role
+        text
+        runId
+      }
+    }
+  }
+`);
+
+export const SubmitToolOutputsDocument = graphql(/* GraphQL */ `
+  mutation SubmitToolOutputs($threadId: ID!, $runId: ID!, $toolOutputs: [ToolOutputInput!]!) {
+    submitToolOutputs(threadId: $threadId, runId: $runId, toolOutputs: $toolOutputs) {
+      ...RunFields
+    }
+  }
+`);
+
+export const CancelRunDocument = graphql(/* GraphQL */ `
+  mutation CancelRun($threadId: ID!, $runId: ID!) {
+    cancelRun(threadId: $threadId, runId: $runId) {
+      ...RunFields
+    }
+  }
+`);
+
+export const ThreadRunsDocument = graphql(/* GraphQL */ `
+  query ThreadRuns($id: ID!, $first: Int, $after: String, $order: MessageOrder) {
+    thread(id: $id) {
+      id
+      runs(first: $first, after: $after, order: $order) {
+        edges {
+          cursor
+          node {
+            id
+            runId
+            status
+            thread {
+              id
+            }
+          }
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  }
+`);
+
+export const ThreadRunMessagesDocument = graphql(/* GraphQL */ `
+  query ThreadRunMessages($id: ID!) {
+    thread(id: $id) {
+      runs(first: 100, order: ASC) {
+        nodes {
+          runId
+          messages {
+            id
+            text
+            runId
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const RunNodeDocument = graphql(/* GraphQL */ `
+  query RunNode($id: ID!) {
+    node(id: $id) {
+      __typename
+      id
+      ... on Run {
+        runId
+        threadId
+        status
+      }
+      ... on Assistant {
+        model
+      }
+    }
+  }
+`);
+
+export const AssistantFieldsFragment = graphql(/* GraphQL */ `
+  fragment AssistantFields on Assistant {
+    id
+    name
+    description
+    model
+    instructions
+    tools
+    metadata
+    temperature
+    topP
+    createdAt
+  }
+`);
+
+export const CreateAssistantDocument = graphql(/* GraphQL */ `
+  mutation CreateAssistant($input: AssistantInput!, $idempotencyKey: String) {
+    createAssistant(input: $input, idempotencyKey: $idempotencyKey) {
+      ...AssistantFields
+    }
+  }
+`);
+
+export const GetAssistantDocument = graphql(/* GraphQL */ `
+  query GetAssistant($id: ID!) {
+    assistant(id: $id) {
+      ...AssistantFields
+    }
+  }
+`);
+
+export const ListAssistantsDocument = graphql(/* GraphQL */ `
+  query ListAssistants($first: Int, $after: String) {
+    assistants(first: $first, after: $after) {
+      edges {
+        cursor
+        node {
+          id
+          name
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+    }
+  }
+`);
+
+export const UpdateAssistantDocument = graphql(/* GraphQL */ `
+  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {
+    updateAssistant(id: $id, input: $input) {
+      ...AssistantFields
+    }
+  }
+`);
+
+export const DeleteAssistantDocument = graphql(/* GraphQL */ `
+  mutation DeleteAssistant($id: ID!) {
+    deleteAssistant(id: $id) {
+      id
+      deleted
+    }
+  }
+`);

@@ -123,6 +123,16 @@ describe('error masking', () => {
         createMessage: failing,
         updateMessage: failing,
         deleteMessage: failing,
+        createRun: failing,
+        retrieveRun: failing,
+        listRuns: failing,
+        submitToolOutputs: failing,
+        cancelRun: failing,
+        retrieveAssistant: failing,
+        listAssistants: failing,
+        createAssistant: failing,
+        updateAssistant: failing,
+        deleteAssistant: failing,
       },
     });
     for (const result of [

@@ -7,8 +7,10 @@ import type {
 } from 'openai/resources/beta/threads/threads';
 import type { ConversationCreateParams } from 'openai/resources/conversations/conversations';
 import type { ItemCreateParams } from 'openai/resources/conversations/items';
+import type { Assistant, AssistantPage } from '../../domain/assistant.ts';
 import { toMessageItem } from '../../domain/conversation-items.ts';
 import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
+import type { Run, RunPage } from '../../domain/run.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
 import { normaliseDeleted, repeatsAnId, servableId } from '../answer-checks.ts';
@@ -27,8 +29,10 @@ import {
 import {
   CONVERSATIONS_API,
   type Refusal,
+  refuseAssistants,
   refuseMessage,
   refuseMessageUpdate,
+  refuseRuns,
   refuseThreadCreate,
   refuseThreadUpdate,
   toConversationCreate,
@@ -155,6 +159,7 @@ export class ConversationsApi implements UpstreamApi {
     threadId: string,
     params: MessageListParams,
   ): Promise<MessagePage | null> {
+    if (params.run_id) throw refused(refuseRuns('messages'));
     const data: UpstreamMessage[] = [];
     let after = params.after;
     // Checked here, not in the call: a joined in-flight read ran another request's read-on.
@@ -256,6 +261,51 @@ export class ConversationsApi implements UpstreamApi {
 
   updateMessage(): Promise<UpstreamMessage> {
     return Promise.reject(refused(refuseMessageUpdate()));
+  }
+
+  /*
+   * Runs and assistants: not yet mapped onto the Responses API (a run would be a response created
+   * with `conversation`, its status and tool calls read back from the response). Until then each
+   * is refused before any call, naming what was asked for.
+   */
+  createRun(): Promise<Run> {
+    return Promise.reject(refused(refuseRuns('createRun')));
+  }
+
+  retrieveRun(): Promise<Run | null> {
+    return Promise.reject(refused(refuseRuns('run')));
+  }
+
+  listRuns(): Promise<RunPage | null> {
+    return Promise.reject(refused(refuseRuns('runs')));
+  }
+
+  submitToolOutputs(): Promise<Run> {
+    return Promise.reject(refused(refuseRuns('submitToolOutputs')));
+  }
+
+  cancelRun(): Promise<Run> {
+    return Promise.reject(refused(refuseRuns('cancelRun')));
+  }
+
+  retrieveAssistant(): Promise<Assistant | null> {
+    return Promise.reject(refused(refuseAssistants('assistant')));
+  }
+
+  listAssistants(): Promise<AssistantPage> {
+    return Promise.reject(refused(refuseAssistants('assistants')));
+  }
+
+  createAssistant(): Promise<Assistant> {
+    return Promise.reject(refused(refuseAssistants('createAssistant')));
+  }
+
+  updateAssistant(): Promise<Assistant> {
+    return Promise.reject(refused(refuseAssistants('updateAssistant')));
+  }
+
+  deleteAssistant(): Promise<{ id: string; deleted: boolean }> {
+    return Promise.reject(refused(refuseAssistants('deleteAssistant')));
   }
 
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {

@@ -45,6 +45,16 @@ function hasEntries(value: unknown): boolean {
   return !isPlainObject(value) || Object.keys(value).length > 0;
 }
 
+/** Runs over the Conversations API: not mapped yet (a run would be a Responses call on the conversation). */
+export function refuseRuns(argument: string): Refusal {
+  return unsupported(argument, 'runs are not served over this upstream yet; use a Threads API upstream for runs');
+}
+
+/** Assistants have no Conversations equivalent: a Responses-based run takes its model and instructions itself. */
+export function refuseAssistants(argument: string): Refusal {
+  return unsupported(argument, 'assistants are a Threads API object with no equivalent here');
+}
+
 /** A message the Conversations API can take as an item, or why not. */
 export function refuseMessage(message: NewMessage, at: string): Refusal | null {
   if (!(CONVERSATION_INPUT_ROLES as readonly string[]).includes(message.role)) {

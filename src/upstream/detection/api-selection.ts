@@ -1,11 +1,16 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { UpstreamApiChoice, UpstreamMode } from '../../config/config.ts';
+import type { Assistant, AssistantPage } from '../../domain/assistant.ts';
+import type { Run, RunPage, ToolOutput } from '../../domain/run.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
 import { callNow, type UpstreamSession } from '../calls/call-session.ts';
 import type {
+  AssistantFields,
+  ListParams,
   MessageListParams,
   MessagePage,
   NewMessage,
+  NewRun,
   Thread,
   ThreadCreateParams,
   ThreadDeleted,
@@ -214,5 +219,45 @@ export class DetectedUpstreamApi implements UpstreamApi {
 
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {
     return this.#on(session, (api) => api.deleteMessage(session, threadId, id));
+  }
+
+  createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string): Promise<Run> {
+    return this.#on(session, (api) => api.createRun(session, threadId, body, idempotencyKey));
+  }
+
+  retrieveRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run | null> {
+    return this.#on(session, (api) => api.retrieveRun(session, threadId, runId));
+  }
+
+  listRuns(session: UpstreamSession, threadId: string, params: ListParams): Promise<RunPage | null> {
+    return this.#on(session, (api) => api.listRuns(session, threadId, params));
+  }
+
+  submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
+    return this.#on(session, (api) => api.submitToolOutputs(session, threadId, runId, outputs));
+  }
+
+  cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run> {
+    return this.#on(session, (api) => api.cancelRun(session, threadId, runId));
+  }
+
+  retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null> {
+    return this.#on(session, (api) => api.retrieveAssistant(session, id));
+  }
+
+  listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
+    return this.#on(session, (api) => api.listAssistants(session, params));
+  }
+
+  createAssistant(session: UpstreamSession, body: AssistantFields, idempotencyKey?: string): Promise<Assistant> {
+    return this.#on(session, (api) => api.createAssistant(session, body, idempotencyKey));
+  }
+
+  updateAssistant(session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant> {
+    return this.#on(session, (api) => api.updateAssistant(session, id, body));
+  }
+
+  deleteAssistant(session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }> {
+    return this.#on(session, (api) => api.deleteAssistant(session, id));
   }
 }

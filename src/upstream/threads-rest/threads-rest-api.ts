@@ -6,20 +6,33 @@ import type {
   ThreadDeleted,
   ThreadUpdateParams,
 } from 'openai/resources/beta/threads/threads';
-import { badUserInput } from '../../errors.ts';
-import { normaliseDeleted, normaliseMessage, normaliseThread, repeatsAnId } from '../answer-checks.ts';
+import type { Assistant, AssistantPage } from '../../domain/assistant.ts';
+import type { Run, RunPage, ToolOutput } from '../../domain/run.ts';
+import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
+import {
+  normaliseAssistant,
+  normaliseDeleted,
+  normaliseMessage,
+  normaliseRun,
+  normaliseThread,
+  repeatsAnId,
+} from '../answer-checks.ts';
 import { type CallSpec, UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError } from '../calls/faults.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../sdk/openai-client.ts';
 import { type HotReads, hotReads } from '../sdk/read-paths.ts';
 import {
+  type AssistantFields,
+  type ListParams,
   listParams,
   type MessageListParams,
   type MessagePage,
   type NewMessage,
+  type NewRun,
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
+import { toAssistantCreate, toAssistantParams, toRunCreate } from './run-wire.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
   maxRetries: number;
@@ -109,7 +122,7 @@ export class ThreadsRestApi implements UpstreamApi {
   }
 
   listMessages(session: UpstreamSession, threadId: string, params: MessageListParams): Promise<MessagePage | null> {
-    const query = `limit=${params.limit}&order=${params.order}${params.after ? `&after=${params.after}` : ''}`;
+    const query = `limit=${params.limit}&order=${params.order}${params.after ? `&after=${params.after}` : ''}${params.run_id ? `&run_id=${params.run_id}` : ''}`;
     return this.#calls.read<MessagePage | null>(session, `threads/${threadId}/messages?${query}`, {
       method: 'GET',
       route: '/threads/{id}/messages',
@@ -119,6 +132,10 @@ export class ThreadsRestApi implements UpstreamApi {
         sdkRead(this.#reads.listMessages(threadId, listParams(params, params.after), options), (answer) => {
           const page = listPage(answer, params.limit, 'messages');
           const data = page.data.map((message) => normaliseMessage(message, threadId));
+          // A server that ignores the filter would hand one run the messages of the whole thread.
+          if (params.run_id && data.some((message) => message.run_id !== params.run_id)) {
+            throw new UpstreamShapeError('a run_id list with messages of another run');
+          }
           const ids = data.map((message) => message.id);
           // The cursor's own message counts as given: a page that starts with it went nowhere.
           if (repeatsAnId(ids, new Set(params.after ? [params.after] : []))) {
@@ -208,4 +225,200 @@ export class ThreadsRestApi implements UpstreamApi {
     };
     return this.#calls.call(session, spec);
   }
+
+  createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string): Promise<Run> {
+    for (const [index, message] of (body.additionalMessages ?? []).entries()) {
+      assertInputRole(message.role, `input.additionalMessages[${index}].role`);
+    }
+    const wire = toRunCreate(body);
+    // A run writes messages and changes the thread's runs: no later read may join an older one.
+    this.#calls.forget(session, `threads/${threadId}/runs`, { under: true });
+    this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/runs',
+      resource: 'run',
+      safety: 'create',
+      send: async (options) =>
+        normaliseRun(
+          await sdk(this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, idempotencyKey))),
+          threadId,
+        ),
+    });
+  }
+
+  retrieveRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run | null> {
+    return this.#calls.read<Run | null>(session, `threads/${threadId}/runs/${runId}`, {
+      method: 'GET',
+      route: '/threads/{id}/runs/{id}',
+      resource: 'run',
+      safety: 'idempotent',
+      send: (options) =>
+        sdkRead(this.#client.beta.threads.runs.retrieve(runId, { thread_id: threadId }, options), (run) =>
+          normaliseRun(run, threadId, runId),
+        ),
+    });
+  }
+
+  listRuns(session: UpstreamSession, threadId: string, params: ListParams): Promise<RunPage | null> {
+    const query = `limit=${params.limit}&order=${params.order}${params.after ? `&after=${params.after}` : ''}`;
+    return this.#calls.read<RunPage | null>(session, `threads/${threadId}/runs?${query}`, {
+      method: 'GET',
+      route: '/threads/{id}/runs',
+      resource: 'thread',
+      safety: 'idempotent',
+      send: (options) =>
+        sdkRead(this.#client.beta.threads.runs.list(threadId, listQuery(params), options), (answer) => {
+          const page = listPage(answer, params.limit, 'runs');
+          const data = page.data.map((run) => normaliseRun(run, threadId));
+          if (
+            repeatsAnId(
+              data.map((run) => run.id),
+              new Set(params.after ? [params.after] : []),
+            )
+          ) {
+            throw new UpstreamShapeError('a list that repeats a run');
+          }
+          return { data, hasMore: page.hasMore };
+        }),
+    });
+  }
+
+  submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
+    this.#forgetRun(session, threadId, runId);
+    const toolOutputs = outputs.map((output) => ({ tool_call_id: output.toolCallId, output: output.output }));
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/runs/{id}/submit_tool_outputs',
+      resource: 'run',
+      // Sent once: a second submit after an unknown outcome would be refused by a run that moved on,
+      // and the caller learns more from reading the run than from that refusal.
+      safety: 'create',
+      send: async (options) =>
+        normaliseRun(
+          await sdk(
+            this.#client.beta.threads.runs.submitToolOutputs(
+              runId,
+              { thread_id: threadId, tool_outputs: toolOutputs, stream: false },
+              options,
+            ),
+          ),
+          threadId,
+          runId,
+        ),
+    });
+  }
+
+  cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run> {
+    this.#forgetRun(session, threadId, runId);
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/runs/{id}/cancel',
+      resource: 'run',
+      safety: 'idempotent',
+      send: async (options) =>
+        normaliseRun(
+          await sdk(this.#client.beta.threads.runs.cancel(runId, { thread_id: threadId }, options)),
+          threadId,
+          runId,
+        ),
+    });
+  }
+
+  #forgetRun(session: UpstreamSession, threadId: string, _runId: string): void {
+    // The run, the thread's run lists, and its messages (a run that moves on writes some).
+    this.#calls.forget(session, `threads/${threadId}/runs`, { under: true });
+    this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
+  }
+
+  retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null> {
+    return this.#calls.read<Assistant | null>(session, `assistants/${id}`, {
+      method: 'GET',
+      route: '/assistants/{id}',
+      resource: 'assistant',
+      safety: 'idempotent',
+      send: (options) =>
+        sdkRead(this.#client.beta.assistants.retrieve(id, options), (assistant) => normaliseAssistant(assistant, id)),
+    });
+  }
+
+  async listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
+    const query = `limit=${params.limit}&order=${params.order}${params.after ? `&after=${params.after}` : ''}`;
+    const page = await this.#calls.read<AssistantPage | null>(session, `assistants?${query}`, {
+      method: 'GET',
+      route: '/assistants',
+      resource: 'assistant',
+      safety: 'idempotent',
+      send: (options) =>
+        sdkRead(this.#client.beta.assistants.list(listQuery(params), options), (answer) => {
+          const page = listPage(answer, params.limit, 'assistants');
+          const data = page.data.map((assistant) => normaliseAssistant(assistant));
+          if (
+            repeatsAnId(
+              data.map((assistant) => assistant.id),
+              new Set(params.after ? [params.after] : []),
+            )
+          ) {
+            throw new UpstreamShapeError('a list that repeats an assistant');
+          }
+          return { data, hasMore: page.hasMore };
+        }),
+    });
+    // The list has no parent that could be missing: a 404 is an upstream without assistants.
+    if (!page) {
+      throw new GatewayError(
+        ErrorCode.UNSUPPORTED_BY_UPSTREAM,
+        'The upstream answered 404 to the assistants list: it serves no assistants.',
+      );
+    }
+    return page;
+  }
+
+  createAssistant(session: UpstreamSession, body: AssistantFields, idempotencyKey?: string): Promise<Assistant> {
+    const wire = toAssistantCreate(body);
+    this.#calls.forget(session, 'assistants', { under: true });
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/assistants',
+      resource: 'assistant',
+      safety: 'create',
+      send: async (options) =>
+        normaliseAssistant(
+          await sdk(this.#client.beta.assistants.create(wire, withIdempotencyKey(options, idempotencyKey))),
+        ),
+    });
+  }
+
+  updateAssistant(session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant> {
+    const wire = toAssistantParams(body);
+    this.#calls.forget(session, 'assistants', { under: true });
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/assistants/{id}',
+      resource: 'assistant',
+      safety: 'idempotent',
+      send: async (options) =>
+        normaliseAssistant(await sdk(this.#client.beta.assistants.update(id, wire, options)), id),
+    });
+  }
+
+  deleteAssistant(session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }> {
+    this.#calls.forget(session, 'assistants', { under: true });
+    return this.#calls.call(session, {
+      method: 'DELETE',
+      route: '/assistants/{id}',
+      resource: 'assistant',
+      safety: 'idempotent',
+      on404AfterRetry: () => ({ id, deleted: true }),
+      send: async (options) =>
+        normaliseDeleted(await sdk(this.#client.beta.assistants.delete(id, options)), id, 'assistant'),
+    });
+  }
+}
+
+/** The SDK's list query for runs and assistants: `after` only when there is one. */
+function listQuery(params: ListParams): ListParams {
+  return params.after
+    ? { limit: params.limit, order: params.order, after: params.after }
+    : { limit: params.limit, order: params.order };
 }
