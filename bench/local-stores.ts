@@ -149,7 +149,7 @@ writeFileSync(
   `${JSON.stringify({ when, machine, seconds: SECONDS, warmupSeconds: WARMUP, connections: CONNECTIONS, rows }, null, 2)}\n`,
 );
 const table = [
-  `Run ${when} on ${machine}; thread(id) uniform over 50 threads, ${CONNECTIONS} connections, ${SECONDS} s after a ${WARMUP} s warm-up.`,
+  `Measured ${when} on ${machine}; thread(id) uniform over 50 threads, ${CONNECTIONS} connections, ${SECONDS} s after a ${WARMUP} s warm-up.`,
   '',
   '| scenario | local backend store | req/s | p50 ms | p99 ms | errors | peak RSS MB |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
@@ -159,12 +159,13 @@ const table = [
   ),
 ].join('\n');
 writeFileSync('bench/results/local-stores.md', `${table}\n`);
-const readme = readFileSync('README.md', 'utf8');
+// docs/storage.md shows the latest table between its markers.
+const page = readFileSync('docs/storage.md', 'utf8');
 const marked = /<!-- bench-stores:start -->[\s\S]*<!-- bench-stores:end -->/;
-if (marked.test(readme)) {
+if (marked.test(page)) {
   writeFileSync(
-    'README.md',
-    readme.replace(marked, `<!-- bench-stores:start -->\n${table}\n<!-- bench-stores:end -->`),
+    'docs/storage.md',
+    page.replace(marked, `<!-- bench-stores:start -->\n${table}\n<!-- bench-stores:end -->`),
   );
 }
 console.log(`\n${table}`);

@@ -13,7 +13,7 @@ import autocannon from 'autocannon';
 // gateway with its thread reads sent without the SDK, the bound on what a lean read path could buy.
 // Latency is timed per response (not autocannon's whole-millisecond histogram), after a warm-up
 // inside the same run, so connections are opened once. Errors are counted in response bodies.
-// Results go to bench/results/ and the README's Performance section.
+// Results go to bench/results/ and docs/performance.md (between its bench markers).
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const FAST = {
@@ -445,7 +445,7 @@ const slowRows = rows
     row,
   }));
 
-/** Issue 12's targets, each with what this run measured and whether it holds. */
+/** The performance targets, each with what this run measured and whether it holds. */
 const targets: Array<{ target: string; measured: string; met: boolean | null }> = [];
 const fastRatio = (scenario: string) => fastRatios.find((entry) => entry.scenario === scenario);
 const uniformRatio = fastRatio(uniform.name);
@@ -569,7 +569,7 @@ const targetTable = [
   ...targets.map((entry) => `| ${entry.target} | ${entry.measured} | ${entry.met ? 'yes' : '**no**'} |`),
 ];
 const table = [
-  `Run ${when} UTC on ${machine}, ${wallSeconds} s in all. Machine noise during the run: load average ${noise.loadAverage.join(' → ')}, CPU busy ${Math.round(noise.machineBusyShare * 100)} % of both cores (all processes), steal ${Math.round(noise.stealShare * 100)} %.`,
+  `Measured ${when} UTC on ${machine}, ${wallSeconds} s in all. Machine noise during the run: load average ${noise.loadAverage.join(' → ')}, CPU busy ${Math.round(noise.machineBusyShare * 100)} % of both cores (all processes), steal ${Math.round(noise.stealShare * 100)} %.`,
   '',
   ...(rows.some((row) => row.phase === 'fast') ? [...fastTable, ''] : []),
   ...(slowRows.length > 0 ? [...slowTable, ''] : []),
@@ -577,10 +577,10 @@ const table = [
 ].join('\n');
 writeFileSync('bench/results/latest.md', `${table}\n`);
 
-const readme = readFileSync('README.md', 'utf8');
+const page = readFileSync('docs/performance.md', 'utf8');
 const marked = /<!-- bench:start -->[\s\S]*<!-- bench:end -->/;
-if (marked.test(readme) && !ONLY) {
-  writeFileSync('README.md', readme.replace(marked, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
+if (marked.test(page) && !ONLY) {
+  writeFileSync('docs/performance.md', page.replace(marked, `<!-- bench:start -->\n${table}\n<!-- bench:end -->`));
 }
 console.log(`\n${table}`);
 process.exit(0);
