@@ -80,6 +80,16 @@ const inMemory: UpstreamApi = {
   createMessage: unsupported,
   updateMessage: unsupported,
   deleteMessage: unsupported,
+  createRun: unsupported,
+  retrieveRun: unsupported,
+  listRuns: unsupported,
+  submitToolOutputs: unsupported,
+  cancelRun: unsupported,
+  retrieveAssistant: unsupported,
+  listAssistants: unsupported,
+  createAssistant: unsupported,
+  updateAssistant: unsupported,
+  deleteAssistant: unsupported,
 };
 
 serveGatewayForBench({ upstreamApi: inMemory });

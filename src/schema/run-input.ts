@@ -1,3 +1,4 @@
+import type { InputRef } from '@pothos/core';
 import { parseRunGlobalId, type ToolOutput } from '../domain/run.ts';
 import { checkMetadata, checkThreadId, THREAD_ID_PATTERN } from '../domain/thread-rules.ts';
 import { checkInstructions, checkToolOutput, checkTools } from '../domain/tool-rules.ts';
@@ -28,7 +29,7 @@ export interface ToolOutputInputShape {
   output: string;
 }
 
-export const RunInput = builder.inputRef<RunInputShape>('RunInput').implement({
+export const RunInput: InputRef<RunInputShape> = builder.inputRef<RunInputShape>('RunInput').implement({
   description:
     'A new run of a thread. Give `assistantId`, or `model` (a Threads API server may refuse a run without an assistant: BAD_USER_INPUT). Fields left out take the assistant’s (or the upstream’s) defaults.',
   fields: (t) => ({
@@ -67,13 +68,15 @@ export const RunInput = builder.inputRef<RunInputShape>('RunInput').implement({
   }),
 });
 
-export const ToolOutputInput = builder.inputRef<ToolOutputInputShape>('ToolOutputInput').implement({
-  description: 'The output of one of a run’s required tool calls.',
-  fields: (t) => ({
-    toolCallId: t.id({ required: true, description: 'The id of the required tool call this output answers.' }),
-    output: t.string({ required: true, description: 'What the tool returned, as text; at most 512 KB (UTF-8).' }),
-  }),
-});
+export const ToolOutputInput: InputRef<ToolOutputInputShape> = builder
+  .inputRef<ToolOutputInputShape>('ToolOutputInput')
+  .implement({
+    description: 'The output of one of a run’s required tool calls.',
+    fields: (t) => ({
+      toolCallId: t.id({ required: true, description: 'The id of the required tool call this output answers.' }),
+      output: t.string({ required: true, description: 'What the tool returned, as text; at most 512 KB (UTF-8).' }),
+    }),
+  });
 
 /** An idempotencyKey argument, by the one rule createThread and createMessage use. */
 export function assertIdempotencyKey(key: string | null | undefined, argument: string): void {
