@@ -1,7 +1,7 @@
 import type { AssistantCreateParams, AssistantUpdateParams } from 'openai/resources/beta/assistants';
 import type { MessageCreateParams } from 'openai/resources/beta/threads/messages';
 import type { RunCreateParamsNonStreaming } from 'openai/resources/beta/threads/runs/runs';
-import type { AssistantFields, NewMessage, NewRun } from '../upstream-api.ts';
+import type { AssistantFields, ListParams, NewMessage, NewRun } from '../upstream-api.ts';
 
 /**
  * The graph's run and assistant inputs in the Threads API's wire format. Only what the caller gave
@@ -64,4 +64,11 @@ export function toAssistantParams(body: AssistantFields): AssistantUpdateParams 
 
 export function toAssistantCreate(body: AssistantFields): AssistantCreateParams {
   return toAssistantParams(body) as AssistantCreateParams;
+}
+
+/** The SDK's list query for runs and assistants: `after` only when there is one. */
+export function listQuery(params: ListParams): ListParams {
+  return params.after
+    ? { limit: params.limit, order: params.order, after: params.after }
+    : { limit: params.limit, order: params.order };
 }

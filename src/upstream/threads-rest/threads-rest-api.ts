@@ -8,15 +8,8 @@ import type {
 } from 'openai/resources/beta/threads/threads';
 import type { Assistant, AssistantPage } from '../../domain/assistant.ts';
 import type { Run, RunPage, ToolOutput } from '../../domain/run.ts';
-import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import {
-  normaliseAssistant,
-  normaliseDeleted,
-  normaliseMessage,
-  normaliseRun,
-  normaliseThread,
-  repeatsAnId,
-} from '../answer-checks.ts';
+import { badUserInput } from '../../errors.ts';
+import { normaliseDeleted, normaliseMessage, normaliseRun, normaliseThread, repeatsAnId } from '../answer-checks.ts';
 import { type CallSpec, UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError } from '../calls/faults.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../sdk/openai-client.ts';
@@ -32,7 +25,8 @@ import {
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
-import { toAssistantCreate, toAssistantParams, toRunCreate } from './run-wire.ts';
+import { ThreadsRestAssistants } from './assistants.ts';
+import { listQuery, toRunCreate } from './run-wire.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
   maxRetries: number;
@@ -57,6 +51,7 @@ export class ThreadsRestApi implements UpstreamApi {
   readonly #client: OpenAI;
   readonly #reads: HotReads;
   readonly #calls: UpstreamCalls;
+  readonly #assistants: ThreadsRestAssistants;
 
   constructor(options: ThreadsRestOptions) {
     this.baseURL = options.baseURL;
@@ -68,6 +63,7 @@ export class ThreadsRestApi implements UpstreamApi {
       passThrough: options.apiKey === undefined,
       apiName: 'Threads API',
     });
+    this.#assistants = new ThreadsRestAssistants(this.#client, this.#calls);
   }
 
   /** The thread, or null when the upstream answers 404. */
@@ -332,93 +328,22 @@ export class ThreadsRestApi implements UpstreamApi {
   }
 
   retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null> {
-    return this.#calls.read<Assistant | null>(session, `assistants/${id}`, {
-      method: 'GET',
-      route: '/assistants/{id}',
-      resource: 'assistant',
-      safety: 'idempotent',
-      send: (options) =>
-        sdkRead(this.#client.beta.assistants.retrieve(id, options), (assistant) => normaliseAssistant(assistant, id)),
-    });
+    return this.#assistants.retrieve(session, id);
   }
 
-  async listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
-    const query = `limit=${params.limit}&order=${params.order}${params.after ? `&after=${params.after}` : ''}`;
-    const page = await this.#calls.read<AssistantPage | null>(session, `assistants?${query}`, {
-      method: 'GET',
-      route: '/assistants',
-      resource: 'assistant',
-      safety: 'idempotent',
-      send: (options) =>
-        sdkRead(this.#client.beta.assistants.list(listQuery(params), options), (answer) => {
-          const page = listPage(answer, params.limit, 'assistants');
-          const data = page.data.map((assistant) => normaliseAssistant(assistant));
-          if (
-            repeatsAnId(
-              data.map((assistant) => assistant.id),
-              new Set(params.after ? [params.after] : []),
-            )
-          ) {
-            throw new UpstreamShapeError('a list that repeats an assistant');
-          }
-          return { data, hasMore: page.hasMore };
-        }),
-    });
-    // The list has no parent that could be missing: a 404 is an upstream without assistants.
-    if (!page) {
-      throw new GatewayError(
-        ErrorCode.UNSUPPORTED_BY_UPSTREAM,
-        'The upstream answered 404 to the assistants list: it serves no assistants.',
-      );
-    }
-    return page;
+  listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
+    return this.#assistants.list(session, params);
   }
 
   createAssistant(session: UpstreamSession, body: AssistantFields, idempotencyKey?: string): Promise<Assistant> {
-    const wire = toAssistantCreate(body);
-    this.#calls.forget(session, 'assistants', { under: true });
-    return this.#calls.call(session, {
-      method: 'POST',
-      route: '/assistants',
-      resource: 'assistant',
-      safety: 'create',
-      send: async (options) =>
-        normaliseAssistant(
-          await sdk(this.#client.beta.assistants.create(wire, withIdempotencyKey(options, idempotencyKey))),
-        ),
-    });
+    return this.#assistants.create(session, body, idempotencyKey);
   }
 
   updateAssistant(session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant> {
-    const wire = toAssistantParams(body);
-    this.#calls.forget(session, 'assistants', { under: true });
-    return this.#calls.call(session, {
-      method: 'POST',
-      route: '/assistants/{id}',
-      resource: 'assistant',
-      safety: 'idempotent',
-      send: async (options) =>
-        normaliseAssistant(await sdk(this.#client.beta.assistants.update(id, wire, options)), id),
-    });
+    return this.#assistants.update(session, id, body);
   }
 
   deleteAssistant(session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }> {
-    this.#calls.forget(session, 'assistants', { under: true });
-    return this.#calls.call(session, {
-      method: 'DELETE',
-      route: '/assistants/{id}',
-      resource: 'assistant',
-      safety: 'idempotent',
-      on404AfterRetry: () => ({ id, deleted: true }),
-      send: async (options) =>
-        normaliseDeleted(await sdk(this.#client.beta.assistants.delete(id, options)), id, 'assistant'),
-    });
+    return this.#assistants.remove(session, id);
   }
-}
-
-/** The SDK's list query for runs and assistants: `after` only when there is one. */
-function listQuery(params: ListParams): ListParams {
-  return params.after
-    ? { limit: params.limit, order: params.order, after: params.after }
-    : { limit: params.limit, order: params.order };
 }
