@@ -1,8 +1,8 @@
 import { readLimited } from '../http/read-limited.ts';
-import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
 import { registerConversationRoutes } from './conversations/conversation-routes.ts';
 import { type BackendAnswer, type BackendRequest, bodyTooLarge, fail } from './http/answer.ts';
 import { bearerAuth } from './http/auth.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './http/body-limit.ts';
 import { rememberedCreates } from './http/idempotency.ts';
 import { RouteTable } from './http/route-table.ts';
 import { type RunOptions, registerRunAndAssistantRoutes } from './runs/routes.ts';
