@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readLimited } from '../http/read-limited.ts';
-import { type BackendAnswer, type BackendRequest, bodyTooLarge, type LocalBackend } from './backend.ts';
-import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
+import type { LocalBackend } from './backend.ts';
+import { type BackendAnswer, type BackendRequest, bodyTooLarge } from './http/answer.ts';
+import { DEFAULT_MAX_BODY_BYTES } from './http/body-limit.ts';
 
 export interface ServeOptions {
   host?: string;

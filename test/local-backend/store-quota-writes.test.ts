@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { OBJECT_ID_MAX_LENGTH } from '../../src/domain/thread-rules.ts';
-import { type BackendAnswer, createLocalBackend, type LocalBackend } from '../../src/local-backend/backend.ts';
+import { createLocalBackend, type LocalBackend } from '../../src/local-backend/backend.ts';
+import type { BackendAnswer } from '../../src/local-backend/http/answer.ts';
 import { withQuota } from '../../src/local-backend/store/quota.ts';
 import { type NewStoredMessage, StorageQuotaError, type Store } from '../../src/local-backend/store/store.ts';
 import { idempotencyBytes } from '../../src/local-backend/store/stored-bytes.ts';

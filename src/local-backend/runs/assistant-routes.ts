@@ -1,16 +1,9 @@
-import type { BackendAnswer, BackendRequest } from '../backend.ts';
+import { type BackendAnswer, fail, json } from '../http/answer.ts';
+import { readObject, unknownField } from '../http/body.ts';
+import { idempotentByPath } from '../http/idempotency.ts';
+import type { RouteCall, RouteSection, RouteTable } from '../http/route-table.ts';
 import type { AssistantPatch, NewStoredAssistant } from '../store/run-store.ts';
-import {
-  fail,
-  idempotent,
-  invalid,
-  listAnswer,
-  notAllowed,
-  parseListQuery,
-  type RunRouteContext,
-  readObject,
-  unknownField,
-} from './route-kit.ts';
+import { assistantNotFound, listAnswer, parseListQuery, type RunRouteContext } from './route-kit.ts';
 import { checkAssistantFields } from './run-rules.ts';
 
 const ASSISTANT_FIELDS = [
@@ -26,10 +19,7 @@ const ASSISTANT_FIELDS = [
   'top_p',
   'response_format',
 ] as const;
-
-function notFound(ctx: RunRouteContext, id: string): BackendAnswer {
-  return fail(ctx, 404, { message: `No assistant found with id '${id}'.`, code: 'assistant_not_found' });
-}
+const ASSISTANT_FIELD_SET = new Set<string>(ASSISTANT_FIELDS);
 
 /** The fields of a checked create body, with the API's defaults. */
 function newAssistant(body: Record<string, unknown>): NewStoredAssistant {
@@ -58,67 +48,64 @@ function assistantPatch(body: Record<string, unknown>): AssistantPatch {
   return patch as AssistantPatch;
 }
 
-async function create(ctx: RunRouteContext, request: BackendRequest): Promise<BackendAnswer> {
-  const parsed = await readObject(ctx, request);
+/**
+ * `POST /v1/assistants`, `GET /v1/assistants?limit&order&after&before`, and `GET` / `POST` (modify)
+ * / `DELETE /v1/assistants/{id}`.
+ */
+export function registerAssistantRoutes(table: RouteTable, section: RouteSection, ctx: RunRouteContext): void {
+  table.add(section, 'POST', '/v1/assistants', (call) => createAssistant(ctx, call));
+  table.add(section, 'GET', '/v1/assistants', (call) => listAssistants(ctx, call));
+  table.add(section, 'GET', '/v1/assistants/{id}', (call) => getAssistant(ctx, call));
+  table.add(section, 'POST', '/v1/assistants/{id}', (call) => modifyAssistant(ctx, call));
+  table.add(section, 'DELETE', '/v1/assistants/{id}', (call) => deleteAssistant(ctx, call));
+}
+
+async function createAssistant(ctx: RunRouteContext, call: RouteCall<[]>): Promise<BackendAnswer> {
+  const parsed = await readObject(call.request);
   if ('error' in parsed) return parsed.error;
-  const extra = unknownField(ctx, parsed.body, ASSISTANT_FIELDS);
+  const extra = unknownField(parsed.body, ASSISTANT_FIELD_SET);
   if (extra) return extra;
   if (parsed.body.model == null) {
-    return fail(ctx, 400, {
+    return fail(400, {
       message: "Missing required parameter: 'model'.",
       param: 'model',
       code: 'missing_required_parameter',
     });
   }
   const found = checkAssistantFields(parsed.body);
-  if (found) return invalid(ctx, found);
-  return idempotent(ctx, request, parsed.text, async () =>
-    ctx.deps.json(200, await ctx.deps.store.runs.createAssistant(newAssistant(parsed.body))),
+  if (found) return fail(400, found);
+  return idempotentByPath(ctx.remembered, call, parsed.text, async () =>
+    json(200, await ctx.store.runs.createAssistant(newAssistant(parsed.body))),
   );
 }
 
-async function modify(ctx: RunRouteContext, request: BackendRequest, id: string): Promise<BackendAnswer> {
-  const parsed = await readObject(ctx, request);
-  if ('error' in parsed) return parsed.error;
-  const extra = unknownField(ctx, parsed.body, ASSISTANT_FIELDS);
-  if (extra) return extra;
-  if (parsed.body.model === null) return invalid(ctx, { param: 'model', message: 'model: must be a model name' });
-  const found = checkAssistantFields(parsed.body);
-  if (found) return invalid(ctx, found);
-  const assistant = await ctx.deps.store.runs.updateAssistant(id, assistantPatch(parsed.body));
-  return assistant ? ctx.deps.json(200, assistant) : notFound(ctx, id);
+async function listAssistants(ctx: RunRouteContext, call: RouteCall<[]>): Promise<BackendAnswer> {
+  const query = parseListQuery(call.request.search ?? '');
+  if ('status' in query) return query;
+  const result = await ctx.store.runs.listAssistants(query);
+  return result.kind === 'no-thread' ? assistantNotFound('') : listAnswer(result);
 }
 
-/**
- * `POST /v1/assistants`, `GET /v1/assistants?limit&order&after&before`, and `GET` / `POST` (modify)
- * / `DELETE /v1/assistants/{id}`. `id` is undefined for the collection.
- */
-export async function handleAssistants(
-  ctx: RunRouteContext,
-  request: BackendRequest,
-  id: string | undefined,
-): Promise<BackendAnswer> {
-  const { runs } = ctx.deps.store;
-  if (id === undefined) {
-    if (request.method === 'POST') return create(ctx, request);
-    if (request.method !== 'GET') return notAllowed(ctx, request.method);
-    const query = parseListQuery(ctx, request.search ?? '');
-    if ('status' in query) return query;
-    const result = await runs.listAssistants(query);
-    return result.kind === 'no-thread' ? notFound(ctx, '') : listAnswer(ctx, result);
-  }
-  switch (request.method) {
-    case 'GET': {
-      const assistant = await runs.getAssistant(id);
-      return assistant ? ctx.deps.json(200, assistant) : notFound(ctx, id);
-    }
-    case 'POST':
-      return modify(ctx, request, id);
-    case 'DELETE':
-      return (await runs.deleteAssistant(id))
-        ? ctx.deps.json(200, { id, object: 'assistant.deleted', deleted: true })
-        : notFound(ctx, id);
-    default:
-      return notAllowed(ctx, request.method);
-  }
+async function getAssistant(ctx: RunRouteContext, { ids: [id] }: RouteCall<[string]>): Promise<BackendAnswer> {
+  const assistant = await ctx.store.runs.getAssistant(id);
+  return assistant ? json(200, assistant) : assistantNotFound(id);
+}
+
+async function modifyAssistant(ctx: RunRouteContext, call: RouteCall<[string]>): Promise<BackendAnswer> {
+  const [id] = call.ids;
+  const parsed = await readObject(call.request);
+  if ('error' in parsed) return parsed.error;
+  const extra = unknownField(parsed.body, ASSISTANT_FIELD_SET);
+  if (extra) return extra;
+  if (parsed.body.model === null) return fail(400, { param: 'model', message: 'model: must be a model name' });
+  const found = checkAssistantFields(parsed.body);
+  if (found) return fail(400, found);
+  const assistant = await ctx.store.runs.updateAssistant(id, assistantPatch(parsed.body));
+  return assistant ? json(200, assistant) : assistantNotFound(id);
+}
+
+async function deleteAssistant(ctx: RunRouteContext, { ids: [id] }: RouteCall<[string]>): Promise<BackendAnswer> {
+  return (await ctx.store.runs.deleteAssistant(id))
+    ? json(200, { id, object: 'assistant.deleted', deleted: true })
+    : assistantNotFound(id);
 }

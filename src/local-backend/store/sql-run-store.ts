@@ -1,5 +1,3 @@
-import { randomInt } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
 import { newObjectId } from './object-id.ts';
 import {
   ACTIVE_STATUSES,
@@ -17,26 +15,9 @@ import {
   type StoredRun,
   type ToolRound,
 } from './run-store.ts';
-import { type SqlDialectName, type StoreDatabase, USAGE_SLOTS } from './sql-schema.ts';
-import type { NewStoredMessage, StoredMessage } from './store.ts';
-import { storedBytes } from './stored-bytes.ts';
-
-type Db = Kysely<StoreDatabase> | Transaction<StoreDatabase>;
-
-/** What the SQL store lends its runs: its connections and its write path (group commit, errors). */
-export interface SqlRunStoreDeps {
-  dialect: SqlDialectName;
-  reader: Kysely<StoreDatabase>;
-  /** Runs a read, turning "database not there" errors into StoreUnavailableError. */
-  read<T>(work: () => Promise<T>): Promise<T>;
-  /** Runs a write in the store's transaction (SQLite: its group commit), with the same error mapping. */
-  write<T>(work: (trx: Db) => Promise<T>): Promise<T>;
-  now(): number;
-}
-
-function isStorableId(id: string): boolean {
-  return /^[A-Za-z0-9_-]{1,128}$/.test(id);
-}
+import { addThreadBytes, addUsage, isStorableId, lockThread, type SqlAccess, seconds } from './sql-access.ts';
+import { insertMessage, newMessage } from './sql-rows.ts';
+import type { NewStoredMessage } from './store.ts';
 
 function bytesOf(value: unknown): number {
   return Buffer.byteLength(JSON.stringify(value));
@@ -48,83 +29,17 @@ function bytesOf(value: unknown): number {
  * deleting the thread (which cascades to its runs) frees them; an assistant's count on their own.
  */
 export class SqlRunStore implements RunStore {
-  readonly #deps: SqlRunStoreDeps;
+  readonly #deps: SqlAccess;
 
-  constructor(deps: SqlRunStoreDeps) {
+  constructor(deps: SqlAccess) {
     this.#deps = deps;
-  }
-
-  #seconds(): number {
-    return Math.floor(this.#deps.now() / 1000);
-  }
-
-  async #addUsage(trx: Db, bytes: number): Promise<void> {
-    if (bytes === 0) return;
-    await trx
-      .updateTable('storage_usage')
-      .set({ bytes: sql`bytes + ${bytes}` })
-      .where('slot', '=', randomInt(USAGE_SLOTS))
-      .execute();
-  }
-
-  async #addThreadBytes(trx: Db, threadId: string, bytes: number): Promise<void> {
-    await trx
-      .updateTable('threads')
-      .set({ bytes: sql`bytes + ${bytes}` })
-      .where('id', '=', threadId)
-      .execute();
-  }
-
-  /** Takes the thread's row lock (PostgreSQL) before any run or message row; false when it is gone. */
-  async #lockThread(trx: Db, threadId: string): Promise<boolean> {
-    const row = await trx
-      .selectFrom('threads')
-      .select('id')
-      .where('id', '=', threadId)
-      .$if(this.#deps.dialect === 'postgres', (query) => query.forUpdate())
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
-  /** Inserts one message as `SqlStore` stores them; returns its bytes (the caller counts them). */
-  async #insertMessage(trx: Db, threadId: string, input: NewStoredMessage): Promise<number> {
-    const message: StoredMessage = {
-      id: newObjectId('msg'),
-      object: 'thread.message',
-      created_at: this.#seconds(),
-      thread_id: threadId,
-      role: input.role,
-      content: input.content,
-      attachments: input.attachments ?? null,
-      metadata: { ...(input.metadata ?? {}) },
-      status: 'completed',
-      assistant_id: input.assistant_id ?? null,
-      run_id: input.run_id ?? null,
-    };
-    const bytes = storedBytes(message);
-    await trx
-      .insertInto('messages')
-      .values({
-        id: message.id,
-        thread_id: threadId,
-        created_at: message.created_at,
-        role: message.role,
-        content: JSON.stringify(message.content),
-        attachments: message.attachments === null ? null : JSON.stringify(message.attachments),
-        metadata: JSON.stringify(message.metadata),
-        assistant_id: message.assistant_id,
-        run_id: message.run_id,
-        bytes,
-      })
-      .execute();
-    return bytes;
   }
 
   createAssistant(input: NewStoredAssistant): Promise<StoredAssistant> {
     const assistant: StoredAssistant = {
       id: newObjectId('asst'),
       object: 'assistant',
-      created_at: this.#seconds(),
+      created_at: seconds(this.#deps),
       ...input,
     };
     const bytes = bytesOf(assistant);
@@ -133,7 +48,7 @@ export class SqlRunStore implements RunStore {
         .insertInto('assistants')
         .values({ id: assistant.id, body: JSON.stringify(assistant), bytes })
         .execute();
-      await this.#addUsage(trx, bytes);
+      await addUsage(trx, bytes);
       return assistant;
     });
   }
@@ -167,7 +82,7 @@ export class SqlRunStore implements RunStore {
         .set({ body: JSON.stringify(after), bytes })
         .where('id', '=', id)
         .execute();
-      await this.#addUsage(trx, bytes - Number(row.bytes));
+      await addUsage(trx, bytes - Number(row.bytes));
       return after;
     });
   }
@@ -177,7 +92,7 @@ export class SqlRunStore implements RunStore {
     return this.#deps.write(async (trx) => {
       const deleted = await trx.deleteFrom('assistants').where('id', '=', id).returning('bytes').executeTakeFirst();
       if (!deleted) return false;
-      await this.#addUsage(trx, -Number(deleted.bytes));
+      await addUsage(trx, -Number(deleted.bytes));
       return true;
     });
   }
@@ -245,7 +160,7 @@ export class SqlRunStore implements RunStore {
     const runBytes = bytesOf({ run, rounds });
     return this.#deps.write(async (trx): Promise<CreateRunResult> => {
       // The thread's lock makes "no active run, then insert" one step across instances.
-      if (!(await this.#lockThread(trx, threadId))) return { kind: 'no-thread' };
+      if (!(await lockThread(this.#deps, trx, threadId))) return { kind: 'no-thread' };
       const active = await trx
         .selectFrom('runs')
         .select('id')
@@ -254,7 +169,8 @@ export class SqlRunStore implements RunStore {
         .executeTakeFirst();
       if (active) return { kind: 'active', runId: active.id };
       let total = runBytes;
-      for (const message of messages) total += await this.#insertMessage(trx, threadId, message);
+      for (const message of messages)
+        total += await insertMessage(trx, newMessage(threadId, message, seconds(this.#deps)));
       await trx
         .insertInto('runs')
         .values({
@@ -266,8 +182,8 @@ export class SqlRunStore implements RunStore {
           bytes: runBytes,
         })
         .execute();
-      await this.#addThreadBytes(trx, threadId, total);
-      await this.#addUsage(trx, total);
+      await addThreadBytes(trx, threadId, total);
+      await addUsage(trx, total);
       return { kind: 'ok', run };
     });
   }
@@ -322,7 +238,7 @@ export class SqlRunStore implements RunStore {
   ): Promise<RunRecord | undefined> {
     if (!isStorableId(threadId) || !isStorableId(id)) return Promise.resolve(undefined);
     return this.#deps.write(async (trx) => {
-      if (!(await this.#lockThread(trx, threadId))) return undefined;
+      if (!(await lockThread(this.#deps, trx, threadId))) return undefined;
       const row = await trx
         .selectFrom('runs')
         .select(['body', 'rounds', 'bytes'])
@@ -345,14 +261,13 @@ export class SqlRunStore implements RunStore {
         .execute();
       let delta = bytes - Number(row.bytes);
       if (message) {
-        delta += await this.#insertMessage(trx, threadId, {
-          ...message,
-          run_id: id,
-          assistant_id: after.run.assistant_id,
-        });
+        delta += await insertMessage(
+          trx,
+          newMessage(threadId, { ...message, run_id: id, assistant_id: after.run.assistant_id }, seconds(this.#deps)),
+        );
       }
-      await this.#addThreadBytes(trx, threadId, delta);
-      await this.#addUsage(trx, delta);
+      await addThreadBytes(trx, threadId, delta);
+      await addUsage(trx, delta);
       return after;
     });
   }

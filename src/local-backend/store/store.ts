@@ -2,8 +2,8 @@ import type { RunStore } from './run-store.ts';
 
 /**
  * The local backend's storage seam: one interface, with an in-memory store and SQL dialects
- * (SQLite by default, PostgreSQL with DATABASE_URL) behind one typed query layer. The HTTP layer
- * (backend.ts) speaks only to this interface, for both its Threads and its Conversations routes.
+ * (SQLite by default, PostgreSQL with DATABASE_URL) behind one typed query layer. Every route
+ * family (threads/, conversations/, runs/) speaks only to this interface.
  *
  * Records are stored in the Threads API's wire shapes. Message order is the store's own insertion
  * sequence (a database sequence, never a per-process counter), so it is stable across instances.

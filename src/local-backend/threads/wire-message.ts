@@ -1,9 +1,8 @@
 import type { NewStoredMessage } from '../store/store.ts';
 
 /**
- * A checked wire message (`additional_messages[i]`) as the store keeps it: a string content becomes
- * one text part. The same mapping as backend.ts's own (kept apart here while backend.ts is being
- * changed elsewhere; the file reorganisation is to make both use one).
+ * A checked wire message (a thread's `messages[i]`, a message create, a run's
+ * `additional_messages[i]`) as the store keeps it: a string content becomes one text part.
  */
 export function toStoredMessage(message: Record<string, unknown>): NewStoredMessage {
   const content = message.content;
@@ -14,6 +13,7 @@ export function toStoredMessage(message: Record<string, unknown>): NewStoredMess
         ? [{ type: 'text', text: { value: content, annotations: [] } }]
         : (content as unknown[]).map((part) => {
             const typed = part as Record<string, unknown>;
+            // Input text parts are `{type: "text", text: "…"}`; stored ones carry value and annotations.
             return typed.type === 'text' ? { type: 'text', text: { value: typed.text, annotations: [] } } : typed;
           }),
     attachments: (message.attachments as unknown[] | null | undefined) ?? null,

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+
+/** One HTTP request, as the backend needs it: no stream, no WHATWG objects. */
+export interface BackendRequest {
+  method: string;
+  /** The path without the query string. */
+  path: string;
+  /** The query string without its `?` (list parameters); absent or "" when there is none. */
+  search?: string;
+  header(name: string): string | null | undefined;
+  text(): Promise<string>;
+}
+
+/** One answer; `body` is the JSON text. */
+export interface BackendAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** The API's error body (`{error: {message, type, param, code}}`). */
+export interface ApiErrorBody {
+  message: string;
+  type: 'invalid_request_error' | 'authentication_error';
+  param: string | null;
+  code: string | null;
+}
+
+/** What a route names of an error; the rest defaults (`invalid_request_error`, no param, no code). */
+export type ErrorFields = Partial<ApiErrorBody> & { message: string };
+
+function requestId(): string {
+  return `req_${randomBytes(16).toString('hex')}`;
+}
+
+/** An answer with the API's headers: the JSON content type and a fresh `x-request-id`. */
+export function json(status: number, body: unknown): BackendAnswer {
+  return {
+    status,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId() },
+    body: JSON.stringify(body),
+  };
+}
+
+/** An error answer, in the body every route family of the API uses. */
+export function fail(status: number, error: ErrorFields): BackendAnswer {
+  return json(status, { error: { type: 'invalid_request_error', param: null, code: null, ...error } });
+}
+
+export function notAllowed(method: string): BackendAnswer {
+  return fail(405, { message: `Method ${method} is not allowed on this route.` });
+}
+
+/** The Threads-style 413 both the HTTP server and the in-process path answer past the body limit. */
+export function bodyTooLarge(limit: number): BackendAnswer {
+  return fail(413, { message: `The request body is larger than ${limit} bytes.`, code: 'request_too_large' });
+}
+
+/** A list page as every list route answers it. */
+export function listBody(data: ReadonlyArray<{ id: string }>, hasMore: boolean) {
+  return {
+    object: 'list',
+    data,
+    first_id: data[0]?.id ?? null,
+    last_id: data.at(-1)?.id ?? null,
+    has_more: hasMore,
+  };
+}

@@ -1,0 +1,86 @@
+import { type Kysely, sql } from 'kysely';
+import type { Db } from './sql-access.ts';
+import type { SqlDialectName, StoreDatabase } from './sql-schema.ts';
+
+/** Most SQLite writes committed together (one fsync). */
+const MAX_GROUP_COMMIT = 64;
+
+interface PendingWrite {
+  work: (trx: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Runs each write in a transaction. PostgreSQL: its own transaction (the server commits groups by
+ * itself). SQLite: better-sqlite3 is synchronous, so each commit's fsync (synchronous=FULL) holds
+ * the event loop for milliseconds; writes that arrive together are committed together instead,
+ * each in its own savepoint (one failing write rolls back only itself), and every promise
+ * resolves after the one commit that made its write durable.
+ */
+export class SqlWriter {
+  readonly #db: Kysely<StoreDatabase>;
+  readonly #dialect: SqlDialectName;
+  readonly #pending: PendingWrite[] = [];
+  #flushing = false;
+
+  constructor(db: Kysely<StoreDatabase>, dialect: SqlDialectName) {
+    this.#db = db;
+    this.#dialect = dialect;
+  }
+
+  write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+    if (this.#dialect === 'postgres') return this.#db.transaction().execute(work);
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        setImmediate(() => void this.#flush());
+      }
+    });
+  }
+
+  /** Resolves once every write accepted so far is committed (before the database closes). */
+  async drained(): Promise<void> {
+    while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#pending.length > 0) {
+      const batch = this.#pending.splice(0, MAX_GROUP_COMMIT);
+      let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+      try {
+        outcomes = await this.#commit(batch);
+      } catch (error) {
+        // The commit itself failed (disk full, I/O error): nothing of this batch was written.
+        for (const write of batch) write.reject(error);
+        continue;
+      }
+      for (const [index, write] of batch.entries()) {
+        const outcome = outcomes[index];
+        if (outcome?.ok) write.resolve(outcome.value);
+        else write.reject(outcome?.error);
+      }
+    }
+    this.#flushing = false;
+  }
+
+  /** One transaction, one savepoint per write; the outcomes in the batch's order. */
+  async #commit(batch: PendingWrite[]) {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+    await this.#db.transaction().execute(async (trx) => {
+      for (const write of batch) {
+        await sql`savepoint w`.execute(trx);
+        try {
+          outcomes.push({ ok: true, value: await write.work(trx) });
+          await sql`release w`.execute(trx);
+        } catch (error) {
+          await sql`rollback to w`.execute(trx);
+          await sql`release w`.execute(trx);
+          outcomes.push({ ok: false, error });
+        }
+      }
+    });
+    return outcomes;
+  }
+}
