@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/config.ts';
 import type { IdempotencyStore } from './features/idempotency/idempotent-creates.ts';
+import { loadTrustedManifest } from './features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from './features/redis/redis-connection.ts';
 import { createSharedState } from './features/shared-state.ts';
 import type { GatewayContext } from './graphql/context.ts';
@@ -183,6 +184,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     health,
     idempotentCreates: sharedState.idempotentCreates,
     rateLimiter: sharedState.rateLimiter,
+    persistedQueries: sharedState.persistedQueries,
+    trustedDocuments: config.trustedDocuments ? loadTrustedManifest(config.trustedDocuments) : undefined,
     checkSharedState: () => sharedState.check(),
     logger,
     metrics,

@@ -138,8 +138,17 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see http/router.ts hostPolicy. */
   readonly allowedHosts: readonly string[];
-  /** GRAPHIQL (true): serve the GraphiQL page on GET /graphql from a browser. */
+  /** GRAPHIQL (true; false with TRUSTED_DOCUMENTS): serve the GraphiQL page on GET /graphql from a browser. */
   readonly graphiql: boolean;
+  /** TRUSTED_DOCUMENTS (unset): path of a manifest (sha256 -> document); set, only its documents execute. */
+  readonly trustedDocuments: string | undefined;
+  /** ALLOW_INTROSPECTION (true; false with TRUSTED_DOCUMENTS): serve `__schema` and `__type`. */
+  readonly allowIntrospection: boolean;
+  /**
+   * APQ_MAX_ENTRIES (10000, 0..1000000; 0 turns APQ off), APQ_MAX_BYTES (32 MiB) and APQ_TTL_MS (24 h):
+   * documents registered by automatic persisted queries, per instance and in Redis with REDIS_URL.
+   */
+  readonly apq: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number };
   /** METRICS_OPERATIONS: operation names that always get their own metrics label. */
   readonly metricsOperations: readonly string[];
   /** LOG_LEVEL (info): `silent`, `error`, `warn`, `info` or `debug`. */
@@ -408,7 +417,14 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 0, 0, MAX_RATE_LIMIT) || undefined,
     shutdownDrainMs: integer(env, 'SHUTDOWN_DRAIN_MS', 10_000, 0, 600_000),
     allowedHosts: Object.freeze(allowedHosts(env)),
-    graphiql: boolean(env, 'GRAPHIQL', true),
+    graphiql: boolean(env, 'GRAPHIQL', present(env, 'TRUSTED_DOCUMENTS') === undefined),
+    trustedDocuments: present(env, 'TRUSTED_DOCUMENTS'),
+    allowIntrospection: boolean(env, 'ALLOW_INTROSPECTION', present(env, 'TRUSTED_DOCUMENTS') === undefined),
+    apq: Object.freeze({
+      maxEntries: integer(env, 'APQ_MAX_ENTRIES', 10_000, 0, 1_000_000),
+      maxBytes: integer(env, 'APQ_MAX_BYTES', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      ttlMs: integer(env, 'APQ_TTL_MS', 24 * 60 * 60 * 1000, 1000, 30 * 24 * 60 * 60 * 1000),
+    }),
     metricsOperations: Object.freeze(metricsOperations(env)),
     logLevel,
     localBackend: loadLocalBackendConfig(env),

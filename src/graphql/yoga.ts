@@ -3,6 +3,8 @@ import { type GraphQLSchema, getOperationAST } from 'graphql';
 import { type CORSOptions, createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { IdempotentCreates } from '../features/idempotency/idempotent-creates.ts';
+import type { PersistedQueries } from '../features/persisted-documents/persisted-queries.ts';
+import type { TrustedManifest } from '../features/persisted-documents/trusted-manifest.ts';
 import type { RateLimiter } from '../features/rate-limit/rate-limiter.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import { type Caller, createAuthenticator } from '../http/auth.ts';
@@ -21,6 +23,7 @@ import type { GatewayContext } from './context.ts';
 import { createMaskError, withCode } from './error-masking.ts';
 import { useInputBounds } from './input-bounds.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
+import { usePersistedDocuments } from './persisted-documents.ts';
 import { useResponseSize } from './response-size.ts';
 
 export interface YogaDeps {
@@ -30,6 +33,10 @@ export interface YogaDeps {
   health: UpstreamHealth;
   idempotentCreates: IdempotentCreates;
   rateLimiter: RateLimiter;
+  /** The APQ registry (undefined: APQ off). */
+  persistedQueries?: PersistedQueries | undefined;
+  /** TRUSTED_DOCUMENTS, loaded: only these documents execute. */
+  trustedDocuments?: TrustedManifest | undefined;
   /** The shared-state dependency (Redis, or in memory) for `/ready`. */
   checkSharedState: () => Promise<DependencyVerdict>;
   logger: Logger;
@@ -310,6 +317,13 @@ export function createGatewayYoga(deps: YogaDeps): {
       router,
       useHttpGuards({ maxBodyBytes: config.limits.bodyBytes }),
       gatewayPlugin,
+      // Documents by hash, and TRUSTED_DOCUMENTS: before anything parses the document.
+      usePersistedDocuments({
+        trusted: deps.trustedDocuments,
+        registry: deps.persistedQueries,
+        allowIntrospection: config.allowIntrospection,
+        maxTokens: config.limits.tokens,
+      }),
       // Before the budget estimate: it walks variables, and must only ever see bounded ones.
       useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
