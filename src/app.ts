@@ -95,6 +95,8 @@ export interface Gateway {
 
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  // First, before anything is opened: an unusable manifest stops start-up (ConfigError).
+  const trustedDocuments = config.trustedDocuments ? loadTrustedManifest(config.trustedDocuments) : undefined;
   const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
   const logger =
     options.logger ?? createLogger(config.logLevel, apiKey ? [apiKey, ...config.gatewayTokens] : config.gatewayTokens);
@@ -185,7 +187,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     idempotentCreates: sharedState.idempotentCreates,
     rateLimiter: sharedState.rateLimiter,
     persistedQueries: sharedState.persistedQueries,
-    trustedDocuments: config.trustedDocuments ? loadTrustedManifest(config.trustedDocuments) : undefined,
+    trustedDocuments,
     checkSharedState: () => sharedState.check(),
     logger,
     metrics,

@@ -3,15 +3,18 @@ import type { PersistedQueryBounds, PersistedQueryStore } from './persisted-quer
 
 /**
  * The registered documents of every instance, in three keys of one hash slot: a hash of documents
- * (field: sha256, value: text), a sorted set of their last use (ms, Redis's own clock) and the total
+ * (field: sha256, value: text), a sorted set of their last use (µs on Redis's own clock, made strictly
+ * increasing so that uses in one microsecond keep their order) and the total
  * of their bytes. Bounded as in memory: past the entries or bytes, the least recently used go; a
  * document unused for the TTL goes; the keys themselves expire when nothing is registered or used.
  */
 const CLOCK = `local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local ttl = tonumber(ARGV[2])
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local latest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+if latest[2] and tonumber(latest[2]) >= now then now = tonumber(latest[2]) + 1 end
+local ttl = tonumber(ARGV[2]) * 1000
 local function refresh()
-  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ttl) end
+  for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
 end
 `;
 

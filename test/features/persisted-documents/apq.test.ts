@@ -51,7 +51,10 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
     const { url } = await served(testGateway());
     const sent: Sent[] = [];
     const client = apolloWithApq(url, sent);
-    const created = await client.mutate({ mutation: CreateThreadDocument, variables: { input: { metadata: { a: '1' } } } });
+    const created = await client.mutate({
+      mutation: CreateThreadDocument,
+      variables: { input: { metadata: { a: '1' } } },
+    });
     const id = created.data?.createThread.id ?? '';
     expect(id).toMatch(/^thread_/);
 
@@ -100,7 +103,9 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
 
     // A document and a hash that does not match it: refused, and nothing registered under that hash.
     const other = sha256('{ other }');
-    expect(codesOf(await post(url, { query: text, extensions: apq(other) }))).toEqual(['PERSISTED_QUERY_HASH_MISMATCH']);
+    expect(codesOf(await post(url, { query: text, extensions: apq(other) }))).toEqual([
+      'PERSISTED_QUERY_HASH_MISMATCH',
+    ]);
     expect(codesOf(await post(url, { extensions: apq(other) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     // The right hash of the text with other whitespace: the hash is over the exact text.
     const spaced = await post(url, { query: '{  __typename }', extensions: apq(hash) });
@@ -148,7 +153,8 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
     open.push(upstream);
     const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url };
     const { url } = await served(testGateway({ ...env, MAX_ALIASES: '2' }));
-    const aliased = '{ a: thread(id: "thread_a") { id } b: thread(id: "thread_b") { id } c: thread(id: "thread_c") { id } }';
+    const aliased =
+      '{ a: thread(id: "thread_a") { id } b: thread(id: "thread_b") { id } c: thread(id: "thread_c") { id } }';
     const hash = sha256(aliased);
     expect(codesOf(await post(url, { query: aliased, extensions: apq(hash) }))).toEqual(['TOO_MANY_ALIASES']);
     expect(codesOf(await get(url, { extensions: apq(hash) }))).toEqual(['TOO_MANY_ALIASES']);
@@ -159,7 +165,8 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
   it('APQ_MAX_ENTRIES holds: past it the least recently used document is forgotten', async () => {
     const { url } = await served(testGateway({ APQ_MAX_ENTRIES: '2' }));
     const texts = ['{ a: __typename }', '{ b: __typename }', '{ c: __typename }'];
-    for (const text of texts) expect(codesOf(await post(url, { query: text, extensions: apq(sha256(text)) }))).toEqual([]);
+    for (const text of texts)
+      expect(codesOf(await post(url, { query: text, extensions: apq(sha256(text)) }))).toEqual([]);
     const known = await Promise.all(texts.map(async (text) => codesOf(await post(url, { documentId: sha256(text) }))));
     expect(known).toEqual([['PERSISTED_QUERY_NOT_FOUND'], [], []]);
   });
