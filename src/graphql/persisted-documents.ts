@@ -34,6 +34,8 @@ function refusal(status: number, code: string, message: string, headers?: Record
  */
 export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugin {
   const { trusted, registry, allowIntrospection, maxTokens } = options;
+  /** Documents sent with their hash, remembered once they have parsed and validated (in onExecute). */
+  const toRegister = new WeakMap<Request, { hash: string; text: string }>();
   return {
     async onParams({ params, request, setParams }) {
       const body = params as Record<string, unknown>;
@@ -67,8 +69,8 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
               'Only the documents of this gateway’s manifest execute here (TRUSTED_DOCUMENTS): send one by its hash.',
             );
           }
-        } else if (persisted !== undefined && hash !== undefined) {
-          await registry?.register(hash, text);
+        } else if (persisted !== undefined && hash !== undefined && registry) {
+          toRegister.set(request, { hash, text });
         }
       } else if (hash !== undefined) {
         const known = trusted ? trusted.get(hash) : await registry?.get(hash);
@@ -84,6 +86,14 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
       const next: Record<string, unknown> = { query: text };
       for (const [key, value] of Object.entries(body)) if (key !== 'documentId' && key !== 'query') next[key] = value;
       setParams(next);
+    },
+    async onExecute({ args }) {
+      const request = (args.contextValue as { request?: Request }).request;
+      const pending = request && toRegister.get(request);
+      if (!pending) return;
+      toRegister.delete(request);
+      // Only documents that parse and pass validation and the limits take room in the store.
+      await registry?.register(pending.hash, pending.text);
     },
     onValidate({ addValidationRule }) {
       if (!allowIntrospection) addValidationRule(noIntrospection);

@@ -112,6 +112,13 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
     expect([spaced.status, ...codesOf(spaced)]).toEqual([400, 'PERSISTED_QUERY_HASH_MISMATCH']);
     expect(codesOf(await post(url, { query: text, documentId: other }))).toEqual(['PERSISTED_QUERY_HASH_MISMATCH']);
 
+    // A document that does not validate runs nowhere, so it is not remembered either.
+    const invalid = '{ noSuchField }';
+    expect(codesOf(await post(url, { query: invalid, extensions: apq(sha256(invalid)) }))).toEqual([
+      'GRAPHQL_VALIDATION_FAILED',
+    ]);
+    expect(codesOf(await post(url, { extensions: apq(sha256(invalid)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+
     // Malformed hashes are refused, never looked up: upper case, too long, too short, another version.
     for (const bad of [hash.toUpperCase(), `${hash}0`, hash.slice(1), `sha1:${hash.slice(0, 40)}`]) {
       const viaApq = await post(url, { query: text, extensions: apq(bad) });
@@ -152,14 +159,27 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
     const upstream = await startTestUpstream();
     open.push(upstream);
     const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url };
-    const { url } = await served(testGateway({ ...env, MAX_ALIASES: '2' }));
+    const { url } = await served(testGateway({ ...env, MAX_ALIASES: '2', MAX_UPSTREAM_CALLS: '3' }));
+    // Over a limit whatever its variables: refused, and not remembered.
     const aliased =
       '{ a: thread(id: "thread_a") { id } b: thread(id: "thread_b") { id } c: thread(id: "thread_c") { id } }';
-    const hash = sha256(aliased);
-    expect(codesOf(await post(url, { query: aliased, extensions: apq(hash) }))).toEqual(['TOO_MANY_ALIASES']);
-    expect(codesOf(await get(url, { extensions: apq(hash) }))).toEqual(['TOO_MANY_ALIASES']);
-    expect(codesOf(await post(url, { documentId: hash }))).toEqual(['TOO_MANY_ALIASES']);
+    expect(codesOf(await post(url, { query: aliased, extensions: apq(sha256(aliased)) }))).toEqual([
+      'TOO_MANY_ALIASES',
+    ]);
+    expect(codesOf(await get(url, { extensions: apq(sha256(aliased)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
     expect(upstream.seen).toEqual([]);
+
+    // Within the limits with one id, over them with five: the stored text is judged again each time.
+    const byIds = 'query Threads($ids: [ID!]!) { threads(ids: $ids) { id } }';
+    const hash = sha256(byIds);
+    expect(codesOf(await post(url, { query: byIds, variables: { ids: ['thread_a'] }, extensions: apq(hash) }))).toEqual(
+      [],
+    );
+    const calls = upstream.seen.length;
+    const ids = ['thread_a', 'thread_b', 'thread_c', 'thread_d', 'thread_e'];
+    expect(codesOf(await get(url, { variables: { ids }, extensions: apq(hash) }))).toEqual(['UPSTREAM_CALL_LIMIT']);
+    expect(codesOf(await post(url, { documentId: hash, variables: { ids } }))).toEqual(['UPSTREAM_CALL_LIMIT']);
+    expect(upstream.seen.length).toBe(calls);
   });
 
   it('APQ_MAX_ENTRIES holds: past it the least recently used document is forgotten', async () => {
