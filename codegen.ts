@@ -9,7 +9,9 @@ const config: CodegenConfig = {
   generates: {
     'test/gql/': {
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      // `persistedDocuments` also writes test/gql/persisted-documents.json (sha256 hash -> document), the
+      // manifest a gateway started with TRUSTED_DOCUMENTS executes, and puts each hash on its document.
+      presetConfig: { fragmentMasking: false, persistedDocuments: true },
       config: {
         scalars: { JSON: 'unknown' },
         enumsAsTypes: true,

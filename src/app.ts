@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/config.ts';
 import type { IdempotencyStore } from './features/idempotency/idempotency-store.ts';
+import { loadTrustedManifest } from './features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from './features/redis/redis-connection.ts';
 import { createSharedState } from './features/shared-state.ts';
 import { createContextFactory, type GatewayContext } from './graphql/context.ts';
@@ -185,6 +186,8 @@ function upstreamApi(
 
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  // First, before anything is opened: an unusable manifest stops start-up (ConfigError).
+  const trustedDocuments = config.trustedDocuments ? loadTrustedManifest(config.trustedDocuments) : undefined;
   const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
   const logger =
     options.logger ?? createLogger(config.logLevel, apiKey ? [apiKey, ...config.gatewayTokens] : config.gatewayTokens);
@@ -211,6 +214,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     states,
     createContext,
     health,
+    persistedQueries: sharedState.persistedQueries,
+    trustedDocuments,
     checkSharedState: () => sharedState.check(),
     logger,
     metrics,

@@ -14,8 +14,11 @@ process.stdout.on('error', (error: Error) => {
 process.stderr.on('error', () => undefined);
 
 let config: ReturnType<typeof loadConfig>;
+let gateway: ReturnType<typeof createGateway>;
 try {
   config = loadConfig();
+  // Building reads files too (TRUSTED_DOCUMENTS): a bad one is a configuration error, one line.
+  gateway = createGateway(config);
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(`Configuration error: ${error.message}`);
@@ -24,7 +27,6 @@ try {
   throw error;
 }
 
-const gateway = createGateway(config);
 const { logger } = gateway;
 
 switch (config.upstream.kind) {

@@ -157,8 +157,17 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see http/router.ts hostPolicy. */
   readonly allowedHosts: readonly string[];
-  /** GRAPHIQL: serve the GraphiQL page on GET /graphql from a browser. */
+  /** GRAPHIQL (true; false with TRUSTED_DOCUMENTS): serve the GraphiQL page on GET /graphql from a browser. */
   readonly graphiql: boolean;
+  /** TRUSTED_DOCUMENTS (unset): path of a manifest (sha256 -> document); set, only its documents execute. */
+  readonly trustedDocuments: string | undefined;
+  /** ALLOW_INTROSPECTION (true; false with TRUSTED_DOCUMENTS): serve `__schema` and `__type`. */
+  readonly allowIntrospection: boolean;
+  /**
+   * APQ_MAX_ENTRIES (10000, 0..1000000; 0 turns APQ off), APQ_MAX_BYTES (32 MiB) and APQ_TTL_MS (24 h):
+   * documents registered by automatic persisted queries, per instance and in Redis with REDIS_URL.
+   */
+  readonly apq: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number };
   /** METRICS_OPERATIONS: operation names that always get their own metrics label. */
   readonly metricsOperations: readonly string[];
   readonly logLevel: LogLevel;
@@ -326,6 +335,7 @@ export function loadConfig(env: Env = process.env): Config {
   const upstreamTimeoutMs = readVariable(env, 'UPSTREAM_TIMEOUT_MS');
   const upstreamMaxRetries = readVariable(env, 'UPSTREAM_MAX_RETRIES');
   const idempotencyMaxKeys = readVariable(env, 'IDEMPOTENCY_MAX_KEYS');
+  const trustedDocuments = readVariable(env, 'TRUSTED_DOCUMENTS');
   const requestDeadlineMs = readVariable(env, 'REQUEST_DEADLINE_MS');
 
   return Object.freeze({
@@ -370,7 +380,14 @@ export function loadConfig(env: Env = process.env): Config {
       /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(:\d{1,5})?$/,
       'host names or host:port',
     ),
-    graphiql: readVariable(env, 'GRAPHIQL'),
+    graphiql: readVariable(env, 'GRAPHIQL', trustedDocuments === undefined),
+    trustedDocuments,
+    allowIntrospection: readVariable(env, 'ALLOW_INTROSPECTION', trustedDocuments === undefined),
+    apq: Object.freeze({
+      maxEntries: readVariable(env, 'APQ_MAX_ENTRIES'),
+      maxBytes: readVariable(env, 'APQ_MAX_BYTES'),
+      ttlMs: readVariable(env, 'APQ_TTL_MS'),
+    }),
     metricsOperations: checkedList(
       env,
       'METRICS_OPERATIONS',

@@ -12,6 +12,7 @@ export const GROUPS = [
   'Idempotency & Redis',
   'Storage / local backend',
   'Runs model',
+  'Persisted documents',
   'Observability',
 ] as const;
 export type Group = (typeof GROUPS)[number];

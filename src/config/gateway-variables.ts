@@ -50,6 +50,7 @@ export const GATEWAY_VARIABLES = {
     group: 'Server',
     kind: 'boolean',
     default: true,
+    defaultText: '`true` (`false` with `TRUSTED_DOCUMENTS`)',
     description: 'Serve GraphiQL on a browser GET of `/graphql`.',
   },
   SHUTDOWN_DRAIN_MS: {
@@ -299,6 +300,46 @@ export const GATEWAY_VARIABLES = {
       'The longest one Redis command (or a wait for a connection) may take; nothing queues while Redis is down.',
   },
 
+  TRUSTED_DOCUMENTS: {
+    group: 'Persisted documents',
+    kind: 'string',
+    description:
+      'Path of a manifest (codegen\'s `{ "sha256:<hex>": document }` or Apollo\'s format): only its documents execute, by hash or exact text; anything else is `TRUSTED_DOCUMENT_REQUIRED` before parsing.',
+  },
+  ALLOW_INTROSPECTION: {
+    group: 'Persisted documents',
+    kind: 'boolean',
+    default: true,
+    defaultText: '`true` (`false` with `TRUSTED_DOCUMENTS`)',
+    description: 'Serve `__schema` and `__type` (otherwise `INTROSPECTION_DISABLED`).',
+  },
+  APQ_MAX_ENTRIES: {
+    group: 'Persisted documents',
+    kind: 'integer',
+    default: 10_000,
+    min: 0,
+    max: 1_000_000,
+    description:
+      'Documents automatic persisted queries remember, per instance and in Redis with `REDIS_URL`; 0 turns APQ off.',
+  },
+  APQ_MAX_BYTES: {
+    group: 'Persisted documents',
+    kind: 'integer',
+    default: 32 * 1024 * 1024,
+    min: 1024,
+    max: 1024 * 1024 * 1024,
+    unit: 'bytes',
+    description: 'Bytes of those documents; a larger single document is never stored.',
+  },
+  APQ_TTL_MS: {
+    group: 'Persisted documents',
+    kind: 'integer',
+    default: 24 * 60 * 60 * 1000,
+    min: 1000,
+    max: 30 * 24 * 60 * 60 * 1000,
+    unit: 'ms',
+    description: "A document unused this long is forgotten (also the Redis keys' TTL).",
+  },
   LOG_LEVEL: {
     group: 'Observability',
     kind: 'enum',

@@ -52,7 +52,7 @@ export function readVariable(env: Env, name: VariableName, computedDefault?: unk
     case 'integer':
       return raw === undefined ? (computedDefault ?? variable.default) : integer(name, raw, variable.min, variable.max);
     case 'boolean':
-      return raw === undefined ? variable.default : boolean(name, raw);
+      return raw === undefined ? (computedDefault ?? variable.default) : boolean(name, raw);
     case 'string':
       return raw ?? computedDefault ?? variable.default;
     case 'list':

@@ -4,14 +4,18 @@ import type { IdempotencyStore } from './idempotency/idempotency-store.ts';
 import { IdempotentCreates } from './idempotency/idempotent-creates.ts';
 import { MemoryIdempotencyStore } from './idempotency/memory-store.ts';
 import { RedisIdempotencyStore } from './idempotency/redis-store.ts';
+import { PersistedQueries } from './persisted-documents/persisted-queries.ts';
+import { RedisPersistedQueryStore } from './persisted-documents/redis-store.ts';
 import { MemoryRateLimitStore, RateLimiter } from './rate-limit/rate-limiter.ts';
 import { RedisRateLimitStore } from './rate-limit/redis-store.ts';
 import { type DependencyVerdict, RedisConnection } from './redis/redis-connection.ts';
 
-/** The state gateway instances share: idempotency keys and rate limits, in Redis or in memory. */
+/** The state gateway instances share: idempotency keys, rate limits and APQ documents, in Redis or in memory. */
 export interface SharedState {
   readonly idempotentCreates: IdempotentCreates;
   readonly rateLimiter: RateLimiter;
+  /** The APQ registry; undefined when APQ is off (APQ_MAX_ENTRIES=0) or TRUSTED_DOCUMENTS is set. */
+  readonly persistedQueries: PersistedQueries | undefined;
   /** `redis` or `memory`. */
   readonly kind: 'redis' | 'memory';
   /** For `/ready`: whether the shared store answers (always ok in memory). */
@@ -51,6 +55,10 @@ export function createSharedState(
       logger,
     }),
     rateLimiter: new RateLimiter(redis ? new RedisRateLimitStore(redis) : new MemoryRateLimitStore(), logger),
+    persistedQueries:
+      config.apq.maxEntries === 0 || config.trustedDocuments
+        ? undefined
+        : new PersistedQueries(config.apq, redis && new RedisPersistedQueryStore(redis, config.apq), logger),
     check: () => (redis ? redis.check() : Promise.resolve({ ok: true, detail: 'in memory (per instance)' })),
     close: () => (redis ? redis.close() : Promise.resolve()),
   };

@@ -1,6 +1,8 @@
 import type { GraphQLSchema } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
+import type { PersistedQueries } from '../features/persisted-documents/persisted-queries.ts';
+import type { TrustedManifest } from '../features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import { corsFor, useDoor } from '../http/door.ts';
 import { GraphiQLPage } from '../http/graphiql-page.ts';
@@ -14,6 +16,7 @@ import type { GatewayContext } from './context.ts';
 import { createMaskError } from './error-masking.ts';
 import { useInputBounds } from './input-bounds.ts';
 import { operationLimitPlugins } from './operation-limits.ts';
+import { usePersistedDocuments } from './persisted-documents.ts';
 import { useRequestLog } from './request-log.ts';
 import { useResponseSize } from './response-size.ts';
 
@@ -24,6 +27,10 @@ export interface YogaDeps {
   /** Makes each request's context (graphql/context.ts); Yoga calls it once per request. */
   createContext: (request: Request) => GatewayContext;
   health: UpstreamHealth;
+  /** The APQ registry (undefined: APQ off). */
+  persistedQueries?: PersistedQueries | undefined;
+  /** TRUSTED_DOCUMENTS, loaded: only these documents execute. */
+  trustedDocuments?: TrustedManifest | undefined;
   /** The shared-state dependency (Redis, or in memory) for `/ready`. */
   checkSharedState: () => Promise<DependencyVerdict>;
   logger: Logger;
@@ -66,6 +73,13 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useDoor({ ...deps, cors, graphiql }),
       useHttpGuards({ maxBodyBytes: config.limits.bodyBytes }),
       useRequestLog(deps.states, deps.metrics, logger),
+      // Documents by hash, and TRUSTED_DOCUMENTS: before anything parses the document.
+      usePersistedDocuments({
+        trusted: deps.trustedDocuments,
+        registry: deps.persistedQueries,
+        allowIntrospection: config.allowIntrospection,
+        maxTokens: config.limits.tokens,
+      }),
       // Before the budget estimate: it walks variables, and must only ever see bounded ones.
       useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),

@@ -15,7 +15,14 @@ export function useHttpGuards({ maxBodyBytes }: { maxBodyBytes: number }): Plugi
   return {
     // Only GraphQL-route requests reach parsing (the router answers every other path first), so no
     // path test here: a second path test is how a guard ends up keyed differently from the router.
-    onRequestParse({ request, setRequestParser }) {
+    onRequestParse({ request, url, setRequestParser }) {
+      if (request.method === 'GET') {
+        // Yoga's GET parser would throw on these, answered as a masked INTERNAL_SERVER_ERROR.
+        for (const name of ['variables', 'extensions']) {
+          const value = url.searchParams.get(name);
+          if (value && !isJson(value)) throw refusal(400, 'BAD_REQUEST', `The "${name}" parameter is not valid JSON.`);
+        }
+      }
       if (request.method !== 'POST') return;
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') {
@@ -45,6 +52,15 @@ export function useHttpGuards({ maxBodyBytes }: { maxBodyBytes: number }): Plugi
       });
     },
   };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function refusal(status: number, code: string, message: string): Error {

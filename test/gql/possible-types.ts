@@ -11,6 +11,8 @@
       "TextContent"
     ],
     "Node": [
+      "Assistant",
+      "Run",
       "Thread"
     ]
   }
@@ -27,6 +29,8 @@
       "TextContent"
     ],
     "Node": [
+      "Assistant",
+      "Run",
       "Thread"
     ]
   }
