@@ -157,16 +157,13 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see http/router.ts hostPolicy. */
   readonly allowedHosts: readonly string[];
-  /** GRAPHIQL (true; false with TRUSTED_DOCUMENTS): serve the GraphiQL page on GET /graphql from a browser. */
+  /** GRAPHIQL: serve the GraphiQL page on GET /graphql from a browser. */
   readonly graphiql: boolean;
-  /** TRUSTED_DOCUMENTS (unset): path of a manifest (sha256 -> document); set, only its documents execute. */
+  /** TRUSTED_DOCUMENTS: path of a manifest (sha256 -> document); set, only its documents execute. */
   readonly trustedDocuments: string | undefined;
-  /** ALLOW_INTROSPECTION (true; false with TRUSTED_DOCUMENTS): serve `__schema` and `__type`. */
+  /** ALLOW_INTROSPECTION: serve `__schema` and `__type`. */
   readonly allowIntrospection: boolean;
-  /**
-   * APQ_MAX_ENTRIES (10000, 0..1000000; 0 turns APQ off), APQ_MAX_BYTES (32 MiB) and APQ_TTL_MS (24 h):
-   * documents registered by automatic persisted queries, per instance and in Redis with REDIS_URL.
-   */
+  /** APQ_MAX_ENTRIES (0 turns APQ off), APQ_MAX_BYTES, APQ_TTL_MS: automatic persisted queries' bounds. */
   readonly apq: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number };
   /** METRICS_OPERATIONS: operation names that always get their own metrics label. */
   readonly metricsOperations: readonly string[];
