@@ -2,6 +2,8 @@
 export const GRAPHIQL_DEFAULT_QUERY = /* GraphQL */ `# Welcome to the Threads GraphQL gateway.
 # 1. Run "CreateThread" and copy the id it returns into the variables as "id".
 # 2. Run "CreateMessage" to add a message, then "ReadThread" to page through the messages.
+# 3. Run "StartRun" (the built-in "echo" model answers offline), copy its id into the variables as
+#    "runId", and run "ReadRun" until its status is COMPLETED.
 
 mutation CreateThread {
   createThread(
@@ -52,6 +54,26 @@ query ReadThread($id: ID!, $after: String) {
         hasNextPage
         endCursor
       }
+    }
+  }
+}
+
+mutation StartRun($id: ID!) {
+  createRun(threadId: $id, input: { model: "echo", instructions: "Answer briefly." }) {
+    id
+    status
+  }
+}
+
+query ReadRun($id: ID!, $runId: ID!) {
+  run(threadId: $id, id: $runId) {
+    status
+    messages {
+      role
+      text
+    }
+    usage {
+      totalTokens
     }
   }
 }

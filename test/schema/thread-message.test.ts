@@ -113,6 +113,22 @@ describe('messages on the embedded local backend', () => {
     const read = await run('ReadThread', { id });
     expect(read.errors).toBeUndefined();
     expect(JSON.stringify(read.data)).toContain('I can answer questions about your order.');
+    const started = await run('StartRun', { id });
+    expect(started.errors).toBeUndefined();
+    const runId = started.data?.createRun?.id;
+    let answer: Record<string, unknown> | undefined;
+    for (let attempt = 0; attempt < 100; attempt += 1) {
+      const read = await run('ReadRun', { id, runId });
+      expect(read.errors).toBeUndefined();
+      answer = read.data?.run;
+      if (answer?.status === 'COMPLETED') break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    // echo answers with the last user message.
+    expect(answer).toMatchObject({
+      status: 'COMPLETED',
+      messages: [{ role: 'ASSISTANT', text: 'Hi! What can you do?' }],
+    });
   });
 
   it('deleting a thread deletes its messages', async () => {
