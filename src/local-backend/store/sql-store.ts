@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import { type Kysely, type Selectable, sql, type Transaction } from 'kysely';
 import { newObjectId } from './object-id.ts';
+import { SqlResponseStore } from './sql-response-store.ts';
 import { SqlRunStore } from './sql-run-store.ts';
 import type { MessagesTable, SqlDialectName, StoreDatabase, ThreadsTable } from './sql-schema.ts';
 import { USAGE_SLOTS } from './sql-schema.ts';
@@ -128,6 +129,7 @@ function newMessage(threadId: string, input: NewStoredMessage, createdAt: number
 export class SqlStore implements Store {
   readonly kind: SqlDialectName;
   readonly runs: SqlRunStore;
+  readonly responses: SqlResponseStore;
   readonly #db: Kysely<StoreDatabase>;
   /** Reads go here: SQLite's second connection, which WAL lets read while a write commits. */
   readonly #reader: Kysely<StoreDatabase>;
@@ -148,6 +150,13 @@ export class SqlStore implements Store {
     this.#isUnavailable = options.isUnavailable;
     this.#now = options.now ?? Date.now;
     this.runs = new SqlRunStore({
+      dialect: this.kind,
+      reader: this.#reader,
+      read: (work) => this.#run(work),
+      write: (work) => this.#run(() => this.#write(work)),
+      now: () => this.#now(),
+    });
+    this.responses = new SqlResponseStore({
       dialect: this.kind,
       reader: this.#reader,
       read: (work) => this.#run(work),
