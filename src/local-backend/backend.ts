@@ -9,6 +9,7 @@ import {
 import { readLimited } from '../http/read-limited.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './body-limit.ts';
 import { decodeSegment, routeConversations } from './conversations.ts';
+import { createResponseRoutes } from './responses/routes.ts';
 import { createRunRoutes, type RunOptions } from './runs/routes.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import {
@@ -429,6 +430,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   }
 
   const runRoutes = createRunRoutes({ store, json, authenticate, count, rememberedCreate }, options.runs);
+  const responseRoutes = createResponseRoutes({ store, json, authenticate, count, rememberedCreate }, options.runs);
 
   const SHAPES = ['/v1/threads', '/v1/threads/{id}', '/v1/threads/{id}/messages', '/v1/threads/{id}/messages/{id}'];
 
@@ -436,7 +438,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     const pathname = request.path;
     // ['', 'v1', 'threads', id?, 'messages'?, message id?]
     const segments = pathname.split('/');
-    const runAnswer = await runRoutes.route(request);
+    const runAnswer = (await runRoutes.route(request)) ?? (await responseRoutes.route(request));
     if (runAnswer) return runAnswer;
     if (segments[1] === 'v1' && segments[2] === 'conversations') {
       return routeConversations(request, { store, rememberedCreate, json, authenticate, count });
@@ -500,7 +502,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     store,
     requests,
     handle,
-    stop: () => runRoutes.stop(),
+    stop: async () => void (await Promise.all([runRoutes.stop(), responseRoutes.stop()])),
     async fetch(request) {
       const url = new URL(request.url);
       const declared = Number(request.headers.get('content-length') ?? Number.NaN);

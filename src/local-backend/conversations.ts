@@ -7,6 +7,7 @@ import {
 } from '../domain/conversation-items.ts';
 import { checkMetadata, isPlainObject, THREAD_ID_PATTERN } from '../domain/thread-rules.ts';
 import type { BackendAnswer, BackendRequest } from './backend.ts';
+import { toolCallItem } from './responses/tool-call-items.ts';
 import type { NewStoredMessage, Store, StoredMessage, StoredThread } from './store/store.ts';
 
 /**
@@ -19,7 +20,8 @@ import type { NewStoredMessage, Store, StoredMessage, StoredThread } from './sto
  * - `GET /v1/conversations/{id}/items?limit=&order=&after=` (no `before`, as the API has none)
  * - `POST /v1/conversations/{id}/items` `{items}`; `GET` / `DELETE /v1/conversations/{id}/items/{item_id}`
  *
- * It stores only message items, so it never serves tool calls or reasoning items.
+ * It stores message items, and the function calls and outputs the Responses routes write (served
+ * back as `function_call` / `function_call_output` items); never reasoning items.
  */
 
 /** An answer as the backend's HTTP layer sends it (the JSON text in `body`). */
@@ -324,6 +326,9 @@ function conversation(thread: StoredThread) {
 
 /** A stored message as a message item: no timestamp, metadata or attachments on the wire. */
 function item(message: StoredMessage) {
+  // A function call or its output, written by a response (responses/tool-call-items.ts).
+  const toolItem = toolCallItem(message);
+  if (toolItem) return toolItem;
   return {
     id: message.id,
     type: 'message',

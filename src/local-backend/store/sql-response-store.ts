@@ -10,8 +10,8 @@ import type {
   ResponseStore,
   StoredResponse,
 } from './response-store.ts';
-import { USAGE_SLOTS } from './sql-schema.ts';
 import type { SqlRunStoreDeps } from './sql-run-store.ts';
+import { USAGE_SLOTS } from './sql-schema.ts';
 import type { NewStoredMessage, StoredMessage } from './store.ts';
 import { storedBytes } from './stored-bytes.ts';
 
@@ -210,7 +210,12 @@ export class SqlResponseStore implements ResponseStore {
       const bytes = bytesOf(after);
       await trx
         .updateTable('responses')
-        .set({ status: after.response.status, body: JSON.stringify(after.response), expires_at: after.expiresAt, bytes })
+        .set({
+          status: after.response.status,
+          body: JSON.stringify(after.response),
+          expires_at: after.expiresAt,
+          bytes,
+        })
         .where('id', '=', id)
         .execute();
       await this.#addUsage(trx, bytes - Number(row.bytes));
