@@ -169,8 +169,9 @@ export class ResponseDriver {
       turn = await consume(this.#model(started.response.model).stream(request));
       signal.throwIfAborted();
     } catch (error) {
-      // Whoever aborted (cancel, timeout, shutdown) writes the status, or leaves it for the recovery.
-      if (signal.aborted) return;
+      // A cancel has written its status already; shutdown leaves it for the recovery. A timeout is
+      // written here, so whoever waits for this response (a non-background create) reads it failed.
+      if (signal.aborted) return signal.reason === 'expire' ? this.#markTimedOut(id) : undefined;
       return this.#fail(id, error);
     }
     const { output, items } = outputOf(turn);
@@ -216,12 +217,16 @@ export class ResponseDriver {
       executing.controller.abort('expire' satisfies StopReason);
       await executing.done;
     }
+    await this.#markTimedOut(id);
+    return this.#store.responses.getResponse(id);
+  }
+
+  async #markTimedOut(id: string): Promise<void> {
     await this.#store.responses.transitionResponse(id, ACTIVE_RESPONSE_STATUSES, {
       status: 'failed',
       expiresAt: null,
       error: { code: 'timeout', message: 'The response did not finish within LOCAL_BACKEND_RUN_TIMEOUT_S.' },
     });
-    return this.#store.responses.getResponse(id);
   }
 
   /** A read's view: one past its deadline has failed first (its timer may be in another process). */
