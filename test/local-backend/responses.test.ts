@@ -24,12 +24,6 @@ function body(fields: Record<string, unknown>): ResponseCreateParamsNonStreaming
   return fields as unknown as ResponseCreateParamsNonStreaming;
 }
 
-function outputText(response: Response): string {
-  const message = response.output.find((item) => item.type === 'message');
-  const part = message?.type === 'message' ? message.content[0] : undefined;
-  return part?.type === 'output_text' ? part.text : '';
-}
-
 const weather = {
   type: 'function' as const,
   name: 'get_weather',
