@@ -5,6 +5,7 @@ import { bearerAuth } from './http/auth.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './http/body-limit.ts';
 import { rememberedCreates } from './http/idempotency.ts';
 import { RouteTable } from './http/route-table.ts';
+import { registerResponseRoutes } from './responses/routes.ts';
 import { type RunOptions, registerRunAndAssistantRoutes } from './runs/routes.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { StorageQuotaError, type Store, StoreUnavailableError } from './store/store.ts';
@@ -13,8 +14,8 @@ import { registerThreadRoutes } from './threads/thread-routes.ts';
 
 /**
  * The embedded, Threads-API-compatible backend: threads and their messages (threads/), the
- * Conversations API over the same store (conversations/), assistants and runs (runs/), with the
- * API's object shapes, error bodies, limits, ordering and cursors, over any `Store`. Each family
+ * Conversations API over the same store (conversations/), assistants and runs (runs/), responses
+ * (responses/), with the API's object shapes, error bodies, limits, ordering and cursors, over any `Store`. Each family
  * registers its routes into one `RouteTable` (http/route-table.ts), which answers every request.
  *
  * `handle` answers plain request objects: `fetch` wraps it for the SDK's `fetch` option (in-process)
@@ -29,7 +30,7 @@ export interface LocalBackendOptions {
   store?: Store;
   /** Request bodies `fetch` reads at most (the HTTP server in serve.ts has the same limit). Default 2 MiB. */
   maxBodyBytes?: number;
-  /** Runs and assistants: the model and the run timeout (runs/routes.ts). */
+  /** Runs, assistants and responses: the model and the run timeout (runs/routes.ts). */
   runs?: RunOptions;
 }
 
@@ -41,7 +42,7 @@ export interface LocalBackend {
   fetch(request: Request): Promise<Response>;
   /** Requests answered so far, by `METHOD /path-shape` (e.g. `GET /v1/threads/{id}/messages`). */
   readonly requests: Map<string, number>;
-  /** Stops the runs executing in this process without writing (before the store closes). */
+  /** Stops the runs and responses executing in this process without writing (before the store closes). */
   stop(): Promise<void>;
 }
 
@@ -101,6 +102,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   registerThreadRoutes(table, deps);
   registerMessageRoutes(table, { ...deps, beforeMessageCreate: runs.beforeMessageCreate });
   registerConversationRoutes(table, deps);
+  const responses = registerResponseRoutes(table, deps, options.runs);
 
   async function handle(request: BackendRequest): Promise<BackendAnswer> {
     try {
@@ -114,7 +116,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     store,
     requests: table.requests,
     handle,
-    stop: () => runs.stop(),
+    stop: async () => void (await Promise.all([runs.stop(), responses.stop()])),
     fetch: fetchHandler(handle, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
   };
 }

@@ -400,6 +400,7 @@ describe('SQLite store on disk', () => {
         { name: '0001-initial' },
         { name: '0002-idempotency-bytes' },
         { name: '0003-runs' },
+        { name: '0004-responses' },
       ]);
       const plan = raw
         .prepare("explain query plan select * from messages where thread_id = 'x' and seq > 3 order by seq limit 21")

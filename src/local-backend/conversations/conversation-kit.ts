@@ -6,6 +6,7 @@ import { parseJson } from '../http/body.ts';
 import { type RememberedCreate, sha256 } from '../http/idempotency.ts';
 import { decodedId } from '../http/ids.ts';
 import type { RouteSection } from '../http/route-table.ts';
+import { toolCallItem } from '../responses/tool-call-items.ts';
 import type { NewStoredMessage, Store, StoredMessage, StoredThread } from '../store/store.ts';
 
 /** The body as a JSON object of only `allowed` fields, or the Conversations API's 400. */
@@ -76,6 +77,9 @@ export function conversation(thread: StoredThread) {
 
 /** A stored message as a message item: no timestamp, metadata or attachments on the wire. */
 export function item(message: StoredMessage) {
+  // A function call or its output, written by a response (responses/tool-call-items.ts).
+  const toolItem = toolCallItem(message);
+  if (toolItem) return toolItem;
   return {
     id: message.id,
     type: 'message',

@@ -25,7 +25,8 @@ const UPDATE_FIELDS = new Set(['metadata']);
  * - `GET /v1/conversations/{id}/items?limit=&order=&after=` (no `before`, as the API has none)
  * - `POST /v1/conversations/{id}/items` `{items}`; `GET` / `DELETE /v1/conversations/{id}/items/{item_id}`
  *
- * It stores only message items, so it never serves tool calls or reasoning items.
+ * It stores message items, and the function calls and outputs the Responses routes write (served
+ * back as `function_call` / `function_call_output` items); never reasoning items.
  */
 export function registerConversationRoutes(table: RouteTable, deps: ConversationRouteDeps): void {
   const section = conversationsSection(deps);

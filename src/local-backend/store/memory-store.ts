@@ -1,3 +1,4 @@
+import { MemoryResponseStore } from './memory-response-store.ts';
 import { MemoryRunStore } from './memory-run-store.ts';
 import { newObjectId } from './object-id.ts';
 import {
@@ -35,6 +36,10 @@ export class MemoryStore implements Store {
   readonly #quotaBytes: number;
   #usedBytes = 0;
   readonly runs = new MemoryRunStore({
+    hasThread: (id) => this.#threads.has(id),
+    createMessage: (threadId, input) => this.createMessage(threadId, input),
+  });
+  readonly responses = new MemoryResponseStore({
     hasThread: (id) => this.#threads.has(id),
     createMessage: (threadId, input) => this.createMessage(threadId, input),
   });
@@ -194,7 +199,7 @@ export class MemoryStore implements Store {
   async usedBytes(): Promise<number> {
     // Expired answers give their bytes back even when no new key arrives to sweep them.
     this.#dropExpiredIdempotency();
-    return this.#usedBytes + this.runs.usedBytes;
+    return this.#usedBytes + this.runs.usedBytes + this.responses.usedBytes;
   }
 
   /** Keys expire in insertion order (one TTL for all): drops the expired ones from the front. */

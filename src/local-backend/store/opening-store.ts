@@ -1,3 +1,4 @@
+import { deferredResponseStore } from './response-store-wrappers.ts';
 import { deferredRunStore } from './run-store-wrappers.ts';
 import { type Store, StoreUnavailableError } from './store.ts';
 
@@ -54,6 +55,7 @@ export function openingStore(options: OpeningStoreOptions): Store {
   return {
     kind: options.kind,
     runs: deferredRunStore(async () => (await ready()).runs),
+    responses: deferredResponseStore(async () => (await ready()).responses),
     createThread: async (input) => (await ready()).createThread(input),
     getThread: async (id) => (await ready()).getThread(id),
     updateThread: async (id, patch) => (await ready()).updateThread(id, patch),

@@ -1,3 +1,4 @@
+import { withResponseQuota } from './response-store-wrappers.ts';
 import { withRunQuota } from './run-store-wrappers.ts';
 import {
   type NewStoredMessage,
@@ -72,6 +73,7 @@ export function withQuota(store: Store, maxBytes: number): Store {
   return {
     kind: store.kind,
     runs: withRunQuota(store.runs, check),
+    responses: withResponseQuota(store.responses, check),
     async createThread(input: NewStoredThread) {
       await check(threadBytes(input, seconds()));
       return store.createThread(input);

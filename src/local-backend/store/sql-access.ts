@@ -31,6 +31,11 @@ export function isStorableId(id: string): boolean {
   return /^[A-Za-z0-9_-]{1,128}$/.test(id);
 }
 
+/** A JSON object's bytes as the quota counts them (an assistant, a run, a response). */
+export function bytesOf(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
 export function seconds(access: SqlAccess): number {
   return Math.floor(access.now() / 1000);
 }

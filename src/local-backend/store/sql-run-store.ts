@@ -15,13 +15,9 @@ import {
   type StoredRun,
   type ToolRound,
 } from './run-store.ts';
-import { addThreadBytes, addUsage, isStorableId, lockThread, type SqlAccess, seconds } from './sql-access.ts';
+import { addThreadBytes, addUsage, bytesOf, isStorableId, lockThread, type SqlAccess, seconds } from './sql-access.ts';
 import { insertMessage, newMessage } from './sql-rows.ts';
 import type { NewStoredMessage } from './store.ts';
-
-function bytesOf(value: unknown): number {
-  return Buffer.byteLength(JSON.stringify(value));
-}
 
 /**
  * Runs and assistants on SQL, beside `SqlStore` and with its lock order (thread row -> run and

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
+import type { ResponsesTable } from './response-schema.ts';
 import type { AssistantsTable, RunsTable } from './run-schema.ts';
 
 /**
@@ -55,6 +56,7 @@ export interface StoreDatabase {
   storage_usage: StorageUsageTable;
   assistants: AssistantsTable;
   runs: RunsTable;
+  responses: ResponsesTable;
 }
 
 export type SqlDialectName = 'sqlite' | 'postgres';

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Db, SqlAccess } from './sql-access.ts';
 import { SqlIdempotency } from './sql-idempotency.ts';
 import { SqlMessages } from './sql-messages.ts';
+import { SqlResponseStore } from './sql-response-store.ts';
 import { SqlRunStore } from './sql-run-store.ts';
 import type { SqlDialectName, StoreDatabase } from './sql-schema.ts';
 import { SqlThreads } from './sql-threads.ts';
@@ -21,10 +22,11 @@ import {
 
 /**
  * The Store on SQL, one implementation for SQLite and PostgreSQL through one Kysely query layer:
- * threads (sql-threads.ts), messages (sql-messages.ts), idempotency keys (sql-idempotency.ts) and
- * runs (sql-run-store.ts), all writing through one `SqlWriter`. The few places where the dialects
- * differ are row locks (PostgreSQL needs them; SQLite runs one writer at a time), SQLite's group
- * commit, and which driver errors mean "the database is not there" (`isUnavailable`).
+ * threads (sql-threads.ts), messages (sql-messages.ts), idempotency keys (sql-idempotency.ts), runs
+ * (sql-run-store.ts) and responses (sql-response-store.ts), all writing through one `SqlWriter`. The
+ * few places where the dialects differ are row locks (PostgreSQL needs them; SQLite runs one writer
+ * at a time), SQLite's group commit, and which driver errors mean "the database is not there"
+ * (`isUnavailable`).
  *
  * Every write keeps `threads.bytes` (the thread and its messages) and one `storage_usage` slot in
  * step, in the same transaction, so `usedBytes` reads 16 rows however much is stored.
@@ -45,6 +47,7 @@ export interface SqlStoreOptions {
 export class SqlStore implements Store {
   readonly kind: SqlDialectName;
   readonly runs: SqlRunStore;
+  readonly responses: SqlResponseStore;
   readonly #db: Kysely<StoreDatabase>;
   readonly #reader: Kysely<StoreDatabase>;
   readonly #writer: SqlWriter;
@@ -80,6 +83,7 @@ export class SqlStore implements Store {
     this.#messages = new SqlMessages(access);
     this.#idempotency = new SqlIdempotency(access);
     this.runs = new SqlRunStore(access);
+    this.responses = new SqlResponseStore(access);
   }
 
   createThread(input: NewStoredThread): Promise<StoredThread> {

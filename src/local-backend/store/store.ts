@@ -1,3 +1,4 @@
+import type { ResponseStore } from './response-store.ts';
 import type { RunStore } from './run-store.ts';
 
 /**
@@ -97,6 +98,8 @@ export interface Store {
   readonly kind: 'memory' | 'sqlite' | 'postgres';
   /** Runs and assistants, in the same database (store/run-store.ts). */
   readonly runs: RunStore;
+  /** Responses (the Responses API), in the same database (store/response-store.ts). */
+  readonly responses: ResponseStore;
   createThread(input: NewStoredThread): Promise<StoredThread>;
   getThread(id: string): Promise<StoredThread | undefined>;
   /** Replaces the fields present in the patch, as the API's modify does. */

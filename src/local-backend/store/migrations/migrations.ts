@@ -3,6 +3,7 @@ import type { SqlDialectName } from '../sql-schema.ts';
 import { initial } from './0001-initial.ts';
 import { idempotencyBytes } from './0002-idempotency-bytes.ts';
 import { runs } from './0003-runs.ts';
+import { responses } from './0004-responses.ts';
 
 /**
  * Every schema change, in order. Kysely's migrator applies each once, records it in
@@ -14,6 +15,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0001-initial': initial(dialect),
     '0002-idempotency-bytes': idempotencyBytes(dialect),
     '0003-runs': runs(dialect),
+    '0004-responses': responses(dialect),
   };
   return { getMigrations: async () => migrations };
 }
