@@ -5,6 +5,8 @@ import type { Config } from './config/config.ts';
 import type { IdempotencyStore } from './features/idempotency/idempotency-store.ts';
 import { loadTrustedManifest } from './features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from './features/redis/redis-connection.ts';
+import { LazyRunRecords, openRunRecords } from './features/runs/open-run-records.ts';
+import type { RunRecords } from './features/runs/run-records.ts';
 import { createSharedState } from './features/shared-state.ts';
 import { createContextFactory, type GatewayContext } from './graphql/context.ts';
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
@@ -48,6 +50,11 @@ export interface GatewayOptions {
    * contract test runs a gateway of each and compares them (src/upstream/sdk/read-paths.ts).
    */
   upstreamReads?: ReadPath;
+  /**
+   * The gateway's own run and assistant records (runs over the Conversations API); default the
+   * configured store's: SQLite `gateway.db` in DATA_DIR, PostgreSQL with DATABASE_URL, or memory.
+   */
+  runRecords?: RunRecords;
 }
 
 export interface Gateway {
@@ -143,6 +150,7 @@ function upstreamApi(
   config: Config,
   options: GatewayOptions,
   fetch: UpstreamFetch,
+  runRecords: RunRecords,
 ): { upstream: UpstreamApi; health: UpstreamHealth; baseURL: string } {
   const apiKey = config.upstream.kind === 'server-key' ? config.upstream.apiKey : undefined;
   const baseURL = config.upstream.kind === 'local' ? LOCAL_BACKEND_URL : config.upstream.baseURL;
@@ -163,11 +171,11 @@ function upstreamApi(
   let upstream: UpstreamApi;
   if (options.upstreamApi) upstream = options.upstreamApi;
   else if (selection.choice === 'threads') upstream = new ThreadsRestApi(adapterOptions);
-  else if (selection.choice === 'conversations') upstream = new ConversationsApi(adapterOptions);
+  else if (selection.choice === 'conversations') upstream = new ConversationsApi({ ...adapterOptions, runRecords });
   else {
     upstream = new DetectedUpstreamApi(selection, {
       threads: new ThreadsRestApi(adapterOptions),
-      conversations: new ConversationsApi(adapterOptions),
+      conversations: new ConversationsApi({ ...adapterOptions, runRecords }),
     });
   }
   const health = new UpstreamHealth(
@@ -184,6 +192,18 @@ function upstreamApi(
   return { upstream, health, baseURL };
 }
 
+/** The gateway's run and assistant records, opened on first use (a gateway that serves no run opens nothing). */
+function gatewayRunRecords(config: Config, options: GatewayOptions, logger: Logger): RunRecords {
+  if (options.runRecords) return options.runRecords;
+  const store = config.localBackend.store;
+  return new LazyRunRecords(store.kind, () =>
+    openRunRecords(store, {
+      onBackgroundError: (error) => logger.warn('run records: connection error', { error: error.message }),
+      onWarning: (message) => logger.warn(message),
+    }),
+  );
+}
+
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
   // First, before anything is opened: an unusable manifest stops start-up (ConfigError).
@@ -193,7 +213,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     options.logger ?? createLogger(config.logLevel, apiKey ? [apiKey, ...config.gatewayTokens] : config.gatewayTokens);
 
   const link = upstreamLink(config, options, logger);
-  const { upstream, health, baseURL } = upstreamApi(config, options, link.fetch);
+  const runRecords = gatewayRunRecords(config, options, logger);
+  const { upstream, health, baseURL } = upstreamApi(config, options, link.fetch, runRecords);
   const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
   metrics.trackUpstreamApi(() => health.apiKind);
@@ -237,6 +258,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     checkSharedState: () => sharedState.check(),
     close: async () => {
       await link.close();
+      await runRecords.close();
       await sharedState.close();
     },
     abortUpstream: () => link.abort(),

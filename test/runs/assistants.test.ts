@@ -1,21 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { conversationsUpstream } from '../conversations/targets.ts';
 import {
-  CancelRunDocument,
   CreateAssistantDocument,
-  CreateRunDocument,
   DeleteAssistantDocument,
   GetAssistantDocument,
-  GetRunDocument,
   ListAssistantsDocument,
-  SubmitToolOutputsDocument,
-  ThreadRunMessagesDocument,
   UpdateAssistantDocument,
 } from '../helpers/documents.ts';
 import { codes, execute } from '../helpers/gateway.ts';
 import { emptyRunsState, runsHandler } from '../helpers/runs-upstream.ts';
-import { closeAll, seedThread, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
+import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
 
 let upstream: TestUpstream | undefined;
 let gateway: Gateway | undefined;
@@ -122,37 +116,5 @@ describe('assistants over a Threads upstream', () => {
     });
     expect(codes(cleared)).toEqual(['BAD_USER_INPUT']);
     expect(upstream?.seen).toHaveLength(0);
-  });
-});
-
-describe('runs and assistants over the Conversations API', () => {
-  it('are refused with UNSUPPORTED_BY_UPSTREAM before any upstream call', async () => {
-    const pair = await conversationsUpstream();
-    upstream = pair.upstream;
-    gateway = pair.gateway;
-    const threadId = (await seedThread(upstream, 0)).id;
-    const operations: Array<Promise<{ errors?: Array<{ extensions?: Record<string, unknown> }> }>> = [
-      execute(gateway, CreateRunDocument, { threadId, input: { model: 'gpt-5' } }),
-      execute(gateway, GetRunDocument, { threadId, id: 'run_1' }),
-      execute(gateway, SubmitToolOutputsDocument, {
-        threadId,
-        runId: 'run_1',
-        toolOutputs: [{ toolCallId: 'call_1', output: 'x' }],
-      }),
-      execute(gateway, CancelRunDocument, { threadId, runId: 'run_1' }),
-      execute(gateway, CreateAssistantDocument, { input: { model: 'gpt-5' } }),
-      execute(gateway, GetAssistantDocument, { id: 'asst_1' }),
-      execute(gateway, ListAssistantsDocument, {}),
-      execute(gateway, UpdateAssistantDocument, { id: 'asst_1', input: { name: 'x' } }),
-      execute(gateway, DeleteAssistantDocument, { id: 'asst_1' }),
-    ];
-    for (const result of await Promise.all(operations)) {
-      expect(result.errors?.map((error) => error.extensions?.code)).toEqual(['UNSUPPORTED_BY_UPSTREAM']);
-    }
-    expect(upstream.seen).toHaveLength(0);
-    // The thread itself is read (one call); its runs are refused without another.
-    const runs = await execute(gateway, ThreadRunMessagesDocument, { id: threadId });
-    expect(codes(runs)).toEqual(['UNSUPPORTED_BY_UPSTREAM']);
-    expect(upstream.seen).toHaveLength(1);
   });
 });

@@ -17,10 +17,10 @@ export const SQLITE_FILE = 'threads.db';
 export const SQLITE_SYNCHRONOUS = 'FULL';
 
 /** How long a write waits for another connection's write (another process on the same file). */
-const BUSY_TIMEOUT_MS = 5_000;
+export const BUSY_TIMEOUT_MS = 5_000;
 
 /** SQLite result codes that mean "cannot write now" (disk full, I/O error, locked too long). */
-function isUnavailable(error: unknown): boolean {
+export function isSqliteUnavailable(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return (
     typeof code === 'string' && /^SQLITE_(BUSY|LOCKED|FULL|IOERR|READONLY|CANTOPEN|PROTOCOL|NOTADB|CORRUPT)/.test(code)
@@ -34,7 +34,7 @@ const STATEMENT_CACHE_SIZE = 256;
  * Kysely prepares every query anew; better-sqlite3's prepared statements can be reused, and
  * preparing costs more than running a point query. Statements are cached by their SQL text.
  */
-function withStatementCache(database: Database.Database): SqliteDatabase {
+export function withStatementCache(database: Database.Database): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
   return {
     close: () => database.close(),
@@ -62,7 +62,7 @@ export interface SqliteStoreOptions {
  * is masked by the umask): an existing one may be shared (`/tmp`, mode 1777), or a link to one, and
  * chmod follows links, so changing it would change what others rely on. A looser one is reported.
  */
-function prepareDataDir(dataDir: string, warn: (message: string) => void): void {
+export function prepareDataDir(dataDir: string, warn: (message: string) => void): void {
   if (mkdirSync(dataDir, { recursive: true, mode: 0o700 }) !== undefined) {
     // Made just now; still checked to be the directory itself, not a link put in its place.
     if (lstatSync(dataDir).isDirectory()) chmodSync(dataDir, 0o700);
@@ -80,7 +80,7 @@ function prepareDataDir(dataDir: string, warn: (message: string) => void): void 
  * The database file, created owner-only before SQLite opens it (SQLite would create it with the
  * umask's mode, 0644 by default); its -wal and -shm files take the database file's mode.
  */
-function createOwnerOnly(file: string): void {
+export function createOwnerOnly(file: string): void {
   try {
     closeSync(openSync(file, 'wx', 0o600));
   } catch (error) {
@@ -108,12 +108,12 @@ export async function openSqliteStore(options: SqliteStoreOptions = {}): Promise
     await db.destroy();
     throw error;
   }
-  if (file === ':memory:') return new SqlStore(db, { dialect: 'sqlite', isUnavailable });
+  if (file === ':memory:') return new SqlStore(db, { dialect: 'sqlite', isUnavailable: isSqliteUnavailable });
   // A second connection for reads; an in-memory database has only the one.
   const readConnection = new Database(file, { readonly: true });
   readConnection.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const reader = new Kysely<StoreDatabase>({
     dialect: new SqliteDialect({ database: withStatementCache(readConnection) }),
   });
-  return new SqlStore(db, { dialect: 'sqlite', isUnavailable, reader });
+  return new SqlStore(db, { dialect: 'sqlite', isUnavailable: isSqliteUnavailable, reader });
 }

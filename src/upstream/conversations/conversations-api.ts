@@ -10,26 +10,29 @@ import type { ItemCreateParams } from 'openai/resources/conversations/items';
 import type { Assistant, AssistantPage } from '../../domain/assistant.ts';
 import { toMessageItem } from '../../domain/conversation-items.ts';
 import { MAX_PAGE_SIZE } from '../../domain/message-pagination.ts';
-import type { Run, RunPage } from '../../domain/run.ts';
+import type { Run, RunPage, ToolOutput } from '../../domain/run.ts';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
+import type { RunRecords } from '../../features/runs/run-records.ts';
 import { normaliseDeleted, repeatsAnId, servableId } from '../answer-checks.ts';
-import { UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
+import { callNow, UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { listPage, sdk, sdkRead, UpstreamShapeError, upstreamError } from '../calls/faults.ts';
 import { createOpenAIClient, type OpenAIClientOptions } from '../sdk/openai-client.ts';
 import { type HotReads, hotReads } from '../sdk/read-paths.ts';
 import {
+  type AssistantFields,
+  type ListParams,
   listParams,
   type MessageListParams,
   type MessagePage,
   type NewMessage,
+  type NewRun,
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
 import {
   CONVERSATIONS_API,
   type Refusal,
-  refuseAssistants,
   refuseMessage,
   refuseMessageUpdate,
   refuseRuns,
@@ -39,9 +42,12 @@ import {
   toMessage,
   toThread,
 } from './mapping.ts';
+import { ResponsesRuns } from './responses-runs.ts';
 
 export interface ConversationsApiOptions extends OpenAIClientOptions {
   maxRetries: number;
+  /** The gateway's run and assistant records: runs are served over the Responses API with them. */
+  runRecords?: RunRecords;
 }
 
 /** The gateway's error for what the Conversations API cannot carry, raised before any call. */
@@ -73,6 +79,7 @@ export class ConversationsApi implements UpstreamApi {
   readonly #client: OpenAI;
   readonly #reads: HotReads;
   readonly #calls: UpstreamCalls;
+  readonly #responsesRuns: ResponsesRuns | undefined;
 
   constructor(options: ConversationsApiOptions) {
     this.baseURL = options.baseURL;
@@ -84,6 +91,9 @@ export class ConversationsApi implements UpstreamApi {
       passThrough: options.apiKey === undefined,
       apiName: CONVERSATIONS_API,
     });
+    this.#responsesRuns = options.runRecords
+      ? new ResponsesRuns(this.#client, this.#calls, options.runRecords, refused)
+      : undefined;
   }
 
   retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null> {
@@ -136,17 +146,26 @@ export class ConversationsApi implements UpstreamApi {
 
   deleteThread(session: UpstreamSession, id: string): Promise<ThreadDeleted> {
     this.#calls.forget(session, `conversations/${id}`, { under: true });
-    return this.#calls.call<ThreadDeleted>(session, {
-      method: 'DELETE',
-      route: '/conversations/{id}',
-      resource: 'thread',
-      safety: 'idempotent',
-      on404AfterRetry: () => ({ id, object: 'thread.deleted', deleted: true }),
-      send: async (options) => {
-        const deleted = normaliseDeleted(await sdk(this.#client.conversations.delete(id, options)), id, 'conversation');
-        return { id: deleted.id, object: 'thread.deleted', deleted: deleted.deleted as true };
-      },
-    });
+    return this.#calls
+      .call<ThreadDeleted>(session, {
+        method: 'DELETE',
+        route: '/conversations/{id}',
+        resource: 'thread',
+        safety: 'idempotent',
+        on404AfterRetry: () => ({ id, object: 'thread.deleted', deleted: true }),
+        send: async (options) => {
+          const deleted = normaliseDeleted(
+            await sdk(this.#client.conversations.delete(id, options)),
+            id,
+            'conversation',
+          );
+          return { id: deleted.id, object: 'thread.deleted', deleted: deleted.deleted as true };
+        },
+      })
+      .then(async (deleted) => {
+        await this.#responsesRuns?.deleteRuns(id);
+        return deleted;
+      });
   }
 
   /**
@@ -159,7 +178,8 @@ export class ConversationsApi implements UpstreamApi {
     threadId: string,
     params: MessageListParams,
   ): Promise<MessagePage | null> {
-    if (params.run_id) throw refused(refuseRuns('messages'));
+    // A run's messages are its responses' message items, which the run keeps.
+    if (params.run_id) return this.#runs('messages').listMessages(threadId, params);
     const data: UpstreamMessage[] = [];
     let after = params.after;
     // Checked here, not in the call: a joined in-flight read ran another request's read-on.
@@ -264,48 +284,58 @@ export class ConversationsApi implements UpstreamApi {
   }
 
   /*
-   * Runs and assistants: not yet mapped onto the Responses API (a run would be a response created
-   * with `conversation`, its status and tool calls read back from the response). Until then each
-   * is refused before any call, naming what was asked for.
+   * Runs and assistants over the Responses API (responses-runs.ts), with the gateway's own records;
+   * without records (the bench's adapters, the `auto` probe's) each is refused before any call.
    */
-  createRun(): Promise<Run> {
-    return Promise.reject(refused(refuseRuns('createRun')));
+  #runs(argument: string): ResponsesRuns {
+    if (!this.#responsesRuns) throw refused(refuseRuns(argument));
+    return this.#responsesRuns;
   }
 
-  retrieveRun(): Promise<Run | null> {
-    return Promise.reject(refused(refuseRuns('run')));
+  createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string): Promise<Run> {
+    return callNow(() => this.#runs('createRun').createRun(session, threadId, body, idempotencyKey));
   }
 
-  listRuns(): Promise<RunPage | null> {
-    return Promise.reject(refused(refuseRuns('runs')));
+  retrieveRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run | null> {
+    return callNow(() => this.#runs('run').retrieveRun(session, threadId, runId));
   }
 
-  submitToolOutputs(): Promise<Run> {
-    return Promise.reject(refused(refuseRuns('submitToolOutputs')));
+  listRuns(session: UpstreamSession, threadId: string, params: ListParams): Promise<RunPage | null> {
+    return callNow(() =>
+      this.#runs('runs').listRuns(
+        threadId,
+        params,
+        async () => (await this.retrieveThread(session, threadId)) !== null,
+      ),
+    );
   }
 
-  cancelRun(): Promise<Run> {
-    return Promise.reject(refused(refuseRuns('cancelRun')));
+  submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
+    return callNow(() => this.#runs('submitToolOutputs').submitToolOutputs(session, threadId, runId, outputs));
   }
 
-  retrieveAssistant(): Promise<Assistant | null> {
-    return Promise.reject(refused(refuseAssistants('assistant')));
+  cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run> {
+    return callNow(() => this.#runs('cancelRun').cancelRun(session, threadId, runId));
   }
 
-  listAssistants(): Promise<AssistantPage> {
-    return Promise.reject(refused(refuseAssistants('assistants')));
+  retrieveAssistant(_session: UpstreamSession, id: string): Promise<Assistant | null> {
+    return callNow(() => this.#runs('assistant').retrieveAssistant(id));
   }
 
-  createAssistant(): Promise<Assistant> {
-    return Promise.reject(refused(refuseAssistants('createAssistant')));
+  listAssistants(_session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
+    return callNow(() => this.#runs('assistants').listAssistants(params));
   }
 
-  updateAssistant(): Promise<Assistant> {
-    return Promise.reject(refused(refuseAssistants('updateAssistant')));
+  createAssistant(_session: UpstreamSession, body: AssistantFields): Promise<Assistant> {
+    return callNow(() => this.#runs('createAssistant').createAssistant(body));
   }
 
-  deleteAssistant(): Promise<{ id: string; deleted: boolean }> {
-    return Promise.reject(refused(refuseAssistants('deleteAssistant')));
+  updateAssistant(_session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant> {
+    return callNow(() => this.#runs('updateAssistant').updateAssistant(id, body));
+  }
+
+  deleteAssistant(_session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }> {
+    return callNow(() => this.#runs('deleteAssistant').deleteAssistant(id));
   }
 
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {

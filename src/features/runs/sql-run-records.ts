@@ -1,0 +1,231 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { type ColumnType, type Generated, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Assistant } from '../../domain/assistant.ts';
+import { ErrorCode, GatewayError } from '../../errors.ts';
+import { isPostgresUnavailable } from '../../local-backend/store/postgres-store.ts';
+import type { SqlDialectName } from '../../local-backend/store/sql-schema.ts';
+import {
+  BUSY_TIMEOUT_MS,
+  createOwnerOnly,
+  isSqliteUnavailable,
+  prepareDataDir,
+  SQLITE_SYNCHRONOUS,
+  withStatementCache,
+} from '../../local-backend/store/sqlite-store.ts';
+import { migrateRunRecords } from './migrations/migrate.ts';
+import type { RecordListParams, RecordPage, RunRecord, RunRecords } from './run-records.ts';
+
+/** The gateway's own SQLite file in DATA_DIR, beside the local backend's `threads.db`. */
+export const GATEWAY_SQLITE_FILE = 'gateway.db';
+
+type BigIntColumn = ColumnType<number | string, number, number>;
+
+interface RecordsDatabase {
+  gateway_runs: {
+    seq: Generated<number | string>;
+    id: string;
+    thread_id: string;
+    status: string;
+    version: BigIntColumn;
+    body: string;
+  };
+  gateway_assistants: { seq: Generated<number | string>; id: string; body: string };
+}
+
+/**
+ * Runs and assistants on SQL, one Kysely layer for SQLite and PostgreSQL. Each record is one row
+ * of JSON text (read back byte for byte) with the columns its queries select on; `seq` is the
+ * database's creation order, stable across instances.
+ */
+export class SqlRunRecords implements RunRecords {
+  readonly kind: SqlDialectName;
+  readonly #db: Kysely<RecordsDatabase>;
+  readonly #isUnavailable: (error: unknown) => boolean;
+
+  constructor(db: Kysely<RecordsDatabase>, dialect: SqlDialectName, isUnavailable: (error: unknown) => boolean) {
+    this.#db = db;
+    this.kind = dialect;
+    this.#isUnavailable = isUnavailable;
+  }
+
+  /** A database that is not there answers UPSTREAM_UNAVAILABLE (try again later), like an upstream that is not. */
+  async #run<T>(work: (db: Kysely<RecordsDatabase>) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.#db);
+    } catch (error) {
+      if (this.#isUnavailable(error)) {
+        throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway’s run store is not available.');
+      }
+      throw error;
+    }
+  }
+
+  insertRun(run: RunRecord): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('gateway_runs')
+        .values({
+          id: run.id,
+          thread_id: run.threadId,
+          status: run.status,
+          version: run.version,
+          body: JSON.stringify(run),
+        })
+        .execute();
+    });
+  }
+
+  getRun(id: string): Promise<RunRecord | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('gateway_runs').select('body').where('id', '=', id).executeTakeFirst();
+      return row ? (JSON.parse(row.body) as RunRecord) : null;
+    });
+  }
+
+  saveRun(run: RunRecord): Promise<boolean> {
+    return this.#run(async (db) => {
+      const result = await db
+        .updateTable('gateway_runs')
+        .set({ status: run.status, version: run.version, body: JSON.stringify(run) })
+        .where('id', '=', run.id)
+        .where('version', '=', run.version - 1)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
+  }
+
+  listRuns(threadId: string, params: RecordListParams): Promise<RecordPage<RunRecord>> {
+    return this.#run(async (db) => {
+      let query = db.selectFrom('gateway_runs').select('body').where('thread_id', '=', threadId);
+      if (params.after !== undefined) {
+        const after = db.selectFrom('gateway_runs').select('seq').where('id', '=', params.after);
+        query = query.where('seq', params.order === 'asc' ? '>' : '<', after);
+      }
+      const rows = await query
+        .orderBy('seq', params.order)
+        .limit(params.limit + 1)
+        .execute();
+      return {
+        data: rows.slice(0, params.limit).map((row) => JSON.parse(row.body) as RunRecord),
+        hasMore: rows.length > params.limit,
+      };
+    });
+  }
+
+  deleteRuns(threadId: string): Promise<void> {
+    return this.#run(async (db) => {
+      await db.deleteFrom('gateway_runs').where('thread_id', '=', threadId).execute();
+    });
+  }
+
+  insertAssistant(assistant: Assistant): Promise<void> {
+    return this.#run(async (db) => {
+      await db
+        .insertInto('gateway_assistants')
+        .values({ id: assistant.id, body: JSON.stringify(assistant) })
+        .execute();
+    });
+  }
+
+  getAssistant(id: string): Promise<Assistant | null> {
+    return this.#run(async (db) => {
+      const row = await db.selectFrom('gateway_assistants').select('body').where('id', '=', id).executeTakeFirst();
+      return row ? (JSON.parse(row.body) as Assistant) : null;
+    });
+  }
+
+  replaceAssistant(assistant: Assistant): Promise<boolean> {
+    return this.#run(async (db) => {
+      const result = await db
+        .updateTable('gateway_assistants')
+        .set({ body: JSON.stringify(assistant) })
+        .where('id', '=', assistant.id)
+        .executeTakeFirst();
+      return Number(result.numUpdatedRows) === 1;
+    });
+  }
+
+  deleteAssistant(id: string): Promise<boolean> {
+    return this.#run(async (db) => {
+      const result = await db.deleteFrom('gateway_assistants').where('id', '=', id).executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    });
+  }
+
+  listAssistants(params: RecordListParams): Promise<RecordPage<Assistant>> {
+    return this.#run(async (db) => {
+      let query = db.selectFrom('gateway_assistants').select('body');
+      if (params.after !== undefined) {
+        const after = db.selectFrom('gateway_assistants').select('seq').where('id', '=', params.after);
+        query = query.where('seq', params.order === 'asc' ? '>' : '<', after);
+      }
+      const rows = await query
+        .orderBy('seq', params.order)
+        .limit(params.limit + 1)
+        .execute();
+      return {
+        data: rows.slice(0, params.limit).map((row) => JSON.parse(row.body) as Assistant),
+        hasMore: rows.length > params.limit,
+      };
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+}
+
+/** The records in DATA_DIR's `gateway.db` (created owner-only, migrated); no DATA_DIR: in memory. */
+export async function openSqliteRunRecords(
+  options: { dataDir?: string; onWarning?: (message: string) => void } = {},
+): Promise<SqlRunRecords> {
+  let file = ':memory:';
+  if (options.dataDir !== undefined) {
+    prepareDataDir(options.dataDir, options.onWarning ?? (() => undefined));
+    file = join(options.dataDir, GATEWAY_SQLITE_FILE);
+    createOwnerOnly(file);
+  }
+  const database = new Database(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const db = new Kysely<RecordsDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  try {
+    await migrateRunRecords(db as Kysely<unknown>, 'sqlite');
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return new SqlRunRecords(db, 'sqlite', isSqliteUnavailable);
+}
+
+/** The records on PostgreSQL (DATABASE_URL), in `schema` (default `public`), migrated. */
+export async function openPostgresRunRecords(options: {
+  connectionString: string;
+  schema?: string;
+  onConnectionError?: (error: Error) => void;
+}): Promise<SqlRunRecords> {
+  const schema = options.schema ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}"`);
+  const pool = new pg.Pool({
+    connectionString: options.connectionString,
+    max: 4,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 15_000,
+    options: `-c search_path=${schema}`,
+  });
+  // As in postgres-store.ts: an 'error' event without a listener would end the process.
+  pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
+  pool.on('error', () => undefined);
+  const db = new Kysely<RecordsDatabase>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+    await migrateRunRecords(db as Kysely<unknown>, 'postgres', schema);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return new SqlRunRecords(db, 'postgres', isPostgresUnavailable);
+}
