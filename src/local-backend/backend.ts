@@ -42,6 +42,8 @@ export interface LocalBackend {
   fetch(request: Request): Promise<Response>;
   /** Requests answered so far, by `METHOD /path-shape` (e.g. `GET /v1/threads/{id}/messages`). */
   readonly requests: Map<string, number>;
+  /** Every route it serves, as `METHOD /path-shape` (the conformance test exercises each). */
+  readonly routes: readonly string[];
   /** Stops the runs and responses executing in this process without writing (before the store closes). */
   stop(): Promise<void>;
 }
@@ -115,6 +117,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   return {
     store,
     requests: table.requests,
+    routes: table.routes,
     handle,
     stop: async () => void (await Promise.all([runs.stop(), responses.stop()])),
     fetch: fetchHandler(handle, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),

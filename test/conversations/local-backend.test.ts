@@ -103,7 +103,7 @@ describe('the local backend serves the Conversations API', () => {
     expect(added).toMatchObject({ object: 'list', has_more: false });
     expect(added.data.map((item) => (item.type === 'message' ? item.content : null))).toEqual([
       [{ type: 'input_image', image_url: 'https://example.com/a.png', detail: 'low' }],
-      [{ type: 'output_text', text: 'It shipped.', annotations: [] }],
+      [{ type: 'output_text', text: 'It shipped.', annotations: [], logprobs: [] }],
       [{ type: 'input_image', file_id: 'file_1', detail: 'auto' }],
     ]);
     const [first] = added.data;

@@ -85,7 +85,10 @@ export function item(message: StoredMessage) {
     type: 'message',
     status: 'completed',
     role: message.role,
-    content: toConversationParts(message.role, message.content),
+    // The API's `output_text` always carries its token logprobs; no model here reports any.
+    content: toConversationParts(message.role, message.content).map((part) =>
+      part.type === 'output_text' ? { ...part, logprobs: [] } : part,
+    ),
   };
 }
 

@@ -59,6 +59,13 @@ export class RouteTable {
     this.#sections.add(section);
   }
 
+  /** Every route served, as `METHOD /path-shape` (the `*` fallbacks, which answer 405, left out). */
+  get routes(): string[] {
+    return [...this.#patterns.values()].flatMap((pattern) =>
+      [...pattern.handlers.keys()].filter((method) => method !== '*').map((method) => `${method} ${pattern.path}`),
+    );
+  }
+
   async dispatch(request: BackendRequest): Promise<BackendAnswer> {
     const segments = request.path.split('/');
     const pattern = this.#match(segments);

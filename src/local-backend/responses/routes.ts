@@ -6,7 +6,7 @@ import { rawShownId } from '../http/ids.ts';
 import type { RouteCall, RouteSection, RouteTable } from '../http/route-table.ts';
 import { modelResolver } from '../model/model-for-run.ts';
 import { DEFAULT_RUN_TIMEOUT_MS, type RunOptions, type RunRouteDeps } from '../runs/routes.ts';
-import { ACTIVE_RESPONSE_STATUSES, type ResponseRecord } from '../store/response-store.ts';
+import { ACTIVE_RESPONSE_STATUSES, type ResponseRecord, type StoredResponse } from '../store/response-store.ts';
 import type { Store } from '../store/store.ts';
 import { ResponseDriver } from './response-driver.ts';
 import { conversationMessages } from './response-prompt.ts';
@@ -108,11 +108,27 @@ async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): P
     });
     if (created.kind === 'no-conversation') return conversationNotFound(conversationId ?? '');
     const done = ctx.driver.start(created.record);
-    if (background) return json(200, created.record.response);
+    if (background) return json(200, wireResponse(created.record.response));
     await done;
     const record = await ctx.store.responses.getResponse(created.record.response.id);
-    return json(200, (record ?? created.record).response);
+    return json(200, wireResponse((record ?? created.record).response));
   });
+}
+
+/**
+ * A stored response as the API answers it. `usage` is left out until there is one and the deprecated
+ * `user` when none was given: the API's description types both as never null (and requires neither).
+ * Usage counts no cache writes (`cache_write_tokens`, which responses stored before it lack).
+ */
+function wireResponse(response: StoredResponse) {
+  const { usage, user, ...rest } = response;
+  return {
+    ...rest,
+    ...(usage
+      ? { usage: { ...usage, input_tokens_details: { cache_write_tokens: 0, ...usage.input_tokens_details } } }
+      : {}),
+    ...(user === null ? {} : { user }),
+  };
 }
 
 /** The stored response, brought up to date (a response past its expiry is expired now). */
@@ -143,7 +159,7 @@ async function retrieveResponse(ctx: ResponseRouteContext, call: RouteCall<[stri
   const problem = retrieveQueryProblem(call.request.search ?? '');
   if (problem) return fail(400, problem);
   const record = await current(ctx, id);
-  return record ? json(200, record.response) : responseNotFound(id);
+  return record ? json(200, wireResponse(record.response)) : responseNotFound(id);
 }
 
 async function cancelResponse(ctx: ResponseRouteContext, call: RouteCall<[string]>): Promise<BackendAnswer> {
@@ -154,13 +170,13 @@ async function cancelResponse(ctx: ResponseRouteContext, call: RouteCall<[string
   if (!response.background) {
     return fail(400, { message: 'Only responses created with background=true can be cancelled.', param: null });
   }
-  if (response.status === 'cancelled') return json(200, response);
+  if (response.status === 'cancelled') return json(200, wireResponse(response));
   if (!ACTIVE_RESPONSE_STATUSES.includes(response.status)) {
     return fail(400, { message: `Cannot cancel a response with status '${response.status}'.` });
   }
   const cancelled = await ctx.driver.cancel(id);
-  if (cancelled) return json(200, cancelled.response);
+  if (cancelled) return json(200, wireResponse(cancelled.response));
   // It became final meanwhile: answer what it is now.
   const now = await ctx.store.responses.getResponse(id);
-  return now ? json(200, now.response) : responseNotFound(id);
+  return now ? json(200, wireResponse(now.response)) : responseNotFound(id);
 }

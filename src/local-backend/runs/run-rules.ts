@@ -54,6 +54,17 @@ export function checkPositiveInteger(value: unknown, param: string): Check {
   return Number.isSafeInteger(value) && (value as number) >= 1 ? null : problem(param, 'must be a positive integer');
 }
 
+/** `max_prompt_tokens` / `max_completion_tokens`: the API takes no budget under 256 tokens. */
+export const MIN_TOKEN_BUDGET = 256;
+
+export function checkTokenBudget(value: unknown, param: string): Check {
+  if (value == null) return null;
+  if (!Number.isSafeInteger(value)) return problem(param, 'must be an integer');
+  return (value as number) >= MIN_TOKEN_BUDGET
+    ? null
+    : problem(param, `integer below minimum value. Expected a value >= ${MIN_TOKEN_BUDGET}, but got ${value} instead.`);
+}
+
 export function checkModel(value: unknown, param: string): Check {
   return typeof value === 'string' && value.length > 0 && value.length <= 256
     ? null

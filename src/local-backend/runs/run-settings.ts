@@ -5,9 +5,9 @@ import type { NewStoredRun, StoredAssistant } from '../store/run-store.ts';
 import {
   checkModel,
   checkNumber,
-  checkPositiveInteger,
   checkResponseFormat,
   checkText,
+  checkTokenBudget,
   checkToolChoice,
   checkTools,
   checkTruncation,
@@ -78,8 +78,8 @@ export function checkCreateRun(body: Record<string, unknown>): BackendAnswer | n
     (body.metadata == null ? null : checkMetadata(body.metadata, 'metadata')) ??
     checkNumber(body.temperature, 'temperature', 0, 2) ??
     checkNumber(body.top_p, 'top_p', 0, 1) ??
-    checkPositiveInteger(body.max_prompt_tokens, 'max_prompt_tokens') ??
-    checkPositiveInteger(body.max_completion_tokens, 'max_completion_tokens') ??
+    checkTokenBudget(body.max_prompt_tokens, 'max_prompt_tokens') ??
+    checkTokenBudget(body.max_completion_tokens, 'max_completion_tokens') ??
     checkTruncation(body.truncation_strategy, 'truncation_strategy') ??
     checkToolChoice(body.tool_choice, 'tool_choice') ??
     checkResponseFormat(body.response_format, 'response_format') ??

@@ -5,7 +5,7 @@ import { idempotentByPath } from '../http/idempotency.ts';
 import type { RouteCall, RouteTable } from '../http/route-table.ts';
 import { parseListQuery } from './thread-checks.ts';
 import { messageNotFound, type ThreadRouteDeps, threadNotFound, threadsSection } from './threads-section.ts';
-import { toStoredMessage } from './wire-message.ts';
+import { toStoredMessage, wireMessage } from './wire-message.ts';
 
 const MODIFY_FIELDS = new Set(['metadata']);
 
@@ -34,7 +34,7 @@ async function listMessages(deps: ThreadRouteDeps, call: RouteCall<[string]>): P
       param: result.param,
     });
   }
-  return json(200, listBody(result.data, result.has_more));
+  return json(200, listBody(result.data.map(wireMessage), result.has_more));
 }
 
 async function createMessage(deps: ThreadRouteDeps, call: RouteCall<[string]>): Promise<BackendAnswer> {
@@ -47,13 +47,13 @@ async function createMessage(deps: ThreadRouteDeps, call: RouteCall<[string]>): 
   if (found) return fail(400, found);
   return idempotentByPath(deps.remembered, call, parsed.text, async () => {
     const message = await deps.store.createMessage(threadId, toStoredMessage(parsed.body));
-    return message ? json(200, message) : threadNotFound(threadId);
+    return message ? json(200, wireMessage(message)) : threadNotFound(threadId);
   });
 }
 
 async function getMessage(deps: ThreadRouteDeps, { ids: [threadId, id] }: RouteCall<[string, string]>) {
   const message = await deps.store.getMessage(threadId, id);
-  return message ? json(200, message) : messageNotFound(id);
+  return message ? json(200, wireMessage(message)) : messageNotFound(id);
 }
 
 async function modifyMessage(deps: ThreadRouteDeps, call: RouteCall<[string, string]>): Promise<BackendAnswer> {
@@ -66,7 +66,7 @@ async function modifyMessage(deps: ThreadRouteDeps, call: RouteCall<[string, str
   if (found) return fail(400, found);
   const metadata = (parsed.body.metadata as Record<string, string> | null | undefined) ?? {};
   const message = await deps.store.updateMessage(threadId, id, metadata);
-  return message ? json(200, message) : messageNotFound(id);
+  return message ? json(200, wireMessage(message)) : messageNotFound(id);
 }
 
 async function deleteMessage(deps: ThreadRouteDeps, { ids: [threadId, id] }: RouteCall<[string, string]>) {

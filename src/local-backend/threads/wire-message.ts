@@ -1,4 +1,4 @@
-import type { NewStoredMessage } from '../store/store.ts';
+import type { NewStoredMessage, StoredMessage } from '../store/store.ts';
 
 /**
  * A checked wire message (a thread's `messages[i]`, a message create, a run's
@@ -19,4 +19,13 @@ export function toStoredMessage(message: Record<string, unknown>): NewStoredMess
     attachments: (message.attachments as unknown[] | null | undefined) ?? null,
     metadata: (message.metadata as Record<string, string> | null | undefined) ?? null,
   };
+}
+
+/**
+ * A stored message as the API answers it. The store keeps only complete messages (a run writes its
+ * answer once it has it), so the three fields of an unfinished message are the same for all: never
+ * incomplete, completed when written. The API's description requires them, nullable but present.
+ */
+export function wireMessage(message: StoredMessage) {
+  return { ...message, incomplete_details: null, completed_at: message.created_at, incomplete_at: null };
 }

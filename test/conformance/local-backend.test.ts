@@ -1,0 +1,475 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalBackend, type LocalBackend } from '../../src/local-backend/backend.ts';
+import { serveLocalBackend } from '../../src/local-backend/serve.ts';
+import { MemoryStore } from '../../src/local-backend/store/memory-store.ts';
+import { withQuota } from '../../src/local-backend/store/quota.ts';
+import type { Store } from '../../src/local-backend/store/store.ts';
+import { startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
+import { checkAnswer, describeDivergence, openApi, pathTemplate } from '../helpers/openapi.ts';
+import { STORE_KINDS, serveRunBackend, until } from '../helpers/run-backend.ts';
+
+/**
+ * Every route of the local backend, in both API families, driven with realistic bodies over real
+ * HTTP, and every answer (errors included) checked against the response schema OpenAI's published
+ * description gives its operation. The description is vendored in test/conformance/.
+ */
+
+type Json = Record<string, unknown>;
+
+interface Answer {
+  status: number;
+  body: Json;
+}
+
+const BETA = { 'openai-beta': 'assistants=v2' };
+
+/** A served backend and a client of raw fetches that checks each answer as it arrives. */
+class Session {
+  /** Error statuses answered (each checked as ErrorResponse). */
+  readonly errorStatuses = new Set<number>();
+  /** The answers of the current test that do not validate, each described. */
+  readonly divergences: string[] = [];
+
+  /** `answered`: `METHOD /template` of each operation that answered 2xx. */
+  constructor(
+    readonly url: string,
+    readonly backend: LocalBackend,
+    /** Shared with another session when both exercise one route table's routes. */
+    readonly answered = new Set<string>(),
+  ) {}
+
+  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
+    const response = await fetch(`${this.url}${path.replace(/^\/v1/, '')}`, {
+      method,
+      headers: {
+        authorization: 'Bearer sk-local',
+        ...(path.startsWith('/v1/threads') || path.startsWith('/v1/assistants') ? BETA : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const answer = { status: response.status, body: (await response.json()) as Json };
+    this.check(method, path, answer);
+    return answer;
+  }
+
+  check(method: string, path: string, answer: Answer): void {
+    const url = new URL(path, 'http://x');
+    const divergence = checkAnswer(method, url.pathname, answer.status, answer.body);
+    if (divergence) this.divergences.push(describeDivergence(divergence));
+    if (answer.status < 300) this.answered.add(`${method} ${pathTemplate(url.pathname)}`);
+    else this.errorStatuses.add(answer.status);
+  }
+
+  /** A 2xx answer's body; anything else fails the test with the answer. */
+  async ok(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<Json> {
+    const answer = await this.call(method, path, body, headers);
+    expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBe(200);
+    return answer.body;
+  }
+
+  async expectStatus(status: number, method: string, path: string, body?: unknown, headers?: Record<string, string>) {
+    const answer = await this.call(method, path, body, headers);
+    expect(answer.status, `${method} ${path}: ${JSON.stringify(answer.body)}`).toBe(status);
+    return answer.body;
+  }
+}
+
+const id = (body: Json): string => String(body.id);
+const data = (body: Json): Json[] => body.data as Json[];
+
+async function threadsAndMessages(s: Session): Promise<void> {
+  const thread = await s.ok('POST', '/v1/threads', {
+    messages: [
+      { role: 'user', content: 'A string content.' },
+      {
+        role: 'user',
+        content: [
+          { type: 'text', text: 'Every part type:' },
+          { type: 'image_url', image_url: { url: 'https://example.com/cat.png', detail: 'low' } },
+          { type: 'image_file', image_file: { file_id: 'file-abc123', detail: 'high' } },
+        ],
+        attachments: [
+          { file_id: 'file-doc1', tools: [{ type: 'code_interpreter' }] },
+          { file_id: 'file-doc2', tools: [{ type: 'file_search' }] },
+        ],
+        metadata: { source: 'import' },
+      },
+      { role: 'assistant', content: [{ type: 'text', text: 'An assistant turn.' }] },
+    ],
+    tool_resources: { code_interpreter: { file_ids: ['file-code1'] }, file_search: { vector_store_ids: ['vs_1'] } },
+    metadata: { project: 'conformance' },
+  });
+  const threadPath = `/v1/threads/${id(thread)}`;
+  await s.ok('POST', '/v1/threads', {});
+  await s.ok('GET', threadPath);
+  await s.ok('POST', threadPath, { metadata: { project: 'renamed' }, tool_resources: { code_interpreter: {} } });
+
+  const text = await s.ok('POST', `${threadPath}/messages`, { role: 'user', content: 'Another string.' });
+  await s.ok('POST', `${threadPath}/messages`, {
+    role: 'assistant',
+    content: [
+      { type: 'text', text: 'Parts again' },
+      { type: 'image_url', image_url: { url: 'https://example.com/dog.png' } },
+    ],
+    attachments: [{ file_id: 'file-doc3', tools: [{ type: 'file_search' }] }],
+    metadata: { k: 'v' },
+  });
+  const newest = await s.ok('GET', `${threadPath}/messages?limit=2`);
+  expect(newest.has_more).toBe(true);
+  await s.ok('GET', `${threadPath}/messages?limit=2&after=${String(newest.last_id)}`);
+  const oldest = await s.ok('GET', `${threadPath}/messages?order=asc&limit=2`);
+  await s.ok('GET', `${threadPath}/messages?order=desc&before=${String(oldest.last_id)}`);
+  await s.ok('GET', `${threadPath}/messages/${id(text)}`);
+  await s.ok('POST', `${threadPath}/messages/${id(text)}`, { metadata: { edited: 'yes' } });
+  await s.ok('DELETE', `${threadPath}/messages/${id(text)}`);
+
+  const empty = await s.ok('POST', '/v1/threads', { metadata: {} });
+  await s.ok('GET', `/v1/threads/${id(empty)}/messages`);
+  await s.ok('DELETE', `/v1/threads/${id(empty)}`);
+}
+
+async function assistantsAndRuns(s: Session): Promise<void> {
+  const weather = {
+    type: 'function',
+    function: {
+      name: 'get_weather',
+      description: 'The weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    },
+  };
+  const assistant = await s.ok('POST', '/v1/assistants', {
+    model: 'echo',
+    name: 'Echo',
+    description: 'Repeats the last user message',
+    instructions: 'Repeat.',
+    tools: [{ type: 'code_interpreter' }, weather],
+    tool_resources: { code_interpreter: { file_ids: ['file-code1'] } },
+    metadata: { team: 'qa' },
+    temperature: 0.5,
+    top_p: 1,
+    response_format: 'auto',
+  });
+  await s.ok('POST', '/v1/assistants', { model: 'echo' });
+  const assistantPath = `/v1/assistants/${id(assistant)}`;
+  await s.ok('GET', assistantPath);
+  await s.ok('POST', assistantPath, { name: 'Echo 2', metadata: { team: 'ops' }, response_format: { type: 'text' } });
+  const first = await s.ok('GET', '/v1/assistants?limit=1');
+  await s.ok('GET', `/v1/assistants?limit=1&after=${String(first.last_id)}`);
+  await s.ok('GET', `/v1/assistants?order=asc&before=${String(first.first_id)}`);
+
+  const thread = await s.ok('POST', '/v1/threads', { messages: [{ role: 'user', content: 'Hello, echo.' }] });
+  const runsPath = `/v1/threads/${id(thread)}/runs`;
+  const run = await s.ok('POST', runsPath, {
+    assistant_id: id(assistant),
+    additional_instructions: 'Be brief.',
+    additional_messages: [{ role: 'user', content: [{ type: 'text', text: 'And once more.' }] }],
+    metadata: { attempt: '1' },
+    max_prompt_tokens: 2000,
+    max_completion_tokens: 300,
+    truncation_strategy: { type: 'auto' },
+  });
+  const done = await until(
+    () => s.ok('GET', `${runsPath}/${id(run)}`),
+    (body) => body.status === 'completed',
+  );
+  expect(done.status).toBe('completed');
+  await s.ok('POST', `${runsPath}/${id(run)}`, { metadata: { attempt: 'done' } });
+  await s.ok('GET', `/v1/threads/${id(thread)}/messages?order=asc`);
+
+  // A tool round: the echo model calls the tool a `/call` names.
+  await s.ok('POST', `/v1/threads/${id(thread)}/messages`, {
+    role: 'user',
+    content: '/call get_weather {"city":"Oslo"}',
+  });
+  const calling = await s.ok('POST', runsPath, { assistant_id: id(assistant), tools: [weather] });
+  const waiting = await until(
+    () => s.ok('GET', `${runsPath}/${id(calling)}`),
+    (body) => body.status === 'requires_action',
+  );
+  const action = waiting.required_action as { submit_tool_outputs: { tool_calls: Array<{ id: string }> } };
+  await s.ok('POST', `${runsPath}/${id(calling)}/submit_tool_outputs`, {
+    tool_outputs: action.submit_tool_outputs.tool_calls.map((call) => ({ tool_call_id: call.id, output: 'sunny' })),
+  });
+  await until(
+    () => s.ok('GET', `${runsPath}/${id(calling)}`),
+    (body) => body.status === 'completed',
+  );
+
+  // A run cancelled while it waits for tool outputs.
+  await s.ok('POST', `/v1/threads/${id(thread)}/messages`, { role: 'user', content: '/call get_weather {}' });
+  const cancelled = await s.ok('POST', runsPath, {
+    assistant_id: id(assistant),
+    model: 'echo',
+    tools: [weather],
+    instructions: 'Call tools.',
+  });
+  await until(
+    () => s.ok('GET', `${runsPath}/${id(cancelled)}`),
+    (body) => body.status === 'requires_action',
+  );
+  await s.ok('POST', `${runsPath}/${id(cancelled)}/cancel`);
+  const runs = await s.ok('GET', `${runsPath}?limit=2`);
+  await s.ok('GET', `${runsPath}?limit=2&after=${String(runs.last_id)}`);
+  await s.ok('GET', `${runsPath}?order=asc&before=${String(runs.last_id)}`);
+  await s.ok('GET', `/v1/threads/${id(thread)}/messages`);
+
+  await s.ok('DELETE', assistantPath);
+}
+
+async function conversationsAndItems(s: Session): Promise<void> {
+  const conversation = await s.ok('POST', '/v1/conversations', {
+    items: [
+      { type: 'message', role: 'user', content: 'A string content.' },
+      {
+        type: 'message',
+        role: 'user',
+        content: [
+          { type: 'input_text', text: 'Every part type:' },
+          { type: 'input_image', image_url: 'https://example.com/cat.png', detail: 'low' },
+          { type: 'input_image', file_id: 'file-abc123', detail: 'auto' },
+        ],
+      },
+      {
+        type: 'message',
+        role: 'assistant',
+        content: [
+          { type: 'output_text', text: 'An answer.', annotations: [] },
+          { type: 'refusal', refusal: 'Not that.' },
+        ],
+      },
+      { role: 'developer', content: 'An easy input message without a type.' },
+    ],
+    metadata: { topic: 'conformance' },
+  });
+  const path = `/v1/conversations/${id(conversation)}`;
+  await s.ok('POST', '/v1/conversations', {});
+  await s.ok('GET', path);
+  await s.ok('POST', path, { metadata: { topic: 'renamed' } });
+  const added = await s.ok('POST', `${path}/items`, {
+    items: [
+      { type: 'message', role: 'system', content: [{ type: 'input_text', text: 'Be kind.' }] },
+      { type: 'message', role: 'assistant', content: [{ type: 'output_text', text: 'Kindly.', annotations: [] }] },
+    ],
+  });
+  const newest = await s.ok('GET', `${path}/items?limit=2`);
+  expect(newest.has_more).toBe(true);
+  await s.ok('GET', `${path}/items?limit=2&after=${String(newest.last_id)}`);
+  await s.ok('GET', `${path}/items?order=asc&limit=3`);
+  const [assistantItem] = data(added).slice(-1);
+  await s.ok('GET', `${path}/items/${id(assistantItem ?? {})}`);
+  await s.ok('DELETE', `${path}/items/${id(assistantItem ?? {})}`);
+
+  const empty = await s.ok('POST', '/v1/conversations', { metadata: {} });
+  await s.ok('GET', `/v1/conversations/${id(empty)}/items`);
+  await s.ok('DELETE', `/v1/conversations/${id(empty)}`);
+}
+
+async function responses(s: Session, hanging: Session): Promise<void> {
+  const weather = {
+    type: 'function',
+    name: 'get_weather',
+    description: 'The weather in a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } } },
+    strict: false,
+  };
+  const conversation = await s.ok('POST', '/v1/conversations', {
+    items: [{ type: 'message', role: 'user', content: 'An earlier turn.' }],
+  });
+  const answered = await s.ok('POST', '/v1/responses', {
+    model: 'echo',
+    conversation: id(conversation),
+    input: 'Hello there.',
+    instructions: 'Echo.',
+    metadata: { k: 'v' },
+    temperature: 0.7,
+    max_output_tokens: 200,
+  });
+  await s.ok('GET', `/v1/responses/${id(answered)}`);
+  await s.ok('GET', `/v1/conversations/${id(conversation)}/items?order=asc`);
+
+  const calling = await s.ok('POST', '/v1/responses', {
+    model: 'echo',
+    conversation: id(conversation),
+    input: [
+      { type: 'message', role: 'user', content: [{ type: 'input_text', text: '/call get_weather {"city":"Oslo"}' }] },
+    ],
+    tools: [weather],
+    tool_choice: 'auto',
+    text: { format: { type: 'text' } },
+  });
+  const call = (calling.output as Json[]).find((item) => item.type === 'function_call') ?? {};
+  await s.ok('POST', '/v1/responses', {
+    model: 'echo',
+    conversation: id(conversation),
+    input: [{ type: 'function_call_output', call_id: call.call_id, output: 'sunny' }],
+    tools: [weather],
+  });
+  await s.ok('GET', `/v1/conversations/${id(conversation)}/items?order=desc&limit=3`);
+
+  const background = await s.ok('POST', '/v1/responses', { model: 'echo', input: 'Later.', background: true });
+  await until(
+    () => s.ok('GET', `/v1/responses/${id(background)}`),
+    (body) => body.status === 'completed',
+  );
+
+  // Cancelled while its model (one that never answers) is still working, then cancelled again.
+  const stopped = await hanging.ok('POST', '/v1/responses', { model: 'slow', input: 'Stop me.', background: true });
+  await until(
+    () => hanging.ok('GET', `/v1/responses/${id(stopped)}`),
+    (body) => body.status === 'in_progress',
+  );
+  expect(await hanging.ok('POST', `/v1/responses/${id(stopped)}/cancel`)).toMatchObject({ status: 'cancelled' });
+  await hanging.ok('POST', `/v1/responses/${id(stopped)}/cancel`);
+}
+
+async function errors(s: Session): Promise<void> {
+  const thread = await s.ok('POST', '/v1/threads', { messages: [{ role: 'user', content: 'x' }] });
+  await s.expectStatus(400, 'POST', '/v1/threads', { messages: 'not a list' });
+  await s.expectStatus(400, 'POST', `/v1/threads/${id(thread)}/messages`, { role: 'tool', content: 'x' });
+  await s.expectStatus(400, 'POST', '/v1/conversations', { colour: 'blue' });
+  await s.expectStatus(400, 'POST', '/v1/responses', { model: 'echo', input: 'x', colour: 'blue' });
+  await s.expectStatus(400, 'POST', '/v1/assistants', {});
+  await s.expectStatus(400, 'POST', `/v1/threads/${id(thread)}/runs`, { model: 'echo', max_completion_tokens: 100 });
+  await s.expectStatus(400, 'POST', '/v1/threads', '{not json');
+  await s.expectStatus(401, 'GET', `/v1/threads/${id(thread)}`, undefined, { authorization: '' });
+  await s.expectStatus(401, 'GET', '/v1/conversations/conv_1', undefined, { authorization: '' });
+  await s.expectStatus(401, 'GET', '/v1/responses/resp_1', undefined, { authorization: '' });
+  await s.expectStatus(404, 'GET', '/v1/threads/thread_missing');
+  await s.expectStatus(404, 'GET', `/v1/threads/${id(thread)}/messages/msg_missing`);
+  await s.expectStatus(404, 'GET', '/v1/threads/thread_missing/runs/run_missing');
+  await s.expectStatus(404, 'GET', '/v1/assistants/asst_missing');
+  await s.expectStatus(404, 'GET', '/v1/conversations/conv_missing');
+  await s.expectStatus(404, 'GET', '/v1/conversations/conv_missing/items/msg_missing');
+  await s.expectStatus(404, 'GET', '/v1/responses/resp_missing');
+  await s.expectStatus(404, 'POST', '/v1/responses/resp_missing/cancel');
+  await s.expectStatus(404, 'GET', '/v1/nothing/here');
+  await s.expectStatus(405, 'PUT', `/v1/threads/${id(thread)}`, {});
+  const key = { 'idempotency-key': 'conformance-409' };
+  await s.ok('POST', '/v1/threads', { metadata: { n: '1' } }, key);
+  await s.expectStatus(409, 'POST', '/v1/threads', { metadata: { n: '2' } }, key);
+  await s.ok('POST', '/v1/conversations', { metadata: { n: '1' } }, key);
+  await s.expectStatus(409, 'POST', '/v1/conversations', { metadata: { n: '2' } }, key);
+}
+
+describe.each(STORE_KINDS.filter((kind) => kind.name !== 'postgres'))(
+  `every answer of the local backend over the $name store validates against OpenAI’s OpenAPI description ${openApi.info.version}`,
+  (kind) => {
+    let session: Session;
+    /** The same routes on a backend whose model never answers (a response to cancel mid-way). */
+    let hanging: Session;
+    let close: () => Promise<void>;
+
+    beforeAll(async () => {
+      const data = await kind.create();
+      const store = await data.open();
+      const backend = createLocalBackend({ store });
+      const served = await serveLocalBackend(backend);
+      session = new Session(served.url, backend);
+      const model = await startChatCompletionsServer(() => ({ kind: 'hang' }));
+      const slow = await serveRunBackend(new MemoryStore(), { model: { url: model.url } });
+      hanging = new Session(slow.url, slow.backend, session.answered);
+      close = async () => {
+        await slow.close();
+        await model.close();
+        await served.close();
+        await backend.stop();
+        await store.close();
+        await data.dispose();
+      };
+    });
+    afterAll(() => close());
+    beforeEach(() => {
+      session.divergences.length = 0;
+      hanging.divergences.length = 0;
+    });
+
+    it('threads and messages: string and array content, every part type, attachments, metadata, tool resources, paging both ways', async () => {
+      await threadsAndMessages(session);
+      expect(session.divergences).toEqual([]);
+    });
+
+    it('assistants and runs on the echo model: completed, a tool round, cancelled, paging both ways', async () => {
+      await assistantsAndRuns(session);
+      expect(session.divergences).toEqual([]);
+    });
+
+    it('conversations and items: string and array content, every part type, metadata, paging both ways', async () => {
+      await conversationsAndItems(session);
+      expect(session.divergences).toEqual([]);
+    });
+
+    it('responses on the echo model: in a conversation, a function call round, in the background, cancelled', async () => {
+      await responses(session, hanging);
+      expect([...session.divergences, ...hanging.divergences]).toEqual([]);
+    });
+
+    it('errors: 400, 401, 404, 405 and 409 are ErrorResponse bodies', async () => {
+      await errors(session);
+      expect([...session.errorStatuses].sort()).toEqual([400, 401, 404, 405, 409]);
+      expect(session.divergences).toEqual([]);
+    });
+
+    it('exercises every route the route table serves, each with an answer that validates', () => {
+      const served = session.backend.routes.map((route) => {
+        const [method = '', path = ''] = route.split(' ');
+        return `${method} ${pathTemplate(path)}`;
+      });
+      expect(served.length).toBeGreaterThan(20);
+      expect(served.filter((route) => !session.answered.has(route))).toEqual([]);
+    });
+  },
+);
+
+describe('what the local backend adds to the API (docs/openapi-conformance.md)', () => {
+  it('a run created with `model` and no assistant answers assistant_id null, its one divergence', async () => {
+    const served = await serveRunBackend(new MemoryStore());
+    try {
+      const session = new Session(served.url, served.backend);
+      const thread = await session.ok('POST', '/v1/threads', { messages: [{ role: 'user', content: 'hi' }] });
+      await session.call('POST', `/v1/threads/${id(thread)}/runs`, { model: 'echo' });
+      expect(session.divergences).toEqual([
+        expect.stringMatching(
+          /^POST \/threads\/\{thread_id\}\/runs 200 does not validate as RunObject:\n {2}\/assistant_id must be string [^\n]*$/,
+        ),
+      ]);
+    } finally {
+      await served.close();
+    }
+  });
+});
+
+describe('answers at the limits are ErrorResponse bodies too', () => {
+  async function serveWith(store: Store, maxBodyBytes?: number) {
+    const backend = createLocalBackend({ store });
+    const served = await serveLocalBackend(backend, { maxBodyBytes });
+    return { session: new Session(served.url, backend), close: () => served.close().then(() => backend.stop()) };
+  }
+
+  it('413 for a body over the limit, 429 when the storage quota is used up', async () => {
+    const small = await serveWith(new MemoryStore(), 1024);
+    try {
+      await small.session.expectStatus(413, 'POST', '/v1/threads', {
+        messages: [{ role: 'user', content: 'x'.repeat(4096) }],
+      });
+      await small.session.expectStatus(413, 'POST', '/v1/conversations', {
+        items: [{ role: 'user', content: 'x'.repeat(4096) }],
+      });
+      expect(small.session.divergences).toEqual([]);
+    } finally {
+      await small.close();
+    }
+    const full = await serveWith(withQuota(new MemoryStore(), 256));
+    try {
+      const body = { messages: [{ role: 'user', content: 'x'.repeat(512) }] };
+      await full.session.expectStatus(429, 'POST', '/v1/threads', body);
+      await full.session.expectStatus(429, 'POST', '/v1/conversations', {
+        items: [{ role: 'user', content: 'y'.repeat(512) }],
+      });
+      expect(full.session.divergences).toEqual([]);
+    } finally {
+      await full.close();
+    }
+  });
+});
