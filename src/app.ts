@@ -8,6 +8,8 @@ import type { DependencyVerdict } from './features/redis/redis-connection.ts';
 import { LazyRunRecords, openRunRecords } from './features/runs/open-run-records.ts';
 import type { RunRecords } from './features/runs/run-records.ts';
 import { createSharedState } from './features/shared-state.ts';
+import { LazyThreadIndex, openThreadIndex } from './features/thread-index/open-thread-index.ts';
+import type { ThreadIndex } from './features/thread-index/thread-index.ts';
 import { createContextFactory, type GatewayContext } from './graphql/context.ts';
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { GatewayMetrics } from './http/metrics.ts';
@@ -55,6 +57,8 @@ export interface GatewayOptions {
    * configured store's: SQLite `gateway.db` in DATA_DIR, PostgreSQL with DATABASE_URL, or memory.
    */
   runRecords?: RunRecords;
+  /** Each caller's thread list (`viewer.threads`); default in the configured store, as `runRecords`. */
+  threadIndex?: ThreadIndex;
 }
 
 export interface Gateway {
@@ -78,6 +82,8 @@ export interface Gateway {
   readonly metrics: Registry;
   /** The embedded backend, in local mode. */
   readonly localBackend: LocalBackend | undefined;
+  /** Each caller's thread list, in the gateway's store (tests seed and break it directly). */
+  readonly threadIndex: ThreadIndex;
   readonly upstreamBaseURL: string;
   /** Probes the upstream (start-up and `/ready` use it). */
   checkUpstream(): Promise<ProbeVerdict>;
@@ -204,6 +210,18 @@ function gatewayRunRecords(config: Config, options: GatewayOptions, logger: Logg
   );
 }
 
+/** The callers' thread lists, opened on first use in the same store as the run records. */
+function gatewayThreadIndex(config: Config, options: GatewayOptions, logger: Logger): ThreadIndex {
+  if (options.threadIndex) return options.threadIndex;
+  const store = config.localBackend.store;
+  return new LazyThreadIndex(store.kind, () =>
+    openThreadIndex(store, {
+      onBackgroundError: (error) => logger.warn('thread index: connection error', { error: error.message }),
+      onWarning: (message) => logger.warn(message),
+    }),
+  );
+}
+
 /** Builds the whole gateway for one config. It never listens: `main.ts` does. */
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
   // First, before anything is opened: an unusable manifest stops start-up (ConfigError).
@@ -214,6 +232,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
 
   const link = upstreamLink(config, options, logger);
   const runRecords = gatewayRunRecords(config, options, logger);
+  const threadIndex = gatewayThreadIndex(config, options, logger);
   const { upstream, health, baseURL } = upstreamApi(config, options, link.fetch, runRecords);
   const sharedState = createSharedState(config, logger, options);
   const metrics = new GatewayMetrics(config.metricsOperations);
@@ -228,6 +247,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     idempotentCreates: sharedState.idempotentCreates,
     rateLimiter: sharedState.rateLimiter,
     metrics,
+    threadIndex,
   });
   const yoga = createGatewayYoga({
     config,
@@ -252,6 +272,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     metrics: metrics.registry,
     logger,
     localBackend: link.localBackend,
+    threadIndex,
     upstreamBaseURL: baseURL,
     checkUpstream: () => health.check(),
     upstreamApiKind: () => health.apiKind,
@@ -259,6 +280,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     close: async () => {
       await link.close();
       await runRecords.close();
+      await threadIndex.close();
       await sharedState.close();
     },
     abortUpstream: () => link.abort(),

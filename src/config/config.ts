@@ -131,6 +131,7 @@ export interface Config {
    * ever evicts another's keys.
    */
   readonly idempotencyKeysPerCaller: number;
+  readonly maxThreadsPerCaller: number; // MAX_THREADS_PER_CALLER: entries one caller's thread list holds at most
   /**
    * IDEMPOTENCY_MAX_BYTES: bytes of remembered results in the in-memory store; each caller may hold
    * the same share of them as of the keys (IDEMPOTENCY_KEYS_PER_CALLER / IDEMPOTENCY_MAX_KEYS).
@@ -363,6 +364,7 @@ export function loadConfig(env: Env = process.env): Config {
     corsOrigins: origins.length === 0 ? undefined : origins.includes('*') ? '*' : origins,
     idempotencyTtlMs: readVariable(env, 'IDEMPOTENCY_TTL_MS'),
     idempotencyMaxKeys,
+    maxThreadsPerCaller: readVariable(env, 'MAX_THREADS_PER_CALLER'),
     idempotencyKeysPerCaller: Math.min(readVariable(env, 'IDEMPOTENCY_KEYS_PER_CALLER'), idempotencyMaxKeys),
     idempotencyMaxBytes: readVariable(env, 'IDEMPOTENCY_MAX_BYTES'),
     idempotencyClaimMs: claimMs(env, longestCreateMs({ requestDeadlineMs, upstreamTimeoutMs, upstreamMaxRetries })),

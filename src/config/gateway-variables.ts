@@ -254,6 +254,15 @@ export const GATEWAY_VARIABLES = {
     description:
       'Keys one caller may have remembered at once, never more than `IDEMPOTENCY_MAX_KEYS`; past it that caller’s keyed creates are `RATE_LIMITED`.',
   },
+  MAX_THREADS_PER_CALLER: {
+    group: 'Limits',
+    kind: 'integer',
+    default: 100_000,
+    min: 1,
+    max: 100_000_000,
+    description:
+      'Entries one caller’s thread list (`viewer.threads`) holds at most; past it `createThread` still creates, and its answer says in `extensions.warnings` that the list is full.',
+  },
   IDEMPOTENCY_MAX_BYTES: {
     group: 'Idempotency & Redis',
     kind: 'integer',

@@ -1,6 +1,8 @@
 import type { Config } from '../config/config.ts';
 import type { IdempotentCreates } from '../features/idempotency/idempotent-creates.ts';
 import type { RateLimiter } from '../features/rate-limit/rate-limiter.ts';
+import { type AnswerWarning, CallerThreads } from '../features/thread-index/caller-threads.ts';
+import type { ThreadIndex } from '../features/thread-index/thread-index.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import type { RequestStates } from '../http/request-state.ts';
 import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
@@ -25,6 +27,10 @@ export interface GatewayContext {
     readonly runs: RunLoaders;
   };
   readonly idempotentCreates: IdempotentCreates;
+  /** The caller's thread list (`viewer.threads`). */
+  readonly threadList: CallerThreads;
+  /** Notes for `extensions.warnings` of the answer (answer-warnings.ts adds them). */
+  readonly warnings: AnswerWarning[];
 }
 
 export interface ContextDeps {
@@ -35,6 +41,7 @@ export interface ContextDeps {
   idempotentCreates: IdempotentCreates;
   rateLimiter: RateLimiter;
   metrics: GatewayMetrics;
+  threadIndex: ThreadIndex;
 }
 
 /**
@@ -66,9 +73,12 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
     // here lives as long as the request (500 ms and more against a hosted API).
     let messages: MessageLoaders | undefined;
     let runs: RunLoaders | undefined;
+    let threadList: CallerThreads | undefined;
+    const callerId = state.caller.ok ? state.caller.callerId : 'anonymous';
+    const warnings: AnswerWarning[] = [];
     return {
       requestId: state.requestId,
-      callerId: state.caller.ok ? state.caller.callerId : 'anonymous',
+      callerId,
       upstream,
       loaders: {
         thread: createThreadLoader(upstream, deps.metrics.observeBatch),
@@ -82,6 +92,13 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
         },
       },
       idempotentCreates: deps.idempotentCreates,
+      get threadList() {
+        threadList ??= new CallerThreads(deps.threadIndex, callerId, config.maxThreadsPerCaller, (warning) =>
+          warnings.push(warning),
+        );
+        return threadList;
+      },
+      warnings,
     };
   };
 }

@@ -35,6 +35,12 @@ export interface FieldCost {
    * `loader` (the argument's value), counted when the selection may read it.
    */
   namesByArg?: { entity: string; loader: string; arg: string };
+  /**
+   * Each entry of the field's answer (each object, for a field that is no list) is that entity,
+   * read through the request's loader by the connection above (one call per entry) when the
+   * selection asks for more than the `free` fields; asked for those alone, it reads nothing.
+   */
+  readsEach?: { entity: string; free: readonly string[] };
 }
 
 /** How many entries a list holds at most. */

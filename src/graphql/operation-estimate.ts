@@ -232,11 +232,14 @@ class OperationWalk {
       parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[name] : undefined;
     const cost = definition?.extensions.cost;
     const entries = this.entries(field, definition, cost, place);
-    const calls = this.ownCalls(field, cost, place);
+    const calls = this.ownCalls(field, cost, place) + (this.readsEach(field, cost) ? entries : 0);
     if (!below || !definition) return { calls, nodes: entries };
     const type = getNamedType(definition.type);
     const inner = this.objectCost(below, type, {
-      loaded: withLoaded(withLoaded(place.loaded, cost?.loads), this.namedEntity(field, cost, type)),
+      loaded: withLoaded(
+        withLoaded(withLoaded(place.loaded, cost?.loads), this.namedEntity(field, cost, type)),
+        cost?.readsEach?.entity,
+      ),
       page: cost?.page ? this.sizeFromArgs(field, cost.page) : undefined,
     });
     return { calls: calls + entries * inner.calls, nodes: 1 + entries * inner.nodes };
@@ -275,6 +278,15 @@ class OperationWalk {
       for (const key of keys) this.batch(batched.loader).add(key);
     }
     return cost.unlessLoaded !== undefined && place.loaded.includes(cost.unlessLoaded) ? 0 : (cost.upstreamCalls ?? 0);
+  }
+
+  /** `readsEach`: whether the selection asks for more than the free fields (a fragment may). */
+  private readsEach(field: FieldNode, cost: FieldCost | undefined): boolean {
+    const free = cost?.readsEach?.free;
+    if (!free || !field.selectionSet) return false;
+    return field.selectionSet.selections.some(
+      (selection) => selection.kind !== Kind.FIELD || !free.includes(selection.name.value),
+    );
   }
 
   /**

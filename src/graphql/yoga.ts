@@ -12,6 +12,7 @@ import type { RequestStates } from '../http/request-state.ts';
 import { GRAPHQL_PATH } from '../http/router.ts';
 import type { Logger } from '../logger.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
+import { useAnswerWarnings } from './answer-warnings.ts';
 import type { GatewayContext } from './context.ts';
 import { createMaskError } from './error-masking.ts';
 import { useInputBounds } from './input-bounds.ts';
@@ -83,6 +84,7 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       // Before the budget estimate: it walks variables, and must only ever see bounded ones.
       useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
+      useAnswerWarnings(),
       // Last: it measures and writes the answer as it will be sent, codes and all.
       useResponseSize(config.limits.responseBytes),
     ],

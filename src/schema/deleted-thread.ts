@@ -22,6 +22,7 @@ builder.mutationField('deleteThread', (t) =>
       const deleted = await ctx.upstream.deleteThread(threadId);
       ctx.loaders.thread.clear(threadId).prime(threadId, null);
       ctx.loaders.messages.forgetThread(threadId);
+      if (deleted.deleted) await ctx.threadList.deleted(threadId);
       return deleted;
     },
   }),

@@ -13,6 +13,7 @@ import './page-info.ts';
 import './run.ts';
 import './run-connection.ts';
 import './assistant.ts';
+import './viewer.ts';
 
 // A federation subgraph schema: the public types plus `_service` and `_entities`.
 export const schema = guardEntityRepresentations(

@@ -129,6 +129,8 @@ builder.mutationFields((t) => ({
           )
         : await ctx.upstream.createThread(params);
       ctx.loaders.thread.clear(thread.id).prime(thread.id, thread);
+      // After the upstream acknowledged: a list that cannot be written only warns.
+      await ctx.threadList.listed(thread);
       return thread;
     },
   }),
@@ -145,6 +147,7 @@ builder.mutationFields((t) => ({
       assertThreadId(threadId, 'id');
       const thread = await ctx.upstream.updateThread(threadId, toUpdateParams(input));
       ctx.loaders.thread.clear(threadId).prime(threadId, thread);
+      await ctx.threadList.updated(thread);
       return thread;
     },
   }),

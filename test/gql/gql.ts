@@ -40,6 +40,11 @@ type Documents = {
     "\n  query ListAssistants($first: Int, $after: String) {\n    assistants(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": typeof types.ListAssistantsDocument,
     "\n  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {\n    updateAssistant(id: $id, input: $input) {\n      ...AssistantFields\n    }\n  }\n": typeof types.UpdateAssistantDocument,
     "\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n": typeof types.DeleteAssistantDocument,
+    "\n  query ViewerThreadIds(\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n    $metadata: JSON\n  ) {\n    viewer {\n      threads(first: $first, after: $after, last: $last, before: $before, order: $order, metadata: $metadata) {\n        totalCount\n        edges {\n          cursor\n          node {\n            id\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.ViewerThreadIdsDocument,
+    "\n  query ViewerThreads($first: Int, $after: String, $metadata: JSON) {\n    viewer {\n      threads(first: $first, after: $after, metadata: $metadata) {\n        nodes {\n          ...ThreadFields\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.ViewerThreadsDocument,
+    "\n  query Sidebar {\n    viewer {\n      threads(first: 50) {\n        nodes {\n          id\n        }\n      }\n    }\n  }\n": typeof types.SidebarDocument,
+    "\n  mutation AdoptThread($id: ID!) {\n    adoptThread(id: $id) {\n      ...ThreadFields\n    }\n  }\n": typeof types.AdoptThreadDocument,
+    "\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n": typeof types.ForgetThreadDocument,
 };
 const documents: Documents = {
     "\n  fragment ThreadFields on Thread {\n    id\n    createdAt\n    metadata\n    toolResources\n  }\n": types.ThreadFieldsFragmentDoc,
@@ -68,6 +73,11 @@ const documents: Documents = {
     "\n  query ListAssistants($first: Int, $after: String) {\n    assistants(first: $first, after: $after) {\n      edges {\n        cursor\n        node {\n          id\n          name\n        }\n      }\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n    }\n  }\n": types.ListAssistantsDocument,
     "\n  mutation UpdateAssistant($id: ID!, $input: AssistantInput!) {\n    updateAssistant(id: $id, input: $input) {\n      ...AssistantFields\n    }\n  }\n": types.UpdateAssistantDocument,
     "\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n": types.DeleteAssistantDocument,
+    "\n  query ViewerThreadIds(\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n    $metadata: JSON\n  ) {\n    viewer {\n      threads(first: $first, after: $after, last: $last, before: $before, order: $order, metadata: $metadata) {\n        totalCount\n        edges {\n          cursor\n          node {\n            id\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n": types.ViewerThreadIdsDocument,
+    "\n  query ViewerThreads($first: Int, $after: String, $metadata: JSON) {\n    viewer {\n      threads(first: $first, after: $after, metadata: $metadata) {\n        nodes {\n          ...ThreadFields\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.ViewerThreadsDocument,
+    "\n  query Sidebar {\n    viewer {\n      threads(first: 50) {\n        nodes {\n          id\n        }\n      }\n    }\n  }\n": types.SidebarDocument,
+    "\n  mutation AdoptThread($id: ID!) {\n    adoptThread(id: $id) {\n      ...ThreadFields\n    }\n  }\n": types.AdoptThreadDocument,
+    "\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n": types.ForgetThreadDocument,
 };
 
 /**
@@ -188,6 +198,26 @@ export function graphql(source: "\n  mutation UpdateAssistant($id: ID!, $input: 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n"): (typeof documents)["\n  mutation DeleteAssistant($id: ID!) {\n    deleteAssistant(id: $id) {\n      id\n      deleted\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ViewerThreadIds(\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n    $metadata: JSON\n  ) {\n    viewer {\n      threads(first: $first, after: $after, last: $last, before: $before, order: $order, metadata: $metadata) {\n        totalCount\n        edges {\n          cursor\n          node {\n            id\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ViewerThreadIds(\n    $first: Int\n    $after: String\n    $last: Int\n    $before: String\n    $order: MessageOrder\n    $metadata: JSON\n  ) {\n    viewer {\n      threads(first: $first, after: $after, last: $last, before: $before, order: $order, metadata: $metadata) {\n        totalCount\n        edges {\n          cursor\n          node {\n            id\n          }\n        }\n        pageInfo {\n          hasNextPage\n          hasPreviousPage\n          startCursor\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ViewerThreads($first: Int, $after: String, $metadata: JSON) {\n    viewer {\n      threads(first: $first, after: $after, metadata: $metadata) {\n        nodes {\n          ...ThreadFields\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ViewerThreads($first: Int, $after: String, $metadata: JSON) {\n    viewer {\n      threads(first: $first, after: $after, metadata: $metadata) {\n        nodes {\n          ...ThreadFields\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Sidebar {\n    viewer {\n      threads(first: 50) {\n        nodes {\n          id\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query Sidebar {\n    viewer {\n      threads(first: 50) {\n        nodes {\n          id\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation AdoptThread($id: ID!) {\n    adoptThread(id: $id) {\n      ...ThreadFields\n    }\n  }\n"): (typeof documents)["\n  mutation AdoptThread($id: ID!) {\n    adoptThread(id: $id) {\n      ...ThreadFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n"): (typeof documents)["\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -344,3 +344,74 @@ export const DeleteAssistantDocument = graphql(/* GraphQL */ `
     }
   }
 `);
+
+export const ViewerThreadIdsDocument = graphql(/* GraphQL */ `
+  query ViewerThreadIds(
+    $first: Int
+    $after: String
+    $last: Int
+    $before: String
+    $order: MessageOrder
+    $metadata: JSON
+  ) {
+    viewer {
+      threads(first: $first, after: $after, last: $last, before: $before, order: $order, metadata: $metadata) {
+        totalCount
+        edges {
+          cursor
+          node {
+            id
+          }
+        }
+        pageInfo {
+          hasNextPage
+          hasPreviousPage
+          startCursor
+          endCursor
+        }
+      }
+    }
+  }
+`);
+
+export const ViewerThreadsDocument = graphql(/* GraphQL */ `
+  query ViewerThreads($first: Int, $after: String, $metadata: JSON) {
+    viewer {
+      threads(first: $first, after: $after, metadata: $metadata) {
+        nodes {
+          ...ThreadFields
+        }
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+      }
+    }
+  }
+`);
+
+export const SidebarDocument = graphql(/* GraphQL */ `
+  query Sidebar {
+    viewer {
+      threads(first: 50) {
+        nodes {
+          id
+        }
+      }
+    }
+  }
+`);
+
+export const AdoptThreadDocument = graphql(/* GraphQL */ `
+  mutation AdoptThread($id: ID!) {
+    adoptThread(id: $id) {
+      ...ThreadFields
+    }
+  }
+`);
+
+export const ForgetThreadDocument = graphql(/* GraphQL */ `
+  mutation ForgetThread($id: ID!) {
+    forgetThread(id: $id)
+  }
+`);

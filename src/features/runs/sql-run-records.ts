@@ -1,24 +1,13 @@
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import { type ColumnType, type Generated, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { Assistant } from '../../domain/assistant.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
-import { isPostgresUnavailable } from '../../local-backend/store/postgres-store.ts';
 import type { SqlDialectName } from '../../local-backend/store/sql-schema.ts';
 import {
-  BUSY_TIMEOUT_MS,
-  createOwnerOnly,
-  isSqliteUnavailable,
-  prepareDataDir,
-  SQLITE_SYNCHRONOUS,
-  withStatementCache,
-} from '../../local-backend/store/sqlite-store.ts';
-import { migrateRunRecords } from './migrations/migrate.ts';
+  type GatewayDatabase,
+  openPostgresGatewayDatabase,
+  openSqliteGatewayDatabase,
+} from '../gateway-store/open-gateway-database.ts';
 import type { RecordListParams, RecordPage, RunRecord, RunRecords } from './run-records.ts';
-
-/** The gateway's own SQLite file in DATA_DIR, beside the local backend's `threads.db`. */
-export const GATEWAY_SQLITE_FILE = 'gateway.db';
 
 type BigIntColumn = ColumnType<number | string, number, number>;
 
@@ -181,24 +170,7 @@ export class SqlRunRecords implements RunRecords {
 export async function openSqliteRunRecords(
   options: { dataDir?: string; onWarning?: (message: string) => void } = {},
 ): Promise<SqlRunRecords> {
-  let file = ':memory:';
-  if (options.dataDir !== undefined) {
-    prepareDataDir(options.dataDir, options.onWarning ?? (() => undefined));
-    file = join(options.dataDir, GATEWAY_SQLITE_FILE);
-    createOwnerOnly(file);
-  }
-  const database = new Database(file);
-  database.pragma('journal_mode = WAL');
-  database.pragma(`synchronous = ${SQLITE_SYNCHRONOUS}`);
-  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  const db = new Kysely<RecordsDatabase>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
-  try {
-    await migrateRunRecords(db as Kysely<unknown>, 'sqlite');
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
-  return new SqlRunRecords(db, 'sqlite', isSqliteUnavailable);
+  return recordsOn(await openSqliteGatewayDatabase(options));
 }
 
 /** The records on PostgreSQL (DATABASE_URL), in `schema` (default `public`), migrated. */
@@ -207,25 +179,9 @@ export async function openPostgresRunRecords(options: {
   schema?: string;
   onConnectionError?: (error: Error) => void;
 }): Promise<SqlRunRecords> {
-  const schema = options.schema ?? 'public';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`Invalid PostgreSQL schema name "${schema}"`);
-  const pool = new pg.Pool({
-    connectionString: options.connectionString,
-    max: 4,
-    connectionTimeoutMillis: 5_000,
-    statement_timeout: 15_000,
-    options: `-c search_path=${schema}`,
-  });
-  // As in postgres-store.ts: an 'error' event without a listener would end the process.
-  pool.on('connect', (client) => client.on('error', (error) => options.onConnectionError?.(error)));
-  pool.on('error', () => undefined);
-  const db = new Kysely<RecordsDatabase>({ dialect: new PostgresDialect({ pool }) });
-  try {
-    await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
-    await migrateRunRecords(db as Kysely<unknown>, 'postgres', schema);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
-  return new SqlRunRecords(db, 'postgres', isPostgresUnavailable);
+  return recordsOn(await openPostgresGatewayDatabase(options));
+}
+
+function recordsOn(store: GatewayDatabase): SqlRunRecords {
+  return new SqlRunRecords(store.db as Kysely<RecordsDatabase>, store.dialect, store.isUnavailable);
 }

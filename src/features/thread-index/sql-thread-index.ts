@@ -1,0 +1,316 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import { type ColumnType, type Expression, type Kysely, type SqlBool, sql } from 'kysely';
+import type { StoreConfig } from '../../config/config.ts';
+import { ErrorCode, GatewayError } from '../../errors.ts';
+import type { SqlDialectName } from '../../local-backend/store/sql-schema.ts';
+import {
+  type GatewayDatabase,
+  type GatewayDatabaseOptions,
+  openGatewayDatabase,
+} from '../gateway-store/open-gateway-database.ts';
+import type {
+  ThreadIndex,
+  ThreadIndexAdd,
+  ThreadIndexEntry,
+  ThreadIndexPosition,
+  ThreadIndexQuery,
+} from './thread-index.ts';
+
+type BigIntColumn = ColumnType<number | string, number, number>;
+
+interface IndexDatabase {
+  gateway_secret: { name: string; value: string };
+  gateway_thread_index: { caller_id: string; thread_id: string; created_at: BigIntColumn; metadata: string };
+  gateway_thread_index_metadata: {
+    caller_id: string;
+    thread_id: string;
+    key: string;
+    value: string;
+    created_at: BigIntColumn;
+  };
+}
+
+const SECRET_NAME = 'caller-id-key';
+/** Rows per insert statement when seeding (SQLite binds at most 32,766 parameters). */
+const SEED_CHUNK = 1_000;
+
+/**
+ * The lists on SQL, one Kysely layer for SQLite and PostgreSQL. Caller ids are stored as an HMAC
+ * under the deployment's own key (`gateway_secret`, made once per database): the database alone
+ * cannot be matched against tokens or keys, even guessed ones.
+ */
+export class SqlThreadIndex implements ThreadIndex {
+  readonly kind: SqlDialectName;
+  readonly #db: Kysely<IndexDatabase>;
+  readonly #isUnavailable: (error: unknown) => boolean;
+  readonly #key: Buffer;
+
+  private constructor(store: GatewayDatabase, key: Buffer) {
+    this.#db = store.db as Kysely<IndexDatabase>;
+    this.kind = store.dialect;
+    this.#isUnavailable = store.isUnavailable;
+    this.#key = key;
+  }
+
+  /** The index on an opened gateway store: reads (or makes) the deployment's caller-id key. */
+  static async on(store: GatewayDatabase): Promise<SqlThreadIndex> {
+    const db = store.db as Kysely<IndexDatabase>;
+    await db
+      .insertInto('gateway_secret')
+      .values({ name: SECRET_NAME, value: randomBytes(32).toString('base64url') })
+      .onConflict((conflict) => conflict.column('name').doNothing())
+      .execute();
+    const row = await db
+      .selectFrom('gateway_secret')
+      .select('value')
+      .where('name', '=', SECRET_NAME)
+      .executeTakeFirstOrThrow();
+    return new SqlThreadIndex(store, Buffer.from(row.value, 'base64url'));
+  }
+
+  #caller(callerId: string): string {
+    return createHmac('sha256', this.#key).update(callerId).digest('base64url');
+  }
+
+  async #run<T>(work: (db: Kysely<IndexDatabase>) => Promise<T>): Promise<T> {
+    try {
+      return await work(this.#db);
+    } catch (error) {
+      if (this.#isUnavailable(error)) {
+        throw new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway’s thread list store is not available.');
+      }
+      throw error;
+    }
+  }
+
+  add(callerId: string, entry: ThreadIndexEntry, maxEntries: number): Promise<ThreadIndexAdd> {
+    const caller = this.#caller(callerId);
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        const present = await trx
+          .selectFrom('gateway_thread_index')
+          .select('thread_id')
+          .where('caller_id', '=', caller)
+          .where('thread_id', '=', entry.threadId)
+          .executeTakeFirst();
+        if (present) return 'present';
+        // Counts the caller's rows of the (caller_id, created_at, thread_id) index only.
+        const { count } = await trx
+          .selectFrom('gateway_thread_index')
+          .select((eb) => eb.fn.countAll<number | string>().as('count'))
+          .where('caller_id', '=', caller)
+          .executeTakeFirstOrThrow();
+        if (Number(count) >= maxEntries) return 'full';
+        await insertEntries(trx, caller, [entry], true);
+        return 'added';
+      }),
+    );
+  }
+
+  addMany(callerId: string, entries: readonly ThreadIndexEntry[]): Promise<void> {
+    const caller = this.#caller(callerId);
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        for (let start = 0; start < entries.length; start += SEED_CHUNK) {
+          await insertEntries(trx, caller, entries.slice(start, start + SEED_CHUNK), false);
+        }
+      }),
+    );
+  }
+
+  updateMetadata(threadId: string, metadata: Record<string, string>): Promise<void> {
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        const rows = await trx
+          .selectFrom('gateway_thread_index')
+          .select(['caller_id', 'created_at'])
+          .where('thread_id', '=', threadId)
+          .execute();
+        if (rows.length === 0) return;
+        await trx
+          .updateTable('gateway_thread_index')
+          .set({ metadata: JSON.stringify(metadata) })
+          .where('thread_id', '=', threadId)
+          .execute();
+        await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
+        const pairs = rows.flatMap((row) =>
+          Object.entries(metadata).map(([key, value]) => ({
+            caller_id: row.caller_id,
+            thread_id: threadId,
+            key,
+            value,
+            created_at: Number(row.created_at),
+          })),
+        );
+        if (pairs.length > 0) await trx.insertInto('gateway_thread_index_metadata').values(pairs).execute();
+      }),
+    );
+  }
+
+  removeThread(threadId: string): Promise<void> {
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
+        await trx.deleteFrom('gateway_thread_index').where('thread_id', '=', threadId).execute();
+      }),
+    );
+  }
+
+  forget(callerId: string, threadId: string): Promise<boolean> {
+    const caller = this.#caller(callerId);
+    return this.#run((db) =>
+      db.transaction().execute(async (trx) => {
+        await trx
+          .deleteFrom('gateway_thread_index_metadata')
+          .where('caller_id', '=', caller)
+          .where('thread_id', '=', threadId)
+          .execute();
+        const result = await trx
+          .deleteFrom('gateway_thread_index')
+          .where('caller_id', '=', caller)
+          .where('thread_id', '=', threadId)
+          .executeTakeFirst();
+        return Number(result.numDeletedRows) === 1;
+      }),
+    );
+  }
+
+  /**
+   * Without a filter: a range of the (caller_id, created_at, thread_id) index. With one: a range of
+   * the metadata index for its first pair, (caller_id, key, value, created_at, thread_id), each row
+   * checked for the other pairs by primary key.
+   */
+  list(callerId: string, query: ThreadIndexQuery): Promise<ThreadIndexPosition[]> {
+    const caller = this.#caller(callerId);
+    const pairs = Object.entries(query.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const direction = query.order;
+    const comparison = direction === 'desc' ? '<' : '>';
+    return this.#run(async (db) => {
+      const first = pairs[0];
+      let rows: Array<{ thread_id: string; created_at: number | string }>;
+      if (!first) {
+        let select = db
+          .selectFrom('gateway_thread_index as t')
+          .select(['t.thread_id', 't.created_at'])
+          .where('t.caller_id', '=', caller);
+        if (query.after) select = select.where(afterPosition('t', comparison, query.after));
+        rows = await select
+          .orderBy('t.created_at', direction)
+          .orderBy('t.thread_id', direction)
+          .limit(query.limit)
+          .execute();
+      } else {
+        let select = db
+          .selectFrom('gateway_thread_index_metadata as t')
+          .select(['t.thread_id', 't.created_at'])
+          .where('t.caller_id', '=', caller)
+          .where('t.key', '=', first[0])
+          .where('t.value', '=', first[1]);
+        for (const [key, value] of pairs.slice(1)) {
+          select = select.where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('gateway_thread_index_metadata as m')
+                .select(sql.lit(1).as('one'))
+                .whereRef('m.caller_id', '=', 't.caller_id')
+                .whereRef('m.thread_id', '=', 't.thread_id')
+                .where('m.key', '=', key)
+                .where('m.value', '=', value),
+            ),
+          );
+        }
+        if (query.after) select = select.where(afterPosition('t', comparison, query.after));
+        rows = await select
+          .orderBy('t.created_at', direction)
+          .orderBy('t.thread_id', direction)
+          .limit(query.limit)
+          .execute();
+      }
+      return rows.map((row) => ({ threadId: row.thread_id, createdAt: Number(row.created_at) }));
+    });
+  }
+
+  count(callerId: string, metadata: Record<string, string>): Promise<number> {
+    const caller = this.#caller(callerId);
+    const pairs = Object.entries(metadata);
+    return this.#run(async (db) => {
+      let select = db
+        .selectFrom('gateway_thread_index as t')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('t.caller_id', '=', caller);
+      for (const [key, value] of pairs) {
+        select = select.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('gateway_thread_index_metadata as m')
+              .select(sql.lit(1).as('one'))
+              .where('m.caller_id', '=', caller)
+              .whereRef('m.thread_id', '=', 't.thread_id')
+              .where('m.key', '=', key)
+              .where('m.value', '=', value),
+          ),
+        );
+      }
+      const { count } = await select.executeTakeFirstOrThrow();
+      return Number(count);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.#db.destroy();
+  }
+}
+
+/** `(created_at, thread_id) < (…)` (or `>`): a row-value comparison both dialects serve from the index. */
+function afterPosition(table: 't', comparison: '<' | '>', after: ThreadIndexPosition): Expression<SqlBool> {
+  return sql<SqlBool>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.thread_id`)}) ${sql.raw(comparison)} (${after.createdAt}, ${after.threadId})`;
+}
+
+async function insertEntries(
+  db: Kysely<IndexDatabase>,
+  caller: string,
+  entries: readonly ThreadIndexEntry[],
+  single: boolean,
+): Promise<void> {
+  if (entries.length === 0) return;
+  let insert = db.insertInto('gateway_thread_index').values(
+    entries.map((entry) => ({
+      caller_id: caller,
+      thread_id: entry.threadId,
+      created_at: entry.createdAt,
+      metadata: JSON.stringify(entry.metadata),
+    })),
+  );
+  if (!single) insert = insert.onConflict((conflict) => conflict.columns(['caller_id', 'thread_id']).doNothing());
+  await insert.execute();
+  const pairs = entries.flatMap((entry) =>
+    Object.entries(entry.metadata).map(([key, value]) => ({
+      caller_id: caller,
+      thread_id: entry.threadId,
+      key,
+      value,
+      created_at: entry.createdAt,
+    })),
+  );
+  for (let start = 0; start < pairs.length; start += SEED_CHUNK) {
+    await db
+      .insertInto('gateway_thread_index_metadata')
+      .values(pairs.slice(start, start + SEED_CHUNK))
+      .onConflict((conflict) => conflict.columns(['caller_id', 'thread_id', 'key']).doNothing())
+      .execute();
+  }
+}
+
+/** The index on the configured store, opened and migrated; undefined for the memory store. */
+export async function openSqlThreadIndex(
+  store: StoreConfig,
+  options: GatewayDatabaseOptions = {},
+): Promise<SqlThreadIndex | undefined> {
+  const opening = openGatewayDatabase(store, options);
+  if (!opening) return undefined;
+  const database = await opening;
+  try {
+    return await SqlThreadIndex.on(database);
+  } catch (error) {
+    await database.db.destroy();
+    throw error;
+  }
+}
