@@ -174,14 +174,18 @@ function upstreamApi(
     // The readiness probes: the adapters' options, with a shorter timeout.
     { ...adapterOptions, timeoutMs: Math.min(config.upstreamTimeoutMs, 5_000) },
   );
+  // The gateway's run and assistant records serve one tenant: with pass-through keys each caller's
+  // key is its own tenant upstream, and records shared across keys would cross them. There, runs
+  // and assistants over the Conversations API are refused (UNSUPPORTED_BY_UPSTREAM).
+  const records = config.upstream.kind === 'pass-through' ? {} : { runRecords };
   let upstream: UpstreamApi;
   if (options.upstreamApi) upstream = options.upstreamApi;
   else if (selection.choice === 'threads') upstream = new ThreadsRestApi(adapterOptions);
-  else if (selection.choice === 'conversations') upstream = new ConversationsApi({ ...adapterOptions, runRecords });
+  else if (selection.choice === 'conversations') upstream = new ConversationsApi({ ...adapterOptions, ...records });
   else {
     upstream = new DetectedUpstreamApi(selection, {
       threads: new ThreadsRestApi(adapterOptions),
-      conversations: new ConversationsApi({ ...adapterOptions, runRecords }),
+      conversations: new ConversationsApi({ ...adapterOptions, ...records }),
     });
   }
   const health = new UpstreamHealth(

@@ -87,13 +87,20 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
       for (const [key, value] of Object.entries(body)) if (key !== 'documentId' && key !== 'query') next[key] = value;
       setParams(next);
     },
-    async onExecute({ args }) {
+    onExecute({ args }) {
       const request = (args.contextValue as { request?: Request }).request;
       const pending = request && toRegister.get(request);
       if (!pending) return;
       toRegister.delete(request);
-      // Only documents that parse and pass validation and the limits take room in the store.
-      await registry?.register(pending.hash, pending.text);
+      // Only documents that parse, pass validation and pass the limits take room in the store: the
+      // limits that read variables (input bounds, the upstream-call and result-size estimates) run
+      // in later plugins' onExecute, so the verdict is known only once execution is done.
+      return {
+        async onExecuteDone({ result }) {
+          if (refusedByALimit(result)) return;
+          await registry?.register(pending.hash, pending.text);
+        },
+      };
     },
     onValidate({ addValidationRule }) {
       if (!allowIntrospection) addValidationRule(noIntrospection);
@@ -170,3 +177,16 @@ const noIntrospection: ValidationRule = (context) => ({
     );
   },
 });
+
+/** Codes with which a limit refuses an operation before it runs (graphql/operation-limits.ts, input-bounds.ts). */
+const LIMIT_CODES: ReadonlySet<unknown> = new Set([
+  ErrorCode.UPSTREAM_CALL_LIMIT,
+  ErrorCode.RESULT_TOO_LARGE,
+  ErrorCode.BAD_USER_INPUT,
+]);
+
+function refusedByALimit(result: unknown): boolean {
+  if (!result || typeof result !== 'object' || !('errors' in result)) return false;
+  const errors = (result as { errors?: ReadonlyArray<{ extensions?: { code?: unknown } }> }).errors ?? [];
+  return errors.some((error) => LIMIT_CODES.has(error.extensions?.code));
+}

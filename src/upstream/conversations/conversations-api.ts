@@ -80,6 +80,8 @@ export class ConversationsApi implements UpstreamApi {
   readonly #reads: HotReads;
   readonly #calls: UpstreamCalls;
   readonly #responsesRuns: ResponsesRuns | undefined;
+  /** Assistant pages read in one request, by page: a request's aliases of one page share a read. */
+  readonly #assistantPages = new WeakMap<UpstreamSession, Map<string, Promise<AssistantPage>>>();
 
   constructor(options: ConversationsApiOptions) {
     this.baseURL = options.baseURL;
@@ -318,24 +320,54 @@ export class ConversationsApi implements UpstreamApi {
     return callNow(() => this.#runs('cancelRun').cancelRun(session, threadId, runId));
   }
 
-  retrieveAssistant(_session: UpstreamSession, id: string): Promise<Assistant | null> {
-    return callNow(() => this.#runs('assistant').retrieveAssistant(id));
+  retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null> {
+    return this.#charged(session, 'assistant', (runs) => runs.retrieveAssistant(id));
   }
 
-  listAssistants(_session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
-    return callNow(() => this.#runs('assistants').listAssistants(params));
+  listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage> {
+    // Identical pages in one request (aliases) read the records once: each read parses every
+    // assistant of the page, instructions and all.
+    const key = `${params.limit}&${params.order}&${params.after ?? ''}`;
+    let pages = this.#assistantPages.get(session);
+    if (!pages) {
+      pages = new Map();
+      this.#assistantPages.set(session, pages);
+    }
+    let page = pages.get(key);
+    if (!page) {
+      page = this.#charged(session, 'assistants', (runs) => runs.listAssistants(params));
+      pages.set(key, page);
+    }
+    return page;
   }
 
-  createAssistant(_session: UpstreamSession, body: AssistantFields): Promise<Assistant> {
-    return callNow(() => this.#runs('createAssistant').createAssistant(body));
+  createAssistant(session: UpstreamSession, body: AssistantFields): Promise<Assistant> {
+    return this.#charged(session, 'createAssistant', (runs) => runs.createAssistant(body));
   }
 
-  updateAssistant(_session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant> {
-    return callNow(() => this.#runs('updateAssistant').updateAssistant(id, body));
+  updateAssistant(session: UpstreamSession, id: string, body: AssistantFields): Promise<Assistant> {
+    this.#assistantPages.delete(session);
+    return this.#charged(session, 'updateAssistant', (runs) => runs.updateAssistant(id, body));
   }
 
-  deleteAssistant(_session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }> {
-    return callNow(() => this.#runs('deleteAssistant').deleteAssistant(id));
+  deleteAssistant(session: UpstreamSession, id: string): Promise<{ id: string; deleted: boolean }> {
+    this.#assistantPages.delete(session);
+    return this.#charged(session, 'deleteAssistant', (runs) => runs.deleteAssistant(id));
+  }
+
+  /**
+   * The gateway's own records make no upstream call, but they cost the request as one: each read
+   * or write takes a slot of the request's budget and of its caller's rate limit, so records are
+   * neither read nor written faster than the upstream could be.
+   */
+  async #charged<T>(session: UpstreamSession, argument: string, work: (runs: ResponsesRuns) => Promise<T>): Promise<T> {
+    const runs = this.#runs(argument);
+    await session.budget.acquire();
+    try {
+      return await work(runs);
+    } finally {
+      session.budget.release();
+    }
   }
 
   deleteMessage(session: UpstreamSession, threadId: string, id: string): Promise<{ id: string; deleted: boolean }> {

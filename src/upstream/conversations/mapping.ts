@@ -47,7 +47,10 @@ function hasEntries(value: unknown): boolean {
 
 /** Runs over the Conversations API: not mapped yet (a run would be a Responses call on the conversation). */
 export function refuseRuns(argument: string): Refusal {
-  return unsupported(argument, 'runs are not served over this upstream yet; use a Threads API upstream for runs');
+  return unsupported(
+    argument,
+    "runs and assistants over the Conversations API live in the gateway's own records, which serve one tenant: not with callers' own keys (use OPENAI_API_KEY, or a Threads API upstream)",
+  );
 }
 
 /** Assistants have no Conversations equivalent: a Responses-based run takes its model and instructions itself. */

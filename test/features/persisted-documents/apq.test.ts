@@ -182,6 +182,20 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
     expect(upstream.seen.length).toBe(calls);
   });
 
+  it('a document the upstream-call estimate refuses is not remembered', async () => {
+    const upstream = await startTestUpstream();
+    open.push(upstream);
+    const env = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url };
+    const { url } = await served(testGateway({ ...env, MAX_UPSTREAM_CALLS: '5' }));
+    const aliases = Array.from({ length: 10 }, (_, i) => `t${i}: thread(id: "thread_${i}") { id }`).join(' ');
+    const document = `{ ${aliases} }`;
+    expect(codesOf(await post(url, { query: document, extensions: apq(sha256(document)) }))).toEqual([
+      'UPSTREAM_CALL_LIMIT',
+    ]);
+    expect(codesOf(await get(url, { extensions: apq(sha256(document)) }))).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+    expect(upstream.seen).toEqual([]);
+  });
+
   it('APQ_MAX_ENTRIES holds: past it the least recently used document is forgotten', async () => {
     const { url } = await served(testGateway({ APQ_MAX_ENTRIES: '2' }));
     const texts = ['{ a: __typename }', '{ b: __typename }', '{ c: __typename }'];
