@@ -2,60 +2,23 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MemoryStore } from '../../src/local-backend/store/memory-store.ts';
-import { openPostgresStore } from '../../src/local-backend/store/postgres-store.ts';
 import { withQuota } from '../../src/local-backend/store/quota.ts';
 import { openSqliteStore, SQLITE_FILE } from '../../src/local-backend/store/sqlite-store.ts';
 import { type NewStoredMessage, StorageQuotaError, type Store } from '../../src/local-backend/store/store.ts';
 import { storedBytes } from '../../src/local-backend/store/stored-bytes.ts';
 import { codes, execute, silentLogger, testGateway } from '../helpers/gateway.ts';
-import { dropSchema, POSTGRES_URL, postgresReachable, schemaName } from '../helpers/postgres.ts';
+import { POSTGRES_URL } from '../helpers/postgres.ts';
 import { reportSkip } from '../helpers/skips.ts';
+import { hasPostgres, storeImplementations } from '../helpers/stores.ts';
 
-const hasPostgres = await postgresReachable();
 if (!hasPostgres) reportSkip('store contract on postgres', `no PostgreSQL at ${POSTGRES_URL}`);
-
-/** One row per implementation: each test opens a fresh store and `dispose` removes its data. */
-interface Implementation {
-  name: string;
-  available: boolean;
-  open(): Promise<{ store: Store; dispose(): Promise<void> }>;
-}
-
-const implementations: Implementation[] = [
-  {
-    name: 'memory',
-    available: true,
-    async open() {
-      return { store: new MemoryStore(), dispose: async () => undefined };
-    },
-  },
-  {
-    name: 'sqlite',
-    available: true,
-    async open() {
-      const dir = mkdtempSync(join(tmpdir(), 'store-test-'));
-      const store = await openSqliteStore({ dataDir: join(dir, 'data') });
-      return { store, dispose: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'postgres',
-    available: hasPostgres,
-    async open() {
-      const schema = schemaName();
-      const store = await openPostgresStore({ connectionString: POSTGRES_URL, schema, poolSize: 3 });
-      return { store, dispose: () => dropSchema(schema) };
-    },
-  },
-];
 
 const text = (value: string): NewStoredMessage => ({
   role: 'user',
   content: [{ type: 'text', text: { value, annotations: [] } }],
 });
 
-describe.each(implementations)('Store contract: $name', (implementation) => {
+describe.each(storeImplementations)('Store contract: $name', (implementation) => {
   const suite = implementation.available ? describe : describe.skip;
   suite('', () => {
     let store: Store;

@@ -96,10 +96,7 @@ export class SqlRunRecords implements RunRecords {
         .orderBy('seq', params.order)
         .limit(params.limit + 1)
         .execute();
-      return {
-        data: rows.slice(0, params.limit).map((row) => JSON.parse(row.body) as RunRecord),
-        hasMore: rows.length > params.limit,
-      };
+      return pageOf<RunRecord>(rows, params.limit);
     });
   }
 
@@ -154,16 +151,18 @@ export class SqlRunRecords implements RunRecords {
         .orderBy('seq', params.order)
         .limit(params.limit + 1)
         .execute();
-      return {
-        data: rows.slice(0, params.limit).map((row) => JSON.parse(row.body) as Assistant),
-        hasMore: rows.length > params.limit,
-      };
+      return pageOf<Assistant>(rows, params.limit);
     });
   }
 
   close(): Promise<void> {
     return this.#db.destroy();
   }
+}
+
+/** A page from `limit + 1` rows of one keyset read: the extra row only says there is more. */
+function pageOf<T>(rows: ReadonlyArray<{ body: string }>, limit: number): RecordPage<T> {
+  return { data: rows.slice(0, limit).map((row) => JSON.parse(row.body) as T), hasMore: rows.length > limit };
 }
 
 /** The records in DATA_DIR's `gateway.db` (created owner-only, migrated); no DATA_DIR: in memory. */
