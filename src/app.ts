@@ -3,6 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Registry } from 'prom-client';
 import type { Config } from './config/config.ts';
 import type { IdempotencyStore } from './features/idempotency/idempotency-store.ts';
+import { createLive } from './features/live/create-live.ts';
 import { loadTrustedManifest } from './features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from './features/redis/redis-connection.ts';
 import { LazyRunRecords, openRunRecords } from './features/runs/open-run-records.ts';
@@ -239,6 +240,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const threadIndex = gatewayThreadIndex(config, options, logger);
   const { upstream, health, baseURL } = upstreamApi(config, options, link.fetch, runRecords);
   const sharedState = createSharedState(config, logger, options);
+  // Subscriptions: every write through the graph tells the thread's subscribers, every run gets a producer.
+  const liveSystem = createLive(config, upstream, sharedState.redis, logger);
   const metrics = new GatewayMetrics(config.metricsOperations);
   metrics.trackUpstreamApi(() => health.apiKind);
   const lifecycle = { draining: false };
@@ -246,7 +249,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const createContext = createContextFactory({
     config,
     states,
-    upstream,
+    upstream: liveSystem.upstream,
+    live: liveSystem.live,
     health,
     idempotentCreates: sharedState.idempotentCreates,
     rateLimiter: sharedState.rateLimiter,
@@ -285,11 +289,13 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
       await link.close();
       await runRecords.close();
       await threadIndex.close();
+      await liveSystem.close();
       await sharedState.close();
     },
     abortUpstream: () => link.abort(),
     startDraining: () => {
       lifecycle.draining = true;
+      liveSystem.live.shutdown();
     },
   };
 }

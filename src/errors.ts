@@ -27,6 +27,12 @@ export const ErrorCode = {
   /** TRUSTED_DOCUMENTS: the document is not in the manifest; refused before parsing. */
   TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
   INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
+  /** Subscriptions (docs/live.md): too many open, for the caller or the connection. */
+  SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
+  /** The client read slower than events came, past SUBSCRIPTION_BUFFER_EVENTS; `extensions.cursor` resumes. */
+  SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
+  /** The instance is stopping; `extensions.cursor` (runEvents) resumes on another. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

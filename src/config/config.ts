@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { DEFAULT_BASE_URL } from './gateway-variables.ts';
+import { type LiveConfig, loadLiveConfig } from './live-config.ts';
 import { MEMORY_STORE_MAX_BYTES } from './local-backend-variables.ts';
 import { ConfigError, type Env, readVariable, VARIABLES, type VariableType } from './variables.ts';
 
@@ -132,6 +133,7 @@ export interface Config {
    */
   readonly idempotencyKeysPerCaller: number;
   readonly maxThreadsPerCaller: number; // MAX_THREADS_PER_CALLER: entries one caller's thread list holds at most
+  readonly live: LiveConfig; // subscriptions: live-config.ts
   /**
    * IDEMPOTENCY_MAX_BYTES: bytes of remembered results in the in-memory store; each caller may hold
    * the same share of them as of the keys (IDEMPOTENCY_KEYS_PER_CALLER / IDEMPOTENCY_MAX_KEYS).
@@ -166,15 +168,13 @@ export interface Config {
   readonly allowIntrospection: boolean;
   /** APQ_MAX_ENTRIES (0 turns APQ off), APQ_MAX_BYTES, APQ_TTL_MS: automatic persisted queries' bounds. */
   readonly apq: { readonly maxEntries: number; readonly maxBytes: number; readonly ttlMs: number };
-  /** METRICS_OPERATIONS: operation names that always get their own metrics label. */
-  readonly metricsOperations: readonly string[];
+  readonly metricsOperations: readonly string[]; // METRICS_OPERATIONS: names that get their own metrics label
   readonly logLevel: LogLevel;
   /** The embedded local backend's storage and limits (used in local mode and by `npm run local-backend`). */
   readonly localBackend: LocalBackendConfig;
 }
 
-/** A per-token limit is a rate limit too: the same bound. */
-const MAX_RATE_LIMIT = VARIABLES.RATE_LIMIT_PER_MINUTE.max;
+const MAX_RATE_LIMIT = VARIABLES.RATE_LIMIT_PER_MINUTE.max; // a per-token limit is a rate limit too
 
 /**
  * GATEWAY_TOKENS entries are `token` or `token:N`, N being that token's own upstream calls per
@@ -365,6 +365,7 @@ export function loadConfig(env: Env = process.env): Config {
     idempotencyTtlMs: readVariable(env, 'IDEMPOTENCY_TTL_MS'),
     idempotencyMaxKeys,
     maxThreadsPerCaller: readVariable(env, 'MAX_THREADS_PER_CALLER'),
+    live: loadLiveConfig(env),
     idempotencyKeysPerCaller: Math.min(readVariable(env, 'IDEMPOTENCY_KEYS_PER_CALLER'), idempotencyMaxKeys),
     idempotencyMaxBytes: readVariable(env, 'IDEMPOTENCY_MAX_BYTES'),
     idempotencyClaimMs: claimMs(env, longestCreateMs({ requestDeadlineMs, upstreamTimeoutMs, upstreamMaxRetries })),

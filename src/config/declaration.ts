@@ -13,6 +13,7 @@ export const GROUPS = [
   'Storage / local backend',
   'Runs model',
   'Persisted documents',
+  'Live',
   'Observability',
 ] as const;
 export type Group = (typeof GROUPS)[number];

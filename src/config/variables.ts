@@ -1,12 +1,13 @@
 import type { Variable } from './declaration.ts';
 import { GATEWAY_VARIABLES } from './gateway-variables.ts';
+import { LIVE_VARIABLES } from './live-variables.ts';
 import { LOCAL_BACKEND_VARIABLES } from './local-backend-variables.ts';
 
 /**
  * Every environment variable, declared once. `readVariable` takes only these names, so a variable
  * cannot be read without being declared (and so documented in docs/configuration.md).
  */
-export const VARIABLES = { ...GATEWAY_VARIABLES, ...LOCAL_BACKEND_VARIABLES };
+export const VARIABLES = { ...GATEWAY_VARIABLES, ...LIVE_VARIABLES, ...LOCAL_BACKEND_VARIABLES };
 
 export type VariableName = keyof typeof VARIABLES;
 

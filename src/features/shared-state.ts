@@ -18,6 +18,8 @@ export interface SharedState {
   readonly persistedQueries: PersistedQueries | undefined;
   /** `redis` or `memory`. */
   readonly kind: 'redis' | 'memory';
+  /** The Redis connection the stores share, with REDIS_URL (live events use it too). */
+  readonly redis: RedisConnection | undefined;
   /** For `/ready`: whether the shared store answers (always ok in memory). */
   check(): Promise<DependencyVerdict>;
   close(): Promise<void>;
@@ -48,6 +50,7 @@ export function createSharedState(
         }));
   return {
     kind: redis ? 'redis' : 'memory',
+    redis,
     idempotentCreates: new IdempotentCreates(store, {
       waitMs: config.requestDeadlineMs,
       claimMs: config.idempotencyClaimMs,

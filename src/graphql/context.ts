@@ -1,5 +1,6 @@
 import type { Config } from '../config/config.ts';
 import type { IdempotentCreates } from '../features/idempotency/idempotent-creates.ts';
+import type { Live } from '../features/live/live.ts';
 import type { RateLimiter } from '../features/rate-limit/rate-limiter.ts';
 import { type AnswerWarning, CallerThreads } from '../features/thread-index/caller-threads.ts';
 import type { ThreadIndex } from '../features/thread-index/thread-index.ts';
@@ -31,6 +32,8 @@ export interface GatewayContext {
   readonly threadList: CallerThreads;
   /** Notes for `extensions.warnings` of the answer (answer-warnings.ts adds them). */
   readonly warnings: AnswerWarning[];
+  /** Subscriptions (shared by every request of the instance). */
+  readonly live: Live;
 }
 
 export interface ContextDeps {
@@ -42,6 +45,7 @@ export interface ContextDeps {
   rateLimiter: RateLimiter;
   metrics: GatewayMetrics;
   threadIndex: ThreadIndex;
+  live: Live;
 }
 
 /**
@@ -99,6 +103,7 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
         return threadList;
       },
       warnings,
+      live: deps.live,
     };
   };
 }

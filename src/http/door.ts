@@ -77,6 +77,12 @@ export function useDoor(deps: DoorDeps): Plugin {
   const hosts = hostPolicy(deps.config);
   const { cors, graphiql } = deps;
   return {
+    onResponse({ response }) {
+      // Subscriptions over SSE: no proxy may hold events back to fill a buffer.
+      if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
+        response.headers.set('x-accel-buffering', 'no');
+      }
+    },
     async onRequest({ request, url, endResponse, fetchAPI }) {
       if (!hostAllowed(hosts, request.headers.get('host'))) {
         const message = 'This Host is not served here (ALLOWED_HOSTS).';

@@ -14,6 +14,7 @@ import './run.ts';
 import './run-connection.ts';
 import './assistant.ts';
 import './viewer.ts';
+import './live.ts';
 
 // A federation subgraph schema: the public types plus `_service` and `_entities`.
 export const schema = guardEntityRepresentations(

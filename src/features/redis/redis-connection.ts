@@ -123,6 +123,17 @@ export class RedisConnection {
     });
   }
 
+  /**
+   * A second connection for SUBSCRIBE (a subscribed connection runs no other command). It queues
+   * its subscriptions until connected and, like the first, reconnects forever and subscribes again;
+   * its errors are the first one's to report.
+   */
+  subscriber(): Redis {
+    const client = this.#client.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    client.on('error', () => undefined);
+    return client;
+  }
+
   /** For `/ready`: a PING within the timeout. Never names the URL (it may hold a password). */
   async check(): Promise<DependencyVerdict> {
     try {

@@ -1,0 +1,58 @@
+import type { Thread } from 'openai/resources/beta/threads/threads';
+import { badUserInput } from '../errors.ts';
+import type { UpstreamMessage } from '../upstream/upstream-api.ts';
+import type { Run } from './run.ts';
+import { TERMINAL_RUN_STATUSES } from './run.ts';
+
+/**
+ * What subscriptions deliver (docs/live.md). A run's events are kept in its event log in this
+ * JSON form; each gets its cursor when it is delivered. Thread events are not logged: they go to
+ * whoever is subscribed when they happen.
+ */
+export type RunEvent =
+  | { type: 'RunStatusChanged'; run: Run }
+  /** Text to append to content part `index` of the message. */
+  | { type: 'MessageTextDelta'; messageId: string; index: number; text: string }
+  | { type: 'MessageCompleted'; message: UpstreamMessage };
+
+/** A run event with its place in the run's log. */
+export interface LoggedRunEvent {
+  /** 0 for the log's first event, then one more for each. */
+  readonly seq: number;
+  readonly event: RunEvent;
+}
+
+export type ThreadEvent =
+  | { type: 'MessageCreated'; message: UpstreamMessage }
+  | { type: 'MessageUpdated'; message: UpstreamMessage }
+  | { type: 'MessageDeleted'; id: string }
+  | { type: 'ThreadUpdated'; thread: Thread }
+  | { type: 'ThreadDeleted'; id: string }
+  | { type: 'RunStatusChanged'; run: Run; cursor: string };
+
+/** What a subscription hands its resolver: the event, with its cursor when it has one. */
+export type DeliveredEvent = (RunEvent & { cursor: string }) | ThreadEvent;
+
+/** A status after which `runEvents` completes: final, or waiting on tool outputs. */
+export function endsRunEvents(event: RunEvent): boolean {
+  return (
+    event.type === 'RunStatusChanged' &&
+    (TERMINAL_RUN_STATUSES.has(event.run.status) || event.run.status === 'requires_action')
+  );
+}
+
+const CURSOR_PREFIX = 'rev1:';
+
+/** An opaque cursor: the run and the event's place in its log. */
+export function encodeCursor(runId: string, seq: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${runId}:${seq}`).toString('base64url');
+}
+
+/** The event's place in `runId`'s log, or BAD_USER_INPUT for a cursor that is malformed or of another run. */
+export function decodeCursor(cursor: string, runId: string, argument: string): number {
+  const text = cursor.length <= 200 ? Buffer.from(cursor, 'base64url').toString() : '';
+  const match = /^rev1:([A-Za-z0-9_-]{1,64}):(\d{1,9})$/.exec(text);
+  if (!match) throw badUserInput(`${argument}: not a cursor of runEvents`, argument);
+  if (match[1] !== runId) throw badUserInput(`${argument}: the cursor is of another run`, argument);
+  return Number(match[2]);
+}

@@ -1,0 +1,49 @@
+import type { Config } from '../../config/config.ts';
+import type { Logger } from '../../logger.ts';
+import type { UpstreamApi } from '../../upstream/upstream-api.ts';
+import { RedisChannels } from '../redis/redis-channels.ts';
+import type { RedisConnection } from '../redis/redis-connection.ts';
+import { Live } from './live.ts';
+import { LiveUpstreamApi } from './live-upstream-api.ts';
+import { MemoryRunEventLog } from './memory-run-event-log.ts';
+import { RedisRunEventLog } from './redis-run-event-log.ts';
+import type { RunEventLog } from './run-event-log.ts';
+import { MemoryRunLeases, RedisRunLeases, type RunLeases } from './run-leases.ts';
+import { RunProducers } from './run-producer.ts';
+import { MemoryThreadEventBus, RedisThreadEventBus, type ThreadEventBus } from './thread-event-bus.ts';
+
+export interface LiveSystem {
+  readonly live: Live;
+  /** The upstream API with live events: the one the graph must use. */
+  readonly upstream: UpstreamApi;
+  close(): Promise<void>;
+}
+
+/** Subscriptions' parts: in memory per instance, or shared through Redis with REDIS_URL (docs/live.md). */
+export function createLive(config: Config, upstream: UpstreamApi, redis: RedisConnection | undefined, logger: Logger) {
+  const options = { ttlMs: config.live.runEventsTtlMs, maxEvents: config.live.runEventsMax };
+  const channels = redis ? new RedisChannels(redis) : undefined;
+  const log: RunEventLog =
+    redis && channels ? new RedisRunEventLog(redis, channels, options) : new MemoryRunEventLog(options);
+  const leases: RunLeases = redis ? new RedisRunLeases(redis) : new MemoryRunLeases();
+  const bus: ThreadEventBus = channels ? new RedisThreadEventBus(channels) : new MemoryThreadEventBus();
+  const producers = new RunProducers({
+    log,
+    leases,
+    bus,
+    upstream,
+    leaseMs: config.live.runLeaseMs,
+    callDeadlineMs: config.requestDeadlineMs,
+    logger,
+  });
+  const live = new Live({ config: config.live, log, bus, producers });
+  return {
+    live,
+    upstream: new LiveUpstreamApi(upstream, bus, producers),
+    close: async () => {
+      live.shutdown();
+      await log.close();
+      channels?.close();
+    },
+  } satisfies LiveSystem;
+}

@@ -1,0 +1,137 @@
+import type { RunEvent, ThreadEvent } from '../../domain/live-events.ts';
+import type { Run, ToolOutput } from '../../domain/run.ts';
+import type { UpstreamSession } from '../../upstream/calls/call-session.ts';
+import type {
+  AssistantFields,
+  ListParams,
+  MessageListParams,
+  NewMessage,
+  NewRun,
+  ThreadCreateParams,
+  ThreadUpdateParams,
+  UpstreamApi,
+} from '../../upstream/upstream-api.ts';
+import type { RunProducers } from './run-producer.ts';
+import type { ThreadEventBus } from './thread-event-bus.ts';
+
+async function* once(event: RunEvent): AsyncGenerator<RunEvent> {
+  yield event;
+}
+
+/**
+ * The upstream API as the graph uses it, with live events: every write that succeeds is told to
+ * the thread's subscribers, and every run the gateway starts or answers gets a producer of its
+ * events. One seam for every resolver and transport; reads pass straight through.
+ */
+export class LiveUpstreamApi implements UpstreamApi {
+  readonly #api: UpstreamApi;
+  readonly #bus: ThreadEventBus;
+  readonly #producers: RunProducers;
+
+  constructor(api: UpstreamApi, bus: ThreadEventBus, producers: RunProducers) {
+    this.#api = api;
+    this.#bus = bus;
+    this.#producers = producers;
+  }
+
+  get kind(): UpstreamApi['kind'] {
+    return this.#api.kind;
+  }
+
+  /** Tells subscribers; a bus that fails costs the event, never the write. */
+  #tell(threadId: string, event: ThreadEvent): void {
+    void this.#bus.publish(threadId, event).catch(() => undefined);
+  }
+
+  /** The run as the write answered is its first event; the producer reads on from there. */
+  #produce(session: UpstreamSession, run: Run): Run {
+    this.#producers.start(run.threadId, run.id, session.credential, once({ type: 'RunStatusChanged', run }));
+    return run;
+  }
+
+  retrieveThread(session: UpstreamSession, id: string) {
+    return this.#api.retrieveThread(session, id);
+  }
+
+  createThread(session: UpstreamSession, body: ThreadCreateParams, idempotencyKey?: string) {
+    return this.#api.createThread(session, body, idempotencyKey);
+  }
+
+  async updateThread(session: UpstreamSession, id: string, body: ThreadUpdateParams) {
+    const thread = await this.#api.updateThread(session, id, body);
+    this.#tell(id, { type: 'ThreadUpdated', thread });
+    return thread;
+  }
+
+  async deleteThread(session: UpstreamSession, id: string) {
+    const deleted = await this.#api.deleteThread(session, id);
+    if (deleted.deleted) this.#tell(id, { type: 'ThreadDeleted', id });
+    return deleted;
+  }
+
+  listMessages(session: UpstreamSession, threadId: string, params: MessageListParams) {
+    return this.#api.listMessages(session, threadId, params);
+  }
+
+  retrieveMessage(session: UpstreamSession, threadId: string, id: string) {
+    return this.#api.retrieveMessage(session, threadId, id);
+  }
+
+  async createMessage(session: UpstreamSession, threadId: string, body: NewMessage, idempotencyKey?: string) {
+    const message = await this.#api.createMessage(session, threadId, body, idempotencyKey);
+    this.#tell(threadId, { type: 'MessageCreated', message });
+    return message;
+  }
+
+  async updateMessage(session: UpstreamSession, threadId: string, id: string, metadata: Record<string, string>) {
+    const message = await this.#api.updateMessage(session, threadId, id, metadata);
+    this.#tell(threadId, { type: 'MessageUpdated', message });
+    return message;
+  }
+
+  async deleteMessage(session: UpstreamSession, threadId: string, id: string) {
+    const deleted = await this.#api.deleteMessage(session, threadId, id);
+    if (deleted.deleted) this.#tell(threadId, { type: 'MessageDeleted', id });
+    return deleted;
+  }
+
+  async createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string) {
+    return this.#produce(session, await this.#api.createRun(session, threadId, body, idempotencyKey));
+  }
+
+  retrieveRun(session: UpstreamSession, threadId: string, runId: string) {
+    return this.#api.retrieveRun(session, threadId, runId);
+  }
+
+  listRuns(session: UpstreamSession, threadId: string, params: ListParams) {
+    return this.#api.listRuns(session, threadId, params);
+  }
+
+  async submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    return this.#produce(session, await this.#api.submitToolOutputs(session, threadId, runId, outputs));
+  }
+
+  async cancelRun(session: UpstreamSession, threadId: string, runId: string) {
+    return this.#produce(session, await this.#api.cancelRun(session, threadId, runId));
+  }
+
+  retrieveAssistant(session: UpstreamSession, id: string) {
+    return this.#api.retrieveAssistant(session, id);
+  }
+
+  listAssistants(session: UpstreamSession, params: ListParams) {
+    return this.#api.listAssistants(session, params);
+  }
+
+  createAssistant(session: UpstreamSession, body: AssistantFields, idempotencyKey?: string) {
+    return this.#api.createAssistant(session, body, idempotencyKey);
+  }
+
+  updateAssistant(session: UpstreamSession, id: string, body: AssistantFields) {
+    return this.#api.updateAssistant(session, id, body);
+  }
+
+  deleteAssistant(session: UpstreamSession, id: string) {
+    return this.#api.deleteAssistant(session, id);
+  }
+}

@@ -1,0 +1,230 @@
+import type { LiveConfig } from '../../config/live-config.ts';
+import {
+  type DeliveredEvent,
+  decodeCursor,
+  encodeCursor,
+  endsRunEvents,
+  type ThreadEvent,
+} from '../../domain/live-events.ts';
+import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
+import type { RunEventLog } from './run-event-log.ts';
+import type { RunProducers } from './run-producer.ts';
+import type { ThreadEventBus } from './thread-event-bus.ts';
+
+/** The last thing a subscription hands its resolver: the coded error it ends with. */
+export interface EndOfEvents {
+  type: 'End';
+  error: GatewayError;
+}
+
+export type SubscriptionItem = DeliveredEvent | EndOfEvents;
+
+/** Who subscribes: the caller (for the per-caller limit) and its credential (to read the run). */
+export interface Subscriber {
+  callerId: string;
+  credential: string | undefined;
+}
+
+export interface LiveDeps {
+  config: LiveConfig;
+  log: RunEventLog;
+  bus: ThreadEventBus;
+  producers: RunProducers;
+}
+
+/** Events read from a log at once. */
+const PAGE = 100;
+/** A subscriber with nothing new looks again after this, even without a notification. */
+const LOOK_AGAIN_MS = 1_000;
+
+/**
+ * Wraps a generator so that `return()` (the client went away) ends it at once, even while it
+ * waits: the generator's waits take the signal, which `return()` aborts first.
+ */
+function abortable(make: (signal: AbortSignal) => AsyncGenerator<SubscriptionItem>): AsyncGenerator<SubscriptionItem> {
+  const controller = new AbortController();
+  const generator = make(controller.signal);
+  const wrapped: AsyncGenerator<SubscriptionItem> = {
+    next: (...args) => generator.next(...args),
+    return: (value) => {
+      controller.abort();
+      return generator.return(value);
+    },
+    throw: (error) => {
+      controller.abort();
+      return generator.throw(error);
+    },
+    [Symbol.asyncIterator]: () => wrapped,
+  } as AsyncGenerator<SubscriptionItem>;
+  return wrapped;
+}
+
+function end(code: ErrorCode, message: string, cursor: string | null): EndOfEvents {
+  return { type: 'End', error: new GatewayError(code, message, { extensions: cursor ? { cursor } : {} }) };
+}
+
+/**
+ * Subscriptions (docs/live.md): `runEvents` reads the run's log from a cursor and follows it;
+ * `threadEvents` passes on what the thread's bus carries while it is open. Both count against the
+ * caller's limit, end with a coded error (and the last cursor) when the instance stops, and release
+ * everything when the client goes away.
+ */
+export class Live {
+  readonly #deps: LiveDeps;
+  readonly #perCaller = new Map<string, number>();
+  readonly #stopping = new AbortController();
+  readonly #lastStart = new Map<string, number>();
+
+  constructor(deps: LiveDeps) {
+    this.#deps = deps;
+  }
+
+  /** Live subscriptions of this instance. */
+  get open(): number {
+    let total = 0;
+    for (const count of this.#perCaller.values()) total += count;
+    return total;
+  }
+
+  #admit(callerId: string): () => void {
+    const open = this.#perCaller.get(callerId) ?? 0;
+    if (open >= this.#deps.config.maxPerCaller) {
+      throw new GatewayError(
+        ErrorCode.SUBSCRIPTION_LIMIT,
+        `At most ${this.#deps.config.maxPerCaller} live subscriptions per caller (MAX_SUBSCRIPTIONS_PER_CALLER).`,
+        { extensions: { limit: this.#deps.config.maxPerCaller } },
+      );
+    }
+    this.#perCaller.set(callerId, open + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#perCaller.get(callerId) ?? 1) - 1;
+      if (left <= 0) this.#perCaller.delete(callerId);
+      else this.#perCaller.set(callerId, left);
+    };
+  }
+
+  /** Starts a producer for the run unless this instance tried within half a lease (a takeover is one try per instance). */
+  #ensureProducer(threadId: string, runId: string, credential: string | undefined): void {
+    const now = Date.now();
+    if ((this.#lastStart.get(runId) ?? 0) > now - this.#deps.config.runLeaseMs / 2) return;
+    this.#lastStart.set(runId, now);
+    if (this.#lastStart.size > 10_000) this.#lastStart.delete(this.#lastStart.keys().next().value as string);
+    this.#deps.producers.start(threadId, runId, credential);
+  }
+
+  /**
+   * The run's events after `after` (or from the start). The caller has read the run already (it
+   * exists, and the caller may see it). Refuses a cursor that is malformed, of another run, or of
+   * a log that is gone, before anything is opened.
+   */
+  async runEvents(subscriber: Subscriber, threadId: string, runId: string, after: string | undefined) {
+    const { log } = this.#deps;
+    const afterSeq = after === undefined ? -1 : decodeCursor(after, runId, 'after');
+    const next = await log.next(runId);
+    if (afterSeq >= next) {
+      throw badUserInput(
+        'after: the run’s event log no longer holds this cursor (it expired); subscribe without after',
+        'after',
+      );
+    }
+    const release = this.#admit(subscriber.callerId);
+    if (next === 0) this.#ensureProducer(threadId, runId, subscriber.credential);
+    return abortable((signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, release));
+  }
+
+  async *#followRun(
+    signal: AbortSignal,
+    subscriber: Subscriber,
+    threadId: string,
+    runId: string,
+    afterSeq: number,
+    release: () => void,
+  ): AsyncGenerator<SubscriptionItem> {
+    const { log } = this.#deps;
+    const stop = AbortSignal.any([signal, this.#stopping.signal]);
+    let cursor = afterSeq;
+    const lastCursor = () => (cursor >= 0 ? encodeCursor(runId, cursor) : null);
+    try {
+      while (!signal.aborted) {
+        if (this.#stopping.signal.aborted) {
+          yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; resume with `after`.', lastCursor());
+          return;
+        }
+        let page: Awaited<ReturnType<RunEventLog['read']>>;
+        try {
+          page = await log.read(runId, cursor, PAGE);
+        } catch {
+          const message = 'The run’s event log (Redis) is not reachable; resume with `after`.';
+          yield end(ErrorCode.UPSTREAM_UNAVAILABLE, message, lastCursor());
+          return;
+        }
+        for (const { seq, event } of page ?? []) {
+          cursor = seq;
+          yield { ...event, cursor: encodeCursor(runId, seq) };
+          if (endsRunEvents(event)) return;
+        }
+        if (page && page.length > 0) continue;
+        await log.waitFor(runId, cursor, LOOK_AGAIN_MS, stop);
+        if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** The thread's changes while the subscription is open; ends after ThreadDeleted. */
+  threadEvents(subscriber: Subscriber, threadId: string): AsyncGenerator<SubscriptionItem> {
+    const release = this.#admit(subscriber.callerId);
+    const queue: ThreadEvent[] = [];
+    let overflow = false;
+    let wake: (() => void) | undefined;
+    const stopListening = this.#deps.bus.listen(threadId, (event) => {
+      if (queue.length >= this.#deps.config.bufferEvents) overflow = true;
+      else queue.push(event);
+      wake?.();
+    });
+    const stopping = this.#stopping.signal;
+    return abortable(async function* (signal) {
+      const stop = AbortSignal.any([signal, stopping]);
+      const onStop = () => wake?.();
+      stop.addEventListener('abort', onStop, { once: true });
+      try {
+        while (!signal.aborted) {
+          const event = queue.shift();
+          if (event) {
+            yield event;
+            if (event.type === 'ThreadDeleted') return;
+            continue;
+          }
+          if (overflow) {
+            const message = `The client read slower than the thread changed (SUBSCRIPTION_BUFFER_EVENTS); subscribe again and read the thread.`;
+            yield end(ErrorCode.SUBSCRIPTION_OVERFLOW, message, null);
+            return;
+          }
+          if (stopping.aborted) {
+            yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
+            return;
+          }
+          if (stop.aborted) continue;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = undefined;
+        }
+      } finally {
+        stop.removeEventListener('abort', onStop);
+        stopListening();
+        release();
+      }
+    });
+  }
+
+  /** Shutdown: every subscription ends with SHUTTING_DOWN (and its cursor); producers hand their runs over. */
+  shutdown(): void {
+    this.#stopping.abort();
+    this.#deps.producers.stop();
+  }
+}

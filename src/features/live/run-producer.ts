@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { encodeCursor, endsRunEvents, type RunEvent } from '../../domain/live-events.ts';
+import type { Run } from '../../domain/run.ts';
+import type { Logger } from '../../logger.ts';
+import type { UpstreamSession } from '../../upstream/calls/call-session.ts';
+import { RequestBudget } from '../../upstream/calls/request-budget.ts';
+import type { UpstreamApi, UpstreamMessage } from '../../upstream/upstream-api.ts';
+import type { RunEventLog } from './run-event-log.ts';
+import type { RunLeases } from './run-leases.ts';
+import type { ThreadEventBus } from './thread-event-bus.ts';
+
+export interface RunProducerDeps {
+  log: RunEventLog;
+  leases: RunLeases;
+  bus: ThreadEventBus;
+  upstream: UpstreamApi;
+  leaseMs: number;
+  /** The deadline of each background upstream call (REQUEST_DEADLINE_MS). */
+  callDeadlineMs: number;
+  logger: Logger;
+}
+
+/** Reading a run: first look after this, backing off to the longest wait. */
+const FIRST_READ_MS = 250;
+const LONGEST_READ_MS = 2_000;
+/** A producer follows one run at most this long, then leaves it (a later subscriber starts again). */
+const FOLLOW_MS = 30 * 60_000;
+const RUN_MESSAGES_PAGE = 100;
+
+/** Where a run is, as its log says: what a producer must not log again. */
+interface Logged {
+  seq: number;
+  status: string | null;
+  completed: Set<string>;
+}
+
+/** A source of a run's events: an upstream stream, read until it ends or breaks. */
+export type RunEventSource = AsyncIterable<RunEvent>;
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+/**
+ * The producers of this instance (docs/live.md): one per run, under the run's lease. A producer
+ * logs what an upstream stream says (the gateway created the run streaming), and reads the run
+ * when there is no stream or the stream broke: then it logs status changes and whole messages,
+ * never one it logged already, so a takeover neither loses nor repeats an event.
+ */
+export class RunProducers {
+  readonly #deps: RunProducerDeps;
+  readonly #owner = randomUUID();
+  readonly #active = new Map<string, AbortController>();
+  #stopped = false;
+
+  constructor(deps: RunProducerDeps) {
+    this.#deps = deps;
+  }
+
+  /** Whether this instance produces the run now. */
+  producing(runId: string): boolean {
+    return this.#active.has(runId);
+  }
+
+  /**
+   * Produces the run's events unless someone does: from `source` when given (the upstream's stream
+   * of a run this gateway just created or answered; a write's answer is a one-event source), then
+   * by reading it. Never throws.
+   */
+  start(threadId: string, runId: string, credential: string | undefined, source?: RunEventSource): void {
+    if (this.#stopped || this.#active.has(runId)) return;
+    const controller = new AbortController();
+    this.#active.set(runId, controller);
+    void this.#produce(threadId, runId, credential, source, controller.signal)
+      .catch((error: unknown) =>
+        this.#deps.logger.warn('run events: producer stopped', {
+          runId,
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      )
+      .finally(() => {
+        if (this.#active.get(runId) === controller) this.#active.delete(runId);
+      });
+  }
+
+  async #produce(
+    threadId: string,
+    runId: string,
+    credential: string | undefined,
+    source: RunEventSource | undefined,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { leases, leaseMs } = this.#deps;
+    if (!(await leases.acquire(runId, this.#owner, leaseMs))) return;
+    const lost = new AbortController();
+    const stop = AbortSignal.any([signal, lost.signal]);
+    const renewal = setInterval(() => {
+      void leases.renew(runId, this.#owner, leaseMs).then(
+        (held) => held || lost.abort(),
+        () => undefined,
+      );
+    }, leaseMs / 3);
+    try {
+      const logged = await this.#logged(runId);
+      const emit = (events: RunEvent[]) => this.#emit(threadId, runId, logged, events, lost);
+      let ended = false;
+      if (source) ended = await this.#fromStream(source, logged, emit, stop);
+      if (!ended && !stop.aborted) await this.#byReading(threadId, runId, credential, logged, emit, stop);
+    } finally {
+      clearInterval(renewal);
+      if (!lost.signal.aborted) await leases.release(runId, this.#owner).catch(() => undefined);
+    }
+  }
+
+  /** What the log already holds (bounded by RUN_EVENTS_MAX). */
+  async #logged(runId: string): Promise<Logged> {
+    const logged: Logged = { seq: 0, status: null, completed: new Set() };
+    for (;;) {
+      const page = (await this.#deps.log.read(runId, logged.seq - 1, 1000)) ?? [];
+      for (const { event } of page) {
+        if (event.type === 'RunStatusChanged') logged.status = event.run.status;
+        else if (event.type === 'MessageCompleted') logged.completed.add(event.message.id);
+      }
+      logged.seq += page.length;
+      if (page.length < 1000) return logged;
+    }
+  }
+
+  /** Logs what is new of `events`; true once the run ended (or waits on tool outputs). */
+  async #emit(threadId: string, runId: string, logged: Logged, events: RunEvent[], lost: AbortController) {
+    const fresh = events.filter((event) => {
+      if (event.type === 'RunStatusChanged') {
+        if (event.run.status === logged.status) return false;
+        logged.status = event.run.status;
+      } else if (event.type === 'MessageCompleted') {
+        if (logged.completed.has(event.message.id)) return false;
+        logged.completed.add(event.message.id);
+      }
+      return true;
+    });
+    if (fresh.length === 0) return false;
+    if (!(await this.#deps.log.append(runId, logged.seq, fresh))) {
+      lost.abort();
+      return true;
+    }
+    const first = logged.seq;
+    logged.seq += fresh.length;
+    for (const [index, event] of fresh.entries()) {
+      if (event.type === 'RunStatusChanged') {
+        const cursor = encodeCursor(runId, first + index);
+        await this.#deps.bus.publish(threadId, { type: 'RunStatusChanged', run: event.run, cursor });
+      } else if (event.type === 'MessageCompleted') {
+        await this.#deps.bus.publish(threadId, { type: 'MessageCreated', message: event.message });
+      }
+    }
+    return fresh.some(endsRunEvents);
+  }
+
+  async #fromStream(
+    source: RunEventSource,
+    _logged: Logged,
+    emit: (events: RunEvent[]) => Promise<boolean>,
+    stop: AbortSignal,
+  ): Promise<boolean> {
+    try {
+      for await (const event of source) {
+        if (stop.aborted) return false;
+        if (await emit([event])) return true;
+      }
+    } catch (error) {
+      this.#deps.logger.warn('run events: the upstream stream broke; reading the run instead', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    return false;
+  }
+
+  #session(credential: string | undefined): UpstreamSession {
+    return {
+      credential,
+      deadline: Date.now() + this.#deps.callDeadlineMs,
+      budget: new RequestBudget(1, Number.MAX_SAFE_INTEGER),
+    };
+  }
+
+  async #byReading(
+    threadId: string,
+    runId: string,
+    credential: string | undefined,
+    logged: Logged,
+    emit: (events: RunEvent[]) => Promise<boolean>,
+    stop: AbortSignal,
+  ): Promise<void> {
+    const { upstream } = this.#deps;
+    const until = Date.now() + FOLLOW_MS;
+    let wait = FIRST_READ_MS;
+    while (!stop.aborted && Date.now() < until) {
+      const run = await upstream.retrieveRun(this.#session(credential), threadId, runId).catch(() => undefined);
+      if (run === null) return;
+      if (run && run.status !== logged.status) {
+        const settled = run.status === 'requires_action' || endsRunEvents({ type: 'RunStatusChanged', run });
+        const messages = settled ? await this.#runMessages(threadId, run, credential) : [];
+        const events: RunEvent[] = messages.map((message) => ({ type: 'MessageCompleted', message }));
+        if (await emit([...events, { type: 'RunStatusChanged', run }])) return;
+        wait = FIRST_READ_MS;
+      } else {
+        wait = Math.min(wait * 2, LONGEST_READ_MS);
+      }
+      await sleep(wait, stop);
+    }
+  }
+
+  async #runMessages(threadId: string, run: Run, credential: string | undefined): Promise<UpstreamMessage[]> {
+    const messages: UpstreamMessage[] = [];
+    let after: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const params = { limit: RUN_MESSAGES_PAGE, order: 'asc' as const, run_id: run.id, ...(after ? { after } : {}) };
+      const found = await this.#deps.upstream.listMessages(this.#session(credential), threadId, params);
+      if (!found) break;
+      messages.push(...found.data);
+      after = found.data.at(-1)?.id;
+      if (!found.hasMore || !after) break;
+    }
+    return messages;
+  }
+
+  /** Stops producing (shutdown): leases are released, so another instance takes the runs over. */
+  stop(): void {
+    this.#stopped = true;
+    for (const controller of this.#active.values()) controller.abort();
+  }
+}

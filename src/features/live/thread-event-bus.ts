@@ -1,0 +1,76 @@
+import type { ThreadEvent } from '../../domain/live-events.ts';
+import type { RedisChannels } from '../redis/redis-channels.ts';
+
+type Listener = (event: ThreadEvent) => void;
+
+/**
+ * Changes to threads made through the gateway, to whoever subscribes to the thread when they
+ * happen (they are not kept). In process without Redis; through a Redis channel per thread with
+ * REDIS_URL, so a change made on one instance reaches subscribers on every other.
+ */
+export interface ThreadEventBus {
+  publish(threadId: string, event: ThreadEvent): Promise<void>;
+  /** Listens to the thread's events until the returned function is called. */
+  listen(threadId: string, listener: Listener): () => void;
+}
+
+export class MemoryThreadEventBus implements ThreadEventBus {
+  readonly #listeners = new Map<string, Set<Listener>>();
+
+  async publish(threadId: string, event: ThreadEvent): Promise<void> {
+    this.deliver(threadId, event);
+  }
+
+  deliver(threadId: string, event: ThreadEvent): void {
+    for (const listener of [...(this.#listeners.get(threadId) ?? [])]) listener(event);
+  }
+
+  listen(threadId: string, listener: Listener): () => void {
+    let set = this.#listeners.get(threadId);
+    if (!set) {
+      set = new Set();
+      this.#listeners.set(threadId, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.#listeners.get(threadId);
+      if (current?.delete(listener) && current.size === 0) this.#listeners.delete(threadId);
+    };
+  }
+}
+
+/**
+ * Through Redis: each instance listens to the channels of the threads its subscribers watch.
+ * When Redis does not take an event, this instance's own subscribers still get it.
+ */
+export class RedisThreadEventBus implements ThreadEventBus {
+  readonly #channels: RedisChannels;
+  readonly #local = new MemoryThreadEventBus();
+
+  constructor(channels: RedisChannels) {
+    this.#channels = channels;
+  }
+
+  #channel(threadId: string): string {
+    return this.#channels.channel(`live:thread:${threadId}`);
+  }
+
+  async publish(threadId: string, event: ThreadEvent): Promise<void> {
+    try {
+      await this.#channels.publish(this.#channel(threadId), JSON.stringify(event));
+    } catch {
+      this.#local.deliver(threadId, event);
+    }
+  }
+
+  listen(threadId: string, listener: Listener): () => void {
+    const stopLocal = this.#local.listen(threadId, listener);
+    const stopRemote = this.#channels.listen(this.#channel(threadId), (message) => {
+      listener(JSON.parse(message) as ThreadEvent);
+    });
+    return () => {
+      stopLocal();
+      stopRemote();
+    };
+  }
+}
