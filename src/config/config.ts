@@ -160,8 +160,7 @@ export interface Config {
   readonly shutdownDrainMs: number;
   /** ALLOWED_HOSTS: Host names served (DNS-rebinding guard). Unset: see http/router.ts hostPolicy. */
   readonly allowedHosts: readonly string[];
-  /** GRAPHIQL: serve the GraphiQL page on GET /graphql from a browser. */
-  readonly graphiql: boolean;
+  readonly graphiql: boolean; // GRAPHIQL: serve the GraphiQL page on GET /graphql from a browser
   /** TRUSTED_DOCUMENTS: path of a manifest (sha256 -> document); set, only its documents execute. */
   readonly trustedDocuments: string | undefined;
   /** ALLOW_INTROSPECTION: serve `__schema` and `__type`. */

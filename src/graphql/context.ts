@@ -1,11 +1,11 @@
 import type { Config } from '../config/config.ts';
 import type { IdempotentCreates } from '../features/idempotency/idempotent-creates.ts';
-import type { Live } from '../features/live/live.ts';
 import type { RateLimiter } from '../features/rate-limit/rate-limiter.ts';
 import { type AnswerWarning, CallerThreads } from '../features/thread-index/caller-threads.ts';
 import type { ThreadIndex } from '../features/thread-index/thread-index.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
 import type { RequestStates } from '../http/request-state.ts';
+import type { Live } from '../live/live.ts';
 import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
 import { createRunLoaders, type RunLoaders } from '../loaders/run-loaders.ts';
 import { createThreadLoader, type ThreadLoader } from '../loaders/thread-loader.ts';

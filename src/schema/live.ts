@@ -1,8 +1,8 @@
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import type { Run } from '../domain/run.ts';
 import { ErrorCode, GatewayError } from '../errors.ts';
-import type { SubscriptionItem } from '../features/live/live.ts';
 import type { GatewayContext } from '../graphql/context.ts';
+import type { SubscriptionItem } from '../live/live.ts';
 import type { UpstreamMessage } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
 import { RunRef } from './run.ts';

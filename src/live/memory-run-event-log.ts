@@ -1,4 +1,4 @@
-import type { LoggedRunEvent, RunEvent } from '../../domain/live-events.ts';
+import type { LoggedRunEvent, RunEvent } from './events.ts';
 import { kept, LogWaiters, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
 
 interface MemoryLog {

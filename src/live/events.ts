@@ -1,8 +1,8 @@
 import type { Thread } from 'openai/resources/beta/threads/threads';
+import type { Run } from '../domain/run.ts';
+import { TERMINAL_RUN_STATUSES } from '../domain/run.ts';
 import { badUserInput } from '../errors.ts';
 import type { UpstreamMessage } from '../upstream/upstream-api.ts';
-import type { Run } from './run.ts';
-import { TERMINAL_RUN_STATUSES } from './run.ts';
 
 /**
  * What subscriptions deliver (docs/live.md). A run's events are kept in its event log in this

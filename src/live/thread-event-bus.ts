@@ -1,5 +1,5 @@
-import type { ThreadEvent } from '../../domain/live-events.ts';
-import type { RedisChannels } from '../redis/redis-channels.ts';
+import type { RedisChannels } from '../features/redis/redis-channels.ts';
+import type { ThreadEvent } from './events.ts';
 
 type Listener = (event: ThreadEvent) => void;
 

@@ -1,12 +1,6 @@
-import type { LiveConfig } from '../../config/live-config.ts';
-import {
-  type DeliveredEvent,
-  decodeCursor,
-  encodeCursor,
-  endsRunEvents,
-  type ThreadEvent,
-} from '../../domain/live-events.ts';
-import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
+import type { LiveConfig } from '../config/live-config.ts';
+import { badUserInput, ErrorCode, GatewayError } from '../errors.ts';
+import { type DeliveredEvent, decodeCursor, encodeCursor, endsRunEvents, type ThreadEvent } from './events.ts';
 import type { RunEventLog } from './run-event-log.ts';
 import type { RunProducers } from './run-producer.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { encodeCursor, endsRunEvents, type RunEvent } from '../../domain/live-events.ts';
-import type { Run } from '../../domain/run.ts';
-import type { Logger } from '../../logger.ts';
-import type { UpstreamSession } from '../../upstream/calls/call-session.ts';
-import { RequestBudget } from '../../upstream/calls/request-budget.ts';
-import type { UpstreamApi, UpstreamMessage } from '../../upstream/upstream-api.ts';
+import type { Run } from '../domain/run.ts';
+import type { Logger } from '../logger.ts';
+import type { UpstreamSession } from '../upstream/calls/call-session.ts';
+import { RequestBudget } from '../upstream/calls/request-budget.ts';
+import type { UpstreamApi, UpstreamMessage } from '../upstream/upstream-api.ts';
+import { encodeCursor, endsRunEvents, type RunEvent } from './events.ts';
 import type { RunEventLog } from './run-event-log.ts';
 import type { RunLeases } from './run-leases.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';

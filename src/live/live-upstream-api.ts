@@ -1,6 +1,5 @@
-import type { RunEvent, ThreadEvent } from '../../domain/live-events.ts';
-import type { Run, ToolOutput } from '../../domain/run.ts';
-import type { UpstreamSession } from '../../upstream/calls/call-session.ts';
+import type { Run, ToolOutput } from '../domain/run.ts';
+import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import type {
   AssistantFields,
   ListParams,
@@ -10,7 +9,8 @@ import type {
   ThreadCreateParams,
   ThreadUpdateParams,
   UpstreamApi,
-} from '../../upstream/upstream-api.ts';
+} from '../upstream/upstream-api.ts';
+import type { RunEvent, ThreadEvent } from './events.ts';
 import type { RunProducers } from './run-producer.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
 

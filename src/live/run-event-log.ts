@@ -1,4 +1,4 @@
-import type { LoggedRunEvent, RunEvent } from '../../domain/live-events.ts';
+import type { LoggedRunEvent, RunEvent } from './events.ts';
 
 /**
  * Each run's event log (docs/live.md): ordered, append-only, kept for `RUN_EVENTS_TTL_S` after its

@@ -1,8 +1,8 @@
-import type { Config } from '../../config/config.ts';
-import type { Logger } from '../../logger.ts';
-import type { UpstreamApi } from '../../upstream/upstream-api.ts';
-import { RedisChannels } from '../redis/redis-channels.ts';
-import type { RedisConnection } from '../redis/redis-connection.ts';
+import type { Config } from '../config/config.ts';
+import { RedisChannels } from '../features/redis/redis-channels.ts';
+import type { RedisConnection } from '../features/redis/redis-connection.ts';
+import type { Logger } from '../logger.ts';
+import type { UpstreamApi } from '../upstream/upstream-api.ts';
 import { Live } from './live.ts';
 import { LiveUpstreamApi } from './live-upstream-api.ts';
 import { MemoryRunEventLog } from './memory-run-event-log.ts';

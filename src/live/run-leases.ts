@@ -1,4 +1,4 @@
-import { luaScript, type RedisConnection } from '../redis/redis-connection.ts';
+import { luaScript, type RedisConnection } from '../features/redis/redis-connection.ts';
 
 /**
  * Who produces a run's events (docs/live.md). One producer per run: the instance that holds its

@@ -1,6 +1,6 @@
-import type { LoggedRunEvent, RunEvent } from '../../domain/live-events.ts';
-import type { RedisChannels } from '../redis/redis-channels.ts';
-import { luaScript, type RedisConnection } from '../redis/redis-connection.ts';
+import type { RedisChannels } from '../features/redis/redis-channels.ts';
+import { luaScript, type RedisConnection } from '../features/redis/redis-connection.ts';
+import type { LoggedRunEvent, RunEvent } from './events.ts';
 import { kept, LogWaiters, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
 
 /**
