@@ -15,6 +15,7 @@ import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { GatewayMetrics } from './http/metrics.ts';
 import { createNodeListener } from './http/node-listener.ts';
 import { RequestStates } from './http/request-state.ts';
+import { createWebSocketTransport, type WebSocketTransport } from './http/websocket.ts';
 import { createLive } from './live/create-live.ts';
 import { createLocalBackend, type LocalBackend } from './local-backend/backend.ts';
 import { createStore } from './local-backend/store/create-store.ts';
@@ -72,6 +73,8 @@ export interface Gateway {
    * stack trace.
    */
   readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
+  /** For `server.on('upgrade', …)`: GraphQL over WebSocket (graphql-transport-ws) on the GraphQL path. */
+  readonly upgradeListener: WebSocketTransport['upgrade'];
   /** The public schema, as introspection serves it. */
   readonly schema: GraphQLSchema;
   /**
@@ -271,10 +274,13 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     lifecycle,
   });
 
+  const websockets = createWebSocketTransport({ config, fetch: (request) => Promise.resolve(yoga.fetch(request)) });
+
   return {
     config,
     yoga,
     requestListener: createNodeListener(yoga),
+    upgradeListener: websockets.upgrade,
     schema,
     createContext,
     metrics: metrics.registry,
@@ -286,6 +292,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     upstreamApiKind: () => health.apiKind,
     checkSharedState: () => sharedState.check(),
     close: async () => {
+      websockets.close();
       await link.close();
       await runRecords.close();
       await threadIndex.close();
@@ -295,7 +302,9 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     abortUpstream: () => link.abort(),
     startDraining: () => {
       lifecycle.draining = true;
+      // Subscriptions end with SHUTTING_DOWN and their cursor; then their sockets close.
       liveSystem.live.shutdown();
+      setTimeout(() => websockets.close(), 250).unref();
     },
   };
 }

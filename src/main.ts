@@ -62,6 +62,7 @@ const server = createServer((req, res) => {
   res.once('close', () => active.delete(res));
   gateway.requestListener(req, res);
 });
+server.on('upgrade', gateway.upgradeListener);
 // Longer than a load balancer's usual 60 s idle timeout, so the gateway never closes a kept-alive
 // connection the balancer is about to reuse.
 server.keepAliveTimeout = 65_000;

@@ -1,0 +1,262 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { Config } from '../config/config.ts';
+import { GRAPHQL_PATH, hostAllowed, hostPolicy } from './router.ts';
+
+/** The graphql-transport-ws protocol (the `graphql-ws` library's), as this server speaks it. */
+const PROTOCOL = 'graphql-transport-ws';
+/** A client that has not sent connection_init by then is closed (the protocol's 4408). */
+const INIT_TIMEOUT_MS = 3_000;
+/** Bytes a connection may hold unsent before the gateway stops reading answers for it. */
+const SEND_BUFFER_BYTES = 1024 * 1024;
+const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export interface WebSocketDeps {
+  config: Config;
+  /** The gateway's one door: every operation goes through it, as an HTTP request would. */
+  fetch: (request: Request) => Promise<Response>;
+}
+
+export interface WebSocketTransport {
+  /** For `server.on('upgrade', …)`. */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Closes every connection (shutdown), 1001 "going away". */
+  close(): void;
+}
+
+function refuse(socket: Duplex, status: number, reason: string, code: string): void {
+  const body = JSON.stringify({ errors: [{ message: reason, extensions: { code } }] });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason.replace(/[^\x20-\x7e]/g, '')}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/**
+ * GraphQL over WebSocket (graphql-transport-ws) on the GraphQL path, through the same door as HTTP:
+ * the upgrade is checked like a request (path, Host allow-list) and, as browsers send an Origin on
+ * every upgrade and no CORS preflight, its Origin too (same origin, or one CORS_ORIGINS lists); then
+ * every operation is handed to the gateway as a POST with the connection's credentials (its
+ * `connectionParams` token, else the upgrade's Authorization header), so every guard, limit and
+ * budget of an HTTP request applies, and the answer's SSE events are passed on as messages.
+ */
+export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTransport {
+  const { config } = deps;
+  const hosts = hostPolicy(config);
+  const server = new WebSocketServer({
+    noServer: true,
+    maxPayload: MAX_MESSAGE_BYTES,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(PROTOCOL) ? PROTOCOL : false),
+  });
+  const connections = new Set<WebSocket>();
+
+  function crossSite(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return false;
+    const host = req.headers.host ?? '';
+    if (URL.canParse(origin) && new URL(origin).host === host.toLowerCase()) return false;
+    // Only origins CORS_ORIGINS names (or `*` set explicitly): the default CORS answer for HTTP
+    // without a key does not extend to sockets, which a page opens with the user's network position.
+    const allowed = config.corsOrigins;
+    return !(allowed === '*' || allowed?.includes(origin));
+  }
+
+  return {
+    upgrade(req, socket, head) {
+      socket.on('error', () => socket.destroy());
+      const pathname = (req.url ?? '').split('?')[0];
+      if (pathname !== GRAPHQL_PATH) return refuse(socket, 404, 'Not Found', 'NOT_FOUND');
+      if (!hostAllowed(hosts, req.headers.host ?? null)) {
+        return refuse(socket, 421, 'Misdirected Request', 'MISDIRECTED_REQUEST');
+      }
+      if (crossSite(req)) return refuse(socket, 403, 'Forbidden', 'FORBIDDEN');
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
+      if (!offered.some((protocol) => protocol.trim() === PROTOCOL)) {
+        return refuse(socket, 400, `Use the ${PROTOCOL} subprotocol`, 'BAD_REQUEST');
+      }
+      server.handleUpgrade(req, socket, head, (ws) => {
+        connections.add(ws);
+        ws.once('close', () => connections.delete(ws));
+        serveConnection(ws, req, deps);
+      });
+    },
+    close() {
+      for (const ws of connections) ws.close(1001, 'going away');
+      server.close();
+    },
+  };
+}
+
+interface Subscribe {
+  id: string;
+  payload: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
+}
+
+function parseMessage(data: RawData): { type?: unknown; id?: unknown; payload?: unknown } | undefined {
+  try {
+    const message: unknown = JSON.parse(data.toString());
+    return message && typeof message === 'object' ? (message as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The token a client put in connectionParams (`authorization`, `Authorization` or `token`). */
+function tokenOf(params: unknown): string | undefined {
+  if (!params || typeof params !== 'object') return undefined;
+  const record = params as Record<string, unknown>;
+  const value = record.authorization ?? record.Authorization ?? record.token;
+  if (typeof value !== 'string' || value === '') return undefined;
+  return /^bearer /i.test(value) ? value : `Bearer ${value}`;
+}
+
+function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
+  const { config } = deps;
+  const running = new Map<string, AbortController>();
+  let authorization = req.headers.authorization;
+  let acknowledged = false;
+  let alive = true;
+  const send = (message: unknown) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  const initTimer = setTimeout(
+    () => acknowledged || ws.close(4408, 'Connection initialisation timeout'),
+    INIT_TIMEOUT_MS,
+  );
+  const ping = setInterval(() => {
+    // Half-open or idle-dead: the last ping went unanswered.
+    if (!alive) return ws.terminate();
+    alive = false;
+    ws.ping();
+  }, config.live.pingMs);
+  ws.on('pong', () => {
+    alive = true;
+  });
+  ws.on('error', () => ws.terminate());
+  ws.once('close', () => {
+    clearTimeout(initTimer);
+    clearInterval(ping);
+    for (const controller of running.values()) controller.abort();
+    running.clear();
+  });
+  ws.on('message', (data) => {
+    alive = true;
+    const message = parseMessage(data);
+    if (!message || typeof message.type !== 'string') return ws.close(4400, 'Invalid message');
+    switch (message.type) {
+      case 'connection_init': {
+        if (acknowledged) return ws.close(4429, 'Too many initialisation requests');
+        const token = tokenOf(message.payload);
+        if (token) authorization = token;
+        acknowledged = true;
+        clearTimeout(initTimer);
+        return send({ type: 'connection_ack' });
+      }
+      case 'ping':
+        return send({ type: 'pong', ...(message.payload === undefined ? {} : { payload: message.payload }) });
+      case 'pong':
+        return;
+      case 'subscribe': {
+        if (!acknowledged) return ws.close(4401, 'Unauthorized');
+        if (typeof message.id !== 'string' || !message.payload || typeof message.payload !== 'object') {
+          return ws.close(4400, 'Invalid message');
+        }
+        if (running.has(message.id)) return ws.close(4409, `Subscriber for ${message.id} already exists`);
+        if (running.size >= config.live.maxPerConnection) {
+          const text = `At most ${config.live.maxPerConnection} operations per connection (MAX_SUBSCRIPTIONS_PER_CONNECTION).`;
+          return send({
+            id: message.id,
+            type: 'error',
+            payload: [{ message: text, extensions: { code: 'SUBSCRIPTION_LIMIT' } }],
+          });
+        }
+        const controller = new AbortController();
+        running.set(message.id, controller);
+        const subscribe = message as Subscribe;
+        void operate(ws, deps, req, authorization, subscribe, controller.signal)
+          .catch(() => send({ id: subscribe.id, type: 'error', payload: [{ message: 'The operation failed.' }] }))
+          .finally(() => {
+            if (running.get(subscribe.id) === controller) running.delete(subscribe.id);
+          });
+        return;
+      }
+      case 'complete': {
+        const id = typeof message.id === 'string' ? message.id : '';
+        running.get(id)?.abort();
+        running.delete(id);
+        return;
+      }
+      default:
+        return ws.close(4400, 'Invalid message');
+    }
+  });
+}
+
+/** Waits while the connection holds more than SEND_BUFFER_BYTES unsent: a slow reader slows the operation, never grows memory. */
+async function drained(ws: WebSocket, signal: AbortSignal): Promise<void> {
+  while (ws.bufferedAmount > SEND_BUFFER_BYTES && ws.readyState === ws.OPEN && !signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** One operation: a POST through the door, its answer (one result, or SSE events) passed on. */
+async function operate(
+  ws: WebSocket,
+  deps: WebSocketDeps,
+  req: IncomingMessage,
+  authorization: string | undefined,
+  { id, payload }: Subscribe,
+  signal: AbortSignal,
+): Promise<void> {
+  const headers = new Headers({ 'content-type': 'application/json', accept: 'text/event-stream' });
+  if (req.headers.host) headers.set('host', req.headers.host);
+  if (authorization) headers.set('authorization', authorization);
+  const forwarded = req.socket.remoteAddress;
+  if (forwarded) headers.set('x-websocket-peer', forwarded);
+  const body = JSON.stringify({
+    query: payload.query,
+    variables: payload.variables,
+    operationName: payload.operationName,
+    extensions: payload.extensions,
+  });
+  const url = `http://${req.headers.host ?? 'localhost'}${GRAPHQL_PATH}`;
+  const response = await deps.fetch(new Request(url, { method: 'POST', headers, body, signal }));
+  const send = (message: unknown) => {
+    if (ws.readyState === ws.OPEN && !signal.aborted) ws.send(JSON.stringify(message));
+  };
+  if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+    // Refused before execution (401, 400, …): the protocol's `error` message, with the coded errors.
+    const answer = (await response.json().catch(() => ({}))) as { errors?: unknown[] };
+    return send({ id, type: 'error', payload: answer.errors ?? [{ message: `Refused (${response.status}).` }] });
+  }
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  signal.addEventListener('abort', () => void reader.cancel().catch(() => undefined), { once: true });
+  const decoder = new TextDecoder();
+  let buffered = '';
+  let completed = false;
+  while (!completed) {
+    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
+    if (done || signal.aborted) break;
+    buffered += decoder.decode(value, { stream: true });
+    for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      const event = /^event: ?(.*)$/m.exec(block)?.[1];
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trimStart())
+        .join('\n');
+      if (event === 'next' && data) {
+        await drained(ws, signal);
+        send({ id, type: 'next', payload: JSON.parse(data) });
+      } else if (event === 'complete') {
+        completed = true;
+        break;
+      }
+    }
+  }
+  send({ id, type: 'complete' });
+}
