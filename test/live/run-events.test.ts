@@ -39,11 +39,11 @@ async function threadWithRun(url: string, text: string): Promise<{ threadId: str
     'mutation ($text: JSON!) { createThread(input: { messages: [{ role: USER, content: $text }] }) { id } }',
     { text },
   );
-  const threadId = thread.data?.createThread.id as string;
+  const threadId = thread.data?.createThread?.id as string;
   const run = await graphql(url, 'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }', {
     t: threadId,
   });
-  return { threadId, runId: run.data?.createRun.runId as string };
+  return { threadId, runId: run.data?.createRun?.runId as string };
 }
 
 /** A `runEvents` subscription over SSE (POST, Accept: text/event-stream), read to its end. */
@@ -217,7 +217,7 @@ describe('threadEvents', () => {
         'mutation ($t: ID!) { createMessage(threadId: $t, input: { role: USER, content: "more" }) { id } }',
         { t: threadId },
       );
-      const messageId = created.data?.createMessage.id as string;
+      const messageId = created.data?.createMessage?.id as string;
       await graphql(
         served.url,
         'mutation ($t: ID!, $m: ID!) { updateMessage(threadId: $t, id: $m, metadata: { k: "v" }) { id } }',
