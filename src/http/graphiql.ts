@@ -3,7 +3,7 @@ export const GRAPHIQL_DEFAULT_QUERY = /* GraphQL */ `# Welcome to the Threads Gr
 # 1. Run "CreateThread" and copy the id it returns into the variables as "id".
 # 2. Run "CreateMessage" to add a message, then "ReadThread" to page through the messages.
 # 3. Run "StartRun" (the built-in "echo" model answers offline), copy its id into the variables as
-#    "runId", and run "ReadRun" until its status is COMPLETED.
+#    "runId", and run "WatchRun" to see its events as they come (or "ReadRun" to read it once).
 
 mutation CreateThread {
   createThread(
@@ -62,6 +62,15 @@ mutation StartRun($id: ID!) {
   createRun(threadId: $id, input: { model: "echo", instructions: "Answer briefly." }) {
     id
     status
+  }
+}
+
+subscription WatchRun($id: ID!, $runId: ID!) {
+  runEvents(threadId: $id, runId: $runId) {
+    __typename
+    ... on RunStatusChanged { cursor run { status } }
+    ... on MessageTextDelta { text }
+    ... on MessageCompleted { message { role text } }
   }
 }
 

@@ -14,6 +14,19 @@
       "Assistant",
       "Run",
       "Thread"
+    ],
+    "RunEvent": [
+      "MessageCompleted",
+      "MessageTextDelta",
+      "RunStatusChanged"
+    ],
+    "ThreadEvent": [
+      "MessageCreated",
+      "MessageDeleted",
+      "MessageUpdated",
+      "RunStatusChanged",
+      "ThreadDeleted",
+      "ThreadUpdated"
     ]
   }
 };
@@ -32,6 +45,19 @@
       "Assistant",
       "Run",
       "Thread"
+    ],
+    "RunEvent": [
+      "MessageCompleted",
+      "MessageTextDelta",
+      "RunStatusChanged"
+    ],
+    "ThreadEvent": [
+      "MessageCreated",
+      "MessageDeleted",
+      "MessageUpdated",
+      "RunStatusChanged",
+      "ThreadDeleted",
+      "ThreadUpdated"
     ]
   }
 };
