@@ -196,6 +196,38 @@ describe('runEvents', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('ends every subscription with SHUTTING_DOWN and the cursor to resume from', async () => {
+    const gateway = testGateway();
+    const served = await serveGateway(gateway);
+    try {
+      const thread = await graphql(
+        served.url,
+        'mutation { createThread(input: { messages: [{ role: USER, content: "/call lookup {\\"q\\": 1}" }] }) { id } }',
+      );
+      const threadId = thread.data?.createThread?.id as string;
+      const run = await graphql(
+        served.url,
+        'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo", tools: [{ type: "function", function: { name: "lookup" } }] }) { runId } }',
+        { t: threadId },
+      );
+      const runId = run.data?.createRun?.runId as string;
+      const first = events(await overSse(served.url, { threadId, runId }));
+      expect(first.at(-1)).toMatchObject({ run: { status: 'REQUIRES_ACTION' } });
+      const after = first.at(-1)?.cursor as string;
+      // Waits for what follows the tool call; the instance stops meanwhile.
+      const waiting = overWebSocket(served.url, RUN_EVENTS, { threadId, runId, after });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      gateway.startDraining();
+      const [ended] = await waiting;
+      expect(ended?.errors?.[0]?.extensions).toEqual({ code: 'SHUTTING_DOWN', cursor: after });
+    } finally {
+      await served.close();
+      await gateway.close();
+    }
+  });
+});
+
 describe('threadEvents', () => {
   it('tells a subscriber every change made through the gateway, and completes when the thread is deleted', async () => {
     const gateway = testGateway();
