@@ -10,18 +10,14 @@ import type {
   ThreadUpdateParams,
   UpstreamApi,
 } from '../upstream/upstream-api.ts';
-import type { RunEvent, ThreadEvent } from './events.ts';
+import type { ThreadEvent } from './events.ts';
 import type { RunProducers } from './run-producer.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
 
-async function* once(event: RunEvent): AsyncGenerator<RunEvent> {
-  yield event;
-}
-
 /**
  * The upstream API as the graph uses it, with live events: every write that succeeds is told to
- * the thread's subscribers, and every run the gateway starts or answers gets a producer of its
- * events. One seam for every resolver and transport; reads pass straight through.
+ * the thread's subscribers, and every run the gateway starts or answers is logged as it answered
+ * (a subscriber's producer follows it from there). One seam for every resolver and transport; reads pass straight through.
  */
 export class LiveUpstreamApi implements UpstreamApi {
   readonly #api: UpstreamApi;
@@ -43,9 +39,9 @@ export class LiveUpstreamApi implements UpstreamApi {
     void this.#bus.publish(threadId, event).catch(() => undefined);
   }
 
-  /** The run as the write answered is its first event; the producer reads on from there. */
-  #produce(session: UpstreamSession, run: Run): Run {
-    this.#producers.start(run.threadId, run.id, session.credential, once({ type: 'RunStatusChanged', run }));
+  /** The run as the write answered is logged; a subscriber's producer reads on from there. */
+  async #produce(run: Run): Promise<Run> {
+    await this.#producers.note(run.threadId, run);
     return run;
   }
 
@@ -96,7 +92,7 @@ export class LiveUpstreamApi implements UpstreamApi {
   }
 
   async createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string) {
-    return this.#produce(session, await this.#api.createRun(session, threadId, body, idempotencyKey));
+    return this.#produce(await this.#api.createRun(session, threadId, body, idempotencyKey));
   }
 
   retrieveRun(session: UpstreamSession, threadId: string, runId: string) {
@@ -108,11 +104,11 @@ export class LiveUpstreamApi implements UpstreamApi {
   }
 
   async submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
-    return this.#produce(session, await this.#api.submitToolOutputs(session, threadId, runId, outputs));
+    return this.#produce(await this.#api.submitToolOutputs(session, threadId, runId, outputs));
   }
 
   async cancelRun(session: UpstreamSession, threadId: string, runId: string) {
-    return this.#produce(session, await this.#api.cancelRun(session, threadId, runId));
+    return this.#produce(await this.#api.cancelRun(session, threadId, runId));
   }
 
   retrieveAssistant(session: UpstreamSession, id: string) {

@@ -125,7 +125,8 @@ export class Live {
       );
     }
     const release = this.#admit(subscriber.callerId);
-    if (next === 0) this.#ensureProducer(threadId, runId, subscriber.credential);
+    // Someone must follow the run: this instance, unless another holds the run's lease.
+    if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
     return abortable((signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, release));
   }
 

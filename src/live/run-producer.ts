@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Run } from '../domain/run.ts';
+import { type Run, type RunStatus, TERMINAL_RUN_STATUSES } from '../domain/run.ts';
 import type { Logger } from '../logger.ts';
 import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
@@ -109,6 +109,8 @@ export class RunProducers {
     }, leaseMs / 3);
     try {
       const logged = await this.#logged(runId);
+      // A run whose log ends in a final status has nothing more to say.
+      if (logged.status && TERMINAL_RUN_STATUSES.has(logged.status as RunStatus)) return;
       const emit = (events: RunEvent[]) => this.#emit(threadId, runId, logged, events, lost);
       let ended = false;
       if (source) ended = await this.#fromStream(source, logged, emit, stop);
@@ -116,6 +118,23 @@ export class RunProducers {
     } finally {
       clearInterval(renewal);
       if (!lost.signal.aborted) await leases.release(runId, this.#owner).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Logs the run as a write through the gateway answered it (create, tool outputs, cancel), at no
+   * upstream cost: subscribers see it at once, and one that follows the run starts a producer then.
+   * Skipped while this instance produces the run (its producer sees the change). Never throws: a
+   * log that cannot be written costs the event, never the write.
+   */
+  async note(threadId: string, run: Run): Promise<void> {
+    if (this.#stopped || this.#active.has(run.id)) return;
+    const lost = new AbortController();
+    try {
+      const logged = await this.#logged(run.id);
+      await this.#emit(threadId, run.id, logged, [{ type: 'RunStatusChanged', run }], lost);
+    } catch {
+      // The log (Redis) is down: the write stands; subscribers read the run.
     }
   }
 
