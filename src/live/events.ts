@@ -2,18 +2,14 @@ import type { Thread } from 'openai/resources/beta/threads/threads';
 import type { Run } from '../domain/run.ts';
 import { TERMINAL_RUN_STATUSES } from '../domain/run.ts';
 import { badUserInput } from '../errors.ts';
-import type { UpstreamMessage } from '../upstream/upstream-api.ts';
+import type { UpstreamMessage, UpstreamRunEvent } from '../upstream/upstream-api.ts';
 
 /**
  * What subscriptions deliver (docs/live.md). A run's events are kept in its event log in this
  * JSON form; each gets its cursor when it is delivered. Thread events are not logged: they go to
  * whoever is subscribed when they happen.
  */
-export type RunEvent =
-  | { type: 'RunStatusChanged'; run: Run }
-  /** Text to append to content part `index` of the message. */
-  | { type: 'MessageTextDelta'; messageId: string; index: number; text: string }
-  | { type: 'MessageCompleted'; message: UpstreamMessage };
+export type RunEvent = UpstreamRunEvent;
 
 /** A run event with its place in the run's log. */
 export interface LoggedRunEvent {

@@ -6,6 +6,7 @@ import type {
   MessageListParams,
   NewMessage,
   NewRun,
+  StreamedRun,
   ThreadCreateParams,
   ThreadUpdateParams,
   UpstreamApi,
@@ -91,8 +92,24 @@ export class LiveUpstreamApi implements UpstreamApi {
     return deleted;
   }
 
+  /** Streamed where the upstream can: its producer logs the stream, text deltas and all. */
   async createRun(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string) {
+    const streamed = await this.#api.createRunStreaming?.(session, threadId, body, idempotencyKey);
+    if (streamed) return this.#follow(session, threadId, streamed);
     return this.#produce(await this.#api.createRun(session, threadId, body, idempotencyKey));
+  }
+
+  async #follow(session: UpstreamSession, threadId: string, streamed: StreamedRun): Promise<Run> {
+    await this.#producers.start(threadId, streamed.run.id, session.credential, streamed);
+    return streamed.run;
+  }
+
+  createRunStreaming(session: UpstreamSession, threadId: string, body: NewRun, idempotencyKey?: string) {
+    return this.#api.createRunStreaming?.(session, threadId, body, idempotencyKey) ?? Promise.resolve(null);
+  }
+
+  submitToolOutputsStreaming(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    return this.#api.submitToolOutputsStreaming?.(session, threadId, runId, outputs) ?? Promise.resolve(null);
   }
 
   retrieveRun(session: UpstreamSession, threadId: string, runId: string) {
@@ -104,6 +121,8 @@ export class LiveUpstreamApi implements UpstreamApi {
   }
 
   async submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    const streamed = await this.#api.submitToolOutputsStreaming?.(session, threadId, runId, outputs);
+    if (streamed) return this.#follow(session, threadId, streamed);
     return this.#produce(await this.#api.submitToolOutputs(session, threadId, runId, outputs));
   }
 

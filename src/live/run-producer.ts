@@ -3,7 +3,7 @@ import { type Run, type RunStatus, TERMINAL_RUN_STATUSES } from '../domain/run.t
 import type { Logger } from '../logger.ts';
 import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
-import type { UpstreamApi, UpstreamMessage } from '../upstream/upstream-api.ts';
+import type { StreamedRun, UpstreamApi, UpstreamMessage } from '../upstream/upstream-api.ts';
 import { encodeCursor, endsRunEvents, type RunEvent } from './events.ts';
 import type { RunEventLog } from './run-event-log.ts';
 import type { RunLeases } from './run-leases.ts';
@@ -33,9 +33,6 @@ interface Logged {
   status: string | null;
   completed: Set<string>;
 }
-
-/** A source of a run's events: an upstream stream, read until it ends or breaks. */
-export type RunEventSource = AsyncIterable<RunEvent>;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -70,15 +67,23 @@ export class RunProducers {
   }
 
   /**
-   * Produces the run's events unless someone does: from `source` when given (the upstream's stream
-   * of a run this gateway just created or answered; a write's answer is a one-event source), then
-   * by reading it. Never throws.
+   * Produces the run's events unless someone does: from `streamed` when given (the upstream's
+   * stream of a run this gateway just created or answered), then by reading it. Resolves once the
+   * stream's first run is logged (at once without one); never rejects. A stream it does not read
+   * (another producer has the run) is closed.
    */
-  start(threadId: string, runId: string, credential: string | undefined, source?: RunEventSource): void {
-    if (this.#stopped || this.#active.has(runId)) return;
+  start(threadId: string, runId: string, credential: string | undefined, streamed?: StreamedRun): Promise<void> {
+    if (this.#stopped || this.#active.has(runId)) {
+      streamed?.close();
+      return Promise.resolve();
+    }
     const controller = new AbortController();
     this.#active.set(runId, controller);
-    void this.#produce(threadId, runId, credential, source, controller.signal)
+    let resolve: () => void = () => undefined;
+    const firstLogged = new Promise<void>((done) => {
+      resolve = done;
+    });
+    void this.#produce(threadId, runId, credential, streamed, controller.signal, resolve)
       .catch((error: unknown) =>
         this.#deps.logger.warn('run events: producer stopped', {
           runId,
@@ -86,19 +91,25 @@ export class RunProducers {
         }),
       )
       .finally(() => {
+        resolve();
         if (this.#active.get(runId) === controller) this.#active.delete(runId);
       });
+    return firstLogged;
   }
 
   async #produce(
     threadId: string,
     runId: string,
     credential: string | undefined,
-    source: RunEventSource | undefined,
+    streamed: StreamedRun | undefined,
     signal: AbortSignal,
+    firstLogged: () => void,
   ): Promise<void> {
     const { leases, leaseMs } = this.#deps;
-    if (!(await leases.acquire(runId, this.#owner, leaseMs))) return;
+    if (!(await leases.acquire(runId, this.#owner, leaseMs).catch(() => false))) {
+      streamed?.close();
+      return;
+    }
     const lost = new AbortController();
     const stop = AbortSignal.any([signal, lost.signal]);
     const renewal = setInterval(() => {
@@ -113,7 +124,12 @@ export class RunProducers {
       if (logged.status && TERMINAL_RUN_STATUSES.has(logged.status as RunStatus)) return;
       const emit = (events: RunEvent[]) => this.#emit(threadId, runId, logged, events, lost);
       let ended = false;
-      if (source) ended = await this.#fromStream(source, logged, emit, stop);
+      if (streamed) {
+        ended = await emit([{ type: 'RunStatusChanged', run: streamed.run }]);
+        firstLogged();
+        if (!ended) ended = await this.#fromStream(streamed, emit, stop);
+        else streamed.close();
+      }
       if (!ended && !stop.aborted) await this.#byReading(threadId, runId, credential, logged, emit, stop);
     } finally {
       clearInterval(renewal);
@@ -183,13 +199,14 @@ export class RunProducers {
   }
 
   async #fromStream(
-    source: RunEventSource,
-    _logged: Logged,
+    streamed: StreamedRun,
     emit: (events: RunEvent[]) => Promise<boolean>,
     stop: AbortSignal,
   ): Promise<boolean> {
+    const onStop = () => streamed.close();
+    stop.addEventListener('abort', onStop, { once: true });
     try {
-      for await (const event of source) {
+      for await (const event of streamed.events) {
         if (stop.aborted) return false;
         if (await emit([event])) return true;
       }
@@ -197,6 +214,9 @@ export class RunProducers {
       this.#deps.logger.warn('run events: the upstream stream broke; reading the run instead', {
         error: error instanceof Error ? error.message : String(error),
       });
+    } finally {
+      stop.removeEventListener('abort', onStop);
+      streamed.close();
     }
     return false;
   }

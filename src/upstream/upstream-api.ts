@@ -119,6 +119,24 @@ export interface NewMessage {
   metadata?: Record<string, string> | null;
 }
 
+/** What happens in a run, as an upstream's stream tells it (the graph's `RunEvent`s). */
+export type UpstreamRunEvent =
+  | { type: 'RunStatusChanged'; run: Run }
+  /** Text to append to content part `index` of the message. */
+  | { type: 'MessageTextDelta'; messageId: string; index: number; text: string }
+  | { type: 'MessageCompleted'; message: UpstreamMessage };
+
+/**
+ * A run the upstream streams: the run as first reported, then its events until it ends or waits
+ * on tool outputs. `events` throws when the stream breaks or says something that cannot be (a delta
+ * of a message it never started); `close()` ends it early (the run goes on upstream).
+ */
+export interface StreamedRun {
+  run: Run;
+  events: AsyncIterable<UpstreamRunEvent>;
+  close(): void;
+}
+
 export interface UpstreamApi {
   readonly kind: UpstreamApiKind;
   retrieveThread(session: UpstreamSession, id: string): Promise<Thread | null>;
@@ -158,6 +176,22 @@ export interface UpstreamApi {
   /** Sends the outputs of a run's required tool calls (checked against the run by the caller). */
   submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run>;
   cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run>;
+  /**
+   * `createRun` and `submitToolOutputs` with the upstream streaming the run's events, where its API
+   * can: null (nothing sent) where it cannot; the caller then uses the plain write and reads the run.
+   */
+  createRunStreaming?(
+    session: UpstreamSession,
+    threadId: string,
+    body: NewRun,
+    idempotencyKey?: string,
+  ): Promise<StreamedRun | null>;
+  submitToolOutputsStreaming?(
+    session: UpstreamSession,
+    threadId: string,
+    runId: string,
+    outputs: ToolOutput[],
+  ): Promise<StreamedRun | null>;
   /** The assistant, or null when it does not exist. */
   retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null>;
   listAssistants(session: UpstreamSession, params: ListParams): Promise<AssistantPage>;

@@ -233,6 +233,17 @@ export class DetectedUpstreamApi implements UpstreamApi {
     return this.#on(session, (api) => api.listRuns(session, threadId, params));
   }
 
+  createRunStreaming(session: UpstreamSession, threadId: string, body: NewRun, key?: string) {
+    return this.#on(session, (api) => api.createRunStreaming?.(session, threadId, body, key) ?? Promise.resolve(null));
+  }
+
+  submitToolOutputsStreaming(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    return this.#on(
+      session,
+      (api) => api.submitToolOutputsStreaming?.(session, threadId, runId, outputs) ?? Promise.resolve(null),
+    );
+  }
+
   submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
     return this.#on(session, (api) => api.submitToolOutputs(session, threadId, runId, outputs));
   }

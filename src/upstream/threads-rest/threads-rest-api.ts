@@ -26,6 +26,7 @@ import {
   type UpstreamMessage,
 } from '../upstream-api.ts';
 import { ThreadsRestAssistants } from './assistants.ts';
+import { ThreadsRestRunStreams } from './run-stream.ts';
 import { listQuery, toRunCreate } from './run-wire.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
@@ -52,6 +53,7 @@ export class ThreadsRestApi implements UpstreamApi {
   readonly #reads: HotReads;
   readonly #calls: UpstreamCalls;
   readonly #assistants: ThreadsRestAssistants;
+  readonly #runStreams: ThreadsRestRunStreams;
 
   constructor(options: ThreadsRestOptions) {
     this.baseURL = options.baseURL;
@@ -64,6 +66,7 @@ export class ThreadsRestApi implements UpstreamApi {
       apiName: 'Threads API',
     });
     this.#assistants = new ThreadsRestAssistants(this.#client, this.#calls);
+    this.#runStreams = new ThreadsRestRunStreams(this.#client, this.#calls);
   }
 
   /** The thread, or null when the upstream answers 404. */
@@ -230,17 +233,37 @@ export class ThreadsRestApi implements UpstreamApi {
     // A run writes messages and changes the thread's runs: no later read may join an older one.
     this.#calls.forget(session, `threads/${threadId}/runs`, { under: true });
     this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
-    return this.#calls.call(session, {
-      method: 'POST',
-      route: '/threads/{id}/runs',
-      resource: 'run',
-      safety: 'create',
-      send: async (options) =>
-        normaliseRun(
-          await sdk(this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, idempotencyKey))),
-          threadId,
-        ),
-    });
+    return this.#calls
+      .call(session, {
+        method: 'POST',
+        route: '/threads/{id}/runs',
+        resource: 'run',
+        safety: 'create',
+        send: async (options) =>
+          normaliseRun(
+            await sdk(
+              this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, idempotencyKey)),
+            ),
+            threadId,
+          ),
+      })
+      .then((run) => {
+        this.#runStreams.plainCreateSucceeded();
+        return run;
+      });
+  }
+
+  /** `createRun` streamed (run-stream.ts). */
+  createRunStreaming(session: UpstreamSession, threadId: string, body: NewRun, key?: string) {
+    for (const [index, message] of (body.additionalMessages ?? []).entries()) {
+      assertInputRole(message.role, `input.additionalMessages[${index}].role`);
+    }
+    return this.#runStreams.createRun(session, threadId, body, key);
+  }
+
+  submitToolOutputsStreaming(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    this.#forgetRun(session, threadId, runId);
+    return this.#runStreams.submitToolOutputs(session, threadId, runId, outputs);
   }
 
   retrieveRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run | null> {

@@ -1,0 +1,157 @@
+import type OpenAI from 'openai';
+import type { AssistantStreamEvent } from 'openai/resources/beta/assistants';
+import type { Stream } from 'openai/streaming';
+import type { ToolOutput } from '../../domain/run.ts';
+import { normaliseMessage, normaliseRun } from '../answer-checks.ts';
+import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
+import { classifyFault, sdk, UpstreamShapeError } from '../calls/faults.ts';
+import type { NewRun, StreamedRun, UpstreamRunEvent } from '../upstream-api.ts';
+import { toRunCreate } from './run-wire.ts';
+
+/**
+ * Runs created and answered with `stream: true` on a Threads server (docs/live.md). A server that
+ * refuses `stream` (400: nothing created) gets null, and once a plain create then succeeds it is
+ * taken for one that does not stream: later runs are created plainly at once. Once one run has
+ * streamed, a 400 is the caller's, never a reason to fall back.
+ */
+export class ThreadsRestRunStreams {
+  readonly #client: OpenAI;
+  readonly #calls: UpstreamCalls;
+  /** true once a run streamed; false once a stream was refused and a plain create worked. */
+  #streams: boolean | undefined;
+  #refused = false;
+
+  constructor(client: OpenAI, calls: UpstreamCalls) {
+    this.#client = client;
+    this.#calls = calls;
+  }
+
+  /** Told by the adapter after each plain create that succeeded. */
+  plainCreateSucceeded(): void {
+    if (this.#refused && this.#streams === undefined) this.#streams = false;
+  }
+
+  async createRun(session: UpstreamSession, threadId: string, body: NewRun, key?: string) {
+    if (this.#streams === false) return null;
+    const wire = { ...toRunCreate(body), stream: true as const };
+    // A run writes messages and changes the thread's runs: no later read may join an older one.
+    this.#calls.forget(session, `threads/${threadId}/runs`, { under: true });
+    this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
+    const streamed = await this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/runs',
+      resource: 'run',
+      safety: 'create',
+      send: async (options) => {
+        const stream = await this.#orRefused(() =>
+          this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, key)),
+        );
+        return stream && startedRun(stream, threadId);
+      },
+    });
+    if (streamed) this.#streams = true;
+    else this.#refused = true;
+    return streamed;
+  }
+
+  /** Streamed only on a server known to stream runs; null (nothing sent) elsewhere. */
+  async submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    if (this.#streams !== true) return null;
+    const toolOutputs = outputs.map((output) => ({ tool_call_id: output.toolCallId, output: output.output }));
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/runs/{id}/submit_tool_outputs',
+      resource: 'run',
+      safety: 'create',
+      send: async (options) =>
+        startedRun(
+          await sdk(
+            this.#client.beta.threads.runs.submitToolOutputs(
+              runId,
+              { thread_id: threadId, tool_outputs: toolOutputs, stream: true },
+              options,
+            ),
+          ),
+          threadId,
+          runId,
+        ),
+    });
+  }
+
+  /** The stream, or null when the server refused it with 400 before any run streamed here. */
+  async #orRefused<T>(start: () => Promise<T>): Promise<T | null> {
+    try {
+      return await sdk(start());
+    } catch (error) {
+      const fault = classifyFault(error);
+      if (this.#streams === undefined && fault?.kind === 'status' && fault.status === 400) return null;
+      throw error;
+    }
+  }
+}
+
+/** A run status event (`thread.run.*`), not one of its steps. */
+function isRunEvent(name: string): boolean {
+  return name.startsWith('thread.run.') && !name.startsWith('thread.run.step.');
+}
+
+/**
+ * Reads a Threads server's run stream (`stream: true`) until its first run event, the run as the
+ * server first reports it; the rest is read by whoever follows the run. Every object is checked as
+ * a plain answer would be.
+ */
+export async function startedRun(
+  stream: Stream<AssistantStreamEvent>,
+  threadId: string,
+  runId?: string,
+): Promise<StreamedRun> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const close = () => stream.controller.abort();
+  try {
+    for (;;) {
+      const { done, value } = await iterator.next();
+      if (done) throw new UpstreamShapeError('the run’s stream ended before it named the run');
+      if (value.event === 'error') throw new UpstreamShapeError('the run’s stream began with an error event');
+      if (!isRunEvent(value.event)) continue;
+      const run = normaliseRun(value.data, threadId, runId);
+      return { run, events: follow(iterator, threadId, run.id, close), close };
+    }
+  } catch (error) {
+    close();
+    throw error;
+  }
+}
+
+async function* follow(
+  iterator: AsyncIterator<AssistantStreamEvent>,
+  threadId: string,
+  runId: string,
+  close: () => void,
+): AsyncGenerator<UpstreamRunEvent> {
+  const started = new Set<string>();
+  try {
+    for (;;) {
+      const { done, value } = await iterator.next();
+      if (done) return;
+      const event = value;
+      if (event.event === 'thread.message.created') {
+        started.add(event.data.id);
+      } else if (event.event === 'thread.message.delta') {
+        if (!started.has(event.data.id)) throw new UpstreamShapeError('a delta of a message the run never started');
+        for (const part of event.data.delta.content ?? []) {
+          if (part.type === 'text' && part.text?.value) {
+            yield { type: 'MessageTextDelta', messageId: event.data.id, index: part.index, text: part.text.value };
+          }
+        }
+      } else if (event.event === 'thread.message.completed') {
+        yield { type: 'MessageCompleted', message: normaliseMessage(event.data, threadId, event.data.id) };
+      } else if (event.event === 'error') {
+        throw new UpstreamShapeError('the run’s stream reported an error');
+      } else if (isRunEvent(event.event)) {
+        yield { type: 'RunStatusChanged', run: normaliseRun(event.data, threadId, runId) };
+      }
+    }
+  } finally {
+    close();
+  }
+}
