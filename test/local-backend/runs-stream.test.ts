@@ -1,9 +1,10 @@
 import { request } from 'node:http';
-import type OpenAI from 'openai';
+import OpenAI from 'openai';
 import type { AssistantStreamEvent } from 'openai/resources/beta/assistants';
 import type { Message } from 'openai/resources/beta/threads/messages';
 import type { Run, RunCreateParamsStreaming } from 'openai/resources/beta/threads/runs/runs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalBackend } from '../../src/local-backend/backend.ts';
 import { MemoryStore } from '../../src/local-backend/store/memory-store.ts';
 import { type ChatReply, chunk, startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
 import { checkStreamEvent, describeDivergence } from '../helpers/openapi.ts';
@@ -180,6 +181,36 @@ describe('streamed runs, the answer as HTTP carries it', () => {
     expect(events.at(-2)?.event).toBe('thread.run.completed');
     expect(streamDivergences('assistant', events)).toEqual([]);
     expect(events.filter((event) => event.event === 'thread.message.delta').map(dataOf)).toHaveLength(3);
+  });
+});
+
+describe('streamed runs through the in-process fetch door (the gateway in local mode)', () => {
+  it('streams the same events as over a port', async () => {
+    const backend = createLocalBackend();
+    const client = new OpenAI({
+      apiKey: 'sk-local',
+      baseURL: 'http://local-backend/v1',
+      fetch: (input, init) => backend.fetch(input instanceof Request ? input : new Request(input, init)),
+    });
+    try {
+      const assistant = await client.beta.assistants.create({ model: 'echo' });
+      const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: 'in 🏠 process' }] });
+      const events = await collect(await client.beta.threads.runs.create(thread.id, streaming(assistant.id)));
+      expect(order(events)).toEqual([
+        'thread.run.created',
+        'thread.run.queued',
+        'thread.run.in_progress',
+        'thread.message.created',
+        'thread.message.in_progress',
+        'thread.message.delta',
+        'thread.message.completed',
+        'thread.run.completed',
+      ]);
+      expect(deltaText(events)).toBe('in 🏠 process');
+      expect(invalid(events)).toEqual([]);
+    } finally {
+      await backend.stop();
+    }
   });
 });
 

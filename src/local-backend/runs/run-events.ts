@@ -32,6 +32,7 @@ function sizeOf(event: RunEvent): number {
 export class RunEvents implements RunEventSink {
   readonly #limits: LogLimits;
   readonly #logs = new Map<string, EventLog<RunEvent>>();
+  #stopped = false;
 
   constructor(limits: LogLimits) {
     this.#limits = limits;
@@ -41,9 +42,14 @@ export class RunEvents implements RunEventSink {
     this.#logs.get(runId)?.append(event, sizeOf(event));
   }
 
-  /** The run's events from now on, until the reader closes. */
+  /** The run's events from now on, until the reader closes (at once after shutdown: nothing runs). */
   follow(runId: string): LogReader<RunEvent> {
     let log = this.#logs.get(runId);
+    if (this.#stopped) {
+      const ended = new EventLog<RunEvent>(this.#limits, { keep: false });
+      ended.end();
+      return ended.reader(-1);
+    }
     if (!log || log.ended) {
       const created = new EventLog<RunEvent>(this.#limits, {
         keep: false,
@@ -64,6 +70,7 @@ export class RunEvents implements RunEventSink {
 
   /** Shutdown: every follower's stream ends. */
   endAll(): void {
+    this.#stopped = true;
     for (const log of this.#logs.values()) log.end();
     this.#logs.clear();
   }
