@@ -1,6 +1,6 @@
 import { readLimited } from '../http/read-limited.ts';
 import { registerConversationRoutes } from './conversations/conversation-routes.ts';
-import { type BackendAnswer, type BackendRequest, bodyTooLarge, fail } from './http/answer.ts';
+import { type AnswerStream, type BackendAnswer, type BackendRequest, bodyTooLarge, fail } from './http/answer.ts';
 import { bearerAuth } from './http/auth.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './http/body-limit.ts';
 import { rememberedCreates } from './http/idempotency.ts';
@@ -9,6 +9,7 @@ import { registerResponseRoutes } from './responses/routes.ts';
 import { type RunOptions, registerRunAndAssistantRoutes } from './runs/routes.ts';
 import { MemoryStore } from './store/memory-store.ts';
 import { StorageQuotaError, type Store, StoreUnavailableError } from './store/store.ts';
+import { DEFAULT_STREAM_LIMITS, type StreamLimits } from './streams/event-log.ts';
 import { registerMessageRoutes } from './threads/message-routes.ts';
 import { registerThreadRoutes } from './threads/thread-routes.ts';
 
@@ -32,6 +33,8 @@ export interface LocalBackendOptions {
   maxBodyBytes?: number;
   /** Runs, assistants and responses: the model and the run timeout (runs/routes.ts). */
   runs?: RunOptions;
+  /** The bounds of streamed runs and responses, and how long a background response's events stay. */
+  streams?: Partial<StreamLimits>;
 }
 
 export interface LocalBackend {
@@ -67,6 +70,23 @@ function storeFailure(error: unknown): BackendAnswer {
   return fail(500, { message: 'The local backend failed to answer this request.' });
 }
 
+/** A streamed answer as a fetch body: a piece is asked for only when the reader wants one. */
+function readableOf(stream: AnswerStream): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder();
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const piece = await stream.next();
+        if (piece !== undefined) return controller.enqueue(encoder.encode(piece));
+        stream.close();
+        controller.close();
+      },
+      cancel: () => stream.close(),
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 /** `handle` as a fetch handler; bodies past the limit are answered 413 without being read further. */
 function fetchHandler(
   handle: (request: BackendRequest) => Promise<BackendAnswer>,
@@ -88,7 +108,10 @@ function fetchHandler(
             header: (name) => request.headers.get(name),
             text: async () => body,
           });
-    return new Response(answer.body, { status: answer.status, headers: answer.headers });
+    return new Response(answer.stream ? readableOf(answer.stream) : answer.body, {
+      status: answer.status,
+      headers: answer.headers,
+    });
   };
 }
 
@@ -98,6 +121,7 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
     store,
     authenticate: bearerAuth(options.apiKeys ?? []),
     remembered: rememberedCreates(store, options.idempotencyTtlMs ?? 24 * 60 * 60 * 1000),
+    streams: { ...DEFAULT_STREAM_LIMITS, ...options.streams },
   };
   const table = new RouteTable();
   const runs = registerRunAndAssistantRoutes(table, deps, options.runs);

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readLimited } from '../http/read-limited.ts';
 import type { LocalBackend } from './backend.ts';
-import { type BackendAnswer, type BackendRequest, bodyTooLarge } from './http/answer.ts';
+import { type AnswerStream, type BackendAnswer, type BackendRequest, bodyTooLarge } from './http/answer.ts';
 import { DEFAULT_MAX_BODY_BYTES } from './http/body-limit.ts';
 
 export interface ServeOptions {
@@ -29,12 +29,51 @@ export function fromNode(req: IncomingMessage, body: string): BackendRequest {
 }
 
 function send(res: ServerResponse, answer: BackendAnswer, close = false): void {
+  if (answer.stream) {
+    void writeStream(res, answer, answer.stream);
+    return;
+  }
   res.writeHead(answer.status, {
     ...answer.headers,
     'content-length': Buffer.byteLength(answer.body),
     ...(close ? { connection: 'close' } : {}),
   });
   res.end(answer.body);
+}
+
+/** Resolves once the socket takes more (or is gone). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/**
+ * A streamed answer, piece by piece: the next piece is asked for only once the socket took the last
+ * one, so a client that does not read holds the stream back (bounded by the stream's own buffer).
+ * A client that goes away closes the stream, which stops waiting at once.
+ */
+async function writeStream(res: ServerResponse, answer: BackendAnswer, stream: AnswerStream): Promise<void> {
+  res.once('close', () => stream.close());
+  res.writeHead(answer.status, answer.headers);
+  res.flushHeaders();
+  try {
+    for (let piece = await stream.next(); piece !== undefined && !res.destroyed; piece = await stream.next()) {
+      if (!res.write(piece)) await drained(res);
+    }
+    res.end();
+  } catch {
+    // The stream itself failed: nothing sensible is left to write on an answer already begun.
+    res.destroy();
+  } finally {
+    stream.close();
+  }
 }
 
 /** Puts a local backend on a loopback port; resolves with its base URL (ending in `/v1`). */

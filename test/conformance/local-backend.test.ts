@@ -7,6 +7,7 @@ import type { Store } from '../../src/local-backend/store/store.ts';
 import { startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
 import { checkAnswer, describeDivergence, openApi, pathTemplate } from '../helpers/openapi.ts';
 import { STORE_KINDS, serveRunBackend, until } from '../helpers/run-backend.ts';
+import { dataOf, parseSse, type SseEvent, streamDivergences } from '../helpers/sse.ts';
 
 /**
  * Every route of the local backend, in both API families, driven with realistic bodies over real
@@ -39,7 +40,29 @@ class Session {
   ) {}
 
   async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-    const response = await fetch(`${this.url}${path.replace(/^\/v1/, '')}`, {
+    const response = await this.#fetch(method, path, body, headers);
+    const answer = { status: response.status, body: (await response.json()) as Json };
+    this.check(method, path, answer);
+    return answer;
+  }
+
+  /**
+   * A streamed answer: 200 `text/event-stream`, each event checked against the description's stream
+   * event schemas (`AssistantStreamEvent` for runs, `ResponseStreamEvent` for responses).
+   */
+  async stream(method: string, path: string, body?: unknown): Promise<SseEvent[]> {
+    const response = await this.#fetch(method, path, body, {});
+    const text = await response.text();
+    expect(response.status, `${method} ${path}: ${text.slice(0, 500)}`).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = parseSse(text);
+    this.divergences.push(...streamDivergences(path.startsWith('/v1/threads') ? 'assistant' : 'response', events));
+    this.answered.add(`${method} ${pathTemplate(new URL(path, 'http://x').pathname)}`);
+    return events;
+  }
+
+  #fetch(method: string, path: string, body: unknown, headers: Record<string, string>): Promise<Response> {
+    return fetch(`${this.url}${path.replace(/^\/v1/, '')}`, {
       method,
       headers: {
         authorization: 'Bearer sk-local',
@@ -49,9 +72,6 @@ class Session {
       },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
-    const answer = { status: response.status, body: (await response.json()) as Json };
-    this.check(method, path, answer);
-    return answer;
   }
 
   check(method: string, path: string, answer: Answer): void {
@@ -324,6 +344,41 @@ async function responses(s: Session, hanging: Session): Promise<void> {
   await hanging.ok('POST', `/v1/responses/${id(stopped)}/cancel`);
 }
 
+/** The last event named `name`, its data parsed. */
+function lastData(events: readonly SseEvent[], name: string): Json {
+  const found = events.findLast((event) => event.event === name);
+  return (found ? dataOf(found) : {}) as Json;
+}
+
+async function streams(s: Session): Promise<void> {
+  const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } };
+  const assistant = await s.ok('POST', '/v1/assistants', { model: 'echo', tools: [weather] });
+  const thread = await s.ok('POST', '/v1/threads', { messages: [{ role: 'user', content: 'Stream me 🌊 流れ.' }] });
+  const runsPath = `/v1/threads/${id(thread)}/runs`;
+  const answered = await s.stream('POST', runsPath, { assistant_id: id(assistant), stream: true });
+  expect(answered.map((event) => event.event)).toContain('thread.message.delta');
+
+  await s.ok('POST', `/v1/threads/${id(thread)}/messages`, { role: 'user', content: '/call get_weather {}' });
+  const calling = await s.stream('POST', runsPath, { assistant_id: id(assistant), stream: true });
+  const waiting = lastData(calling, 'thread.run.requires_action');
+  const action = waiting.required_action as { submit_tool_outputs: { tool_calls: Array<{ id: string }> } };
+  await s.stream('POST', `${runsPath}/${id(waiting)}/submit_tool_outputs`, {
+    tool_outputs: action.submit_tool_outputs.tool_calls.map((call) => ({ tool_call_id: call.id, output: 'sunny' })),
+    stream: true,
+  });
+
+  await s.stream('POST', '/v1/responses', { model: 'echo', input: 'Stream me 🌊 流れ.', stream: true });
+  const background = await s.stream('POST', '/v1/responses', {
+    model: 'echo',
+    input: [{ type: 'message', role: 'user', content: '/call get_weather {"city":"Oslo"}' }],
+    tools: [{ type: 'function', name: 'get_weather', parameters: { type: 'object' }, strict: false }],
+    background: true,
+    stream: true,
+  });
+  const response = lastData(background, 'response.created').response as Json;
+  await s.stream('GET', `/v1/responses/${id(response)}?stream=true&starting_after=2`);
+}
+
 async function errors(s: Session): Promise<void> {
   const thread = await s.ok('POST', '/v1/threads', { messages: [{ role: 'user', content: 'x' }] });
   await s.expectStatus(400, 'POST', '/v1/threads', { messages: 'not a list' });
@@ -403,6 +458,11 @@ describe.each(STORE_KINDS.filter((kind) => kind.name !== 'postgres'))(
     it('responses on the echo model: in a conversation, a function call round, in the background, cancelled', async () => {
       await responses(session, hanging);
       expect([...session.divergences, ...hanging.divergences]).toEqual([]);
+    });
+
+    it('streams: every event of a streamed run, tool round and response (created and resumed) validates as its stream event', async () => {
+      await streams(session);
+      expect(session.divergences).toEqual([]);
     });
 
     it('errors: 400, 401, 404, 405 and 409 are ErrorResponse bodies', async () => {

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 
 /** How the test server answers one request. */
 export type ChatReply =
-  /** `data: {chunk}` lines then `data: [DONE]`. */
-  | { kind: 'stream'; chunks: unknown[] }
+  /** `data: {chunk}` lines then `data: [DONE]`; with `intervalMs`, one chunk per interval (a model still writing). */
+  | { kind: 'stream'; chunks: unknown[]; intervalMs?: number }
   /** The given chunks, then the connection is destroyed mid-stream (no [DONE]). */
   | { kind: 'drop'; chunks: unknown[] }
   | { kind: 'status'; status: number; body: unknown }
@@ -39,11 +39,25 @@ function answer(res: ServerResponse, reply: ChatReply): void {
     return;
   }
   res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+  if (reply.kind === 'stream' && reply.intervalMs) {
+    void paced(res, reply.chunks, reply.intervalMs);
+    return;
+  }
   for (const item of reply.chunks) res.write(`data: ${JSON.stringify(item)}\n\n`);
   if (reply.kind === 'drop') {
     // Let the chunks reach the client, then cut the connection without an end.
     setTimeout(() => res.socket?.destroy(), 20);
     return;
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+/** The chunks one per interval, stopping when the client went away (a cancelled run aborts its request). */
+async function paced(res: ServerResponse, chunks: unknown[], intervalMs: number): Promise<void> {
+  for (const item of chunks) {
+    if (res.destroyed) return;
+    res.write(`data: ${JSON.stringify(item)}\n\n`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   res.end('data: [DONE]\n\n');
 }

@@ -128,3 +128,76 @@ export function describeDivergence(divergence: Divergence): string {
     .map((error) => `  ${error.instancePath || '/'} ${error.message ?? ''} ${JSON.stringify(error.params)}`);
   return `${divergence.operation} ${divergence.status} does not validate as ${divergence.schema}:\n${lines.join('\n')}`;
 }
+
+type SchemaNode = {
+  $ref?: string;
+  oneOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+  properties?: Record<string, SchemaNode>;
+} & {
+  enum?: unknown[];
+};
+
+function schemaNamed(name: string): SchemaNode {
+  return (openApi.components as { schemas: Record<string, SchemaNode> }).schemas[name] ?? {};
+}
+
+/**
+ * The streamed events the description defines, each with the JSON pointer of its schema, read from
+ * the description itself: the Assistants API's `AssistantStreamEvent` (an SSE `event:` name and
+ * the schema of its `data`) and the Responses API's `ResponseStreamEvent` (the event's `type` and
+ * the schema of the whole event, which is the `data`).
+ */
+export const streamEventSchemas = {
+  assistant: new Map<string, string>(),
+  response: new Map<string, string>(),
+};
+
+function collectAssistantEvents(node: SchemaNode, pointer: string): void {
+  if (node.$ref) {
+    const name = node.$ref.split('/').pop() ?? '';
+    collectAssistantEvents(schemaNamed(name), `#/components/schemas/${name}`);
+    return;
+  }
+  for (const key of ['oneOf', 'anyOf'] as const) {
+    for (const [index, variant] of (node[key] ?? []).entries()) {
+      collectAssistantEvents(variant, `${pointer}/${key}/${index}`);
+    }
+  }
+  const event = node.properties?.event?.enum?.[0];
+  if (typeof event === 'string') streamEventSchemas.assistant.set(event, `${pointer}/properties/data`);
+}
+
+collectAssistantEvents({ $ref: '#/components/schemas/AssistantStreamEvent' }, '');
+for (const variant of schemaNamed('ResponseStreamEvent').anyOf ?? []) {
+  const name = variant.$ref?.split('/').pop() ?? '';
+  const type = schemaNamed(name).properties?.type?.enum?.[0];
+  if (typeof type === 'string') streamEventSchemas.response.set(type, `#/components/schemas/${name}`);
+}
+
+/**
+ * Checks one streamed event: `assistant` for a run's stream (`event:` name, its `data` parsed),
+ * `response` for a response's (`event:` name, which must be the data's `type`). `undefined` when
+ * the event is one the description defines and its data validates, else what it breaks.
+ */
+export function checkStreamEvent(
+  family: 'assistant' | 'response',
+  event: string,
+  data: unknown,
+): Divergence | undefined {
+  const pointer = streamEventSchemas[family].get(event);
+  const operation = `${family} stream event ${event}`;
+  const typed = family === 'response' ? (data as { type?: unknown } | null)?.type : event;
+  if (!pointer || typed !== event) {
+    const message = pointer ? `event: ${event} carries type ${String(typed)}` : 'the description defines no such event';
+    return {
+      operation,
+      status: 200,
+      schema: 'none',
+      errors: [{ instancePath: '', keyword: 'event', params: {}, message } as ErrorObject],
+    };
+  }
+  const validate = validatorFor(`${DOCUMENT_ID}${pointer}`);
+  if (validate(data)) return undefined;
+  return { operation, status: 200, schema: pointer.split('/schemas/').pop() ?? pointer, errors: validate.errors ?? [] };
+}

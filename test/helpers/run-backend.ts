@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import OpenAI from 'openai';
-import { createLocalBackend, type LocalBackend } from '../../src/local-backend/backend.ts';
+import { createLocalBackend, type LocalBackend, type LocalBackendOptions } from '../../src/local-backend/backend.ts';
 import type { RunOptions } from '../../src/local-backend/runs/routes.ts';
 import { serveLocalBackend } from '../../src/local-backend/serve.ts';
 import { MemoryStore } from '../../src/local-backend/store/memory-store.ts';
@@ -57,8 +57,12 @@ export interface ServedBackend {
 }
 
 /** A local backend on a free port over `store`, and the real openai SDK pointed at it. */
-export async function serveRunBackend(store: Store, runs: RunOptions = {}): Promise<ServedBackend> {
-  const backend = createLocalBackend({ store, runs });
+export async function serveRunBackend(
+  store: Store,
+  runs: RunOptions = {},
+  options: Pick<LocalBackendOptions, 'streams'> = {},
+): Promise<ServedBackend> {
+  const backend = createLocalBackend({ store, runs, ...options });
   const served = await serveLocalBackend(backend);
   const client = new OpenAI({ apiKey: 'sk-local', baseURL: served.url, maxRetries: 0 });
   return {

@@ -222,7 +222,7 @@ describe.each(STORE_KINDS)('runs and assistants over the $name store, through th
         status: 400,
         param: 'instructions',
       });
-      await expect(create({ model: 'echo', stream: true })).rejects.toMatchObject({ status: 400, param: 'stream' });
+      await expect(create({ model: 'echo', stream: 'yes' })).rejects.toMatchObject({ status: 400, param: 'stream' });
       await expect(create({ assistant_id: 'asst_missing' })).rejects.toBeInstanceOf(NotFoundError);
       await expect(client.beta.threads.runs.create('thread_missing', body({ model: 'echo' }))).rejects.toBeInstanceOf(
         NotFoundError,

@@ -11,11 +11,24 @@ export interface BackendRequest {
   text(): Promise<string>;
 }
 
-/** One answer; `body` is the JSON text. */
+/** One answer; `body` is the JSON text (empty for a streamed answer). */
 export interface BackendAnswer {
   status: number;
   headers: Record<string, string>;
   body: string;
+  /** A streamed answer's body (server-sent events), written piece by piece as the client reads. */
+  stream?: AnswerStream;
+}
+
+/**
+ * The body of a streamed answer. Pieces are asked for one at a time, when the client has taken the
+ * last one, so a client that stops reading holds the stream back instead of growing a buffer.
+ */
+export interface AnswerStream {
+  /** The next piece of the body; undefined once the body is complete. */
+  next(): Promise<string | undefined>;
+  /** The client went away (or the body is complete): releases what the stream holds. Idempotent. */
+  close(): void;
 }
 
 /** The API's error body (`{error: {message, type, param, code}}`). */
@@ -40,6 +53,26 @@ export function json(status: number, body: unknown): BackendAnswer {
     headers: { 'content-type': 'application/json', 'x-request-id': requestId() },
     body: JSON.stringify(body),
   };
+}
+
+/** A `text/event-stream` answer, headers as the API sends them (no caching, no proxy buffering). */
+export function eventStream(stream: AnswerStream): BackendAnswer {
+  return {
+    status: 200,
+    headers: {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      'x-request-id': requestId(),
+    },
+    body: '',
+    stream,
+  };
+}
+
+/** One server-sent event; `data` is JSON text (never a raw line break) or `[DONE]`. */
+export function sseEvent(event: string, data: string): string {
+  return `event: ${event}\ndata: ${data}\n\n`;
 }
 
 /** An error answer, in the body every route family of the API uses. */

@@ -30,7 +30,8 @@ export function rememberedCreates(store: Store, ttlMs: number): RememberedCreate
       return { ...json(200, null), body: remembered.answer };
     }
     const answer = await create();
-    if (answer.status === 200) {
+    // A streamed answer cannot be given twice: its create is not remembered (a retry creates again).
+    if (answer.status === 200 && !answer.stream) {
       await store.putIdempotency(scopedKey, { fingerprint, answer: answer.body, expiresAt: Date.now() + ttlMs });
     }
     return answer;

@@ -5,10 +5,12 @@ import {
   type ResponseOutputItem,
   type ResponsePatch,
   type ResponseRecord,
+  type ResponseStatus,
   type ResponseUsage,
 } from '../store/response-store.ts';
 import type { RunUsage } from '../store/run-store.ts';
 import { type NewStoredMessage, StorageQuotaError, type Store } from '../store/store.ts';
+import type { ResponseFactSink } from './response-events.ts';
 import { buildResponseRequest } from './response-prompt.ts';
 import { functionCallMessage } from './tool-call-items.ts';
 
@@ -18,11 +20,14 @@ import { functionCallMessage } from './tool-call-items.ts';
  * output written to the conversation in the same write), `incomplete` (cut at `max_output_tokens`)
  * or `failed`. Function calls end it `completed` too: the caller answers them with
  * `function_call_output` items in the next response. Every status change is a conditional write,
- * so a cancel or a timeout that lands first wins and the driver stops writing.
+ * so a cancel or a timeout that lands first wins and the driver stops writing. Each status it
+ * writes, and the output as the model produces it, are published to `events`
+ * (responses/response-events.ts), which streams follow.
  */
 export interface ResponseDriverOptions {
   store: Store;
   model(name: string): Model;
+  events: ResponseFactSink;
 }
 
 type StopReason = 'cancel' | 'expire' | 'shutdown';
@@ -34,19 +39,39 @@ function isDue(record: ResponseRecord): boolean {
 }
 
 interface Turn {
+  /** The message output item's id, fixed at the first text (and published then). */
+  messageId: string | undefined;
   text: string;
-  calls: Array<{ call_id: string; name: string; arguments: string }>;
+  /** `id`: the output item's, fixed (and published) when the call arrives. */
+  calls: Array<{ id: string; call_id: string; name: string; arguments: string }>;
   usage: RunUsage | null;
   length: boolean;
 }
 
-async function consume(events: AsyncIterable<ModelEvent>): Promise<Turn> {
-  const turn: Turn = { text: '', calls: [], usage: null, length: false };
+/**
+ * The model's events as one turn, each output published as it comes. Item ids are fixed here, so
+ * the stored output (and the conversation's items) carry the ids the stream announced: a message
+ * `msg_…`; a call `fc_…`, or in a conversation `msg_…`, since it is stored there as a message.
+ */
+async function consume(
+  events: AsyncIterable<ModelEvent>,
+  publish: ResponseFactSink['publish'],
+  response: ResponseRecord['response'],
+): Promise<Turn> {
+  const turn: Turn = { messageId: undefined, text: '', calls: [], usage: null, length: false };
   for await (const event of events) {
-    if (event.type === 'text') turn.text += event.delta;
-    else if (event.type === 'tool_call')
-      turn.calls.push({ call_id: event.id, name: event.name, arguments: event.arguments });
-    else if (event.type === 'usage') turn.usage = event.usage;
+    if (event.type === 'text') {
+      if (turn.messageId === undefined) {
+        turn.messageId = newObjectId('msg');
+        publish(response.id, { type: 'message', id: turn.messageId });
+      }
+      turn.text += event.delta;
+      publish(response.id, { type: 'text', id: turn.messageId, value: event.delta });
+    } else if (event.type === 'tool_call') {
+      const call = { id: newObjectId(response.conversation ? 'msg' : 'fc'), call_id: event.id, name: event.name };
+      turn.calls.push({ ...call, arguments: event.arguments });
+      publish(response.id, { type: 'function_call', ...call, arguments: event.arguments });
+    } else if (event.type === 'usage') turn.usage = event.usage;
     else turn.length = true;
   }
   return turn;
@@ -67,23 +92,25 @@ function outputOf(turn: Turn): { output: ResponseOutputItem[]; items: NewStoredM
   const output: ResponseOutputItem[] = [];
   const items: NewStoredMessage[] = [];
   if (turn.text !== '' || turn.calls.length === 0) {
+    const id = turn.messageId ?? newObjectId('msg');
     output.push({
-      id: newObjectId('msg'),
+      id,
       type: 'message',
       status: turn.length ? 'incomplete' : 'completed',
       role: 'assistant',
       content: [{ type: 'output_text', text: turn.text, annotations: [], logprobs: [] }],
     });
     items.push({
+      id,
       role: 'assistant',
       content: [{ type: 'text', text: { value: turn.text, annotations: [] } }],
       attachments: null,
       metadata: {},
     });
   }
-  for (const call of turn.calls) {
-    output.push({ id: newObjectId('fc'), type: 'function_call', status: 'completed', ...call });
-    items.push(functionCallMessage(call));
+  for (const { id, ...call } of turn.calls) {
+    output.push({ id, type: 'function_call', status: 'completed', ...call });
+    items.push({ ...functionCallMessage(call), id });
   }
   return { output, items };
 }
@@ -91,6 +118,7 @@ function outputOf(turn: Turn): { output: ResponseOutputItem[]; items: NewStoredM
 export class ResponseDriver {
   readonly #store: Store;
   readonly #model: (name: string) => Model;
+  readonly #events: ResponseFactSink;
   readonly #executing = new Map<string, { controller: AbortController; done: Promise<void> }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
   #recovered: Promise<void> | undefined;
@@ -99,6 +127,19 @@ export class ResponseDriver {
   constructor(options: ResponseDriverOptions) {
     this.#store = options.store;
     this.#model = options.model;
+    this.#events = options.events;
+  }
+
+  /** Every status change the driver writes goes through here, and is published when it lands. */
+  async #transition(
+    id: string,
+    from: readonly ResponseStatus[],
+    patch: ResponsePatch,
+    items?: NewStoredMessage[],
+  ): Promise<ResponseRecord | undefined> {
+    const written = await this.#store.responses.transitionResponse(id, from, patch, items);
+    if (written && patch.status) this.#events.publish(id, { type: 'status', response: written.response });
+    return written;
   }
 
   /**
@@ -116,7 +157,7 @@ export class ResponseDriver {
 
   async #recover(): Promise<void> {
     for (const response of await this.#store.responses.responsesInStatus(ACTIVE_RESPONSE_STATUSES)) {
-      await this.#store.responses.transitionResponse(response.id, ACTIVE_RESPONSE_STATUSES, {
+      await this.#transition(response.id, ACTIVE_RESPONSE_STATUSES, {
         status: 'failed',
         expiresAt: null,
         error: {
@@ -161,12 +202,13 @@ export class ResponseDriver {
   }
 
   async #execute(id: string, signal: AbortSignal): Promise<void> {
-    const started = await this.#store.responses.transitionResponse(id, ['queued'], { status: 'in_progress' });
+    const started = await this.#transition(id, ['queued'], { status: 'in_progress' });
     if (!started) return;
     let turn: Turn;
     try {
       const request = await buildResponseRequest(this.#store, started, signal);
-      turn = await consume(this.#model(started.response.model).stream(request));
+      const publish = this.#events.publish.bind(this.#events);
+      turn = await consume(this.#model(started.response.model).stream(request), publish, started.response);
       signal.throwIfAborted();
     } catch (error) {
       // A cancel has written its status already; shutdown leaves it for the recovery. A timeout is
@@ -185,7 +227,7 @@ export class ResponseDriver {
     };
     this.#disarm(id);
     try {
-      await this.#store.responses.transitionResponse(id, ['in_progress'], patch, items);
+      await this.#transition(id, ['in_progress'], patch, items);
     } catch (error) {
       // The output could not be stored (quota): the response fails rather than stay in progress.
       await this.#fail(id, error);
@@ -202,7 +244,7 @@ export class ResponseDriver {
         : error instanceof StorageQuotaError
           ? "The response's output does not fit in the storage quota."
           : 'The local backend failed while running the model.';
-    await this.#store.responses.transitionResponse(id, ['in_progress'], {
+    await this.#transition(id, ['in_progress'], {
       status: 'failed',
       expiresAt: null,
       error: { code, message },
@@ -222,7 +264,7 @@ export class ResponseDriver {
   }
 
   async #markTimedOut(id: string): Promise<void> {
-    await this.#store.responses.transitionResponse(id, ACTIVE_RESPONSE_STATUSES, {
+    await this.#transition(id, ACTIVE_RESPONSE_STATUSES, {
       status: 'failed',
       expiresAt: null,
       error: { code: 'timeout', message: 'The response did not finish within LOCAL_BACKEND_RUN_TIMEOUT_S.' },
@@ -237,7 +279,7 @@ export class ResponseDriver {
 
   /** `cancelled` at once, its model call aborted; undefined when it was not queued or in progress. */
   async cancel(id: string): Promise<ResponseRecord | undefined> {
-    const cancelled = await this.#store.responses.transitionResponse(id, ACTIVE_RESPONSE_STATUSES, {
+    const cancelled = await this.#transition(id, ACTIVE_RESPONSE_STATUSES, {
       status: 'cancelled',
       expiresAt: null,
     });

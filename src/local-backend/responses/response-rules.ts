@@ -63,6 +63,8 @@ export interface ResponseCreate {
   text: { format: Record<string, unknown> };
   metadata: Record<string, string>;
   background: boolean;
+  /** Answer the response's stream events (server-sent events) instead of the response. */
+  stream: boolean;
 }
 
 /** A problem with the status and code it is answered with (400 `invalid_request_error` unless said). */
@@ -232,9 +234,6 @@ export function parseResponseCreate(body: Record<string, unknown>): ResponseCrea
   if (extra !== undefined) {
     return { param: extra, message: `Unknown parameter: '${extra}'.`, code: 'unknown_parameter' };
   }
-  if (body.stream != null && body.stream !== false) {
-    return unsupported('stream', 'create the response without stream (or with background: true) and poll it');
-  }
   if (body.previous_response_id != null) {
     return unsupported('previous_response_id', 'keep the context in a conversation instead');
   }
@@ -244,7 +243,7 @@ export function parseResponseCreate(body: Record<string, unknown>): ResponseCrea
   if (body.model === undefined) {
     return { param: 'model', message: "Missing required parameter: 'model'.", code: 'missing_required_parameter' };
   }
-  for (const flag of ['background', 'parallel_tool_calls'] as const) {
+  for (const flag of ['background', 'parallel_tool_calls', 'stream'] as const) {
     if (body[flag] != null && typeof body[flag] !== 'boolean') return problem(flag, 'must be a boolean');
   }
   const tools = body.tools ?? [];
@@ -286,6 +285,7 @@ export function parseResponseCreate(body: Record<string, unknown>): ResponseCrea
     text: { format: text?.format ?? { type: 'text' } },
     metadata: (body.metadata as Record<string, string> | null | undefined) ?? {},
     background: (body.background as boolean | null | undefined) ?? false,
+    stream: (body.stream as boolean | null | undefined) ?? false,
   };
 }
 

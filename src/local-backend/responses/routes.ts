@@ -1,23 +1,26 @@
 import { THREAD_ID_PATTERN } from '../../domain/thread-rules.ts';
-import { type BackendAnswer, type ErrorFields, fail, json } from '../http/answer.ts';
+import { type BackendAnswer, type ErrorFields, eventStream, fail, json } from '../http/answer.ts';
 import { readObject } from '../http/body.ts';
 import { idempotentByPath, type RememberedCreate } from '../http/idempotency.ts';
 import { rawShownId } from '../http/ids.ts';
 import type { RouteCall, RouteSection, RouteTable } from '../http/route-table.ts';
 import { modelResolver } from '../model/model-for-run.ts';
 import { DEFAULT_RUN_TIMEOUT_MS, type RunOptions, type RunRouteDeps } from '../runs/routes.ts';
-import { ACTIVE_RESPONSE_STATUSES, type ResponseRecord, type StoredResponse } from '../store/response-store.ts';
+import { ACTIVE_RESPONSE_STATUSES, type ResponseRecord } from '../store/response-store.ts';
 import type { Store } from '../store/store.ts';
 import { ResponseDriver } from './response-driver.ts';
+import { ResponseEvents, responseStream } from './response-events.ts';
 import { conversationMessages } from './response-prompt.ts';
 import { type CreateProblem, parseResponseCreate, unansweredOutput } from './response-rules.ts';
+import { wireResponse } from './wire-response.ts';
 
 /**
  * The Responses API on the local backend:
  *
  * - `POST /v1/responses`: creates a response; with `background: true` it answers at once
- *   (`queued`), else when the response is final.
- * - `GET /v1/responses/{id}`: the response.
+ *   (`queued`), else when the response is final; with `stream: true`, its stream events.
+ * - `GET /v1/responses/{id}`: the response; with `stream=true` (a background response), its
+ *   stream events after `starting_after`, then live until it ends.
  * - `POST /v1/responses/{id}/cancel`: cancels a background response that is not final yet.
  *
  * They share the backend's auth (a key, no beta header) and `Idempotency-Key` handling, and the
@@ -32,6 +35,8 @@ export interface ResponseRoutes {
 interface ResponseRouteContext {
   store: Store;
   driver: ResponseDriver;
+  /** The responses' stream events (the driver publishes to it). */
+  events: ResponseEvents;
   remembered: RememberedCreate;
   /** LOCAL_BACKEND_RUN_TIMEOUT_S, in milliseconds: a response's too. */
   timeoutMs: number;
@@ -59,11 +64,13 @@ export function registerResponseRoutes(
   deps: RunRouteDeps,
   options: RunOptions = {},
 ): ResponseRoutes {
-  const driver = new ResponseDriver({ store: deps.store, model: modelResolver(options.model ?? {}) });
+  const events = new ResponseEvents(deps.streams);
+  const driver = new ResponseDriver({ store: deps.store, model: modelResolver(options.model ?? {}), events });
   driver.ready().catch(() => undefined); // retried by the first request when the store is not open yet
   const ctx: ResponseRouteContext = {
     store: deps.store,
     driver,
+    events,
     remembered: deps.remembered,
     timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
   };
@@ -78,7 +85,12 @@ export function registerResponseRoutes(
   table.add(section, 'POST', '/v1/responses', (call) => createResponse(ctx, call));
   table.add(section, 'GET', '/v1/responses/{id}', (call) => retrieveResponse(ctx, call));
   table.add(section, 'POST', '/v1/responses/{id}/cancel', (call) => cancelResponse(ctx, call));
-  return { stop: () => driver.stop() };
+  async function stop(): Promise<void> {
+    await driver.stop();
+    events.endAll();
+  }
+
+  return { stop };
 }
 
 async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): Promise<BackendAnswer> {
@@ -86,7 +98,7 @@ async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): P
   if ('error' in read) return read.error;
   const parsed = parseResponseCreate(read.body);
   if ('message' in parsed) return invalid(parsed);
-  const { conversationId, input, background, ...settings } = parsed;
+  const { conversationId, input, background, stream, ...settings } = parsed;
   if (conversationId !== null && !THREAD_ID_PATTERN.test(conversationId)) return conversationNotFound(conversationId);
   const context = conversationId === null ? [] : await conversationMessages(ctx.store, conversationId);
   const unanswered = unansweredOutput(input, context);
@@ -107,28 +119,16 @@ async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): P
       timeoutMs: ctx.timeoutMs,
     });
     if (created.kind === 'no-conversation') return conversationNotFound(conversationId ?? '');
+    const { response } = created.record;
+    // Opened before the driver starts, so the stream misses nothing.
+    const reader = stream || background ? ctx.events.open(response, stream) : undefined;
     const done = ctx.driver.start(created.record);
-    if (background) return json(200, wireResponse(created.record.response));
+    if (stream) return reader ? eventStream(responseStream(reader)) : shuttingDown();
+    if (background) return json(200, wireResponse(response));
     await done;
     const record = await ctx.store.responses.getResponse(created.record.response.id);
     return json(200, wireResponse((record ?? created.record).response));
   });
-}
-
-/**
- * A stored response as the API answers it. `usage` is left out until there is one and the deprecated
- * `user` when none was given: the API's description types both as never null (and requires neither).
- * Usage counts no cache writes (`cache_write_tokens`, which responses stored before it lack).
- */
-function wireResponse(response: StoredResponse) {
-  const { usage, user, ...rest } = response;
-  return {
-    ...rest,
-    ...(usage
-      ? { usage: { ...usage, input_tokens_details: { cache_write_tokens: 0, ...usage.input_tokens_details } } }
-      : {}),
-    ...(user === null ? {} : { user }),
-  };
 }
 
 /** The stored response, brought up to date (a response past its expiry is expired now). */
@@ -137,29 +137,52 @@ async function current(ctx: ResponseRouteContext, id: string): Promise<ResponseR
   return record && ctx.driver.current(record);
 }
 
-/** The 400 for a query parameter retrieve does not take (`stream` is known, but not streamed yet). */
-function retrieveQueryProblem(search: string): ErrorFields | undefined {
+function shuttingDown(): BackendAnswer {
+  return fail(503, { message: 'The local backend is shutting down.', code: 'server_shutdown' });
+}
+
+interface RetrieveQuery {
+  stream: boolean;
+  /** `starting_after`: the events after this sequence number (-1: all). */
+  after: number;
+}
+
+/**
+ * A retrieve's query, or the 400 for a parameter it does not take. `include` is accepted (the
+ * backend has nothing to include), and `include_obfuscation` (its streams carry no obfuscation).
+ */
+function retrieveQuery(search: string): RetrieveQuery | ErrorFields {
+  const query: RetrieveQuery = { stream: false, after: -1 };
   for (const [name, value] of new URLSearchParams(search)) {
-    if (name === 'stream' && value !== 'false') {
-      return {
-        message: 'stream: the local backend does not stream responses yet; retrieve it without stream.',
-        param: 'stream',
-        code: 'unsupported_parameter',
-      };
-    }
-    if (name !== 'stream' && name !== 'include' && name !== 'include[]') {
+    if (name === 'stream' || name === 'include_obfuscation') {
+      if (value !== 'true' && value !== 'false') return { message: `${name}: must be a boolean.`, param: name };
+      if (name === 'stream') query.stream = value === 'true';
+    } else if (name === 'starting_after') {
+      if (!/^-?\d{1,15}$/.test(value)) return { message: 'starting_after: must be an integer.', param: name };
+      query.after = Math.max(-1, Number(value));
+    } else if (name !== 'include' && name !== 'include[]') {
       return { message: `Unknown parameter: '${name}'.`, param: name, code: 'unknown_parameter' };
     }
   }
-  return undefined;
+  return query;
 }
 
 async function retrieveResponse(ctx: ResponseRouteContext, call: RouteCall<[string]>): Promise<BackendAnswer> {
   const [id] = call.ids;
-  const problem = retrieveQueryProblem(call.request.search ?? '');
-  if (problem) return fail(400, problem);
+  const query = retrieveQuery(call.request.search ?? '');
+  if ('message' in query) return fail(400, query);
   const record = await current(ctx, id);
-  return record ? json(200, wireResponse(record.response)) : responseNotFound(id);
+  if (!record) return responseNotFound(id);
+  if (!query.stream) return json(200, wireResponse(record.response));
+  if (!record.response.background) {
+    return fail(400, { message: 'Only responses created with background=true can be streamed.', param: 'stream' });
+  }
+  const reader = ctx.events.follow(id, query.after);
+  if (reader) return eventStream(responseStream(reader));
+  return fail(400, {
+    message: `The stream events of response '${id}' are not kept here any longer; retrieve it without stream.`,
+    param: 'stream',
+  });
 }
 
 async function cancelResponse(ctx: ResponseRouteContext, call: RouteCall<[string]>): Promise<BackendAnswer> {

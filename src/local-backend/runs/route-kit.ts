@@ -4,11 +4,14 @@ import type { RememberedCreate } from '../http/idempotency.ts';
 import type { ListQuery, ListResult } from '../store/run-store.ts';
 import type { Store } from '../store/store.ts';
 import type { RunDriver } from './run-driver.ts';
+import type { RunEvents } from './run-events.ts';
 
-/** What the runs and assistants handlers share: the store, the run driver, the Idempotency-Key mechanism. */
+/** What the runs and assistants handlers share: the store, the run driver and its events, the Idempotency-Key mechanism. */
 export interface RunRouteContext {
   store: Store;
   driver: RunDriver;
+  /** What streamed requests follow (the driver publishes to it). */
+  events: RunEvents;
   remembered: RememberedCreate;
   /** LOCAL_BACKEND_RUN_TIMEOUT_S, in milliseconds. */
   runTimeoutMs: number;

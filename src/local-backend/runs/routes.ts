@@ -6,9 +6,11 @@ import type { RouteSection, RouteTable } from '../http/route-table.ts';
 import { type ModelSettings, modelResolver } from '../model/model-for-run.ts';
 import { ACTIVE_STATUSES } from '../store/run-store.ts';
 import type { Store } from '../store/store.ts';
+import type { StreamLimits } from '../streams/event-log.ts';
 import { registerAssistantRoutes } from './assistant-routes.ts';
 import { assistantNotFound, type RunRouteContext, runNotFound, threadNotFound } from './route-kit.ts';
 import { RunDriver } from './run-driver.ts';
+import { RunEvents } from './run-events.ts';
 import { registerRunRoutes } from './run-routes.ts';
 
 /** The runs settings of the local backend (LOCAL_BACKEND_MODEL_URL, _KEY, LOCAL_BACKEND_RUN_TIMEOUT_S). */
@@ -25,6 +27,8 @@ export interface RunRouteDeps {
   store: Store;
   authenticate: Authenticate;
   remembered: RememberedCreate;
+  /** The bounds of streamed runs and responses. */
+  streams: StreamLimits;
 }
 
 export interface RunRoutes {
@@ -47,11 +51,13 @@ export function registerRunAndAssistantRoutes(
   deps: RunRouteDeps,
   options: RunOptions = {},
 ): RunRoutes {
-  const driver = new RunDriver({ store: deps.store, model: modelResolver(options.model ?? {}) });
+  const events = new RunEvents(deps.streams);
+  const driver = new RunDriver({ store: deps.store, model: modelResolver(options.model ?? {}), events });
   driver.ready().catch(() => undefined); // retried by the first runs request when the store is not open yet
   const ctx: RunRouteContext = {
     store: deps.store,
     driver,
+    events,
     remembered: deps.remembered,
     runTimeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
   };
@@ -74,5 +80,10 @@ export function registerRunAndAssistantRoutes(
     return fail(400, { message: `Can't add messages to ${threadId} while a run ${run.id} is active.` });
   }
 
-  return { beforeMessageCreate, stop: () => driver.stop() };
+  async function stop(): Promise<void> {
+    await driver.stop();
+    events.endAll();
+  }
+
+  return { beforeMessageCreate, stop };
 }

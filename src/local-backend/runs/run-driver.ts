@@ -9,7 +9,8 @@ import {
   type RunUsage,
   type StoredRun,
 } from '../store/run-store.ts';
-import { StorageQuotaError, type Store } from '../store/store.ts';
+import { type NewStoredMessage, StorageQuotaError, type Store } from '../store/store.ts';
+import { AnswerMessage, type RunEventSink } from './run-events.ts';
 import { buildModelRequest } from './run-prompt.ts';
 
 /**
@@ -17,11 +18,13 @@ import { buildModelRequest } from './run-prompt.ts';
  * the model, and ends it `completed` (writing the assistant message with the run's id),
  * `requires_action` (tool calls to answer), `incomplete`, `failed` or `expired`. Every status
  * change is a conditional write (`transitionRun`), so a cancel or an expiry that lands first wins
- * and the driver stops writing.
+ * and the driver stops writing. Each status it writes, and the answer's text as it comes, are
+ * published to `events` (runs/run-events.ts), which streamed requests follow.
  */
 export interface RunDriverOptions {
   store: Store;
   model(name: string): Model;
+  events: RunEventSink;
 }
 
 /** Why a run's model call was aborted. */
@@ -57,11 +60,13 @@ interface Turn {
   length: boolean;
 }
 
-async function consume(events: AsyncIterable<ModelEvent>): Promise<Turn> {
+async function consume(events: AsyncIterable<ModelEvent>, message: AnswerMessage): Promise<Turn> {
   const turn: Turn = { text: '', calls: [], usage: null, length: false };
   for await (const event of events) {
-    if (event.type === 'text') turn.text += event.delta;
-    else if (event.type === 'tool_call') {
+    if (event.type === 'text') {
+      turn.text += event.delta;
+      message.text(event.delta);
+    } else if (event.type === 'tool_call') {
       turn.calls.push({ id: event.id, type: 'function', function: { name: event.name, arguments: event.arguments } });
     } else if (event.type === 'usage') turn.usage = event.usage;
     else turn.length = true;
@@ -72,6 +77,7 @@ async function consume(events: AsyncIterable<ModelEvent>): Promise<Turn> {
 export class RunDriver {
   readonly #store: Store;
   readonly #model: (name: string) => Model;
+  readonly #events: RunEventSink;
   /** Runs this process is executing, to abort on cancel, expiry and shutdown. */
   readonly #executing = new Map<string, { controller: AbortController; done: Promise<void> }>();
   readonly #timers = new Map<string, NodeJS.Timeout>();
@@ -81,6 +87,20 @@ export class RunDriver {
   constructor(options: RunDriverOptions) {
     this.#store = options.store;
     this.#model = options.model;
+    this.#events = options.events;
+  }
+
+  /** Every status change the driver writes goes through here, and is published when it lands. */
+  async #transition(
+    threadId: string,
+    runId: string,
+    from: readonly RunStatus[],
+    patch: RunPatch,
+    message?: NewStoredMessage,
+  ): Promise<RunRecord | undefined> {
+    const written = await this.#store.runs.transitionRun(threadId, runId, from, patch, message);
+    if (written && patch.status) this.#events.publish(runId, { type: 'status', run: written.run });
+    return written;
   }
 
   /**
@@ -147,15 +167,16 @@ export class RunDriver {
   }
 
   async #execute(threadId: string, runId: string, signal: AbortSignal): Promise<void> {
-    const started = await this.#store.runs.transitionRun(threadId, runId, STARTABLE, {
+    const started = await this.#transition(threadId, runId, STARTABLE, {
       status: 'in_progress',
       started_at: seconds(),
     });
     if (!started) return this.#settle(threadId, runId);
     let turn: Turn;
+    const message = new AnswerMessage((event) => this.#events.publish(runId, event));
     try {
       const request = await buildModelRequest(this.#store, started, signal);
-      turn = await consume(this.#model(started.run.model).stream(request));
+      turn = await consume(this.#model(started.run.model).stream(request), message);
       signal.throwIfAborted();
     } catch (error) {
       // A cancel is finished here; an expiry by whoever aborted (it waits for this call to end).
@@ -164,7 +185,7 @@ export class RunDriver {
     }
     let written: RunRecord | undefined;
     try {
-      written = await this.#finishTurn(started, turn);
+      written = await this.#finishTurn(started, turn, message);
     } catch (error) {
       // The answer could not be stored (quota): the run fails rather than stay in progress.
       return this.#fail(threadId, runId, error);
@@ -173,10 +194,10 @@ export class RunDriver {
   }
 
   /** Ends the turn: `requires_action` for tool calls, else the answer message and the final status. */
-  #finishTurn(record: RunRecord, turn: Turn): Promise<RunRecord | undefined> {
+  #finishTurn(record: RunRecord, turn: Turn, message: AnswerMessage): Promise<RunRecord | undefined> {
     const { run } = record;
     if (turn.calls.length > 0) {
-      return this.#store.runs.transitionRun(run.thread_id, run.id, ['in_progress'], {
+      return this.#transition(run.thread_id, run.id, ['in_progress'], {
         status: 'requires_action',
         required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: turn.calls } },
         rounds: [...record.rounds, { text: turn.text, tool_calls: turn.calls, outputs: null, usage: turn.usage }],
@@ -190,7 +211,8 @@ export class RunDriver {
         : { status: 'completed', completed_at: seconds() }),
     };
     this.#disarm(run.id);
-    return this.#store.runs.transitionRun(run.thread_id, run.id, ['in_progress'], patch, {
+    return this.#transition(run.thread_id, run.id, ['in_progress'], patch, {
+      ...message.announce(),
       role: 'assistant',
       content: [{ type: 'text', text: { value: turn.text, annotations: [] } }],
     });
@@ -204,7 +226,7 @@ export class RunDriver {
         : error instanceof StorageQuotaError
           ? { code: 'storage_quota', message: "The run's answer does not fit in the storage quota." }
           : { code: 'server_error', message: 'The local backend failed while running the model.' };
-    const failed = await this.#store.runs.transitionRun(threadId, runId, ['in_progress'], {
+    const failed = await this.#transition(threadId, runId, ['in_progress'], {
       status: 'failed',
       failed_at: seconds(),
       expires_at: null,
@@ -223,7 +245,7 @@ export class RunDriver {
 
   async #finishCancel(threadId: string, runId: string): Promise<void> {
     this.#disarm(runId);
-    await this.#store.runs.transitionRun(threadId, runId, ['cancelling'], {
+    await this.#transition(threadId, runId, ['cancelling'], {
       status: 'cancelled',
       cancelled_at: seconds(),
       expires_at: null,
@@ -244,7 +266,7 @@ export class RunDriver {
 
   async #markExpired(threadId: string, runId: string): Promise<void> {
     this.#disarm(runId);
-    const expired = await this.#store.runs.transitionRun(threadId, runId, CANCELLABLE, {
+    const expired = await this.#transition(threadId, runId, CANCELLABLE, {
       status: 'expired',
       required_action: null,
     });
@@ -262,7 +284,7 @@ export class RunDriver {
    * undefined when the run was not in a cancellable status.
    */
   async cancel(threadId: string, runId: string): Promise<RunRecord | undefined> {
-    const cancelling = await this.#store.runs.transitionRun(threadId, runId, CANCELLABLE, { status: 'cancelling' });
+    const cancelling = await this.#transition(threadId, runId, CANCELLABLE, { status: 'cancelling' });
     if (!cancelling) return undefined;
     const executing = this.#executing.get(runId);
     if (executing) executing.controller.abort('cancel' satisfies StopReason);

@@ -1,13 +1,14 @@
 import { checkMetadata } from '../../domain/thread-rules.ts';
-import { type BackendAnswer, fail, json } from '../http/answer.ts';
+import { type BackendAnswer, eventStream, fail, json } from '../http/answer.ts';
 import { readObject, unknownField } from '../http/body.ts';
 import { idempotentByPath } from '../http/idempotency.ts';
 import type { RouteCall, RouteSection, RouteTable } from '../http/route-table.ts';
-import type { RunRecord, StoredAssistant } from '../store/run-store.ts';
+import type { RunRecord, StoredAssistant, StoredRun } from '../store/run-store.ts';
 import { toStoredMessage } from '../threads/wire-message.ts';
 import { listAnswer, parseListQuery, type RunRouteContext, runNotFound, threadNotFound } from './route-kit.ts';
 import { checkToolOutputs } from './run-rules.ts';
-import { checkCreateRun, noStreaming, runSettings } from './run-settings.ts';
+import { checkCreateRun, checkStream, runSettings } from './run-settings.ts';
+import { RunStream } from './run-stream.ts';
 
 const TOOL_OUTPUTS_FIELDS = new Set(['tool_outputs', 'stream']);
 const MODIFY_FIELDS = new Set(['metadata']);
@@ -62,8 +63,7 @@ async function createRun(ctx: RunRouteContext, call: RouteCall<[string]>): Promi
     if (result.kind === 'active') {
       return fail(400, { message: `Thread ${threadId} already has an active run ${result.runId}.` });
     }
-    ctx.driver.start(result.run);
-    return json(200, result.run);
+    return startRun(ctx, result.run, body.stream === true ? 'created' : undefined);
   });
 }
 
@@ -118,7 +118,7 @@ async function cancelRun(ctx: RunRouteContext, call: RunCall, record: RunRecord)
 async function submitToolOutputs(ctx: RunRouteContext, call: RunCall, record: RunRecord): Promise<BackendAnswer> {
   const parsed = await readObject(call.request);
   if ('error' in parsed) return parsed.error;
-  const invalidBody = unknownField(parsed.body, TOOL_OUTPUTS_FIELDS) ?? noStreaming(parsed.body.stream);
+  const invalidBody = unknownField(parsed.body, TOOL_OUTPUTS_FIELDS) ?? checkStream(parsed.body.stream);
   if (invalidBody) return invalidBody;
   const found = checkToolOutputs(parsed.body.tool_outputs, 'tool_outputs');
   if (found) return fail(400, found);
@@ -149,6 +149,15 @@ async function submitToolOutputs(ctx: RunRouteContext, call: RunCall, record: Ru
   if (!queued) {
     return fail(400, { message: 'The run no longer accepts tool outputs (it was cancelled or expired).' });
   }
-  ctx.driver.start(queued.run);
-  return json(200, queued.run);
+  return startRun(ctx, queued.run, parsed.body.stream === true ? 'queued' : undefined);
+}
+
+/**
+ * Hands a `queued` run to the driver and answers it: as JSON, or (`stream`) as the stream of its
+ * events, followed before the driver starts so none is missed.
+ */
+function startRun(ctx: RunRouteContext, run: StoredRun, stream: 'created' | 'queued' | undefined): BackendAnswer {
+  const reader = stream && ctx.events.follow(run.id);
+  ctx.driver.start(run);
+  return reader ? eventStream(new RunStream(ctx.store, reader, run, stream)) : json(200, run);
 }

@@ -35,19 +35,15 @@ const CREATE_FIELDS = [
 ] as const;
 const CREATE_FIELD_SET = new Set<string>(CREATE_FIELDS);
 
-/** Streaming runs (server-sent events) are not served yet: the 400 says so, and polling works. */
-export function noStreaming(stream: unknown): BackendAnswer | null {
-  if (stream == null || stream === false) return null;
-  return fail(400, {
-    message: 'stream: the local backend does not stream runs yet; create the run without stream and poll it.',
-    param: 'stream',
-    code: 'unsupported_parameter',
-  });
+/** `stream`: true answers server-sent events (runs/run-stream.ts); anything but a boolean is a 400. */
+export function checkStream(stream: unknown): BackendAnswer | null {
+  if (stream == null || typeof stream === 'boolean') return null;
+  return fail(400, { message: 'stream: must be a boolean', param: 'stream' });
 }
 
 /** `POST /v1/threads/{id}/runs`: the API's fields and bounds (a `model` may stand for the assistant). */
 export function checkCreateRun(body: Record<string, unknown>): BackendAnswer | null {
-  const extra = unknownField(body, CREATE_FIELD_SET) ?? noStreaming(body.stream);
+  const extra = unknownField(body, CREATE_FIELD_SET) ?? checkStream(body.stream);
   if (extra) return extra;
   if (body.assistant_id == null && body.model == null) {
     return fail(400, {

@@ -62,9 +62,9 @@ export class MemoryStore implements Store {
 
   #newMessage(threadId: string, input: NewStoredMessage, createdAt: number): StoredMessage {
     return {
-      id: newObjectId('msg'),
+      id: input.id ?? newObjectId('msg'),
       object: 'thread.message',
-      created_at: createdAt,
+      created_at: input.created_at ?? createdAt,
       thread_id: threadId,
       role: input.role,
       content: structuredClone(input.content),

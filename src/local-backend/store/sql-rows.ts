@@ -55,9 +55,9 @@ export function messageRow(message: StoredMessage) {
 
 export function newMessage(threadId: string, input: NewStoredMessage, createdAt: number): StoredMessage {
   return {
-    id: newObjectId('msg'),
+    id: input.id ?? newObjectId('msg'),
     object: 'thread.message',
-    created_at: createdAt,
+    created_at: input.created_at ?? createdAt,
     thread_id: threadId,
     role: input.role,
     content: input.content,

@@ -41,6 +41,12 @@ export interface NewStoredMessage {
   /** Set on the messages a run writes (`GET …/messages?run_id=` finds them). */
   assistant_id?: string | null;
   run_id?: string | null;
+  /**
+   * Set on a message a run or a response streamed before writing it: the id and time its stream
+   * announced (`msg_…`, seconds), so the stored message is the one the stream named.
+   */
+  id?: string;
+  created_at?: number;
 }
 
 export interface NewStoredThread {
