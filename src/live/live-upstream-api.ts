@@ -100,6 +100,7 @@ export class LiveUpstreamApi implements UpstreamApi {
   }
 
   async #follow(session: UpstreamSession, threadId: string, streamed: StreamedRun): Promise<Run> {
+    if (!streamed.events) return this.#produce(streamed.run);
     await this.#producers.start(threadId, streamed.run.id, session.credential, streamed);
     return streamed.run;
   }

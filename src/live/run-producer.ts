@@ -206,7 +206,7 @@ export class RunProducers {
     const onStop = () => streamed.close();
     stop.addEventListener('abort', onStop, { once: true });
     try {
-      for await (const event of streamed.events) {
+      for await (const event of streamed.events ?? []) {
         if (stop.aborted) return false;
         if (await emit([event])) return true;
       }

@@ -129,11 +129,12 @@ export type UpstreamRunEvent =
 /**
  * A run the upstream streams: the run as first reported, then its events until it ends or waits
  * on tool outputs. `events` throws when the stream breaks or says something that cannot be (a delta
- * of a message it never started); `close()` ends it early (the run goes on upstream).
+ * of a message it never started); `close()` ends it early (the run goes on upstream). No `events`:
+ * the server answered the streamed write plainly (it does not stream); read the run.
  */
 export interface StreamedRun {
   run: Run;
-  events: AsyncIterable<UpstreamRunEvent>;
+  events?: AsyncIterable<UpstreamRunEvent>;
   close(): void;
 }
 

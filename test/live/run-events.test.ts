@@ -127,7 +127,13 @@ describe('runEvents', () => {
     expect(new Set(statuses).size).toBe(statuses.length);
     const completed = seen.filter((event) => event?.__typename === 'MessageCompleted');
     expect(completed).toHaveLength(1);
-    expect((completed[0]?.message as { text: string } | undefined)?.text).toBe(text);
+    const message = completed[0]?.message as { id: string; text: string } | undefined;
+    expect(message?.text).toBe(text);
+    // Written as it came: the message's deltas, joined in order, are its text byte for byte.
+    const deltas = seen.filter((event) => event?.__typename === 'MessageTextDelta');
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.every((event) => event?.messageId === message?.id && event?.index === 0)).toBe(true);
+    expect(deltas.map((event) => event?.text).join('')).toBe(text);
     // Cursors are distinct and in order of the log.
     expect(new Set(seen.map((event) => event?.cursor)).size).toBe(seen.length);
   });

@@ -76,7 +76,8 @@ describe('runs over a Threads upstream', () => {
     expect(first?.id).not.toBe(first?.runId);
     expect(upstream?.count('POST', /\/threads\/[^/]+\/runs$/)).toBe(1);
     const posted = JSON.parse(upstream?.seen.find((seen) => seen.method === 'POST')?.body ?? '{}');
-    expect(posted).toEqual({ assistant_id: assistantId, metadata: { team: 'a' } });
+    // Asked to stream (docs/live.md); this server answers plainly, and is then asked plainly.
+    expect(posted).toEqual({ assistant_id: assistantId, metadata: { team: 'a' }, stream: true });
 
     // The run's global id and its upstream id both name it.
     const moving = await run(threadId, first?.id ?? '');

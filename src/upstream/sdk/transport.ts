@@ -96,10 +96,7 @@ class AnswerHeaders {
   }
 }
 
-/**
- * The part of a fetch Response the SDK uses (status, headers, json, text), over a body already
- * read. Upstream answers are small JSON documents (capped), so there is no stream to expose.
- */
+/** The part of a fetch Response the SDK uses (status, headers, json, text), over a body already read. */
 class Answer {
   readonly status: number;
   readonly statusText = '';
@@ -165,7 +162,7 @@ function splitUrl(url: string): { origin: string; path: string } {
 
 /**
  * One upstream exchange on undici's dispatch API: collects the answer (up to the cap), times the
- * attempt from the moment a socket takes it, and settles one promise. No streams, no WHATWG objects.
+ * attempt from the moment a socket takes it, and settles one promise (an event stream: see below).
  */
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #url: string;
@@ -182,6 +179,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   #headers: IncomingHttpHeaders = {};
   readonly #chunks: Buffer[] = [];
   #bytes = 0;
+  /** An event stream's body, passed on as it comes (streamed runs); undefined for plain answers. */
+  #stream: ReadableStreamDefaultController<Uint8Array> | undefined;
 
   constructor(
     url: string,
@@ -207,6 +206,10 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #onAbort = (): void => {
     const error = new Error('The upstream request was aborted');
     error.name = 'AbortError';
+    if (this.#stream) {
+      this.#controller?.abort(error);
+      return;
+    }
     this.#fail(error);
   };
 
@@ -246,6 +249,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return;
     this.#status = statusCode;
     this.#headers = headers;
+    if (statusCode < 300 && String(headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      this.#startStream(controller, statusCode, headers);
+      return;
+    }
     const declared = Number(headers['content-length']);
     if (declared > this.#maxBytes) {
       // Refused on its declared length: not one byte of the body is read, the socket is destroyed.
@@ -254,7 +261,38 @@ class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /**
+   * An event stream (a run the upstream streams) is answered at once with a real body, read as it
+   * comes: undici is paused while the reader is behind (64 KB queued), the attempt's timer no longer
+   * runs (a run may stream for minutes), and the caller's signal (the SDK's `controller.abort()`)
+   * still ends it. The agent's answer cap bounds its bytes.
+   */
+  #startStream(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
+    [this.#controller, this.#settled] = [controller, true];
+    if (this.#timer) clearTimeout(this.#timer);
+    const body = new ReadableStream<Uint8Array>(
+      {
+        start: (stream) => {
+          this.#stream = stream;
+        },
+        pull: () => controller.resume(),
+        cancel: () => controller.abort(new Error('The stream was closed by its reader')),
+      },
+      { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+    );
+    const answerHeaders = new Headers();
+    for (const [name, value] of Object.entries(headers)) {
+      if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    this.#resolve(new Response(body, { status, headers: answerHeaders }));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#stream) {
+      this.#stream.enqueue(new Uint8Array(chunk));
+      if ((this.#stream.desiredSize ?? 1) <= 0) controller.pause();
+      return;
+    }
     if (this.#settled) return;
     // undici's own maxResponseSize destroys the socket past the cap; this only collects.
     this.#bytes += chunk.length;
@@ -262,6 +300,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    if (this.#stream) {
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+      this.#stream.close();
+      return;
+    }
     if (this.#settled) return;
     this.#settled = true;
     this.#cleanup();
@@ -274,6 +317,11 @@ class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.#stream) {
+      this.#signal?.removeEventListener('abort', this.#onAbort);
+      this.#stream.error(new ConnectionFault(error));
+      return;
+    }
     this.#fail(new ConnectionFault(error));
   }
 }

@@ -10,25 +10,18 @@ import { toRunCreate } from './run-wire.ts';
 
 /**
  * Runs created and answered with `stream: true` on a Threads server (docs/live.md). A server that
- * refuses `stream` (400: nothing created) gets null, and once a plain create then succeeds it is
- * taken for one that does not stream: later runs are created plainly at once. Once one run has
- * streamed, a 400 is the caller's, never a reason to fall back.
+ * refuses `stream` (400 naming `param: "stream"`: nothing created) or answers plainly is one that
+ * does not stream: its runs are created plainly from then on. Any other 400 is the caller's.
  */
 export class ThreadsRestRunStreams {
   readonly #client: OpenAI;
   readonly #calls: UpstreamCalls;
-  /** true once a run streamed; false once a stream was refused and a plain create worked. */
+  /** true once a run streamed; false once the server refused `stream` or ignored it. */
   #streams: boolean | undefined;
-  #refused = false;
 
   constructor(client: OpenAI, calls: UpstreamCalls) {
     this.#client = client;
     this.#calls = calls;
-  }
-
-  /** Told by the adapter after each plain create that succeeded. */
-  plainCreateSucceeded(): void {
-    if (this.#refused && this.#streams === undefined) this.#streams = false;
   }
 
   async createRun(session: UpstreamSession, threadId: string, body: NewRun, key?: string) {
@@ -43,15 +36,28 @@ export class ThreadsRestRunStreams {
       resource: 'run',
       safety: 'create',
       send: async (options) => {
-        const stream = await this.#orRefused(() =>
-          this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, key)),
+        const answer = await this.#orRefused(() =>
+          this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, key)).withResponse(),
         );
-        return stream && startedRun(stream, threadId);
+        return answer && this.#started(answer, threadId);
       },
     });
-    if (streamed) this.#streams = true;
-    else this.#refused = true;
     return streamed;
+  }
+
+  /** The stream's first run, or the run a server that ignores `stream` answered plainly (it then never streams here). */
+  async #started(
+    answer: { data: Stream<AssistantStreamEvent>; response: Response },
+    threadId: string,
+    runId?: string,
+  ): Promise<StreamedRun> {
+    if ((answer.response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+      this.#streams = true;
+      return startedRun(answer.data, threadId, runId);
+    }
+    this.#streams = false;
+    const run = normaliseRun(await answer.response.json(), threadId, runId);
+    return { run, close: () => undefined };
   }
 
   /** Streamed only on a server known to stream runs; null (nothing sent) elsewhere. */
@@ -64,13 +70,11 @@ export class ThreadsRestRunStreams {
       resource: 'run',
       safety: 'create',
       send: async (options) =>
-        startedRun(
+        this.#started(
           await sdk(
-            this.#client.beta.threads.runs.submitToolOutputs(
-              runId,
-              { thread_id: threadId, tool_outputs: toolOutputs, stream: true },
-              options,
-            ),
+            this.#client.beta.threads.runs
+              .submitToolOutputs(runId, { thread_id: threadId, tool_outputs: toolOutputs, stream: true }, options)
+              .withResponse(),
           ),
           threadId,
           runId,
@@ -78,14 +82,15 @@ export class ThreadsRestRunStreams {
     });
   }
 
-  /** The stream, or null when the server refused it with 400 before any run streamed here. */
+  /** The answer, or null when the server refused `stream` itself (it then never streams here). */
   async #orRefused<T>(start: () => Promise<T>): Promise<T | null> {
     try {
       return await sdk(start());
     } catch (error) {
       const fault = classifyFault(error);
-      if (this.#streams === undefined && fault?.kind === 'status' && fault.status === 400) return null;
-      throw error;
+      if (fault?.kind !== 'status' || fault.status !== 400 || fault.param !== 'stream') throw error;
+      this.#streams = false;
+      return null;
     }
   }
 }
@@ -118,7 +123,9 @@ export async function startedRun(
     }
   } catch (error) {
     close();
-    throw error;
+    // The stream broke or said nonsense before naming the run: a malformed answer, never a raw error.
+    if (classifyFault(error)) throw error;
+    throw new UpstreamShapeError('the run’s stream could not be read', { cause: error });
   }
 }
 

@@ -233,24 +233,17 @@ export class ThreadsRestApi implements UpstreamApi {
     // A run writes messages and changes the thread's runs: no later read may join an older one.
     this.#calls.forget(session, `threads/${threadId}/runs`, { under: true });
     this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
-    return this.#calls
-      .call(session, {
-        method: 'POST',
-        route: '/threads/{id}/runs',
-        resource: 'run',
-        safety: 'create',
-        send: async (options) =>
-          normaliseRun(
-            await sdk(
-              this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, idempotencyKey)),
-            ),
-            threadId,
-          ),
-      })
-      .then((run) => {
-        this.#runStreams.plainCreateSucceeded();
-        return run;
-      });
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/threads/{id}/runs',
+      resource: 'run',
+      safety: 'create',
+      send: async (options) =>
+        normaliseRun(
+          await sdk(this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, idempotencyKey))),
+          threadId,
+        ),
+    });
   }
 
   /** `createRun` streamed (run-stream.ts). */
