@@ -45,6 +45,8 @@ type Documents = {
     "\n  query Sidebar {\n    viewer {\n      threads(first: 50) {\n        nodes {\n          id\n        }\n      }\n    }\n  }\n": typeof types.SidebarDocument,
     "\n  mutation AdoptThread($id: ID!) {\n    adoptThread(id: $id) {\n      ...ThreadFields\n    }\n  }\n": typeof types.AdoptThreadDocument,
     "\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n": typeof types.ForgetThreadDocument,
+    "\n  mutation StartEchoRun($threadId: ID!) {\n    createRun(threadId: $threadId, input: { model: \"echo\" }) {\n      id\n      runId\n      status\n    }\n  }\n": typeof types.StartEchoRunDocument,
+    "\n  subscription WatchRun($threadId: ID!, $runId: ID!, $after: String) {\n    runEvents(threadId: $threadId, runId: $runId, after: $after) {\n      __typename\n      ... on RunStatusChanged {\n        cursor\n        run {\n          id\n          status\n        }\n      }\n      ... on MessageTextDelta {\n        cursor\n        messageId\n        index\n        text\n      }\n      ... on MessageCompleted {\n        cursor\n        message {\n          id\n          text\n        }\n      }\n    }\n  }\n": typeof types.WatchRunDocument,
 };
 const documents: Documents = {
     "\n  fragment ThreadFields on Thread {\n    id\n    createdAt\n    metadata\n    toolResources\n  }\n": types.ThreadFieldsFragmentDoc,
@@ -78,6 +80,8 @@ const documents: Documents = {
     "\n  query Sidebar {\n    viewer {\n      threads(first: 50) {\n        nodes {\n          id\n        }\n      }\n    }\n  }\n": types.SidebarDocument,
     "\n  mutation AdoptThread($id: ID!) {\n    adoptThread(id: $id) {\n      ...ThreadFields\n    }\n  }\n": types.AdoptThreadDocument,
     "\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n": types.ForgetThreadDocument,
+    "\n  mutation StartEchoRun($threadId: ID!) {\n    createRun(threadId: $threadId, input: { model: \"echo\" }) {\n      id\n      runId\n      status\n    }\n  }\n": types.StartEchoRunDocument,
+    "\n  subscription WatchRun($threadId: ID!, $runId: ID!, $after: String) {\n    runEvents(threadId: $threadId, runId: $runId, after: $after) {\n      __typename\n      ... on RunStatusChanged {\n        cursor\n        run {\n          id\n          status\n        }\n      }\n      ... on MessageTextDelta {\n        cursor\n        messageId\n        index\n        text\n      }\n      ... on MessageCompleted {\n        cursor\n        message {\n          id\n          text\n        }\n      }\n    }\n  }\n": types.WatchRunDocument,
 };
 
 /**
@@ -218,6 +222,14 @@ export function graphql(source: "\n  mutation AdoptThread($id: ID!) {\n    adopt
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n"): (typeof documents)["\n  mutation ForgetThread($id: ID!) {\n    forgetThread(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartEchoRun($threadId: ID!) {\n    createRun(threadId: $threadId, input: { model: \"echo\" }) {\n      id\n      runId\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation StartEchoRun($threadId: ID!) {\n    createRun(threadId: $threadId, input: { model: \"echo\" }) {\n      id\n      runId\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription WatchRun($threadId: ID!, $runId: ID!, $after: String) {\n    runEvents(threadId: $threadId, runId: $runId, after: $after) {\n      __typename\n      ... on RunStatusChanged {\n        cursor\n        run {\n          id\n          status\n        }\n      }\n      ... on MessageTextDelta {\n        cursor\n        messageId\n        index\n        text\n      }\n      ... on MessageCompleted {\n        cursor\n        message {\n          id\n          text\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription WatchRun($threadId: ID!, $runId: ID!, $after: String) {\n    runEvents(threadId: $threadId, runId: $runId, after: $after) {\n      __typename\n      ... on RunStatusChanged {\n        cursor\n        run {\n          id\n          status\n        }\n      }\n      ... on MessageTextDelta {\n        cursor\n        messageId\n        index\n        text\n      }\n      ... on MessageCompleted {\n        cursor\n        message {\n          id\n          text\n        }\n      }\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

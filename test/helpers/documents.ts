@@ -415,3 +415,41 @@ export const ForgetThreadDocument = graphql(/* GraphQL */ `
     forgetThread(id: $id)
   }
 `);
+
+export const StartEchoRunDocument = graphql(/* GraphQL */ `
+  mutation StartEchoRun($threadId: ID!) {
+    createRun(threadId: $threadId, input: { model: "echo" }) {
+      id
+      runId
+      status
+    }
+  }
+`);
+
+export const WatchRunDocument = graphql(/* GraphQL */ `
+  subscription WatchRun($threadId: ID!, $runId: ID!, $after: String) {
+    runEvents(threadId: $threadId, runId: $runId, after: $after) {
+      __typename
+      ... on RunStatusChanged {
+        cursor
+        run {
+          id
+          status
+        }
+      }
+      ... on MessageTextDelta {
+        cursor
+        messageId
+        index
+        text
+      }
+      ... on MessageCompleted {
+        cursor
+        message {
+          id
+          text
+        }
+      }
+    }
+  }
+`);
