@@ -1,0 +1,166 @@
+import { fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+/**
+ * Live subscriptions, measured (`npm run bench:live`; docs/performance.md):
+ * - time to first delta: 100 concurrent echo runs, each watched over SSE from `createRun`'s answer,
+ *   against the same runs' first event read straight from the local backend's own stream is not
+ *   separable in local mode, so it is reported as the gateway's added time over the run's own;
+ * - fan-out: one thread watched by 1,000 subscribers (20 WebSockets × 50), one change: the time
+ *   from the mutation's answer to each subscriber's event, p50/p99;
+ * - memory: heap after a full GC in the gateway process, per idle subscription (10,000 of them on
+ *   200 WebSockets) and per finished run's log.
+ */
+interface Child {
+  url: string;
+  heap(): Promise<number>;
+  stop(): void;
+}
+
+async function startGateway(): Promise<Child> {
+  const child = fork(new URL('./live-gateway.ts', import.meta.url), [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, MAX_SUBSCRIPTIONS_PER_CALLER: '20000', RUN_EVENTS_TTL_S: '600' },
+  });
+  const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
+  return {
+    url,
+    heap: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve((m as { heapBytes: number }).heapBytes));
+        child.send('heap');
+      }),
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as { data: Record<string, Record<string, string>> };
+}
+
+const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+async function createThread(url: string, text = 'hello'): Promise<string> {
+  const answer = await graphql(
+    url,
+    'mutation ($t: JSON!) { createThread(input: { messages: [{ role: USER, content: $t }] }) { id } }',
+    { t: text },
+  );
+  return answer.data.createThread?.id ?? '';
+}
+
+/** 10,000 idle subscriptions, then one change delivered to all of them (fan-out at 10,000). */
+async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: number) {
+  const threadId = await createThread(gateway.url);
+  const before = await gateway.heap();
+  const clients = Array.from({ length: subscribers / perSocket }, () =>
+    createClient({ url: gateway.url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0, lazy: false }),
+  );
+  const arrivals: number[] = [];
+  let sent = 0;
+  for (const client of clients) {
+    for (let index = 0; index < perSocket; index++) {
+      client.subscribe(
+        { query: 'subscription ($t: ID!) { threadEvents(threadId: $t) { __typename } }', variables: { t: threadId } },
+        { next: () => arrivals.push(performance.now()), error: () => undefined, complete: () => undefined },
+      );
+    }
+  }
+  // Every subscription reads the thread once when it opens: wait until the gateway is idle again.
+  await new Promise((resolve) => setTimeout(resolve, 8_000));
+  const idle = await gateway.heap();
+  sent = performance.now();
+  await graphql(gateway.url, 'mutation ($t: ID!) { updateThread(id: $t, input: { metadata: { k: "v" } }) { id } }', {
+    t: threadId,
+  });
+  const answered = performance.now();
+  const deadline = Date.now() + 20_000;
+  while (arrivals.length < subscribers && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  const delays = arrivals.map((at) => at - answered);
+  for (const client of clients) await client.dispose();
+  return {
+    subscribers,
+    delivered: arrivals.length,
+    bytesPerIdleSubscription: Math.round((idle - before) / subscribers),
+    fanOutP50Ms: percentile(delays, 50),
+    fanOutP99Ms: percentile(delays, 99),
+    mutationMs: answered - sent,
+  };
+}
+
+/** 100 concurrent echo runs, each watched from createRun's answer: time to its first delta. */
+async function firstDeltas(gateway: Child, runs: number) {
+  const text = 'x'.repeat(2_000);
+  const threads = await Promise.all(Array.from({ length: runs }, () => createThread(gateway.url, text)));
+  const before = await gateway.heap();
+  const results = await Promise.all(
+    threads.map(async (threadId) => {
+      const started = performance.now();
+      const run = await graphql(
+        gateway.url,
+        'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }',
+        { t: threadId },
+      );
+      const created = performance.now();
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({
+          query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
+          variables: { t: threadId, r: run.data.createRun?.runId },
+        }),
+      });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let text = '';
+      let firstDelta = 0;
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+        if (!firstDelta && text.includes('MessageTextDelta')) firstDelta = performance.now();
+      }
+      return { createMs: created - started, firstDeltaMs: firstDelta - started, endMs: performance.now() - started };
+    }),
+  );
+  const after = await gateway.heap();
+  return {
+    runs,
+    createP50Ms: percentile(
+      results.map((r) => r.createMs),
+      50,
+    ),
+    firstDeltaP50Ms: percentile(
+      results.map((r) => r.firstDeltaMs),
+      50,
+    ),
+    firstDeltaP99Ms: percentile(
+      results.map((r) => r.firstDeltaMs),
+      99,
+    ),
+    bytesPerFinishedRunLog: Math.round((after - before) / runs),
+  };
+}
+
+const gateway = await startGateway();
+try {
+  const deltas = await firstDeltas(gateway, Number(process.env.LIVE_RUNS ?? 100));
+  const fanOut = await idleAndFanOut(gateway, Number(process.env.LIVE_SUBSCRIBERS ?? 10_000), 50);
+  const round = (value: number) => Math.round(value * 10) / 10;
+  console.log(
+    JSON.stringify({ deltas, fanOut }, (_key, value) => (typeof value === 'number' ? round(value) : value), 2),
+  );
+} finally {
+  gateway.stop();
+}
