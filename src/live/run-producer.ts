@@ -32,6 +32,8 @@ interface Logged {
   seq: number;
   status: string | null;
   completed: Set<string>;
+  /** The last logged event's place in a stream that can be resumed after it. */
+  position: string | null;
 }
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
@@ -130,6 +132,13 @@ export class RunProducers {
         if (!ended) ended = await this.#fromStream(streamed, emit, stop);
         else streamed.close();
       }
+      // Taking a run over: its stream again, after the last logged event, where the upstream can.
+      if (!streamed && logged.position && !stop.aborted) {
+        const resumed = await this.#deps.upstream
+          .resumeRunStream?.(this.#session(credential), threadId, runId, logged.position)
+          .catch(() => null);
+        if (resumed) ended = await this.#fromStream(resumed, emit, stop);
+      }
       if (!ended && !stop.aborted) await this.#byReading(threadId, runId, credential, logged, emit, stop);
     } finally {
       clearInterval(renewal);
@@ -156,10 +165,11 @@ export class RunProducers {
 
   /** What the log already holds (bounded by RUN_EVENTS_MAX). */
   async #logged(runId: string): Promise<Logged> {
-    const logged: Logged = { seq: 0, status: null, completed: new Set() };
+    const logged: Logged = { seq: 0, status: null, completed: new Set(), position: null };
     for (;;) {
       const page = (await this.#deps.log.read(runId, logged.seq - 1, 1000)) ?? [];
       for (const { event } of page) {
+        if (event.position) logged.position = event.position;
         if (event.type === 'RunStatusChanged') logged.status = event.run.status;
         else if (event.type === 'MessageCompleted') logged.completed.add(event.message.id);
       }
@@ -187,6 +197,7 @@ export class RunProducers {
     }
     const first = logged.seq;
     logged.seq += fresh.length;
+    for (const event of fresh) if (event.position) logged.position = event.position;
     for (const [index, event] of fresh.entries()) {
       if (event.type === 'RunStatusChanged') {
         const cursor = encodeCursor(runId, first + index);

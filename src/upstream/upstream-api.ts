@@ -119,12 +119,16 @@ export interface NewMessage {
   metadata?: Record<string, string> | null;
 }
 
-/** What happens in a run, as an upstream's stream tells it (the graph's `RunEvent`s). */
-export type UpstreamRunEvent =
+/**
+ * What happens in a run, as an upstream's stream tells it (the graph's `RunEvent`s). `position`
+ * (opaque) is where the event is in a stream that can be resumed after it (`resumeRunStream`).
+ */
+export type UpstreamRunEvent = (
   | { type: 'RunStatusChanged'; run: Run }
   /** Text to append to content part `index` of the message. */
   | { type: 'MessageTextDelta'; messageId: string; index: number; text: string }
-  | { type: 'MessageCompleted'; message: UpstreamMessage };
+  | { type: 'MessageCompleted'; message: UpstreamMessage }
+) & { position?: string };
 
 /**
  * A run the upstream streams: the run as first reported, then its events until it ends or waits
@@ -192,6 +196,16 @@ export interface UpstreamApi {
     threadId: string,
     runId: string,
     outputs: ToolOutput[],
+  ): Promise<StreamedRun | null>;
+  /**
+   * The run's stream again, after `position` (an event's, from an earlier stream of this run), for
+   * an instance that takes a run over; null where the API cannot resume (then the run is read).
+   */
+  resumeRunStream?(
+    session: UpstreamSession,
+    threadId: string,
+    runId: string,
+    position: string,
   ): Promise<StreamedRun | null>;
   /** The assistant, or null when it does not exist. */
   retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null>;

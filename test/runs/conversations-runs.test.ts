@@ -124,6 +124,8 @@ describe('runs over Responses + Conversations', () => {
       metadata: { script: 'tools' },
       background: true,
       store: true,
+      // Asked to stream (docs/live.md); this upstream answers plainly, and the run is read.
+      stream: true,
     });
     // The schema layer's key for the caller's idempotencyKey goes as the SDK's Idempotency-Key header.
     expect(upstream?.seen[0]?.headers['idempotency-key']).toMatch(/^gw-/);

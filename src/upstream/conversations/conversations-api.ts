@@ -285,10 +285,8 @@ export class ConversationsApi implements UpstreamApi {
     return Promise.reject(refused(refuseMessageUpdate()));
   }
 
-  /*
-   * Runs and assistants over the Responses API (responses-runs.ts), with the gateway's own records;
-   * without records (the bench's adapters, the `auto` probe's) each is refused before any call.
-   */
+  // Runs and assistants over the Responses API (responses-runs.ts), with the gateway's own records;
+  // without records (the bench's adapters, the `auto` probe's) each is refused before any call.
   #runs(argument: string): ResponsesRuns {
     if (!this.#responsesRuns) throw refused(refuseRuns(argument));
     return this.#responsesRuns;
@@ -318,6 +316,18 @@ export class ConversationsApi implements UpstreamApi {
 
   cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run> {
     return callNow(() => this.#runs('cancelRun').cancelRun(session, threadId, runId));
+  }
+
+  createRunStreaming(session: UpstreamSession, threadId: string, body: NewRun, key?: string) {
+    return callNow(() => this.#runs('createRun').createRunStreaming(session, threadId, body, key));
+  }
+
+  submitToolOutputsStreaming(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    return callNow(() => this.#runs('submitToolOutputs').submitToolOutputsStreaming(session, threadId, runId, outputs));
+  }
+
+  resumeRunStream(_session: UpstreamSession, threadId: string, runId: string, position: string) {
+    return callNow(() => this.#runs('runEvents').resumeRunStream(threadId, runId, position));
   }
 
   retrieveAssistant(session: UpstreamSession, id: string): Promise<Assistant | null> {
@@ -355,11 +365,7 @@ export class ConversationsApi implements UpstreamApi {
     return this.#charged(session, 'deleteAssistant', (runs) => runs.deleteAssistant(id));
   }
 
-  /**
-   * The gateway's own records make no upstream call, but they cost the request as one: each read
-   * or write takes a slot of the request's budget and of its caller's rate limit, so records are
-   * neither read nor written faster than the upstream could be.
-   */
+  /** Records cost the request as an upstream call (a slot of its budget and of its caller's rate limit). */
   async #charged<T>(session: UpstreamSession, argument: string, work: (runs: ResponsesRuns) => Promise<T>): Promise<T> {
     const runs = this.#runs(argument);
     await session.budget.acquire();

@@ -1,15 +1,38 @@
 import type OpenAI from 'openai';
-import type { ResponseCreateParamsNonStreaming } from 'openai/resources/responses/responses';
+import type {
+  ResponseCreateParamsNonStreaming,
+  ResponseCreateParamsStreaming,
+} from 'openai/resources/responses/responses';
 import type { Assistant, AssistantPage } from '../../domain/assistant.ts';
 import type { Run, RunPage, ToolOutput } from '../../domain/run.ts';
 import { TERMINAL_RUN_STATUSES } from '../../domain/run.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../../errors.ts';
-import { pageOf, type RunRecord, type RunRecords, type RunSettings } from '../../features/runs/run-records.ts';
+import {
+  pageOf,
+  type ResponseFold,
+  type RunRecord,
+  type RunRecords,
+  type RunSettings,
+} from '../../features/runs/run-records.ts';
 import { newObjectId } from '../../local-backend/store/object-id.ts';
 import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { sdk, sdkRead } from '../calls/faults.ts';
-import type { AssistantFields, ListParams, MessageListParams, MessagePage, NewRun } from '../upstream-api.ts';
+import type {
+  AssistantFields,
+  ListParams,
+  MessageListParams,
+  MessagePage,
+  NewRun,
+  StreamedRun,
+} from '../upstream-api.ts';
 import { type Refusal, refuseMessage } from './mapping.ts';
+import {
+  firstResponse,
+  followResponse,
+  parsePosition,
+  type ResponseFollower,
+  resumeStream,
+} from './response-stream.ts';
 import {
   advance,
   foldResponse,
@@ -109,6 +132,11 @@ export class ResponsesRuns {
     const settings = await this.#settings(body);
     const wire = toResponseCreate(settings, threadId, toInputMessages(body.additionalMessages));
     const fold = await this.#respond(session, threadId, wire, idempotencyKey);
+    return toRun(await this.#insert(threadId, body, settings, fold));
+  }
+
+  /** A new run's record, from its first response. */
+  async #insert(threadId: string, body: NewRun, settings: RunSettings, fold: ResponseFold): Promise<RunRecord> {
     const now = nowSeconds();
     const created: RunRecord = {
       id: newObjectId('run'),
@@ -127,7 +155,67 @@ export class ResponsesRuns {
     };
     const record = advance(created, fold, now);
     await this.#records.insertRun(record);
-    return toRun(record);
+    return record;
+  }
+
+  /** `createRun` with its first response streamed (docs/live.md). */
+  async createRunStreaming(session: UpstreamSession, threadId: string, body: NewRun, key?: string) {
+    const settings = await this.#settings(body);
+    const wire = toResponseCreate(settings, threadId, toInputMessages(body.additionalMessages));
+    const opened = await this.#respondStreaming(session, threadId, wire, key);
+    return this.#streamed(await this.#insert(threadId, body, settings, opened.fold), opened);
+  }
+
+  /** One background response on the conversation, streamed: answered at `response.created`. */
+  #respondStreaming(session: UpstreamSession, threadId: string, wire: Record<string, unknown>, key?: string) {
+    this.#calls.forget(session, `conversations/${threadId}/items`, { under: true });
+    const streaming = { ...wire, stream: true } as unknown as ResponseCreateParamsStreaming;
+    return this.#calls.call(session, {
+      method: 'POST',
+      route: '/responses',
+      resource: 'run',
+      safety: 'create',
+      send: async (options) =>
+        firstResponse(
+          await sdk(this.#client.responses.create(streaming, withIdempotencyKey(options, key)).withResponse()),
+          threadId,
+        ),
+    });
+  }
+
+  #streamed(record: RunRecord, opened: Awaited<ReturnType<typeof firstResponse>>): StreamedRun {
+    const run = toRun(record);
+    if (!opened.rest) return { run, close: opened.close };
+    const first = { iterator: opened.rest, close: opened.close };
+    const events = followResponse(this.#follower(record.threadId, record.id), opened.fold.id, first);
+    return { run, events, close: opened.close };
+  }
+
+  /** What following one run's responses needs: its record, saving it, resuming its stream. */
+  #follower(threadId: string, runId: string): ResponseFollower {
+    return {
+      threadId,
+      record: () => this.#record(threadId, runId),
+      save: async (fold) => {
+        const current = await this.#record(threadId, runId);
+        if (!current) throw notFound('run');
+        return this.#save(advance(current, fold, nowSeconds()));
+      },
+      resume: (responseId, seq) => sdk(resumeStream(this.#client, responseId, seq, { maxRetries: 0 })),
+    };
+  }
+
+  /** The run's current response's stream again, after `position`; null when the run moved on or ended. */
+  async resumeRunStream(threadId: string, runId: string, position: string): Promise<StreamedRun | null> {
+    const at = parsePosition(position);
+    const record = await this.#record(threadId, runId);
+    if (!at || !record || record.responses.at(-1)?.id !== at.responseId) return null;
+    if (TERMINAL_RUN_STATUSES.has(record.status)) return null;
+    const stream = await sdk(resumeStream(this.#client, at.responseId, at.seq, { maxRetries: 0 }));
+    const close = () => stream.controller.abort();
+    const first = { iterator: stream[Symbol.asyncIterator](), close };
+    const events = followResponse(this.#follower(threadId, runId), at.responseId, first, at.seq);
+    return { run: toRun(record), events, close };
   }
 
   async #record(threadId: string, runId: string): Promise<RunRecord | null> {
@@ -176,6 +264,13 @@ export class ResponsesRuns {
     runId: string,
     outputs: ToolOutput[],
   ): Promise<Run> {
+    const { record, wire, key } = await this.#nextRound(threadId, runId, outputs);
+    const fold = await this.#respond(session, threadId, wire, key);
+    return toRun(await this.#save(advance(record, fold, nowSeconds())));
+  }
+
+  /** The next response of a run waiting on tool outputs, and the key that names this round. */
+  async #nextRound(threadId: string, runId: string, outputs: ToolOutput[]) {
     const record = await this.#record(threadId, runId);
     if (!record) throw notFound('run');
     if (record.status !== 'requires_action') {
@@ -191,13 +286,14 @@ export class ResponsesRuns {
     }));
     const current = record.responses.at(-1)?.id ?? '';
     // The key names this round of this run: an upstream that honours it starts the round once.
-    const fold = await this.#respond(
-      session,
-      threadId,
-      toResponseCreate(record.settings, threadId, input),
-      `${record.id}-${current}`,
-    );
-    return toRun(await this.#save(advance(record, fold, nowSeconds())));
+    return { record, wire: toResponseCreate(record.settings, threadId, input), key: `${record.id}-${current}` };
+  }
+
+  /** `submitToolOutputs` with the next response streamed. */
+  async submitToolOutputsStreaming(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
+    const { record, wire, key } = await this.#nextRound(threadId, runId, outputs);
+    const opened = await this.#respondStreaming(session, threadId, wire, key);
+    return this.#streamed(await this.#save(advance(record, opened.fold, nowSeconds())), opened);
   }
 
   async cancelRun(session: UpstreamSession, threadId: string, runId: string): Promise<Run> {

@@ -244,6 +244,13 @@ export class DetectedUpstreamApi implements UpstreamApi {
     );
   }
 
+  resumeRunStream(session: UpstreamSession, threadId: string, runId: string, position: string) {
+    return this.#on(
+      session,
+      (api) => api.resumeRunStream?.(session, threadId, runId, position) ?? Promise.resolve(null),
+    );
+  }
+
   submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
     return this.#on(session, (api) => api.submitToolOutputs(session, threadId, runId, outputs));
   }
