@@ -113,7 +113,7 @@ export class MessageLoaders {
 function pageCacheKey({ threadId, params }: PageKey): string {
   return JSON.stringify({
     threadId,
-    params: { limit: params.limit, order: params.order, after: params.after ?? null, runId: params.run_id ?? null },
+    params: { limit: params.limit, order: params.order, after: params.after ?? null, run_id: params.run_id ?? null },
   });
 }
 

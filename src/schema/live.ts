@@ -95,6 +95,15 @@ function delivered<T>(item: SubscriptionItem): T {
   return item as T;
 }
 
+/**
+ * A subscription's context lives as long as it does: each event reads afresh what its selection
+ * asks of the thread (`run { messages }`, `message { thread }`), never what an earlier event cached.
+ */
+function freshReads(ctx: GatewayContext, threadId: string): void {
+  ctx.loaders.thread.clearAll();
+  ctx.loaders.messages.forgetThread(threadId);
+}
+
 function subscriber(ctx: GatewayContext) {
   return { callerId: ctx.callerId, credential: ctx.upstream.session.credential };
 }
@@ -120,7 +129,10 @@ builder.subscriptionFields((t) => ({
       if (!run) throw new GatewayError(ErrorCode.NOT_FOUND, 'The run was not found.');
       return ctx.live.runEvents(subscriber(ctx), threadId, runId, args.after ?? undefined);
     },
-    resolve: (item: SubscriptionItem) => delivered<StatusEvent | DeltaEvent | CompletedEvent>(item),
+    resolve: (item: SubscriptionItem, args, ctx) => {
+      freshReads(ctx, String(args.threadId));
+      return delivered<StatusEvent | DeltaEvent | CompletedEvent>(item);
+    },
   }),
   threadEvents: t.field({
     type: ThreadEventRef,

@@ -2,6 +2,7 @@ import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/app.ts';
+import { chunk, startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
 import { testGateway } from '../helpers/gateway.ts';
 import { hasRedis, itWhen, twoGatewaysOnRedis } from '../helpers/redis.ts';
 import { serveGateway } from '../helpers/serve.ts';
@@ -33,16 +34,21 @@ async function graphql(url: string, query: string, variables: Record<string, unk
   };
 }
 
-async function threadWithRun(url: string, text: string): Promise<{ threadId: string; runId: string }> {
+async function threadWithRun(url: string, text: string, model = 'echo'): Promise<{ threadId: string; runId: string }> {
   const thread = await graphql(
     url,
     'mutation ($text: JSON!) { createThread(input: { messages: [{ role: USER, content: $text }] }) { id } }',
     { text },
   );
   const threadId = thread.data?.createThread?.id as string;
-  const run = await graphql(url, 'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }', {
-    t: threadId,
-  });
+  const run = await graphql(
+    url,
+    'mutation ($t: ID!, $m: String) { createRun(threadId: $t, input: { model: $m }) { runId } }',
+    {
+      t: threadId,
+      m: model,
+    },
+  );
   return { threadId, runId: run.data?.createRun?.runId as string };
 }
 
@@ -199,6 +205,45 @@ describe('runEvents', () => {
     expect(await first).toEqual({ data: { threadEvents: { __typename: 'ThreadUpdated' } } });
     await client.dispose();
     for (const controller of open) controller.abort();
+  });
+});
+
+describe('a subscription’s reads', () => {
+  it('are made afresh for each event: the final status’s run.messages hold the reply', async () => {
+    // A model that writes for about a second, so the first events are delivered while it runs.
+    const model = await startChatCompletionsServer(() => ({
+      kind: 'stream',
+      intervalMs: 30,
+      chunks: [
+        chunk({ role: 'assistant', content: '' }),
+        ...'slowly written'.split('').map((c) => chunk({ content: c })),
+        chunk({}, 'stop'),
+      ],
+    }));
+    const gateway = testGateway({ LOCAL_BACKEND_MODEL_URL: model.url });
+    const served = await serveGateway(gateway);
+    try {
+      const { threadId, runId } = await threadWithRun(served.url, 'anything', 'paced');
+      const response = await fetch(served.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({
+          query: `subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) {
+            ... on RunStatusChanged { run { status messages { text } } } } }`,
+          variables: { t: threadId, r: runId },
+        }),
+      });
+      const runs = (await readSse(response))
+        .filter((message) => message.event === 'next')
+        .map((message) => message.data as { data: { runEvents: { run?: { status: string; messages: unknown[] } } } })
+        .flatMap((payload) => (payload.data.runEvents.run ? [payload.data.runEvents.run] : []));
+      expect(runs[0]).toEqual({ status: 'QUEUED', messages: [] });
+      expect(runs.at(-1)).toEqual({ status: 'COMPLETED', messages: [{ text: 'slowly written' }] });
+    } finally {
+      await served.close();
+      await gateway.close();
+      await model.close();
+    }
   });
 });
 
