@@ -89,4 +89,34 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium, offline', () => {
       await page.screenshot({ path: process.env.GRAPHIQL_SCREENSHOT });
     }
   });
+
+  it('runs a subscription: the run’s events arrive in the answer pane until it completes', async () => {
+    const created = await execute(
+      gateway,
+      'mutation { createThread(input: { messages: [{ role: USER, content: "typed live" }] }) { id } }',
+    );
+    const threadId = (created.data as { createThread: { id: string } }).createThread.id;
+    const run = await execute(
+      gateway,
+      `mutation { createRun(threadId: "${threadId}", input: { model: "echo" }) { runId } }`,
+    );
+    const runId = (run.data as { createRun: { runId: string } }).createRun.runId;
+    const page = await browser.newPage({ viewport: { width: 1280, height: 640 } });
+    await page.goto(served.url, { waitUntil: 'load' });
+    const editor = page.locator('.graphiql-query-editor .monaco-editor').first();
+    await editor.waitFor({ timeout: 20_000 });
+    await editor.click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.type(
+      `subscription Watch { runEvents(threadId: "${threadId}", runId: "${runId}") { __typename ... on RunStatusChanged { run { status messages { text } } } } }`,
+    );
+    await page.keyboard.press('Shift+Control+End');
+    await page.keyboard.press('Delete');
+    await page.waitForTimeout(500);
+    await page.locator('.graphiql-execute-button').click();
+    const response = page.locator('.graphiql-response');
+    await expect.poll(() => response.textContent(), { timeout: 15_000 }).toContain('COMPLETED');
+    await expect.poll(() => response.textContent(), { timeout: 5_000 }).toContain('typed live');
+  });
 });
