@@ -1,6 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 
 // `npm run bench`: our gateway, the usual Apollo Server + RESTDataSource build (baseline) and our
@@ -306,6 +307,8 @@ async function phase(
       p50: number;
       p99: number;
     };
+  // Each system keeps its own store (the gateway's thread list, gateway.db) in a fresh DATA_DIR.
+  const dataDir = mkdtempSync(join(tmpdir(), 'bench-data-'));
   const systemEnv = { OPENAI_API_KEY: 'sk-bench', OPENAI_BASE_URL: upstreamUrl };
   const specs: Array<{
     name: string;
@@ -328,7 +331,7 @@ async function phase(
   const targets: Target[] = [];
   const children: ChildProcess[] = [];
   for (const spec of specs) {
-    const started = await start(spec.script, spec.env);
+    const started = await start(spec.script, { DATA_DIR: join(dataDir, spec.name), ...spec.env });
     children.push(started.child);
     const child = started.child;
     targets.push({
@@ -382,6 +385,7 @@ async function phase(
     for (const row of rows) if (row.system === target.name) row.peakRssMb = peak;
   }
   for (const child of [...children, upstream.child]) child.kill('SIGTERM');
+  rmSync(dataDir, { recursive: true, force: true });
   return rows;
 }
 

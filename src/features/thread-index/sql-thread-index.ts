@@ -1,8 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type ColumnType, type Expression, type Kysely, type SqlBool, sql } from 'kysely';
+import { type ColumnType, type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { StoreConfig } from '../../config/config.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
-import type { SqlDialectName } from '../../local-backend/store/sql-schema.ts';
+import { type SqlDialectName, SqlWriter } from '../../sql/sql-writer.ts';
 import {
   type GatewayDatabase,
   type GatewayDatabaseOptions,
@@ -44,12 +44,15 @@ export class SqlThreadIndex implements ThreadIndex {
   readonly #db: Kysely<IndexDatabase>;
   readonly #isUnavailable: (error: unknown) => boolean;
   readonly #key: Buffer;
+  /** Every write goes through it: on SQLite, the writes of one turn share one commit and one fsync. */
+  readonly #writer: SqlWriter<IndexDatabase>;
 
   private constructor(store: GatewayDatabase, key: Buffer) {
     this.#db = store.db as Kysely<IndexDatabase>;
     this.kind = store.dialect;
     this.#isUnavailable = store.isUnavailable;
     this.#key = key;
+    this.#writer = new SqlWriter(this.#db, store.dialect);
   }
 
   /** The index on an opened gateway store: reads (or makes) the deployment's caller-id key. */
@@ -83,96 +86,91 @@ export class SqlThreadIndex implements ThreadIndex {
     }
   }
 
+  /** A write, answered once the commit that holds it is durable. */
+  #write<T>(work: (trx: Transaction<IndexDatabase>) => Promise<T>): Promise<T> {
+    return this.#run(() => this.#writer.write(work));
+  }
+
   add(callerId: string, entry: ThreadIndexEntry, maxEntries: number): Promise<ThreadIndexAdd> {
     const caller = this.#caller(callerId);
-    return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
-        const present = await trx
-          .selectFrom('gateway_thread_index')
-          .select('thread_id')
-          .where('caller_id', '=', caller)
-          .where('thread_id', '=', entry.threadId)
-          .executeTakeFirst();
-        if (present) return 'present';
-        // Counts the caller's rows of the (caller_id, created_at, thread_id) index only.
-        const { count } = await trx
-          .selectFrom('gateway_thread_index')
-          .select((eb) => eb.fn.countAll<number | string>().as('count'))
-          .where('caller_id', '=', caller)
-          .executeTakeFirstOrThrow();
-        if (Number(count) >= maxEntries) return 'full';
-        await insertEntries(trx, caller, [entry], true);
-        return 'added';
-      }),
-    );
+    return this.#write(async (trx) => {
+      const present = await trx
+        .selectFrom('gateway_thread_index')
+        .select('thread_id')
+        .where('caller_id', '=', caller)
+        .where('thread_id', '=', entry.threadId)
+        .executeTakeFirst();
+      if (present) return 'present';
+      // Counts the caller's rows of the (caller_id, created_at, thread_id) index only.
+      const { count } = await trx
+        .selectFrom('gateway_thread_index')
+        .select((eb) => eb.fn.countAll<number | string>().as('count'))
+        .where('caller_id', '=', caller)
+        .executeTakeFirstOrThrow();
+      if (Number(count) >= maxEntries) return 'full';
+      await insertEntries(trx, caller, [entry], true);
+      return 'added';
+    });
   }
 
   addMany(callerId: string, entries: readonly ThreadIndexEntry[]): Promise<void> {
     const caller = this.#caller(callerId);
-    return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
-        for (let start = 0; start < entries.length; start += SEED_CHUNK) {
-          await insertEntries(trx, caller, entries.slice(start, start + SEED_CHUNK), false);
-        }
-      }),
-    );
+    return this.#write(async (trx) => {
+      for (let start = 0; start < entries.length; start += SEED_CHUNK) {
+        await insertEntries(trx, caller, entries.slice(start, start + SEED_CHUNK), false);
+      }
+    });
   }
 
   updateMetadata(threadId: string, metadata: Record<string, string>): Promise<void> {
-    return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .selectFrom('gateway_thread_index')
-          .select(['caller_id', 'created_at'])
-          .where('thread_id', '=', threadId)
-          .execute();
-        if (rows.length === 0) return;
-        await trx
-          .updateTable('gateway_thread_index')
-          .set({ metadata: JSON.stringify(metadata) })
-          .where('thread_id', '=', threadId)
-          .execute();
-        await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
-        const pairs = rows.flatMap((row) =>
-          Object.entries(metadata).map(([key, value]) => ({
-            caller_id: row.caller_id,
-            thread_id: threadId,
-            key,
-            value,
-            created_at: Number(row.created_at),
-          })),
-        );
-        if (pairs.length > 0) await trx.insertInto('gateway_thread_index_metadata').values(pairs).execute();
-      }),
-    );
+    return this.#write(async (trx) => {
+      const rows = await trx
+        .selectFrom('gateway_thread_index')
+        .select(['caller_id', 'created_at'])
+        .where('thread_id', '=', threadId)
+        .execute();
+      if (rows.length === 0) return;
+      await trx
+        .updateTable('gateway_thread_index')
+        .set({ metadata: JSON.stringify(metadata) })
+        .where('thread_id', '=', threadId)
+        .execute();
+      await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
+      const pairs = rows.flatMap((row) =>
+        Object.entries(metadata).map(([key, value]) => ({
+          caller_id: row.caller_id,
+          thread_id: threadId,
+          key,
+          value,
+          created_at: Number(row.created_at),
+        })),
+      );
+      if (pairs.length > 0) await trx.insertInto('gateway_thread_index_metadata').values(pairs).execute();
+    });
   }
 
   removeThread(threadId: string): Promise<void> {
-    return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
-        await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
-        await trx.deleteFrom('gateway_thread_index').where('thread_id', '=', threadId).execute();
-      }),
-    );
+    return this.#write(async (trx) => {
+      await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
+      await trx.deleteFrom('gateway_thread_index').where('thread_id', '=', threadId).execute();
+    });
   }
 
   forget(callerId: string, threadId: string): Promise<boolean> {
     const caller = this.#caller(callerId);
-    return this.#run((db) =>
-      db.transaction().execute(async (trx) => {
-        await trx
-          .deleteFrom('gateway_thread_index_metadata')
-          .where('caller_id', '=', caller)
-          .where('thread_id', '=', threadId)
-          .execute();
-        const result = await trx
-          .deleteFrom('gateway_thread_index')
-          .where('caller_id', '=', caller)
-          .where('thread_id', '=', threadId)
-          .executeTakeFirst();
-        return Number(result.numDeletedRows) === 1;
-      }),
-    );
+    return this.#write(async (trx) => {
+      await trx
+        .deleteFrom('gateway_thread_index_metadata')
+        .where('caller_id', '=', caller)
+        .where('thread_id', '=', threadId)
+        .execute();
+      const result = await trx
+        .deleteFrom('gateway_thread_index')
+        .where('caller_id', '=', caller)
+        .where('thread_id', '=', threadId)
+        .executeTakeFirst();
+      return Number(result.numDeletedRows) === 1;
+    });
   }
 
   /**
@@ -254,8 +252,10 @@ export class SqlThreadIndex implements ThreadIndex {
     });
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    // Writes already accepted are committed before the database closes.
+    await this.#writer.drained();
+    await this.#db.destroy();
   }
 }
 
