@@ -4,7 +4,8 @@ import autocannon from 'autocannon';
 import { distinctIds } from './scenarios.ts';
 
 // `npm run build && npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
-// and by the upstream, on uniform thread(id) reads. Add `--cpu-prof` to CPU_PROF_ARGS to profile.
+// and by the upstream, on uniform thread(id) reads. BENCH_PROFILE=/tmp/x.cpuprofile writes a CPU profile
+// of the measured window only (bench/serve-gateway.ts); CPU_PROF_ARGS passes flags to its node.
 // CPU_CONNECTIONS (32), BENCH_DELAY_MS (0) and BENCH_SEED_THREADS (50) give the "where users are"
 // shape: `CPU_CONNECTIONS=1000 BENCH_DELAY_MS=500 BENCH_SEED_THREADS=10000`. CPU_QUERY replaces the
 // operation (its one variable is `$id`); CPU_WARMUP_SECONDS (2) and CPU_SECONDS (6) the timing.
@@ -44,6 +45,7 @@ const system = await start(
     OPENAI_BASE_URL: String(upstream.message.url),
     BENCH_DELAY_MS: shape.delay,
     BENCH_LOOP_DELAY: '1',
+    ...(process.env.BENCH_PROFILE ? { BENCH_PROFILE: process.env.BENCH_PROFILE } : {}),
   },
   extra,
 );
