@@ -1,5 +1,14 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { type ColumnType, type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
+import {
+  type ColumnType,
+  type Compilable,
+  CompiledQuery,
+  type Expression,
+  type Kysely,
+  type SqlBool,
+  sql,
+  type Transaction,
+} from 'kysely';
 import type { StoreConfig } from '../../config/config.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
 import { type SqlDialectName, SqlWriter } from '../../sql/sql-writer.ts';
@@ -31,6 +40,8 @@ interface IndexDatabase {
 }
 
 const SECRET_NAME = 'caller-id-key';
+/** Callers whose stored id is kept in memory; past it the map starts again (one HMAC each). */
+const CALLERS_KEPT = 10_000;
 /** Rows per insert statement when seeding (SQLite binds at most 32,766 parameters). */
 const SEED_CHUNK = 1_000;
 
@@ -46,6 +57,10 @@ export class SqlThreadIndex implements ThreadIndex {
   readonly #key: Buffer;
   /** Every write goes through it: on SQLite, the writes of one turn share one commit and one fsync. */
   readonly #writer: SqlWriter<IndexDatabase>;
+  /** Each caller's stored id (its HMAC), for the callers seen lately. */
+  readonly #callers = new Map<string, string>();
+  /** The SQL of each shape of page read, compiled once (`#select`). */
+  readonly #compiled = new Map<string, string>();
 
   private constructor(store: GatewayDatabase, key: Buffer) {
     this.#db = store.db as Kysely<IndexDatabase>;
@@ -72,7 +87,13 @@ export class SqlThreadIndex implements ThreadIndex {
   }
 
   #caller(callerId: string): string {
-    return createHmac('sha256', this.#key).update(callerId).digest('base64url');
+    let hashed = this.#callers.get(callerId);
+    if (hashed === undefined) {
+      if (this.#callers.size >= CALLERS_KEPT) this.#callers.clear();
+      hashed = createHmac('sha256', this.#key).update(callerId).digest('base64url');
+      this.#callers.set(callerId, hashed);
+    }
+    return hashed;
   }
 
   async #run<T>(work: (db: Kysely<IndexDatabase>) => Promise<T>): Promise<T> {
@@ -182,49 +203,34 @@ export class SqlThreadIndex implements ThreadIndex {
     const caller = this.#caller(callerId);
     const pairs = Object.entries(query.metadata).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     const direction = query.order;
-    const comparison = direction === 'desc' ? '<' : '>';
+    const after = query.after;
+    // The query's values in the order its SQL binds them.
+    const parameters: unknown[] = [caller, ...pairs.flat()];
+    if (after) parameters.push(after.createdAt, after.threadId);
+    parameters.push(query.limit);
+    const shape = `${pairs.length} ${after ? 'after' : 'first'} ${direction}`;
     return this.#run(async (db) => {
-      const first = pairs[0];
-      let rows: Array<{ thread_id: string; created_at: number | string }>;
-      if (!first) {
-        let select = db
-          .selectFrom('gateway_thread_index as t')
-          .select(['t.thread_id', 't.created_at'])
-          .where('t.caller_id', '=', caller);
-        if (query.after) select = select.where(afterPosition('t', comparison, query.after));
-        rows = await select
-          .orderBy('t.created_at', direction)
-          .orderBy('t.thread_id', direction)
-          .limit(query.limit)
-          .execute();
-      } else {
-        let select = db
-          .selectFrom('gateway_thread_index_metadata as t')
-          .select(['t.thread_id', 't.created_at'])
-          .where('t.caller_id', '=', caller)
-          .where('t.key', '=', first[0])
-          .where('t.value', '=', first[1]);
-        for (const [key, value] of pairs.slice(1)) {
-          select = select.where(({ exists, selectFrom }) =>
-            exists(
-              selectFrom('gateway_thread_index_metadata as m')
-                .select(sql.lit(1).as('one'))
-                .whereRef('m.caller_id', '=', 't.caller_id')
-                .whereRef('m.thread_id', '=', 't.thread_id')
-                .where('m.key', '=', key)
-                .where('m.value', '=', value),
-            ),
-          );
-        }
-        if (query.after) select = select.where(afterPosition('t', comparison, query.after));
-        rows = await select
-          .orderBy('t.created_at', direction)
-          .orderBy('t.thread_id', direction)
-          .limit(query.limit)
-          .execute();
-      }
+      const rows = await this.#select<{ thread_id: string; created_at: number | string }>(shape, parameters, () =>
+        listQuery(db, caller, pairs, direction, after, query.limit),
+      );
       return rows.map((row) => ({ threadId: row.thread_id, createdAt: Number(row.created_at) }));
     });
+  }
+
+  /**
+   * Runs a read of this shape: its SQL is compiled by Kysely once and kept by shape (a few dozen at
+   * most), then each read binds its own values, with no query built or compiled again. The SQL is
+   * kept only once its compiled values are seen to be `parameters` in order.
+   */
+  async #select<Row>(shape: string, parameters: readonly unknown[], build: () => Compilable<Row>): Promise<Row[]> {
+    const text = this.#compiled.get(shape);
+    if (text !== undefined) return (await this.#db.executeQuery<Row>(CompiledQuery.raw(text, [...parameters]))).rows;
+    const compiled = build().compile();
+    const bound = compiled.parameters;
+    if (bound.length === parameters.length && bound.every((value, index) => value === parameters[index])) {
+      this.#compiled.set(shape, compiled.sql);
+    }
+    return (await this.#db.executeQuery(compiled)).rows;
   }
 
   count(callerId: string, metadata: Record<string, string>): Promise<number> {
@@ -262,6 +268,44 @@ export class SqlThreadIndex implements ThreadIndex {
 /** `(created_at, thread_id) < (…)` (or `>`): a row-value comparison both dialects serve from the index. */
 function afterPosition(table: 't', comparison: '<' | '>', after: ThreadIndexPosition): Expression<SqlBool> {
   return sql<SqlBool>`(${sql.ref(`${table}.created_at`)}, ${sql.ref(`${table}.thread_id`)}) ${sql.raw(comparison)} (${after.createdAt}, ${after.threadId})`;
+}
+
+/** A page of the list: see `SqlThreadIndex.list`. */
+function listQuery(
+  db: Kysely<IndexDatabase>,
+  caller: string,
+  pairs: ReadonlyArray<[string, string]>,
+  direction: 'asc' | 'desc',
+  after: ThreadIndexPosition | undefined,
+  limit: number,
+) {
+  const comparison = direction === 'desc' ? '<' : '>';
+  const first = pairs[0];
+  let select = first
+    ? db
+        .selectFrom('gateway_thread_index_metadata as t')
+        .select(['t.thread_id', 't.created_at'])
+        .where('t.caller_id', '=', caller)
+        .where('t.key', '=', first[0])
+        .where('t.value', '=', first[1])
+    : db
+        .selectFrom('gateway_thread_index as t')
+        .select(['t.thread_id', 't.created_at'])
+        .where('t.caller_id', '=', caller);
+  for (const [key, value] of pairs.slice(1)) {
+    select = select.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('gateway_thread_index_metadata as m')
+          .select(sql.lit(1).as('one'))
+          .whereRef('m.caller_id', '=', 't.caller_id')
+          .whereRef('m.thread_id', '=', 't.thread_id')
+          .where('m.key', '=', key)
+          .where('m.value', '=', value),
+      ),
+    );
+  }
+  if (after) select = select.where(afterPosition('t', comparison, after));
+  return select.orderBy('t.created_at', direction).orderBy('t.thread_id', direction).limit(limit);
 }
 
 async function insertEntries(
