@@ -1,10 +1,15 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
 
 /** The SQL dialects the stores run on (the local backend's and the gateway's own). */
 export type SqlDialectName = 'sqlite' | 'postgres';
 
 /** Most SQLite writes committed together (one fsync). */
 const MAX_GROUP_COMMIT = 64;
+
+// The savepoint statements, compiled once.
+const SAVEPOINT = CompiledQuery.raw('savepoint w');
+const RELEASE = CompiledQuery.raw('release w');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to w');
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -69,18 +74,29 @@ export class SqlWriter<DB> {
     this.#flushing = false;
   }
 
-  /** One transaction, one savepoint per write; the outcomes in the batch's order. */
+  /**
+   * One transaction, one savepoint per write; the outcomes in the batch's order. A write alone in
+   * its batch needs no savepoint: if it fails, the transaction is rolled back, and held nothing else.
+   */
   async #commit(batch: PendingWrite<DB>[]): Promise<Outcome[]> {
+    const only = batch.length === 1 ? batch[0] : undefined;
+    if (only) {
+      try {
+        return [{ ok: true, value: await this.#db.transaction().execute(only.work) }];
+      } catch (error) {
+        return [{ ok: false, error }];
+      }
+    }
     const outcomes: Outcome[] = [];
     await this.#db.transaction().execute(async (trx) => {
       for (const write of batch) {
-        await sql`savepoint w`.execute(trx);
+        await trx.executeQuery(SAVEPOINT);
         try {
           outcomes.push({ ok: true, value: await write.work(trx) });
-          await sql`release w`.execute(trx);
+          await trx.executeQuery(RELEASE);
         } catch (error) {
-          await sql`rollback to w`.execute(trx);
-          await sql`release w`.execute(trx);
+          await trx.executeQuery(ROLLBACK_TO);
+          await trx.executeQuery(RELEASE);
           outcomes.push({ ok: false, error });
         }
       }

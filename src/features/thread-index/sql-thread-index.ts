@@ -1,16 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import {
-  type ColumnType,
-  type Compilable,
-  CompiledQuery,
-  type Expression,
-  type Kysely,
-  type SqlBool,
-  sql,
-  type Transaction,
-} from 'kysely';
+import { type ColumnType, type Expression, type Kysely, type SqlBool, sql, type Transaction } from 'kysely';
 import type { StoreConfig } from '../../config/config.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
+import { CompiledStatements } from '../../sql/compiled-statements.ts';
 import { type SqlDialectName, SqlWriter } from '../../sql/sql-writer.ts';
 import {
   type GatewayDatabase,
@@ -59,8 +51,8 @@ export class SqlThreadIndex implements ThreadIndex {
   readonly #writer: SqlWriter<IndexDatabase>;
   /** Each caller's stored id (its HMAC), for the callers seen lately. */
   readonly #callers = new Map<string, string>();
-  /** The SQL of each shape of page read, compiled once (`#select`). */
-  readonly #compiled = new Map<string, string>();
+  /** Every statement but the seeding inserts, compiled once per shape. */
+  readonly #statements = new CompiledStatements();
 
   private constructor(store: GatewayDatabase, key: Buffer) {
     this.#db = store.db as Kysely<IndexDatabase>;
@@ -114,83 +106,114 @@ export class SqlThreadIndex implements ThreadIndex {
 
   add(callerId: string, entry: ThreadIndexEntry, maxEntries: number): Promise<ThreadIndexAdd> {
     const caller = this.#caller(callerId);
+    const { threadId } = entry;
     return this.#write(async (trx) => {
-      const present = await trx
-        .selectFrom('gateway_thread_index')
-        .select('thread_id')
-        .where('caller_id', '=', caller)
-        .where('thread_id', '=', entry.threadId)
-        .executeTakeFirst();
-      if (present) return 'present';
+      const present = await this.#statements.run(trx, 'present', [caller, threadId], () =>
+        trx
+          .selectFrom('gateway_thread_index')
+          .select('thread_id')
+          .where('caller_id', '=', caller)
+          .where('thread_id', '=', threadId),
+      );
+      if (present.rows.length > 0) return 'present';
       // Counts the caller's rows of the (caller_id, created_at, thread_id) index only.
-      const { count } = await trx
-        .selectFrom('gateway_thread_index')
-        .select((eb) => eb.fn.countAll<number | string>().as('count'))
-        .where('caller_id', '=', caller)
-        .executeTakeFirstOrThrow();
-      if (Number(count) >= maxEntries) return 'full';
-      await insertEntries(trx, caller, [entry], true);
+      const counted = await this.#statements.run(trx, 'count-caller', [caller], () =>
+        trx
+          .selectFrom('gateway_thread_index')
+          .select((eb) => eb.fn.countAll<number | string>().as('count'))
+          .where('caller_id', '=', caller),
+      );
+      if (Number(counted.rows[0]?.count ?? 0) >= maxEntries) return 'full';
+      const row = {
+        caller_id: caller,
+        thread_id: threadId,
+        created_at: entry.createdAt,
+        metadata: JSON.stringify(entry.metadata),
+      };
+      await this.#statements.run(trx, 'insert-entry', Object.values(row), () =>
+        trx.insertInto('gateway_thread_index').values(row),
+      );
+      await this.#insertPairs(trx, [{ caller, createdAt: entry.createdAt }], threadId, entry.metadata);
       return 'added';
     });
+  }
+
+  /** Each of `lists`' copy of the thread's metadata, one row per pair. */
+  async #insertPairs(
+    trx: Transaction<IndexDatabase>,
+    lists: ReadonlyArray<{ caller: string; createdAt: number }>,
+    threadId: string,
+    metadata: Record<string, string>,
+  ): Promise<void> {
+    const pairs = lists.flatMap(({ caller, createdAt }) =>
+      Object.entries(metadata).map(([key, value]) => ({
+        caller_id: caller,
+        thread_id: threadId,
+        key,
+        value,
+        created_at: createdAt,
+      })),
+    );
+    if (pairs.length === 0) return;
+    const parameters = pairs.flatMap((pair) => Object.values(pair));
+    await this.#statements.run(trx, `insert-pairs ${pairs.length}`, parameters, () =>
+      trx.insertInto('gateway_thread_index_metadata').values(pairs),
+    );
   }
 
   addMany(callerId: string, entries: readonly ThreadIndexEntry[]): Promise<void> {
     const caller = this.#caller(callerId);
     return this.#write(async (trx) => {
       for (let start = 0; start < entries.length; start += SEED_CHUNK) {
-        await insertEntries(trx, caller, entries.slice(start, start + SEED_CHUNK), false);
+        await insertEntries(trx, caller, entries.slice(start, start + SEED_CHUNK));
       }
     });
   }
 
   updateMetadata(threadId: string, metadata: Record<string, string>): Promise<void> {
     return this.#write(async (trx) => {
-      const rows = await trx
-        .selectFrom('gateway_thread_index')
-        .select(['caller_id', 'created_at'])
-        .where('thread_id', '=', threadId)
-        .execute();
-      if (rows.length === 0) return;
-      await trx
-        .updateTable('gateway_thread_index')
-        .set({ metadata: JSON.stringify(metadata) })
-        .where('thread_id', '=', threadId)
-        .execute();
-      await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
-      const pairs = rows.flatMap((row) =>
-        Object.entries(metadata).map(([key, value]) => ({
-          caller_id: row.caller_id,
-          thread_id: threadId,
-          key,
-          value,
-          created_at: Number(row.created_at),
-        })),
+      const { rows } = await this.#statements.run(trx, 'lists-of-thread', [threadId], () =>
+        trx.selectFrom('gateway_thread_index').select(['caller_id', 'created_at']).where('thread_id', '=', threadId),
       );
-      if (pairs.length > 0) await trx.insertInto('gateway_thread_index_metadata').values(pairs).execute();
+      if (rows.length === 0) return;
+      const json = JSON.stringify(metadata);
+      await this.#statements.run(trx, 'update-metadata', [json, threadId], () =>
+        trx.updateTable('gateway_thread_index').set({ metadata: json }).where('thread_id', '=', threadId),
+      );
+      await this.#deletePairsOfThread(trx, threadId);
+      const lists = rows.map((row) => ({ caller: row.caller_id, createdAt: Number(row.created_at) }));
+      await this.#insertPairs(trx, lists, threadId, metadata);
     });
+  }
+
+  #deletePairsOfThread(trx: Transaction<IndexDatabase>, threadId: string) {
+    return this.#statements.run(trx, 'delete-pairs-of-thread', [threadId], () =>
+      trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId),
+    );
   }
 
   removeThread(threadId: string): Promise<void> {
     return this.#write(async (trx) => {
-      await trx.deleteFrom('gateway_thread_index_metadata').where('thread_id', '=', threadId).execute();
-      await trx.deleteFrom('gateway_thread_index').where('thread_id', '=', threadId).execute();
+      await this.#deletePairsOfThread(trx, threadId);
+      await this.#statements.run(trx, 'delete-thread', [threadId], () =>
+        trx.deleteFrom('gateway_thread_index').where('thread_id', '=', threadId),
+      );
     });
   }
 
   forget(callerId: string, threadId: string): Promise<boolean> {
     const caller = this.#caller(callerId);
     return this.#write(async (trx) => {
-      await trx
-        .deleteFrom('gateway_thread_index_metadata')
-        .where('caller_id', '=', caller)
-        .where('thread_id', '=', threadId)
-        .execute();
-      const result = await trx
-        .deleteFrom('gateway_thread_index')
-        .where('caller_id', '=', caller)
-        .where('thread_id', '=', threadId)
-        .executeTakeFirst();
-      return Number(result.numDeletedRows) === 1;
+      await this.#statements.run(trx, 'forget-pairs', [caller, threadId], () =>
+        trx
+          .deleteFrom('gateway_thread_index_metadata')
+          .where('caller_id', '=', caller)
+          .where('thread_id', '=', threadId),
+      );
+      const result = await this.#statements.run(trx, 'forget', [caller, threadId], () =>
+        trx.deleteFrom('gateway_thread_index').where('caller_id', '=', caller).where('thread_id', '=', threadId),
+      );
+      return Number(result.numAffectedRows ?? 0) === 1;
     });
   }
 
@@ -210,27 +233,11 @@ export class SqlThreadIndex implements ThreadIndex {
     parameters.push(query.limit);
     const shape = `${pairs.length} ${after ? 'after' : 'first'} ${direction}`;
     return this.#run(async (db) => {
-      const rows = await this.#select<{ thread_id: string; created_at: number | string }>(shape, parameters, () =>
+      const { rows } = await this.#statements.run(db, `list ${shape}`, parameters, () =>
         listQuery(db, caller, pairs, direction, after, query.limit),
       );
       return rows.map((row) => ({ threadId: row.thread_id, createdAt: Number(row.created_at) }));
     });
-  }
-
-  /**
-   * Runs a read of this shape: its SQL is compiled by Kysely once and kept by shape (a few dozen at
-   * most), then each read binds its own values, with no query built or compiled again. The SQL is
-   * kept only once its compiled values are seen to be `parameters` in order.
-   */
-  async #select<Row>(shape: string, parameters: readonly unknown[], build: () => Compilable<Row>): Promise<Row[]> {
-    const text = this.#compiled.get(shape);
-    if (text !== undefined) return (await this.#db.executeQuery<Row>(CompiledQuery.raw(text, [...parameters]))).rows;
-    const compiled = build().compile();
-    const bound = compiled.parameters;
-    if (bound.length === parameters.length && bound.every((value, index) => value === parameters[index])) {
-      this.#compiled.set(shape, compiled.sql);
-    }
-    return (await this.#db.executeQuery(compiled)).rows;
   }
 
   count(callerId: string, metadata: Record<string, string>): Promise<number> {
@@ -312,10 +319,9 @@ async function insertEntries(
   db: Kysely<IndexDatabase>,
   caller: string,
   entries: readonly ThreadIndexEntry[],
-  single: boolean,
 ): Promise<void> {
   if (entries.length === 0) return;
-  let insert = db.insertInto('gateway_thread_index').values(
+  const insert = db.insertInto('gateway_thread_index').values(
     entries.map((entry) => ({
       caller_id: caller,
       thread_id: entry.threadId,
@@ -323,8 +329,7 @@ async function insertEntries(
       metadata: JSON.stringify(entry.metadata),
     })),
   );
-  if (!single) insert = insert.onConflict((conflict) => conflict.columns(['caller_id', 'thread_id']).doNothing());
-  await insert.execute();
+  await insert.onConflict((conflict) => conflict.columns(['caller_id', 'thread_id']).doNothing()).execute();
   const pairs = entries.flatMap((entry) =>
     Object.entries(entry.metadata).map(([key, value]) => ({
       caller_id: caller,
