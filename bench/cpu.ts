@@ -1,12 +1,17 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { distinctIds, fastScenarios } from './scenarios.ts';
 
 // `npm run build && npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
-// and by the upstream, on uniform thread(id) reads. Add `--cpu-prof` to CPU_PROF_ARGS to profile.
+// and by the upstream, on uniform thread(id) reads. BENCH_PROFILE=/tmp/x.cpuprofile writes a CPU profile
+// of the measured window only (bench/serve-gateway.ts); CPU_PROF_ARGS passes flags to its node.
 // CPU_CONNECTIONS (32), BENCH_DELAY_MS (0) and BENCH_SEED_THREADS (50) give the "where users are"
 // shape: `CPU_CONNECTIONS=1000 BENCH_DELAY_MS=500 BENCH_SEED_THREADS=10000`. CPU_QUERY replaces the
 // operation (its one variable is `$id`); CPU_WARMUP_SECONDS (2) and CPU_SECONDS (6) the timing.
+// CPU_IDS=distinct draws ids round robin, none shared by two requests in flight (the bench's
+// "distinct ids" row); the default draws them at random. CPU_SCENARIO=mutations (any part of a
+// bench row's name, for the rows made of requests) sends that row's requests instead.
 const script = process.argv[2] ?? 'bench/gateway.ts';
 const extra = (process.env.CPU_PROF_ARGS ?? '').split(' ').filter(Boolean);
 const cpuSeconds = (pid: number | undefined) => {
@@ -41,22 +46,51 @@ const system = await start(
     OPENAI_BASE_URL: String(upstream.message.url),
     BENCH_DELAY_MS: shape.delay,
     BENCH_LOOP_DELAY: '1',
+    ...(process.env.BENCH_PROFILE ? { BENCH_PROFILE: process.env.BENCH_PROFILE } : {}),
   },
   extra,
 );
-const body = () =>
-  JSON.stringify({
-    query: process.env.CPU_QUERY ?? 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }',
-    variables: { id: threads[Math.floor(Math.random() * threads.length)]?.id },
-  });
-const drive = (duration: number) =>
-  autocannon({
+const query = process.env.CPU_QUERY ?? 'query Read($id: ID!) { thread(id: $id) { id createdAt metadata } }';
+const distinct = process.env.CPU_IDS === 'distinct';
+const scenario = process.env.CPU_SCENARIO
+  ? fastScenarios.find((candidate) => candidate.name.includes(String(process.env.CPU_SCENARIO)))
+  : undefined;
+const scenarioRequests = () => {
+  const fixture = {
+    ids: threads.map((thread) => thread.id),
+    runThreads: [],
+    assistantId: '',
+    upstreamUrl: '',
+    apiKey: '',
+  };
+  const load = scenario?.load({ name: 'gateway', url: String(system.message.url) }, { errors: 0 }, fixture);
+  if (load?.kind !== 'requests')
+    throw new Error(`CPU_SCENARIO ${process.env.CPU_SCENARIO}: no bench row of requests has it`);
+  return load.requests;
+};
+const drive = (duration: number) => {
+  const chooser = distinctIds(threads.map((thread) => thread.id));
+  const take = () => (distinct ? chooser.take() : threads[Math.floor(Math.random() * threads.length)]?.id);
+  return autocannon({
     url: String(system.message.url),
     connections: shape.connections,
     duration,
     headers: { 'content-type': 'application/json' },
-    requests: [{ method: 'POST', setupRequest: (request) => ({ ...request, body: body() }) }],
+    requests: scenario
+      ? scenarioRequests()
+      : [
+          {
+            method: 'POST',
+            setupRequest: (request, context) => {
+              const id = take();
+              (context as { id?: string }).id = id;
+              return { ...request, body: JSON.stringify({ query, variables: { id } }) };
+            },
+            onResponse: (_status, _text, context) => chooser.release((context as { id?: string }).id),
+          },
+        ],
   });
+};
 const seconds = Number(process.env.CPU_SECONDS ?? 6);
 await drive(Number(process.env.CPU_WARMUP_SECONDS ?? 2));
 system.child.send('reset');

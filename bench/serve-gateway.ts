@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createGateway, type GatewayOptions } from '../dist/app.js';
@@ -25,11 +27,13 @@ export function serveGatewayForBench(options: GatewayOptions = {}): void {
   // the event loop was late while it served (BENCH_LOOP_DELAY=1).
   const loopDelay = process.env.BENCH_LOOP_DELAY === '1' ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
   loopDelay?.enable();
-  process.once('SIGINT', () => {
+  const profile = profileAfterWarmUp(process.env.BENCH_PROFILE);
+  process.once('SIGINT', async () => {
     if (loopDelay) {
       const ms = (p: number) => (loopDelay.percentile(p) / 1e6).toFixed(1);
       console.log(`event-loop delay ms: p50 ${ms(50)}, p99 ${ms(99)}, max ${ms(100)}`);
     }
+    await profile();
     process.exit(0);
   });
 }
@@ -41,4 +45,28 @@ export function answerHeapQueries(): void {
     (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20) });
   });
+}
+
+/**
+ * BENCH_PROFILE=file.cpuprofile: a CPU profile of the measured window only (from `bench/cpu.ts`'s
+ * 'reset', after its warm-up, to SIGINT), without start-up and module loading in it.
+ */
+function profileAfterWarmUp(file: string | undefined): () => Promise<void> {
+  if (!file) return async () => undefined;
+  const session = new Session();
+  session.connect();
+  const started = new Promise<void>((resolve) =>
+    process.on('message', async (message) => {
+      if (message !== 'reset') return;
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 200 });
+      await session.post('Profiler.start');
+      resolve();
+    }),
+  );
+  return async () => {
+    await started;
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(file, JSON.stringify(profile));
+  };
 }

@@ -25,6 +25,19 @@ for (let index = 0; index < seeded; index++) {
   threads.push({ id: thread.id });
 }
 
+// BENCH_RUN_THREADS (0) more threads of one user message each, for runs: a run reads its whole
+// thread, so the run row spreads its runs over many short threads.
+const runThreads: string[] = [];
+for (let index = 0; index < Number(process.env.BENCH_RUN_THREADS ?? 0); index++) {
+  const thread = await backend.store.createThread({
+    metadata: { run: String(index) },
+    messages: [
+      { role: 'user', content: [{ type: 'text', text: { value: 'Say hello to the bench', annotations: [] } }] },
+    ],
+  });
+  runThreads.push(thread.id);
+}
+
 let answered = 0;
 let latencies: number[] = [];
 
@@ -56,5 +69,9 @@ server.keepAliveTimeout = 65_000;
 // Up to UPSTREAM_CONNECTIONS sockets open at once when a gateway's load starts.
 server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, () => {
   const { port } = server.address() as AddressInfo;
-  process.send?.({ url: `http://127.0.0.1:${port}/v1`, threads: threads.map((thread) => ({ id: thread.id })) });
+  process.send?.({
+    url: `http://127.0.0.1:${port}/v1`,
+    threads: threads.map((thread) => ({ id: thread.id })),
+    runThreads,
+  });
 });

@@ -1,5 +1,4 @@
 import {
-  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -27,8 +26,14 @@ export interface OperationEstimate {
   resultNodes: number;
   /** The longest id list (`listSize: { idsArg }`), to refuse one over MAX_IDS_PER_FIELD by name. */
   longest: { field: string; argument: string; count: number } | undefined;
-  /** The variables the estimate read: the document fixes them, so equal values give an equal estimate. */
+  /** The variables whose values the estimate read: the document fixes them, so equal values give an equal estimate. */
   variablesRead: readonly string[];
+  /**
+   * The variables read only as the key of a loader that one field of the document feeds: whatever
+   * their values, that loader gets one key, or none when they are all left out. Only whether each
+   * is given changes the estimate (`thread(id: $id)`: one read for every id).
+   */
+  presenceRead: readonly string[];
 }
 
 /** What a selection costs, per object it runs for or in all. */
@@ -79,6 +84,10 @@ function withLoaded(loaded: readonly string[], entity: string | undefined): read
 class OperationWalk {
   private readonly batches = new Map<string, Set<string>>();
   private readonly variablesRead = new Set<string>();
+  /** Per loader, the fields that give it keys, each with the variables its key read. */
+  private readonly keyFields = new Map<string, Map<FieldNode, Set<string>>>();
+  /** Where a variable read is recorded: `variablesRead`, or the key variables of one field. */
+  private reading = this.variablesRead;
   private longest: OperationEstimate['longest'];
   // Below the root, cost grows linearly with how many objects a selection runs for, so each
   // fragment's cost per object is computed once (a fragment spread many times costs no more work).
@@ -102,12 +111,48 @@ class OperationWalk {
     const root = rootType ? this.rootCost(operation.selectionSet, rootType, new Set()) : { calls: 0, nodes: 0 };
     let batched = 0;
     for (const keys of this.batches.values()) batched += keys.size;
+    // A loader fed by two fields or more gets one key or two: the values of their variables count.
+    const presenceOnly: string[] = [];
+    for (const fields of this.keyFields.values()) {
+      for (const read of fields.values()) {
+        for (const name of read) {
+          if (fields.size > 1) this.variablesRead.add(name);
+          else presenceOnly.push(name);
+        }
+      }
+    }
     return {
       calls: root.calls + batched,
       resultNodes: root.nodes,
       longest: this.longest,
       variablesRead: [...this.variablesRead],
+      presenceRead: [...new Set(presenceOnly.filter((name) => !this.variablesRead.has(name)))],
     };
+  }
+
+  /**
+   * Computes the key `field` gives `loader`, recording the variables it reads as that field's. The
+   * fields are the document's own nodes, so which fields feed a loader does not depend on values
+   * (a fragment walked twice feeds it from the same nodes).
+   */
+  private keyFrom<T>(loader: string, field: FieldNode, key: () => T): T {
+    let fields = this.keyFields.get(loader);
+    if (!fields) {
+      fields = new Map();
+      this.keyFields.set(loader, fields);
+    }
+    let read = fields.get(field);
+    if (!read) {
+      read = new Set();
+      fields.set(field, read);
+    }
+    const outer = this.reading;
+    this.reading = read;
+    try {
+      return key();
+    } finally {
+      this.reading = outer;
+    }
   }
 
   /** Root fields run once each: a named fragment spread twice at the root is counted once. */
@@ -136,7 +181,7 @@ class OperationWalk {
   private value(node: ValueNode): unknown {
     switch (node.kind) {
       case Kind.VARIABLE:
-        this.variablesRead.add(node.name.value);
+        this.reading.add(node.name.value);
         return this.variables[node.name.value];
       case Kind.LIST:
         return node.values.map((value) => this.value(value));
@@ -269,12 +314,17 @@ class OperationWalk {
     if (!cost) return 0;
     const batched = cost.batched;
     if (batched) {
-      const keys =
-        'idsArg' in batched
-          ? this.idList(field, batched.idsArg).map(idKey)
-          : [batched.keyArgs.map((name) => this.argument(field, name))]
-              .filter((values) => values.some((value) => value !== undefined))
-              .map((values) => values.map(idKey).join('\u0000'));
+      let keys: string[];
+      if ('idsArg' in batched) {
+        // A list of keys: its length and its repeats count, so its values are read as values.
+        this.keyFrom(batched.loader, field, () => undefined);
+        keys = this.idList(field, batched.idsArg).map(idKey);
+      } else {
+        const values = this.keyFrom(batched.loader, field, () =>
+          batched.keyArgs.map((name) => this.argument(field, name)),
+        );
+        keys = values.some((value) => value !== undefined) ? [values.map(idKey).join('\u0000')] : [];
+      }
       for (const key of keys) this.batch(batched.loader).add(key);
     }
     return cost.unlessLoaded !== undefined && place.loaded.includes(cost.unlessLoaded) ? 0 : (cost.upstreamCalls ?? 0);
@@ -301,7 +351,10 @@ class OperationWalk {
       (selection) =>
         selection.kind !== Kind.FIELD || fields[selection.name.value]?.extensions.cost?.unlessLoaded === named.entity,
     );
-    if (reads) this.batch(named.loader).add(idKey(this.argument(field, named.arg)));
+    if (reads) {
+      const key = this.keyFrom(named.loader, field, () => idKey(this.argument(field, named.arg)));
+      this.batch(named.loader).add(key);
+    }
     return named.entity;
   }
 
@@ -324,65 +377,4 @@ export function estimateOperation(
   maxNodes = Number.POSITIVE_INFINITY,
 ): OperationEstimate {
   return new OperationWalk(schema, fragments, variables, maxNodes).estimate(operation);
-}
-
-/** Estimates kept at most per operation of a document, one per set of values of the variables read. */
-const ESTIMATES_PER_OPERATION = 32;
-
-interface KnownOperation {
-  schema: GraphQLSchema;
-  fragments: Record<string, FragmentDefinitionNode>;
-  /** The variables the walk reads; undefined until it has run once. */
-  variablesRead: readonly string[] | undefined;
-  /** Estimates by the values of those variables. */
-  estimates: Map<string, OperationEstimate>;
-}
-
-/**
- * Estimates remembered per document: Yoga's parser cache hands repeats of a query the same
- * DocumentNode, so a repeat walks nothing. What the walk reads of the variables is fixed by the
- * document, so an estimate is kept by the values of those alone (none for most operations).
- */
-export class OperationEstimates {
-  private readonly documents = new WeakMap<DocumentNode, Map<OperationDefinitionNode, KnownOperation>>();
-
-  constructor(private readonly maxNodes: number) {}
-
-  estimate(
-    document: DocumentNode,
-    operation: OperationDefinitionNode,
-    variables: Record<string, unknown>,
-    schema: GraphQLSchema,
-  ): OperationEstimate {
-    let operations = this.documents.get(document);
-    if (!operations) {
-      operations = new Map();
-      this.documents.set(document, operations);
-    }
-    let known = operations.get(operation);
-    if (!known || known.schema !== schema) {
-      known = { schema, fragments: fragmentsOf(document), variablesRead: undefined, estimates: new Map() };
-      operations.set(operation, known);
-    }
-    const cached = known.variablesRead && known.estimates.get(valuesKey(known.variablesRead, variables));
-    if (cached) return cached;
-    const estimate = estimateOperation(operation, known.fragments, variables, schema, this.maxNodes);
-    known.variablesRead = estimate.variablesRead;
-    if (known.estimates.size >= ESTIMATES_PER_OPERATION) known.estimates.clear();
-    known.estimates.set(valuesKey(estimate.variablesRead, variables), estimate);
-    return estimate;
-  }
-}
-
-export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
-  return fragments;
-}
-
-/** The values of these variables as one string; a variable left out differs from one sent as null. */
-function valuesKey(names: readonly string[], variables: Record<string, unknown>): string {
-  return JSON.stringify(names.map((name) => (variables[name] === undefined ? [] : [variables[name]])));
 }

@@ -7,7 +7,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Limits } from '../config/config.ts';
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
 import { ErrorCode, GatewayError } from '../errors.ts';
-import { OperationEstimates } from './operation-estimate.ts';
+import { OperationEstimates } from './operation-estimates.ts';
 import { pickOperation, variablesWithDefaults } from './operation-values.ts';
 
 /**

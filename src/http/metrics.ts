@@ -84,24 +84,47 @@ export class GatewayMetrics {
     return name;
   }
 
+  /**
+   * The series of each label set, made once: an observation looks its series up by one string and
+   * hands prom-client no label object to build, check and key again. Every key is bounded (the
+   * operation labels above, the routes, statuses and outcomes), and so is each map.
+   */
+  readonly #requestSeries = new Map<string, { requests: Counter.Internal; duration: Histogram.Internal<string> }>();
+  readonly #upstreamCallSeries = new Map<string, Counter.Internal>();
+  readonly #upstreamLatencySeries = new Map<string, Histogram.Internal<string>>();
+  readonly #threadBatches = this.#batchSize.labels('thread');
+
   observeRequest(operation: string | undefined, outcome: 'success' | 'error', seconds: number): void {
     const label = this.operationLabel(operation);
-    this.#requests.inc({ operation: label, outcome });
-    this.#duration.observe({ operation: label }, seconds);
+    const key = `${label} ${outcome}`;
+    let series = this.#requestSeries.get(key);
+    if (!series) {
+      series = { requests: this.#requests.labels(label, outcome), duration: this.#duration.labels(label) };
+      this.#requestSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
   }
 
   observeUpstream = (record: UpstreamCallRecord): void => {
-    this.#upstreamCalls.inc({
-      method: record.method,
-      route: record.route,
-      status: String(record.status),
-      outcome: record.outcome,
-    });
-    this.#upstreamLatency.observe({ method: record.method, route: record.route }, record.durationMs / 1000);
+    const route = `${record.method} ${record.route}`;
+    const key = `${route} ${record.status} ${record.outcome}`;
+    let calls = this.#upstreamCallSeries.get(key);
+    if (!calls) {
+      calls = this.#upstreamCalls.labels(record.method, record.route, String(record.status), record.outcome);
+      this.#upstreamCallSeries.set(key, calls);
+    }
+    calls.inc();
+    let latency = this.#upstreamLatencySeries.get(route);
+    if (!latency) {
+      latency = this.#upstreamLatency.labels(record.method, record.route);
+      this.#upstreamLatencySeries.set(route, latency);
+    }
+    latency.observe(record.durationMs / 1000);
   };
 
   observeBatch = (size: number): void => {
-    this.#batchSize.observe({ loader: 'thread' }, size);
+    this.#threadBatches.observe(size);
   };
 
   /** The body of `GET /metrics`, in the Prometheus text format (the router serves it). */

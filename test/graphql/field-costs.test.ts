@@ -11,7 +11,8 @@ import {
   parse,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { estimateOperation, fragmentsOf, OperationEstimates } from '../../src/graphql/operation-estimate.ts';
+import { estimateOperation } from '../../src/graphql/operation-estimate.ts';
+import { fragmentsOf, OperationEstimates } from '../../src/graphql/operation-estimates.ts';
 import { schema } from '../../src/schema/index.ts';
 
 type Field = GraphQLField<unknown, unknown>;
@@ -174,5 +175,21 @@ describe('estimates are kept per document', () => {
     expect(estimates.estimate(document, operation, { ids: ['thread_a', 'thread_b'], unused: 1 }, schema)).toBe(two);
     expect(estimates.estimate(document, operation, { ids: ['thread_a'] }, schema).calls).toBe(2);
     expect(estimates.estimate(document, operation, {}, schema).calls).toBe(0);
+  });
+
+  it('keeps one estimate for every id a single key field reads, and reads the values when two fields feed one loader', () => {
+    const estimates = new OperationEstimates(50_000);
+    const one = operationOf('query($id: ID!) { thread(id: $id) { id metadata } }');
+    const first = estimates.estimate(one.document, one.operation, { id: 'thread_a' }, schema);
+    expect(first.calls).toBe(1);
+    // Another id is the same estimate, not a walk and an entry of its own.
+    expect(estimates.estimate(one.document, one.operation, { id: 'thread_b' }, schema)).toBe(first);
+    // Left out, it loads nothing.
+    expect(estimates.estimate(one.document, one.operation, {}, schema).calls).toBe(0);
+
+    const two = operationOf('query($x: ID!, $y: ID!) { a: thread(id: $x) { id } b: thread(id: $y) { id } }');
+    expect(estimates.estimate(two.document, two.operation, { x: 'thread_a', y: 'thread_a' }, schema).calls).toBe(1);
+    expect(estimates.estimate(two.document, two.operation, { x: 'thread_a', y: 'thread_b' }, schema).calls).toBe(2);
+    expect(estimates.estimate(two.document, two.operation, { x: 'thread_c', y: 'thread_c' }, schema).calls).toBe(1);
   });
 });

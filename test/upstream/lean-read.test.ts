@@ -114,6 +114,9 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
   let paths: Record<ReadPath, HotReads>;
   let threadId = '';
   let messageIds: string[] = [];
+  // A run that has ended, on a thread of its own: nothing changes under the reads it is compared by.
+  let runThreadId = '';
+  let runId = '';
 
   beforeAll(async () => {
     upstream = await startTestUpstream();
@@ -129,6 +132,12 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
     });
     paths = { sdk: hotReads(client, 'sdk'), lean: hotReads(client, 'lean') };
     ({ id: threadId, messageIds } = await seedThread(upstream, 3));
+    ({ id: runThreadId } = await seedThread(upstream, 1));
+    let run = await client.beta.threads.runs.create(runThreadId, { model: 'echo' } as never);
+    while (run.status === 'queued' || run.status === 'in_progress') {
+      run = await client.beta.threads.runs.retrieve(run.id, { thread_id: runThreadId });
+    }
+    runId = run.id;
   });
 
   afterAll(async () => {
@@ -154,6 +163,7 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
     'list messages after a cursor': (r) =>
       r.listMessages(threadId, { limit: 2, order: 'asc', after: messageIds[0] ?? '' }, options),
     'retrieve a message': (r) => r.retrieveMessage(threadId, messageIds[1] ?? '', options),
+    'retrieve a run': (r) => r.retrieveRun(runThreadId, runId, options),
     'retrieve a conversation': (r) => r.retrieveConversation(threadId, options),
     'list conversation items': (r) => r.listItems(threadId, { limit: 2, order: 'asc' }, options),
     'retrieve a conversation item': (r) => r.retrieveItem(threadId, messageIds[2] ?? '', options),
@@ -202,6 +212,7 @@ describe('lean reads against the SDK: each read, each upstream answer', () => {
       (r) => r.retrieveThread(threadId, options),
       (r) => r.listMessages(threadId, { limit: 2, order: 'asc' }, options),
       (r) => r.retrieveMessage(threadId, messageIds[0] ?? '', options),
+      (r) => r.retrieveRun(runThreadId, runId, options),
       (r) => r.retrieveConversation(threadId, options),
       (r) => r.listItems(threadId, { limit: 2, order: 'asc' }, options),
       (r) => r.retrieveItem(threadId, messageIds[0] ?? '', options),

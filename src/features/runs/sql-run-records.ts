@@ -1,7 +1,7 @@
 import type { ColumnType, Generated, Kysely } from 'kysely';
 import type { Assistant } from '../../domain/assistant.ts';
 import { ErrorCode, GatewayError } from '../../errors.ts';
-import type { SqlDialectName } from '../../local-backend/store/sql-schema.ts';
+import { type SqlDialectName, SqlWriter } from '../../sql/sql-writer.ts';
 import {
   type GatewayDatabase,
   openPostgresGatewayDatabase,
@@ -32,11 +32,14 @@ export class SqlRunRecords implements RunRecords {
   readonly kind: SqlDialectName;
   readonly #db: Kysely<RecordsDatabase>;
   readonly #isUnavailable: (error: unknown) => boolean;
+  /** Every write goes through it: on SQLite, the writes of one turn share one commit and one fsync. */
+  readonly #writer: SqlWriter<RecordsDatabase>;
 
   constructor(db: Kysely<RecordsDatabase>, dialect: SqlDialectName, isUnavailable: (error: unknown) => boolean) {
     this.#db = db;
     this.kind = dialect;
     this.#isUnavailable = isUnavailable;
+    this.#writer = new SqlWriter(db, dialect);
   }
 
   /** A database that is not there answers UPSTREAM_UNAVAILABLE (try again later), like an upstream that is not. */
@@ -51,8 +54,13 @@ export class SqlRunRecords implements RunRecords {
     }
   }
 
+  /** A write, answered once the commit that holds it is durable. */
+  #write<T>(work: (db: Kysely<RecordsDatabase>) => Promise<T>): Promise<T> {
+    return this.#run(() => this.#writer.write(work));
+  }
+
   insertRun(run: RunRecord): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#write(async (db) => {
       await db
         .insertInto('gateway_runs')
         .values({
@@ -74,7 +82,7 @@ export class SqlRunRecords implements RunRecords {
   }
 
   saveRun(run: RunRecord): Promise<boolean> {
-    return this.#run(async (db) => {
+    return this.#write(async (db) => {
       const result = await db
         .updateTable('gateway_runs')
         .set({ status: run.status, version: run.version, body: JSON.stringify(run) })
@@ -101,13 +109,13 @@ export class SqlRunRecords implements RunRecords {
   }
 
   deleteRuns(threadId: string): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#write(async (db) => {
       await db.deleteFrom('gateway_runs').where('thread_id', '=', threadId).execute();
     });
   }
 
   insertAssistant(assistant: Assistant): Promise<void> {
-    return this.#run(async (db) => {
+    return this.#write(async (db) => {
       await db
         .insertInto('gateway_assistants')
         .values({ id: assistant.id, body: JSON.stringify(assistant) })
@@ -123,7 +131,7 @@ export class SqlRunRecords implements RunRecords {
   }
 
   replaceAssistant(assistant: Assistant): Promise<boolean> {
-    return this.#run(async (db) => {
+    return this.#write(async (db) => {
       const result = await db
         .updateTable('gateway_assistants')
         .set({ body: JSON.stringify(assistant) })
@@ -134,7 +142,7 @@ export class SqlRunRecords implements RunRecords {
   }
 
   deleteAssistant(id: string): Promise<boolean> {
-    return this.#run(async (db) => {
+    return this.#write(async (db) => {
       const result = await db.deleteFrom('gateway_assistants').where('id', '=', id).executeTakeFirst();
       return Number(result.numDeletedRows) === 1;
     });
@@ -155,8 +163,10 @@ export class SqlRunRecords implements RunRecords {
     });
   }
 
-  close(): Promise<void> {
-    return this.#db.destroy();
+  async close(): Promise<void> {
+    // Writes already accepted are committed before the database closes.
+    await this.#writer.drained();
+    await this.#db.destroy();
   }
 }
 

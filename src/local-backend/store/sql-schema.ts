@@ -59,7 +59,7 @@ export interface StoreDatabase {
   responses: ResponsesTable;
 }
 
-export type SqlDialectName = 'sqlite' | 'postgres';
+export type { SqlDialectName } from '../../sql/sql-writer.ts';
 
 /** How many rows `storage_usage` has (seeded by the first migration). */
 export const USAGE_SLOTS = 16;

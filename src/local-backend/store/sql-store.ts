@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { SqlWriter } from '../../sql/sql-writer.ts';
 import type { Db, SqlAccess } from './sql-access.ts';
 import { SqlIdempotency } from './sql-idempotency.ts';
 import { SqlMessages } from './sql-messages.ts';
@@ -6,7 +7,6 @@ import { SqlResponseStore } from './sql-response-store.ts';
 import { SqlRunStore } from './sql-run-store.ts';
 import type { SqlDialectName, StoreDatabase } from './sql-schema.ts';
 import { SqlThreads } from './sql-threads.ts';
-import { SqlWriter } from './sql-writer.ts';
 import {
   type IdempotencyRecord,
   type ListMessagesQuery,
@@ -50,7 +50,7 @@ export class SqlStore implements Store {
   readonly responses: SqlResponseStore;
   readonly #db: Kysely<StoreDatabase>;
   readonly #reader: Kysely<StoreDatabase>;
-  readonly #writer: SqlWriter;
+  readonly #writer: SqlWriter<StoreDatabase>;
   readonly #access: SqlAccess;
   readonly #threads: SqlThreads;
   readonly #messages: SqlMessages;

@@ -1,6 +1,7 @@
 import type OpenAI from 'openai';
 import type { ConversationCursorPageResponse, CursorPageResponse } from 'openai/pagination';
 import type { Message } from 'openai/resources/beta/threads/messages';
+import type { Run } from 'openai/resources/beta/threads/runs/runs';
 import type { Thread } from 'openai/resources/beta/threads/threads';
 import type { Conversation } from 'openai/resources/conversations/conversations';
 import type { ConversationItem } from 'openai/resources/conversations/items';
@@ -10,7 +11,7 @@ import { LeanOpenAI, type ReadOptions, sdkPath } from './fast-read-client.ts';
 
 /**
  * The adapters' hot reads: every GET behind a thread read, a message page or a message read, on
- * either API. Two implementations, one contract:
+ * either API, and a run read on the Threads API (what a client polls until its run ends). Two implementations, one contract:
  *
  * - `sdkReads`: the SDK's resource methods (`beta.threads.retrieve`, `conversations.items.list`, …);
  * - `leanReads`: the same requests through `LeanOpenAI.read` (issue 12, option 2), which skips the
@@ -25,6 +26,7 @@ export interface HotReads {
   retrieveThread(id: string, options: ReadOptions): Promise<Thread>;
   listMessages(threadId: string, query: MessageListParams, options: ReadOptions): Promise<CursorPageResponse<Message>>;
   retrieveMessage(threadId: string, id: string, options: ReadOptions): Promise<Message>;
+  retrieveRun(threadId: string, id: string, options: ReadOptions): Promise<Run>;
   retrieveConversation(id: string, options: ReadOptions): Promise<Conversation>;
   listItems(
     conversationId: string,
@@ -47,6 +49,7 @@ function sdkReads(client: OpenAI): HotReads {
     listMessages: (threadId, query, options) => client.beta.threads.messages.list(threadId, query, options),
     retrieveMessage: (threadId, id, options) =>
       client.beta.threads.messages.retrieve(id, { thread_id: threadId }, options),
+    retrieveRun: (threadId, id, options) => client.beta.threads.runs.retrieve(id, { thread_id: threadId }, options),
     retrieveConversation: (id, options) => client.conversations.retrieve(id, options),
     listItems: (conversationId, query, options) => client.conversations.items.list(conversationId, query, options),
     retrieveItem: (conversationId, id, options) =>
@@ -85,6 +88,10 @@ function leanReads(client: LeanOpenAI): HotReads {
       plain(options)
         ? client.read(sdkPath`/threads/${threadId}/messages/${id}`, threadsApi(options))
         : sdk.retrieveMessage(threadId, id, options),
+    retrieveRun: (threadId, id, options) =>
+      plain(options)
+        ? client.read(sdkPath`/threads/${threadId}/runs/${id}`, threadsApi(options))
+        : sdk.retrieveRun(threadId, id, options),
     retrieveConversation: (id, options) => client.read(sdkPath`/conversations/${id}`, options),
     listItems: (conversationId, query, options) =>
       asPage<ConversationItem>(client.read(sdkPath`/conversations/${conversationId}/items`, { query, ...options })),

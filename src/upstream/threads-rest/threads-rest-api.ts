@@ -266,9 +266,7 @@ export class ThreadsRestApi implements UpstreamApi {
       resource: 'run',
       safety: 'idempotent',
       send: (options) =>
-        sdkRead(this.#client.beta.threads.runs.retrieve(runId, { thread_id: threadId }, options), (run) =>
-          normaliseRun(run, threadId, runId),
-        ),
+        sdkRead(this.#reads.retrieveRun(threadId, runId, options), (run) => normaliseRun(run, threadId, runId)),
     });
   }
 

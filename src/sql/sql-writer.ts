@@ -1,12 +1,20 @@
-import { type Kysely, sql } from 'kysely';
-import type { Db } from './sql-access.ts';
-import type { SqlDialectName, StoreDatabase } from './sql-schema.ts';
+import { CompiledQuery, type Kysely, type Transaction } from 'kysely';
+
+/** The SQL dialects the stores run on (the local backend's and the gateway's own). */
+export type SqlDialectName = 'sqlite' | 'postgres';
 
 /** Most SQLite writes committed together (one fsync). */
 const MAX_GROUP_COMMIT = 64;
 
-interface PendingWrite {
-  work: (trx: Db) => Promise<unknown>;
+// The savepoint statements, compiled once.
+const SAVEPOINT = CompiledQuery.raw('savepoint w');
+const RELEASE = CompiledQuery.raw('release w');
+const ROLLBACK_TO = CompiledQuery.raw('rollback to w');
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+interface PendingWrite<DB> {
+  work: (trx: Transaction<DB>) => Promise<unknown>;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -16,20 +24,21 @@ interface PendingWrite {
  * itself). SQLite: better-sqlite3 is synchronous, so each commit's fsync (synchronous=FULL) holds
  * the event loop for milliseconds; writes that arrive together are committed together instead,
  * each in its own savepoint (one failing write rolls back only itself), and every promise
- * resolves after the one commit that made its write durable.
+ * resolves after the one commit that made its write durable. Both the local backend's store and
+ * the gateway's own store write through one of these per database connection.
  */
-export class SqlWriter {
-  readonly #db: Kysely<StoreDatabase>;
+export class SqlWriter<DB> {
+  readonly #db: Kysely<DB>;
   readonly #dialect: SqlDialectName;
-  readonly #pending: PendingWrite[] = [];
+  readonly #pending: PendingWrite<DB>[] = [];
   #flushing = false;
 
-  constructor(db: Kysely<StoreDatabase>, dialect: SqlDialectName) {
+  constructor(db: Kysely<DB>, dialect: SqlDialectName) {
     this.#db = db;
     this.#dialect = dialect;
   }
 
-  write<T>(work: (trx: Db) => Promise<T>): Promise<T> {
+  write<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     if (this.#dialect === 'postgres') return this.#db.transaction().execute(work);
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ work, resolve: resolve as (value: unknown) => void, reject });
@@ -48,7 +57,7 @@ export class SqlWriter {
   async #flush(): Promise<void> {
     while (this.#pending.length > 0) {
       const batch = this.#pending.splice(0, MAX_GROUP_COMMIT);
-      let outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }>;
+      let outcomes: Outcome[];
       try {
         outcomes = await this.#commit(batch);
       } catch (error) {
@@ -65,18 +74,29 @@ export class SqlWriter {
     this.#flushing = false;
   }
 
-  /** One transaction, one savepoint per write; the outcomes in the batch's order. */
-  async #commit(batch: PendingWrite[]) {
-    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+  /**
+   * One transaction, one savepoint per write; the outcomes in the batch's order. A write alone in
+   * its batch needs no savepoint: if it fails, the transaction is rolled back, and held nothing else.
+   */
+  async #commit(batch: PendingWrite<DB>[]): Promise<Outcome[]> {
+    const only = batch.length === 1 ? batch[0] : undefined;
+    if (only) {
+      try {
+        return [{ ok: true, value: await this.#db.transaction().execute(only.work) }];
+      } catch (error) {
+        return [{ ok: false, error }];
+      }
+    }
+    const outcomes: Outcome[] = [];
     await this.#db.transaction().execute(async (trx) => {
       for (const write of batch) {
-        await sql`savepoint w`.execute(trx);
+        await trx.executeQuery(SAVEPOINT);
         try {
           outcomes.push({ ok: true, value: await write.work(trx) });
-          await sql`release w`.execute(trx);
+          await trx.executeQuery(RELEASE);
         } catch (error) {
-          await sql`rollback to w`.execute(trx);
-          await sql`release w`.execute(trx);
+          await trx.executeQuery(ROLLBACK_TO);
+          await trx.executeQuery(RELEASE);
           outcomes.push({ ok: false, error });
         }
       }
