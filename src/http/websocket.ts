@@ -176,7 +176,12 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
         running.set(message.id, controller);
         const subscribe = message as Subscribe;
         void operate(ws, deps, req, authorization, subscribe, controller.signal)
-          .catch(() => send({ id: subscribe.id, type: 'error', payload: [{ message: 'The operation failed.' }] }))
+          .catch(() => {
+            // A client that completed the operation hears nothing more of it (the protocol).
+            if (!controller.signal.aborted) {
+              send({ id: subscribe.id, type: 'error', payload: [{ message: 'The operation failed.' }] });
+            }
+          })
           .finally(() => {
             if (running.get(subscribe.id) === controller) running.delete(subscribe.id);
           });
