@@ -11,6 +11,12 @@ const INIT_TIMEOUT_MS = 3_000;
 /** Bytes a connection may hold unsent before the gateway stops reading answers for it. */
 const SEND_BUFFER_BYTES = 1024 * 1024;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * At shutdown, a connection whose client has not answered the 1001 close by then is dropped: the
+ * process waits for every connection to end, and one client that never reads must not hold it to
+ * SHUTDOWN_DRAIN_MS (ws itself would wait 30 s for the answer).
+ */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface WebSocketDeps {
   config: Config;
@@ -85,6 +91,10 @@ export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
     close() {
       for (const ws of connections) ws.close(1001, 'going away');
       server.close();
+      const open = [...connections];
+      setTimeout(() => {
+        for (const ws of open) ws.terminate();
+      }, CLOSE_GRACE_MS).unref();
     },
   };
 }
