@@ -165,6 +165,9 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
         return send({ type: 'connection_ack' });
       }
       case 'ping':
+        // A client that does not read gets no more answers: each pong (echoing up to 1 MB) would
+        // otherwise wait in the gateway's memory, as many as the client cares to send.
+        if (ws.bufferedAmount > SEND_BUFFER_BYTES) return;
         return send({ type: 'pong', ...(message.payload === undefined ? {} : { payload: message.payload }) });
       case 'pong':
         return;

@@ -243,3 +243,32 @@ describe('shutdown', () => {
     }
   });
 });
+
+describe('a WebSocket client that sends pings and never reads', () => {
+  it('is not answered past the send buffer: the gateway does not hold its pongs', async () => {
+    const gateway = testGateway();
+    const served = await serveGateway(gateway);
+    try {
+      const { ws, frames } = await connect(served.url);
+      const socket = (ws as unknown as { _socket: net.Socket })._socket;
+      socket.pause();
+      // Each ping echoes its payload back: 60 MB of pongs if every one were kept for the client.
+      const payload = 'p'.repeat(1_000_000);
+      for (let index = 0; index < 60; index++) {
+        ws.send(JSON.stringify({ type: 'ping', payload }));
+        if (index % 10 === 9) await pause(50);
+      }
+      await pause(1_500);
+      socket.resume();
+      await pause(1_500);
+      ws.close();
+      const pongs = frames.filter((frame) => frame.type === 'pong').length;
+      // What the kernel's buffers took before the gateway saw the client was behind, no more.
+      expect(pongs).toBeGreaterThan(0);
+      expect(pongs).toBeLessThan(20);
+    } finally {
+      await served.close();
+      await gateway.close();
+    }
+  });
+});
