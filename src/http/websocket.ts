@@ -12,6 +12,11 @@ const INIT_TIMEOUT_MS = 3_000;
 const SEND_BUFFER_BYTES = 1024 * 1024;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
 /**
+ * A client this far behind that still sends is not reading: every message it sends may queue an
+ * answer (an `error`, a `complete`) that only memory holds, so the connection is dropped instead.
+ */
+const MAX_BEHIND_BYTES = 4 * SEND_BUFFER_BYTES;
+/**
  * At shutdown, a connection whose client has not answered the 1001 close by then is dropped: the
  * process waits for every connection to end, and one client that never reads must not hold it to
  * SHUTDOWN_DRAIN_MS (ws itself would wait 30 s for the answer).
@@ -152,6 +157,7 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
     running.clear();
   });
   ws.on('message', (data) => {
+    if (ws.bufferedAmount > MAX_BEHIND_BYTES) return ws.terminate();
     alive = true;
     const message = parseMessage(data);
     if (!message || typeof message.type !== 'string') return ws.close(4400, 'Invalid message');
