@@ -34,6 +34,8 @@ export interface GatewayContext {
   readonly warnings: AnswerWarning[];
   /** Subscriptions (shared by every request of the instance). */
   readonly live: Live;
+  /** Aborted when the request's client goes away: a subscription opened for it ends then. */
+  readonly signal: AbortSignal | undefined;
 }
 
 export interface ContextDeps {
@@ -104,6 +106,7 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
       },
       warnings,
       live: deps.live,
+      signal: request.signal,
     };
   };
 }

@@ -11,6 +11,17 @@ const INIT_TIMEOUT_MS = 3_000;
 /** Bytes a connection may hold unsent before the gateway stops reading answers for it. */
 const SEND_BUFFER_BYTES = 1024 * 1024;
 const MAX_MESSAGE_BYTES = 1024 * 1024;
+/**
+ * A client this far behind that still sends is not reading: every message it sends may queue an
+ * answer (an `error`, a `complete`) that only memory holds, so the connection is dropped instead.
+ */
+const MAX_BEHIND_BYTES = 4 * SEND_BUFFER_BYTES;
+/**
+ * At shutdown, a connection whose client has not answered the 1001 close by then is dropped: the
+ * process waits for every connection to end, and one client that never reads must not hold it to
+ * SHUTDOWN_DRAIN_MS (ws itself would wait 30 s for the answer).
+ */
+const CLOSE_GRACE_MS = 1_000;
 
 export interface WebSocketDeps {
   config: Config;
@@ -85,6 +96,10 @@ export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
     close() {
       for (const ws of connections) ws.close(1001, 'going away');
       server.close();
+      const open = [...connections];
+      setTimeout(() => {
+        for (const ws of open) ws.terminate();
+      }, CLOSE_GRACE_MS).unref();
     },
   };
 }
@@ -142,6 +157,7 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
     running.clear();
   });
   ws.on('message', (data) => {
+    if (ws.bufferedAmount > MAX_BEHIND_BYTES) return ws.terminate();
     alive = true;
     const message = parseMessage(data);
     if (!message || typeof message.type !== 'string') return ws.close(4400, 'Invalid message');
@@ -155,6 +171,9 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
         return send({ type: 'connection_ack' });
       }
       case 'ping':
+        // A client that does not read gets no more answers: each pong (echoing up to 1 MB) would
+        // otherwise wait in the gateway's memory, as many as the client cares to send.
+        if (ws.bufferedAmount > SEND_BUFFER_BYTES) return;
         return send({ type: 'pong', ...(message.payload === undefined ? {} : { payload: message.payload }) });
       case 'pong':
         return;
@@ -176,7 +195,12 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
         running.set(message.id, controller);
         const subscribe = message as Subscribe;
         void operate(ws, deps, req, authorization, subscribe, controller.signal)
-          .catch(() => send({ id: subscribe.id, type: 'error', payload: [{ message: 'The operation failed.' }] }))
+          .catch(() => {
+            // A client that completed the operation hears nothing more of it (the protocol).
+            if (!controller.signal.aborted) {
+              send({ id: subscribe.id, type: 'error', payload: [{ message: 'The operation failed.' }] });
+            }
+          })
           .finally(() => {
             if (running.get(subscribe.id) === controller) running.delete(subscribe.id);
           });

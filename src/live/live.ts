@@ -17,6 +17,8 @@ export type SubscriptionItem = DeliveredEvent | EndOfEvents;
 export interface Subscriber {
   callerId: string;
   credential: string | undefined;
+  /** The subscribing request's: aborted when its client goes away, which ends the subscription. */
+  gone?: AbortSignal;
 }
 
 export interface LiveDeps {
@@ -33,23 +35,41 @@ const LOOK_AGAIN_MS = 1_000;
 
 /**
  * Wraps a generator so that `return()` (the client went away) ends it at once, even while it
- * waits: the generator's waits take the signal, which `return()` aborts first.
+ * waits: the generator's waits take the signal, which `return()` aborts first. `cleanUp` (idempotent,
+ * also called by the generator's own `finally`) runs on `return()`/`throw()` too: a generator that
+ * never started (the client left between subscribe and the first event) runs no `finally`, and
+ * would otherwise keep its caller's slot and its listener for ever.
  */
-function abortable(make: (signal: AbortSignal) => AsyncGenerator<SubscriptionItem>): AsyncGenerator<SubscriptionItem> {
+function abortable(
+  make: (signal: AbortSignal) => AsyncGenerator<SubscriptionItem>,
+  cleanUp: () => void,
+  gone: AbortSignal | undefined,
+): AsyncGenerator<SubscriptionItem> {
   const controller = new AbortController();
   const generator = make(controller.signal);
   const wrapped: AsyncGenerator<SubscriptionItem> = {
     next: (...args) => generator.next(...args),
-    return: (value) => {
+    return: async (value) => {
       controller.abort();
-      return generator.return(value);
+      try {
+        return await generator.return(value);
+      } finally {
+        cleanUp();
+      }
     },
-    throw: (error) => {
+    throw: async (error) => {
       controller.abort();
-      return generator.throw(error);
+      try {
+        return await generator.throw(error);
+      } finally {
+        cleanUp();
+      }
     },
     [Symbol.asyncIterator]: () => wrapped,
   } as AsyncGenerator<SubscriptionItem>;
+  // The client may leave before anyone reads the subscription (its answer never sent): end it then too.
+  if (gone?.aborted) void wrapped.return(undefined);
+  else gone?.addEventListener('abort', () => void wrapped.return(undefined), { once: true });
   return wrapped;
 }
 
@@ -125,9 +145,18 @@ export class Live {
       );
     }
     const release = this.#admit(subscriber.callerId);
-    // Someone must follow the run: this instance, unless another holds the run's lease.
-    if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
-    return abortable((signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, release));
+    try {
+      // Someone must follow the run: this instance, unless another holds the run's lease.
+      if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return abortable(
+      (signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, release),
+      release,
+      subscriber.gone,
+    );
   }
 
   async *#followRun(
@@ -182,39 +211,46 @@ export class Live {
       wake?.();
     });
     const stopping = this.#stopping.signal;
-    return abortable(async function* (signal) {
-      const stop = AbortSignal.any([signal, stopping]);
-      const onStop = () => wake?.();
-      stop.addEventListener('abort', onStop, { once: true });
-      try {
-        while (!signal.aborted) {
-          const event = queue.shift();
-          if (event) {
-            yield event;
-            if (event.type === 'ThreadDeleted') return;
-            continue;
+    const cleanUp = () => {
+      stopListening();
+      release();
+    };
+    return abortable(
+      async function* (signal) {
+        const stop = AbortSignal.any([signal, stopping]);
+        const onStop = () => wake?.();
+        stop.addEventListener('abort', onStop, { once: true });
+        try {
+          while (!signal.aborted) {
+            const event = queue.shift();
+            if (event) {
+              yield event;
+              if (event.type === 'ThreadDeleted') return;
+              continue;
+            }
+            if (overflow) {
+              const message = `The client read slower than the thread changed (SUBSCRIPTION_BUFFER_EVENTS); subscribe again and read the thread.`;
+              yield end(ErrorCode.SUBSCRIPTION_OVERFLOW, message, null);
+              return;
+            }
+            if (stopping.aborted) {
+              yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
+              return;
+            }
+            if (stop.aborted) continue;
+            await new Promise<void>((resolve) => {
+              wake = resolve;
+            });
+            wake = undefined;
           }
-          if (overflow) {
-            const message = `The client read slower than the thread changed (SUBSCRIPTION_BUFFER_EVENTS); subscribe again and read the thread.`;
-            yield end(ErrorCode.SUBSCRIPTION_OVERFLOW, message, null);
-            return;
-          }
-          if (stopping.aborted) {
-            yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
-            return;
-          }
-          if (stop.aborted) continue;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = undefined;
+        } finally {
+          stop.removeEventListener('abort', onStop);
+          cleanUp();
         }
-      } finally {
-        stop.removeEventListener('abort', onStop);
-        stopListening();
-        release();
-      }
-    });
+      },
+      cleanUp,
+      subscriber.gone,
+    );
   }
 
   /** Shutdown: every subscription ends with SHUTTING_DOWN (and its cursor); producers hand their runs over. */

@@ -105,7 +105,7 @@ function freshReads(ctx: GatewayContext, threadId: string): void {
 }
 
 function subscriber(ctx: GatewayContext) {
-  return { callerId: ctx.callerId, credential: ctx.upstream.session.credential };
+  return { callerId: ctx.callerId, credential: ctx.upstream.session.credential, gone: ctx.signal };
 }
 
 builder.subscriptionType({ description: 'Live updates, over SSE or graphql-ws (docs/live.md).' });
