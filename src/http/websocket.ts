@@ -166,6 +166,9 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
         if (acknowledged) return ws.close(4429, 'Too many initialisation requests');
         const token = tokenOf(message.payload);
         if (token) authorization = token;
+        // Gateway tokens guard the gateway: a connection that brings none is not kept open idle
+        // (a wrong one is refused on its first operation, with the HTTP path's UNAUTHENTICATED).
+        if (config.gatewayTokens.length > 0 && !authorization) return ws.close(4403, 'Forbidden');
         acknowledged = true;
         clearTimeout(initTimer);
         return send({ type: 'connection_ack' });
@@ -237,8 +240,6 @@ async function operate(
   const headers = new Headers({ 'content-type': 'application/json', accept: 'text/event-stream' });
   if (req.headers.host) headers.set('host', req.headers.host);
   if (authorization) headers.set('authorization', authorization);
-  const forwarded = req.socket.remoteAddress;
-  if (forwarded) headers.set('x-websocket-peer', forwarded);
   const body = JSON.stringify({
     query: payload.query,
     variables: payload.variables,

@@ -308,3 +308,35 @@ describe('a WebSocket client that sends and never reads', () => {
     }
   });
 });
+
+describe('WebSocket with gateway tokens', () => {
+  it('closes a connection that brings no token (4403); one with a token is served', async () => {
+    const upstream = await startTestUpstream();
+    const gateway = testGateway({
+      OPENAI_API_KEY: 'sk-test',
+      OPENAI_BASE_URL: upstream.url,
+      GATEWAY_TOKENS: 'tok-live',
+    });
+    const served = await serveGateway(gateway);
+    try {
+      const init = (payload: unknown) =>
+        new Promise<{ code?: number; acked: boolean }>((resolve) => {
+          const ws = new WebSocket(served.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+          ws.on('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload })));
+          ws.on('message', (data) => {
+            if (JSON.parse(String(data)).type === 'connection_ack') {
+              ws.close();
+              resolve({ acked: true });
+            }
+          });
+          ws.on('close', (code) => resolve({ code, acked: false }));
+        });
+      expect(await init({})).toEqual({ code: 4403, acked: false });
+      expect(await init({ authorization: 'Bearer tok-live' })).toEqual({ acked: true });
+    } finally {
+      await served.close();
+      await gateway.close();
+      await upstream.close();
+    }
+  });
+});
