@@ -19,23 +19,35 @@ interface PendingWrite<DB> {
   reject: (error: unknown) => void;
 }
 
+export interface SqlWriterOptions {
+  /**
+   * Makes every commit so far durable, off the event loop (SQLite with `synchronous=NORMAL`: an
+   * fsync of its WAL on libuv's thread pool). A group's writes are answered only once it resolves,
+   * and the writes that arrive meanwhile form the next group. Without it, each commit is durable
+   * when it returns (`synchronous=FULL`).
+   */
+  durable?: () => Promise<void>;
+}
+
 /**
  * Runs each write in a transaction. PostgreSQL: its own transaction (the server commits groups by
- * itself). SQLite: better-sqlite3 is synchronous, so each commit's fsync (synchronous=FULL) holds
- * the event loop for milliseconds; writes that arrive together are committed together instead,
- * each in its own savepoint (one failing write rolls back only itself), and every promise
- * resolves after the one commit that made its write durable. Both the local backend's store and
- * the gateway's own store write through one of these per database connection.
+ * itself). SQLite: better-sqlite3 is synchronous, so a commit's fsync holds the event loop for
+ * milliseconds; writes that arrive together are committed together instead, each in its own
+ * savepoint (one failing write rolls back only itself), and every promise resolves after the one
+ * commit (and, with `durable`, the one fsync) that made its write durable. Both the local backend's
+ * store and the gateway's own store write through one of these per database connection.
  */
 export class SqlWriter<DB> {
   readonly #db: Kysely<DB>;
   readonly #dialect: SqlDialectName;
+  readonly #durable: (() => Promise<void>) | undefined;
   readonly #pending: PendingWrite<DB>[] = [];
   #flushing = false;
 
-  constructor(db: Kysely<DB>, dialect: SqlDialectName) {
+  constructor(db: Kysely<DB>, dialect: SqlDialectName, options: SqlWriterOptions = {}) {
     this.#db = db;
     this.#dialect = dialect;
+    this.#durable = options.durable;
   }
 
   write<T>(work: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
@@ -49,7 +61,7 @@ export class SqlWriter<DB> {
     });
   }
 
-  /** Resolves once every write accepted so far is committed (before the database closes). */
+  /** Resolves once every write accepted so far is committed and durable (before the database closes). */
   async drained(): Promise<void> {
     while (this.#flushing) await new Promise((resolve) => setImmediate(resolve));
   }
@@ -60,8 +72,10 @@ export class SqlWriter<DB> {
       let outcomes: Outcome[];
       try {
         outcomes = await this.#commit(batch);
+        await this.#durable?.();
       } catch (error) {
-        // The commit itself failed (disk full, I/O error): nothing of this batch was written.
+        // The commit itself failed (disk full, I/O error): nothing of this batch was written. Or
+        // its fsync failed: none of it is known to be durable, so none of it is acknowledged.
         for (const write of batch) write.reject(error);
         continue;
       }

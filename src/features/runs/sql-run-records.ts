@@ -35,11 +35,14 @@ export class SqlRunRecords implements RunRecords {
   /** Every write goes through it: on SQLite, the writes of one turn share one commit and one fsync. */
   readonly #writer: SqlWriter<RecordsDatabase>;
 
-  constructor(db: Kysely<RecordsDatabase>, dialect: SqlDialectName, isUnavailable: (error: unknown) => boolean) {
-    this.#db = db;
-    this.kind = dialect;
-    this.#isUnavailable = isUnavailable;
-    this.#writer = new SqlWriter(db, dialect);
+  readonly #close: () => Promise<void>;
+
+  constructor(store: GatewayDatabase) {
+    this.#db = store.db as Kysely<RecordsDatabase>;
+    this.kind = store.dialect;
+    this.#isUnavailable = store.isUnavailable;
+    this.#writer = new SqlWriter(this.#db, store.dialect, store.durable ? { durable: store.durable } : {});
+    this.#close = store.close;
   }
 
   /** A database that is not there answers UPSTREAM_UNAVAILABLE (try again later), like an upstream that is not. */
@@ -166,7 +169,7 @@ export class SqlRunRecords implements RunRecords {
   async close(): Promise<void> {
     // Writes already accepted are committed before the database closes.
     await this.#writer.drained();
-    await this.#db.destroy();
+    await this.#close();
   }
 }
 
@@ -192,5 +195,5 @@ export async function openPostgresRunRecords(options: {
 }
 
 function recordsOn(store: GatewayDatabase): SqlRunRecords {
-  return new SqlRunRecords(store.db as Kysely<RecordsDatabase>, store.dialect, store.isUnavailable);
+  return new SqlRunRecords(store);
 }

@@ -49,6 +49,7 @@ export class SqlThreadIndex implements ThreadIndex {
   readonly #key: Buffer;
   /** Every write goes through it: on SQLite, the writes of one turn share one commit and one fsync. */
   readonly #writer: SqlWriter<IndexDatabase>;
+  readonly #close: () => Promise<void>;
   /** Each caller's stored id (its HMAC), for the callers seen lately. */
   readonly #callers = new Map<string, string>();
   /** Every statement but the seeding inserts, compiled once per shape. */
@@ -59,7 +60,8 @@ export class SqlThreadIndex implements ThreadIndex {
     this.kind = store.dialect;
     this.#isUnavailable = store.isUnavailable;
     this.#key = key;
-    this.#writer = new SqlWriter(this.#db, store.dialect);
+    this.#writer = new SqlWriter(this.#db, store.dialect, store.durable ? { durable: store.durable } : {});
+    this.#close = store.close;
   }
 
   /** The index on an opened gateway store: reads (or makes) the deployment's caller-id key. */
@@ -268,7 +270,7 @@ export class SqlThreadIndex implements ThreadIndex {
   async close(): Promise<void> {
     // Writes already accepted are committed before the database closes.
     await this.#writer.drained();
-    await this.#db.destroy();
+    await this.#close();
   }
 }
 
@@ -359,7 +361,7 @@ export async function openSqlThreadIndex(
   try {
     return await SqlThreadIndex.on(database);
   } catch (error) {
-    await database.db.destroy();
+    await database.close();
     throw error;
   }
 }

@@ -29,7 +29,12 @@ async function countedIndex() {
     },
   });
   await migrateGatewayStore(db, 'sqlite');
-  const index = await SqlThreadIndex.on({ db, dialect: 'sqlite', isUnavailable: isSqliteUnavailable });
+  const index = await SqlThreadIndex.on({
+    db,
+    dialect: 'sqlite',
+    isUnavailable: isSqliteUnavailable,
+    close: () => db.destroy(),
+  });
   counted.commits = 0;
   return { index, counted, dataDir };
 }
@@ -79,5 +84,19 @@ describe('the thread index on SQLite', () => {
     if (!reopened) throw new Error('no SQL index');
     expect(await reopened.count('caller-b', {})).toBe(100);
     await reopened.close();
+  });
+
+  it('on gateway.db as the gateway opens it (WAL synced off the event loop): every acknowledged add is there after reopening', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'thread-index-'));
+    dirs.push(dataDir);
+    const index = await openSqlThreadIndex({ kind: 'sqlite', dataDir });
+    if (!index) throw new Error('no SQL index');
+    const outcomes = await Promise.all(Array.from({ length: 200 }, (_, n) => index.add('caller-c', entry(n), 1_000)));
+    expect(outcomes.every((outcome) => outcome === 'added')).toBe(true);
+    expect(await index.count('caller-c', {})).toBe(200);
+    await index.close();
+    const reopened = await openSqlThreadIndex({ kind: 'sqlite', dataDir });
+    expect(await reopened?.count('caller-c', {})).toBe(200);
+    await reopened?.close();
   });
 });
