@@ -36,6 +36,7 @@ import {
 import {
   advance,
   foldResponse,
+  newRunRecord,
   refuseRunTools,
   runMessages,
   toInputMessages,
@@ -46,6 +47,8 @@ import {
 } from './run-mapping.ts';
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
+/** A response's statuses before its final one. */
+const UNSETTLED: ReadonlySet<string> = new Set(['queued', 'in_progress']);
 
 function notFound(what: string): GatewayError {
   return new GatewayError(ErrorCode.NOT_FOUND, `The ${what} was not found.`);
@@ -137,23 +140,7 @@ export class ResponsesRuns {
 
   /** A new run's record, from its first response. */
   async #insert(threadId: string, body: NewRun, settings: RunSettings, fold: ResponseFold): Promise<RunRecord> {
-    const now = nowSeconds();
-    const created: RunRecord = {
-      id: newObjectId('run'),
-      threadId,
-      assistantId: body.assistantId ?? null,
-      settings,
-      responses: [],
-      status: 'queued',
-      createdAt: fold.createdAt ?? now,
-      startedAt: null,
-      completedAt: null,
-      failedAt: null,
-      cancelledAt: null,
-      cancelRequested: false,
-      version: 0,
-    };
-    const record = advance(created, fold, now);
+    const record = newRunRecord(newObjectId('run'), threadId, body.assistantId ?? null, settings, fold, nowSeconds());
     await this.#records.insertRun(record);
     return record;
   }
@@ -197,9 +184,10 @@ export class ResponsesRuns {
       threadId,
       record: () => this.#record(threadId, runId),
       save: async (fold) => {
-        const current = await this.#record(threadId, runId);
-        if (!current) throw notFound('run');
-        return this.#save(advance(current, fold, nowSeconds()));
+        // A stream lags behind reads of the run: it never moves a record back to an earlier state.
+        const stored = await this.#advanceStored(threadId, runId, fold);
+        if (!stored) throw notFound('run');
+        return stored;
       },
       resume: (responseId, seq) => sdk(resumeStream(this.#client, responseId, seq, { maxRetries: 0 })),
     };
@@ -248,7 +236,24 @@ export class ResponsesRuns {
     if (!fold) {
       throw new GatewayError(ErrorCode.UPSTREAM_ERROR, 'The run’s current response is gone from the upstream.');
     }
-    return toRun(await this.#save(advance(record, fold, nowSeconds())));
+    return toRun((await this.#advanceStored(threadId, runId, fold)) ?? advance(record, fold, nowSeconds()));
+  }
+
+  /**
+   * Saves `fold`, a newer read of the run's current response, on the record as stored now (a read
+   * and the run's stream both save it): a fold behind what is stored is not saved, and a save that
+   * lost to another is tried again on the newer record. Answers the record as stored.
+   */
+  async #advanceStored(threadId: string, runId: string, fold: ResponseFold): Promise<RunRecord | null> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const current = await this.#record(threadId, runId);
+      if (!current) return null;
+      const latest = current.responses.at(-1);
+      if (latest && (latest.id !== fold.id || !UNSETTLED.has(latest.status))) return current;
+      const next = advance(current, fold, nowSeconds());
+      if (await this.#records.saveRun(next)) return next;
+    }
+    return this.#record(threadId, runId);
   }
 
   /** A page of the thread's runs as last read (read a run with `run` to see it move on); null without the thread. */

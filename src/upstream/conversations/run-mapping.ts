@@ -236,6 +236,33 @@ function summedUsage(responses: readonly ResponseFold[]): RunUsage | null {
   };
 }
 
+/** A new run's record, from its first response (`now`: Unix seconds). */
+export function newRunRecord(
+  id: string,
+  threadId: string,
+  assistantId: string | null,
+  settings: RunSettings,
+  fold: ResponseFold,
+  now: number,
+): RunRecord {
+  const created: RunRecord = {
+    id,
+    threadId,
+    assistantId,
+    settings,
+    responses: [],
+    status: 'queued',
+    createdAt: fold.createdAt ?? now,
+    startedAt: null,
+    completedAt: null,
+    failedAt: null,
+    cancelledAt: null,
+    cancelRequested: false,
+    version: 0,
+  };
+  return advance(created, fold, now);
+}
+
 /** The run as the graph serves it. */
 export function toRun(record: RunRecord): Run {
   const current = record.responses.at(-1) as ResponseFold;
