@@ -18,3 +18,24 @@ export async function serveGateway(gateway: Gateway): Promise<{ url: string; ser
       }),
   };
 }
+
+/** One operation POSTed to a served gateway over real HTTP, its answer as JSON. */
+export async function postOperation(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<{
+  data?: Record<string, Record<string, string>>;
+  errors?: Array<{ extensions?: Record<string, unknown> }>;
+}> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as {
+    data?: Record<string, Record<string, string>>;
+    errors?: Array<{ extensions?: Record<string, unknown> }>;
+  };
+}

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/app.ts';
 import { testGateway } from '../helpers/gateway.ts';
-import { serveGateway } from '../helpers/serve.ts';
+import { postOperation, serveGateway } from '../helpers/serve.ts';
 import { startTestUpstream } from '../helpers/test-upstream.ts';
 
 /** Attacks on subscriptions from outside, with the docs in hand (docs/live.md). */
@@ -11,14 +11,7 @@ import { startTestUpstream } from '../helpers/test-upstream.ts';
 const THREAD_EVENTS = 'subscription ($t: ID!) { threadEvents(threadId: $t) { __typename } }';
 type Frame = { id?: string; type: string; payload?: unknown };
 
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, headers = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, Record<string, string>> };
-}
+const graphql = postOperation;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

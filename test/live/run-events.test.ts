@@ -5,7 +5,7 @@ import type { Gateway } from '../../src/app.ts';
 import { chunk, startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
 import { testGateway } from '../helpers/gateway.ts';
 import { hasRedis, itWhen, twoGatewaysOnRedis } from '../helpers/redis.ts';
-import { serveGateway } from '../helpers/serve.ts';
+import { postOperation, serveGateway } from '../helpers/serve.ts';
 import { readSse, type SseMessage } from '../helpers/sse.ts';
 
 const RUN_EVENTS = `subscription ($threadId: ID!, $runId: ID!, $after: String) {
@@ -22,17 +22,7 @@ type Payload = {
   errors?: Array<{ extensions?: Record<string, unknown> }>;
 };
 
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, headers = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as {
-    data?: Record<string, Record<string, string>>;
-    errors?: Array<{ extensions?: Record<string, unknown> }>;
-  };
-}
+const graphql = postOperation;
 
 async function threadWithRun(url: string, text: string, model = 'echo'): Promise<{ threadId: string; runId: string }> {
   const thread = await graphql(

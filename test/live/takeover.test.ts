@@ -3,6 +3,7 @@ import { chunk, startChatCompletionsServer } from '../helpers/chat-completions-s
 import { createDatabase, dropDatabase, postgresReachable } from '../helpers/postgres.ts';
 import { type Started, startProcess } from '../helpers/process.ts';
 import { hasRedis, itWhen, REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { postOperation } from '../helpers/serve.ts';
 import { readSse } from '../helpers/sse.ts';
 
 const hasPostgres = await postgresReachable();
@@ -11,14 +12,7 @@ afterAll(() => {
   for (const child of started) child.child.kill('SIGKILL');
 });
 
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data?: Record<string, Record<string, string> | null>; errors?: unknown[] };
-}
+const graphql = postOperation;
 
 async function gatewayProcess(env: Record<string, string>): Promise<{ url: string; process: Started }> {
   const child = startProcess('src/main.ts', { PORT: '0', LOG_LEVEL: 'info', ...env });

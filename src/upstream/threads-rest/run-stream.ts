@@ -6,7 +6,7 @@ import { normaliseMessage, normaliseRun } from '../answer-checks.ts';
 import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { classifyFault, sdk, UpstreamShapeError } from '../calls/faults.ts';
 import type { NewRun, StreamedRun, UpstreamRunEvent } from '../upstream-api.ts';
-import { toRunCreate } from './run-wire.ts';
+import { toRunCreate, toToolOutputs } from './run-wire.ts';
 
 /**
  * Runs created and answered with `stream: true` on a Threads server (docs/live.md). A server that
@@ -63,7 +63,7 @@ export class ThreadsRestRunStreams {
   /** Streamed only on a server known to stream runs; null (nothing sent) elsewhere. */
   async submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
     if (this.#streams !== true) return null;
-    const toolOutputs = outputs.map((output) => ({ tool_call_id: output.toolCallId, output: output.output }));
+    const toolOutputs = toToolOutputs(outputs);
     return this.#calls.call(session, {
       method: 'POST',
       route: '/threads/{id}/runs/{id}/submit_tool_outputs',

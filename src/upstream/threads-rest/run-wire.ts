@@ -1,6 +1,7 @@
 import type { AssistantCreateParams, AssistantUpdateParams } from 'openai/resources/beta/assistants';
 import type { MessageCreateParams } from 'openai/resources/beta/threads/messages';
 import type { RunCreateParamsNonStreaming } from 'openai/resources/beta/threads/runs/runs';
+import type { ToolOutput } from '../../domain/run.ts';
 import type { AssistantFields, ListParams, NewMessage, NewRun } from '../upstream-api.ts';
 
 /**
@@ -71,4 +72,9 @@ export function listQuery(params: ListParams): ListParams {
   return params.after
     ? { limit: params.limit, order: params.order, after: params.after }
     : { limit: params.limit, order: params.order };
+}
+
+/** Tool outputs in the Threads API's wire shape. */
+export function toToolOutputs(outputs: readonly ToolOutput[]): Array<{ tool_call_id: string; output: string }> {
+  return outputs.map((output) => ({ tool_call_id: output.toolCallId, output: output.output }));
 }

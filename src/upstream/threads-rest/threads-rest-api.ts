@@ -27,7 +27,7 @@ import {
 } from '../upstream-api.ts';
 import { ThreadsRestAssistants } from './assistants.ts';
 import { ThreadsRestRunStreams } from './run-stream.ts';
-import { listQuery, toRunCreate } from './run-wire.ts';
+import { listQuery, toRunCreate, toToolOutputs } from './run-wire.ts';
 
 export interface ThreadsRestOptions extends OpenAIClientOptions {
   maxRetries: number;
@@ -296,7 +296,7 @@ export class ThreadsRestApi implements UpstreamApi {
 
   submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]): Promise<Run> {
     this.#forgetRun(session, threadId, runId);
-    const toolOutputs = outputs.map((output) => ({ tool_call_id: output.toolCallId, output: output.output }));
+    const toolOutputs = toToolOutputs(outputs);
     return this.#calls.call(session, {
       method: 'POST',
       route: '/threads/{id}/runs/{id}/submit_tool_outputs',
