@@ -19,10 +19,10 @@ interface Child {
   stop(): void;
 }
 
-async function startGateway(): Promise<Child> {
+async function startGateway(env: Record<string, string> = {}): Promise<Child> {
   const child = fork(new URL('./live-gateway.ts', import.meta.url), [], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, MAX_SUBSCRIPTIONS_PER_CALLER: '20000', RUN_EVENTS_TTL_S: '600' },
+    env: { ...process.env, MAX_SUBSCRIPTIONS_PER_CALLER: '20000', RUN_EVENTS_TTL_S: '600', ...env },
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
   return {
@@ -87,7 +87,7 @@ async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: num
   const deadline = Date.now() + 20_000;
   while (arrivals.length < subscribers && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 20));
-  const delays = arrivals.map((at) => at - answered);
+  const delays = arrivals.map((at) => at - sent);
   for (const client of clients) await client.dispose();
   return {
     subscribers,
@@ -153,13 +153,108 @@ async function firstDeltas(gateway: Child, runs: number) {
   };
 }
 
+/** Time from `started` to the first chunk of `response` that holds `marker` (then the rest is read). */
+async function firstMarker(response: Response, marker: string, started: number): Promise<number> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let first = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return first;
+    text += decoder.decode(value, { stream: true });
+    if (!first && text.includes(marker)) first = performance.now() - started;
+  }
+}
+
+/**
+ * Added time to first delta: `runs` concurrent runs against a Threads server whose model writes a
+ * token every LIVE_TOKEN_MS, read straight from the server's own stream (`stream: true`), then
+ * through the gateway (createRun, then `runEvents` over SSE), each from the client's first request.
+ */
+async function firstDeltaBesideDirect(runs: number) {
+  const upstream = fork(new URL('./live-upstream.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
+  const upstreamUrl = await new Promise<string>((resolve) =>
+    upstream.once('message', (m) => resolve((m as { url: string }).url)),
+  );
+  const gateway = await startGateway({ OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: 'sk-bench' });
+  const wireHeaders = {
+    'content-type': 'application/json',
+    authorization: 'Bearer sk-bench',
+    'openai-beta': 'assistants=v2',
+  };
+  try {
+    const newThread = async () => {
+      const response = await fetch(`${upstreamUrl}/threads`, {
+        method: 'POST',
+        headers: wireHeaders,
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+      });
+      return ((await response.json()) as { id: string }).id;
+    };
+    const direct = async (threadId: string) => {
+      const started = performance.now();
+      const response = await fetch(`${upstreamUrl}/threads/${threadId}/runs`, {
+        method: 'POST',
+        headers: wireHeaders,
+        body: JSON.stringify({ model: 'bench-model', stream: true }),
+      });
+      return firstMarker(response, 'thread.message.delta', started);
+    };
+    const viaGateway = async (threadId: string) => {
+      const started = performance.now();
+      const run = await graphql(
+        gateway.url,
+        'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "bench-model" }) { runId } }',
+        { t: threadId },
+      );
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({
+          query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
+          variables: { t: threadId, r: run.data.createRun?.runId },
+        }),
+      });
+      return firstMarker(response, 'MessageTextDelta', started);
+    };
+    const round = async (read: (threadId: string) => Promise<number>) => {
+      const threads = await Promise.all(Array.from({ length: runs }, newThread));
+      return Promise.all(threads.map(read));
+    };
+    // Twice each, interleaved: the second of each pair is reported (connections warm on both sides).
+    await round(direct);
+    await round(viaGateway);
+    const directMs = await round(direct);
+    const gatewayMs = await round(viaGateway);
+    return {
+      runs,
+      tokenMs: Number(process.env.LIVE_TOKEN_MS ?? 40),
+      directP50Ms: percentile(directMs, 50),
+      directP99Ms: percentile(directMs, 99),
+      gatewayP50Ms: percentile(gatewayMs, 50),
+      gatewayP99Ms: percentile(gatewayMs, 99),
+      addedP50Ms: percentile(gatewayMs, 50) - percentile(directMs, 50),
+      addedP99Ms: percentile(gatewayMs, 99) - percentile(directMs, 99),
+    };
+  } finally {
+    gateway.stop();
+    upstream.kill('SIGKILL');
+  }
+}
+
+const beside = await firstDeltaBesideDirect(Number(process.env.LIVE_RUNS ?? 100));
 const gateway = await startGateway();
 try {
   const deltas = await firstDeltas(gateway, Number(process.env.LIVE_RUNS ?? 100));
   const fanOut = await idleAndFanOut(gateway, Number(process.env.LIVE_SUBSCRIBERS ?? 10_000), 50);
   const round = (value: number) => Math.round(value * 10) / 10;
   console.log(
-    JSON.stringify({ deltas, fanOut }, (_key, value) => (typeof value === 'number' ? round(value) : value), 2),
+    JSON.stringify(
+      { firstDeltaBesideDirect: beside, deltas, fanOut },
+      (_key, value) => (typeof value === 'number' ? round(value) : value),
+      2,
+    ),
   );
 } finally {
   gateway.stop();

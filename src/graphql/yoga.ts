@@ -4,6 +4,7 @@ import type { Config } from '../config/config.ts';
 import type { PersistedQueries } from '../features/persisted-documents/persisted-queries.ts';
 import type { TrustedManifest } from '../features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
+import { useDirectResults } from '../http/direct-results.ts';
 import { corsFor, useDoor } from '../http/door.ts';
 import { GraphiQLPage } from '../http/graphiql-page.ts';
 import { useHttpGuards } from '../http/http-guards.ts';
@@ -87,6 +88,8 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useAnswerWarnings(),
       // Last: it measures and writes the answer as it will be sent, codes and all.
       useResponseSize(config.limits.responseBytes),
+      // After every choice of how to write the answer: the WebSocket's operations take the result itself.
+      useDirectResults(),
     ],
     context: ({ request }) => deps.createContext(request),
   });

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { isAsyncIterable } from 'graphql-yoga';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
+import { DIRECT_CONTENT_TYPE, directRequest, resultJson } from './direct-results.ts';
 import { GRAPHQL_PATH, hostAllowed, hostPolicy } from './router.ts';
 
 /** The graphql-transport-ws protocol (the `graphql-ws` library's), as this server speaks it. */
@@ -50,7 +52,7 @@ function refuse(socket: Duplex, status: number, reason: string, code: string): v
  * every upgrade and no CORS preflight, its Origin too (same origin, or one CORS_ORIGINS lists); then
  * every operation is handed to the gateway as a POST with the connection's credentials (its
  * `connectionParams` token, else the upgrade's Authorization header), so every guard, limit and
- * budget of an HTTP request applies, and the answer's SSE events are passed on as messages.
+ * budget of an HTTP request applies, and its results are passed on as messages (direct-results.ts).
  */
 export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTransport {
   const { config } = deps;
@@ -90,7 +92,7 @@ export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       server.handleUpgrade(req, socket, head, (ws) => {
         connections.add(ws);
         ws.once('close', () => connections.delete(ws));
-        serveConnection(ws, req, deps);
+        serveConnection(ws, socket, req, deps);
       });
     },
     close() {
@@ -127,15 +129,36 @@ function tokenOf(params: unknown): string | undefined {
   return /^bearer /i.test(value) ? value : `Bearer ${value}`;
 }
 
-function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDeps): void {
+/**
+ * Sends text frames on `ws`, the frames of one turn of the event loop in one write: an event that
+ * reaches several subscriptions of one connection (a client multiplexes all its operations on one
+ * socket) costs the socket one system call, not one per subscription.
+ */
+function frameSender(ws: WebSocket, socket: Duplex): (text: string) => void {
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    socket.uncork();
+  };
+  return (text) => {
+    if (ws.readyState !== ws.OPEN) return;
+    if (!corked) {
+      corked = true;
+      socket.cork();
+      process.nextTick(uncork);
+    }
+    ws.send(text);
+  };
+}
+
+function serveConnection(ws: WebSocket, socket: Duplex, req: IncomingMessage, deps: WebSocketDeps): void {
+  const sendText = frameSender(ws, socket);
   const { config } = deps;
   const running = new Map<string, AbortController>();
   let authorization = req.headers.authorization;
   let acknowledged = false;
   let alive = true;
-  const send = (message: unknown) => {
-    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
-  };
+  const send = (message: unknown) => sendText(JSON.stringify(message));
   const initTimer = setTimeout(
     () => acknowledged || ws.close(4408, 'Connection initialisation timeout'),
     INIT_TIMEOUT_MS,
@@ -197,7 +220,7 @@ function serveConnection(ws: WebSocket, req: IncomingMessage, deps: WebSocketDep
         const controller = new AbortController();
         running.set(message.id, controller);
         const subscribe = message as Subscribe;
-        void operate(ws, deps, req, authorization, subscribe, controller.signal)
+        void operate({ ws, sendText }, deps, req, authorization, subscribe, controller.signal)
           .catch(() => {
             // A client that completed the operation hears nothing more of it (the protocol).
             if (!controller.signal.aborted) {
@@ -228,9 +251,9 @@ async function drained(ws: WebSocket, signal: AbortSignal): Promise<void> {
   }
 }
 
-/** One operation: a POST through the door, its answer (one result, or SSE events) passed on. */
+/** One operation: a POST through the door, its result (one, or an event per item) passed on as messages. */
 async function operate(
-  ws: WebSocket,
+  { ws, sendText }: { ws: WebSocket; sendText: (text: string) => void },
   deps: WebSocketDeps,
   req: IncomingMessage,
   authorization: string | undefined,
@@ -247,41 +270,37 @@ async function operate(
     extensions: payload.extensions,
   });
   const url = `http://${req.headers.host ?? 'localhost'}${GRAPHQL_PATH}`;
-  const response = await deps.fetch(new Request(url, { method: 'POST', headers, body, signal }));
-  const send = (message: unknown) => {
-    if (ws.readyState === ws.OPEN && !signal.aborted) ws.send(JSON.stringify(message));
+  const request = new Request(url, { method: 'POST', headers, body, signal });
+  const direct = directRequest(request);
+  const response = await deps.fetch(request);
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+  const send = (text: string) => {
+    if (!signal.aborted) sendText(text);
   };
-  if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+  const result = direct.take();
+  if (response.headers.get('content-type') !== DIRECT_CONTENT_TYPE || !result) {
     // Refused before execution (401, 400, …): the protocol's `error` message, with the coded errors.
     const answer = (await response.json().catch(() => ({}))) as { errors?: unknown[] };
-    return send({ id, type: 'error', payload: answer.errors ?? [{ message: `Refused (${response.status}).` }] });
+    const errors = answer.errors ?? [{ message: `Refused (${response.status}).` }];
+    return send(JSON.stringify({ id, type: 'error', payload: errors }));
   }
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  signal.addEventListener('abort', () => void reader.cancel().catch(() => undefined), { once: true });
-  const decoder = new TextDecoder();
-  let buffered = '';
-  let completed = false;
-  while (!completed) {
-    const { done, value } = await reader.read().catch(() => ({ done: true, value: undefined }));
-    if (done || signal.aborted) break;
-    buffered += decoder.decode(value, { stream: true });
-    for (let end = buffered.indexOf('\n\n'); end !== -1; end = buffered.indexOf('\n\n')) {
-      const block = buffered.slice(0, end);
-      buffered = buffered.slice(end + 2);
-      const event = /^event: ?(.*)$/m.exec(block)?.[1];
-      const data = block
-        .split('\n')
-        .filter((line) => line.startsWith('data:'))
-        .map((line) => line.slice(5).trimStart())
-        .join('\n');
-      if (event === 'next' && data) {
+  if (!isAsyncIterable(result)) {
+    send(`${prefix}${resultJson(result)}}`);
+  } else {
+    // Each event is serialised once, into the message itself (direct-results.ts).
+    const iterator = result[Symbol.asyncIterator]();
+    const stop = () => void iterator.return?.()?.catch(() => undefined);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      for (;;) {
+        const item = await iterator.next().catch(() => ({ done: true as const, value: undefined }));
+        if (item.done || signal.aborted) break;
         await drained(ws, signal);
-        send({ id, type: 'next', payload: JSON.parse(data) });
-      } else if (event === 'complete') {
-        completed = true;
-        break;
+        send(`${prefix}${resultJson(item.value)}}`);
       }
+    } finally {
+      signal.removeEventListener('abort', stop);
     }
   }
-  send({ id, type: 'complete' });
+  send(JSON.stringify({ id, type: 'complete' }));
 }
