@@ -21,6 +21,7 @@ import { operationLimitPlugins } from './operation-limits.ts';
 import { usePersistedDocuments } from './persisted-documents.ts';
 import { useRequestLog } from './request-log.ts';
 import { useResponseSize } from './response-size.ts';
+import { useSharedEventResults } from './shared-event-results.ts';
 
 export interface YogaDeps {
   config: Config;
@@ -86,6 +87,8 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       useInputBounds({ maxDepth: config.limits.jsonDepth, maxWriteBytes: config.limits.bodyBytes }),
       ...operationLimitPlugins(config.limits),
       useAnswerWarnings(),
+      // Each event executed once for all the subscriptions that would execute it alike.
+      useSharedEventResults(deps.metrics.observeEventResult),
       // Last: it measures and writes the answer as it will be sent, codes and all.
       useResponseSize(config.limits.responseBytes),
       // After every choice of how to write the answer: the WebSocket's operations take the result itself.

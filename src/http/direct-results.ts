@@ -51,6 +51,8 @@ export function useDirectResults(): Plugin {
   };
 }
 
+const texts = new WeakMap<ExecutionResult, string>();
+
 /** `extensions` without the keys named, or undefined when nothing is left. */
 function without(extensions: Record<string, unknown> | undefined, internal: string[]) {
   if (!extensions) return undefined;
@@ -65,7 +67,13 @@ function without(extensions: Record<string, unknown> | undefined, internal: stri
  */
 export function resultJson(result: ExecutionResult): string {
   if (!result.errors?.length && !(result.extensions as { http?: unknown } | undefined)?.http) {
-    return JSON.stringify(result);
+    // An event's result shared by many subscriptions (shared-event-results.ts) is serialised once.
+    let text = texts.get(result);
+    if (text === undefined) {
+      text = JSON.stringify(result);
+      texts.set(result, text);
+    }
+    return text;
   }
   const errors = result.errors?.map((error) => {
     const json = (typeof error.toJSON === 'function' ? error.toJSON() : error) as {

@@ -59,6 +59,21 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
+  readonly #eventResults = new Counter({
+    name: 'subscription_event_results_total',
+    help: 'Events delivered to subscriptions: executed for the subscription, or handed a result executed for another with the same caller and document.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly #eventResultSeries = {
+    executed: this.#eventResults.labels('executed'),
+    shared: this.#eventResults.labels('shared'),
+  };
+
+  observeEventResult = (outcome: 'executed' | 'shared'): void => {
+    this.#eventResultSeries[outcome].inc();
+  };
+
   /** `upstream_api_info{api}`: which API the upstream serves (`undetermined` while `auto` probes). */
   trackUpstreamApi(apiKind: () => string | undefined): void {
     const registry = this.registry;

@@ -295,7 +295,7 @@ async function operate(
       for (;;) {
         const item = await iterator.next().catch(() => ({ done: true as const, value: undefined }));
         if (item.done || signal.aborted) break;
-        await drained(ws, signal);
+        if (ws.bufferedAmount > SEND_BUFFER_BYTES) await drained(ws, signal);
         send(`${prefix}${resultJson(item.value)}}`);
       }
     } finally {

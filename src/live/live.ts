@@ -1,6 +1,13 @@
 import type { LiveConfig } from '../config/live-config.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../errors.ts';
-import { type DeliveredEvent, decodeCursor, encodeCursor, endsRunEvents, type ThreadEvent } from './events.ts';
+import {
+  type DeliveredEvent,
+  decodeCursor,
+  encodeCursor,
+  endsRunEvents,
+  type RunEvent,
+  type ThreadEvent,
+} from './events.ts';
 import type { RunEventLog } from './run-event-log.ts';
 import type { RunProducers } from './run-producer.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
@@ -88,6 +95,11 @@ export class Live {
   readonly #perCaller = new Map<string, number>();
   readonly #stopping = new AbortController();
   readonly #lastStart = new Map<string, number>();
+  /**
+   * A logged event as subscriptions get it (with its cursor): one object per logged event, so that
+   * every subscription reading the same event is handed the same object (shared-event-results.ts).
+   */
+  readonly #deliveredEvents = new WeakMap<RunEvent, DeliveredEvent>();
 
   constructor(deps: LiveDeps) {
     this.#deps = deps;
@@ -98,6 +110,15 @@ export class Live {
     let total = 0;
     for (const count of this.#perCaller.values()) total += count;
     return total;
+  }
+
+  #delivered(runId: string, seq: number, event: RunEvent): DeliveredEvent {
+    let delivered = this.#deliveredEvents.get(event);
+    if (!delivered) {
+      delivered = { ...event, cursor: encodeCursor(runId, seq) };
+      this.#deliveredEvents.set(event, delivered);
+    }
+    return delivered;
   }
 
   #admit(callerId: string): () => void {
@@ -187,7 +208,7 @@ export class Live {
         }
         for (const { seq, event } of page ?? []) {
           cursor = seq;
-          yield { ...event, cursor: encodeCursor(runId, seq) };
+          yield this.#delivered(runId, seq, event);
           if (endsRunEvents(event)) return;
         }
         if (page && page.length > 0) continue;

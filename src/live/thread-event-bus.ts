@@ -21,8 +21,13 @@ export class MemoryThreadEventBus implements ThreadEventBus {
     this.deliver(threadId, event);
   }
 
+  /** Every listener of the thread gets this same object (shared-event-results.ts shares by it). */
   deliver(threadId: string, event: ThreadEvent): void {
     for (const listener of [...(this.#listeners.get(threadId) ?? [])]) listener(event);
+  }
+
+  listening(threadId: string): boolean {
+    return this.#listeners.has(threadId);
   }
 
   listen(threadId: string, listener: Listener): () => void {
@@ -46,6 +51,8 @@ export class MemoryThreadEventBus implements ThreadEventBus {
 export class RedisThreadEventBus implements ThreadEventBus {
   readonly #channels: RedisChannels;
   readonly #local = new MemoryThreadEventBus();
+  /** Per thread with listeners here: stops listening to its channel. */
+  readonly #remote = new Map<string, () => void>();
 
   constructor(channels: RedisChannels) {
     this.#channels = channels;
@@ -63,14 +70,20 @@ export class RedisThreadEventBus implements ThreadEventBus {
     }
   }
 
+  /** One channel listener per thread: each message is parsed once, into one object for all its subscribers. */
   listen(threadId: string, listener: Listener): () => void {
     const stopLocal = this.#local.listen(threadId, listener);
-    const stopRemote = this.#channels.listen(this.#channel(threadId), (message) => {
-      listener(JSON.parse(message) as ThreadEvent);
-    });
+    if (!this.#remote.has(threadId)) {
+      const stopRemote = this.#channels.listen(this.#channel(threadId), (message) => {
+        this.#local.deliver(threadId, JSON.parse(message) as ThreadEvent);
+      });
+      this.#remote.set(threadId, stopRemote);
+    }
     return () => {
       stopLocal();
-      stopRemote();
+      if (this.#local.listening(threadId)) return;
+      this.#remote.get(threadId)?.();
+      this.#remote.delete(threadId);
     };
   }
 }
