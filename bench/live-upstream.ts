@@ -11,15 +11,20 @@ import { chunk, startChatCompletionsServer } from '../test/helpers/chat-completi
  */
 const tokenMs = Number(process.env.LIVE_TOKEN_MS ?? 40);
 const words = 'The quick brown fox jumps over the lazy dog again and again until the end'.split(' ');
-const model = await startChatCompletionsServer(() => ({
-  kind: 'stream',
-  intervalMs: tokenMs,
-  chunks: [
-    chunk({ role: 'assistant', content: '' }),
-    ...words.map((word) => chunk({ content: `${word} ` })),
-    chunk({}, 'stop'),
-  ],
-}));
-const backend = createLocalBackend({ runs: { model: { url: model.url } } });
+// LIVE_MODEL_URL: a model server of the caller's (the fan-out row times its tokens from its own clock).
+const modelUrl =
+  process.env.LIVE_MODEL_URL ??
+  (
+    await startChatCompletionsServer(() => ({
+      kind: 'stream',
+      intervalMs: tokenMs,
+      chunks: [
+        chunk({ role: 'assistant', content: '' }),
+        ...words.map((word) => chunk({ content: `${word} ` })),
+        chunk({}, 'stop'),
+      ],
+    }))
+  ).url;
+const backend = createLocalBackend({ runs: { model: { url: modelUrl } } });
 const served = await serveLocalBackend(backend, { host: '127.0.0.1', port: 0 });
 process.send?.({ url: served.url });

@@ -1,7 +1,8 @@
-import { fork } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { type Child, createThread, graphql, percentile, startGateway, startUpstream, wireHeaders } from './live-kit.ts';
+import { runFanOut } from './live-run-fan-out.ts';
 
 /**
  * Live subscriptions, measured (`npm run bench:live`; docs/performance.md):
@@ -13,51 +14,6 @@ import WebSocket from 'ws';
  * - memory: heap after a full GC in the gateway process, per idle subscription (10,000 of them on
  *   200 WebSockets) and per finished run's log.
  */
-interface Child {
-  url: string;
-  heap(): Promise<number>;
-  stop(): void;
-}
-
-async function startGateway(env: Record<string, string> = {}): Promise<Child> {
-  const child = fork(new URL('./live-gateway.ts', import.meta.url), [], {
-    execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, MAX_SUBSCRIPTIONS_PER_CALLER: '20000', RUN_EVENTS_TTL_S: '600', ...env },
-  });
-  const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
-  return {
-    url,
-    heap: () =>
-      new Promise((resolve) => {
-        child.once('message', (m) => resolve((m as { heapBytes: number }).heapBytes));
-        child.send('heap');
-      }),
-    stop: () => child.kill('SIGKILL'),
-  };
-}
-
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ query, variables }),
-  });
-  return (await response.json()) as { data: Record<string, Record<string, string>> };
-}
-
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-};
-
-async function createThread(url: string, text = 'hello'): Promise<string> {
-  const answer = await graphql(
-    url,
-    'mutation ($t: JSON!) { createThread(input: { messages: [{ role: USER, content: $t }] }) { id } }',
-    { t: text },
-  );
-  return answer.data.createThread?.id ?? '';
-}
 
 /** 10,000 idle subscriptions, then one change delivered to all of them (fan-out at 10,000). */
 async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: number) {
@@ -173,16 +129,9 @@ async function firstMarker(response: Response, marker: string, started: number):
  * through the gateway (createRun, then `runEvents` over SSE), each from the client's first request.
  */
 async function firstDeltaBesideDirect(runs: number) {
-  const upstream = fork(new URL('./live-upstream.ts', import.meta.url), [], { execArgv: ['--import', 'tsx'] });
-  const upstreamUrl = await new Promise<string>((resolve) =>
-    upstream.once('message', (m) => resolve((m as { url: string }).url)),
-  );
+  const upstream = await startUpstream();
+  const upstreamUrl = upstream.url;
   const gateway = await startGateway({ OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: 'sk-bench' });
-  const wireHeaders = {
-    'content-type': 'application/json',
-    authorization: 'Bearer sk-bench',
-    'openai-beta': 'assistants=v2',
-  };
   try {
     const newThread = async () => {
       const response = await fetch(`${upstreamUrl}/threads`, {
@@ -239,11 +188,12 @@ async function firstDeltaBesideDirect(runs: number) {
     };
   } finally {
     gateway.stop();
-    upstream.kill('SIGKILL');
+    upstream.process.kill('SIGKILL');
   }
 }
 
 const beside = await firstDeltaBesideDirect(Number(process.env.LIVE_RUNS ?? 100));
+const runFanOutResult = await runFanOut(Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000), 50);
 const gateway = await startGateway();
 try {
   const deltas = await firstDeltas(gateway, Number(process.env.LIVE_RUNS ?? 100));
@@ -251,7 +201,7 @@ try {
   const round = (value: number) => Math.round(value * 10) / 10;
   console.log(
     JSON.stringify(
-      { firstDeltaBesideDirect: beside, deltas, fanOut },
+      { firstDeltaBesideDirect: beside, runFanOut: runFanOutResult, deltas, fanOut },
       (_key, value) => (typeof value === 'number' ? round(value) : value),
       2,
     ),

@@ -1,0 +1,68 @@
+import { type ChildProcess, fork } from 'node:child_process';
+
+/** What the `bench:live` rows share: the gateway and upstream processes, and small client helpers. */
+export interface Child {
+  url: string;
+  heap(): Promise<number>;
+  stop(): void;
+}
+
+export async function startGateway(env: Record<string, string> = {}): Promise<Child> {
+  const child = fork(new URL('./live-gateway.ts', import.meta.url), [], {
+    execArgv: ['--expose-gc', '--import', 'tsx'],
+    env: { ...process.env, MAX_SUBSCRIPTIONS_PER_CALLER: '20000', RUN_EVENTS_TTL_S: '600', ...env },
+  });
+  const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
+  return {
+    url,
+    heap: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve((m as { heapBytes: number }).heapBytes));
+        child.send('heap');
+      }),
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
+export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as { data: Record<string, Record<string, string>> };
+}
+
+export const percentile = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+};
+
+export async function createThread(url: string, text = 'hello'): Promise<string> {
+  const answer = await graphql(
+    url,
+    'mutation ($t: JSON!) { createThread(input: { messages: [{ role: USER, content: $t }] }) { id } }',
+    { t: text },
+  );
+  return answer.data.createThread?.id ?? '';
+}
+
+/**
+ * The local backend served over HTTP in its own process (bench/live-upstream.ts), its runs answered
+ * by a streamed Chat Completions model: its own, or `modelUrl`'s.
+ */
+export async function startUpstream(modelUrl?: string): Promise<{ url: string; process: ChildProcess }> {
+  const child = fork(new URL('./live-upstream.ts', import.meta.url), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, ...(modelUrl ? { LIVE_MODEL_URL: modelUrl } : {}) },
+  });
+  const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
+  return { url, process: child };
+}
+
+/** Headers of a direct call to the upstream's Threads API. */
+export const wireHeaders = {
+  'content-type': 'application/json',
+  authorization: 'Bearer sk-bench',
+  'openai-beta': 'assistants=v2',
+};
