@@ -4,6 +4,8 @@ import { type ChildProcess, fork } from 'node:child_process';
 export interface Child {
   url: string;
   heap(): Promise<number>;
+  /** With LIVE_PROFILE=<file>: starts, then stops and writes, a CPU profile of the gateway (else nothing). */
+  profile(step: 'start' | 'stop'): Promise<void>;
   stop(): void;
 }
 
@@ -20,6 +22,13 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
         child.once('message', (m) => resolve((m as { heapBytes: number }).heapBytes));
         child.send('heap');
       }),
+    profile: (step) =>
+      process.env.LIVE_PROFILE
+        ? new Promise((resolve) => {
+            child.once('message', () => resolve());
+            child.send(`profile-${step}`);
+          })
+        : Promise.resolve(),
     stop: () => child.kill('SIGKILL'),
   };
 }

@@ -97,9 +97,11 @@ export async function runFanOut(subscribers: number, perSocket: number, tokens =
     }
     for (let waited = 0; started < subscribers && waited < 60_000; waited += 50) await pause(50);
     await pause(500);
+    await gateway.profile('start');
     model.release();
     const expected = subscribers * tokens;
     for (let waited = 0; delays.length < expected && waited < 60_000; waited += 50) await pause(50);
+    await gateway.profile('stop');
     return {
       subscribers,
       perSocket,

@@ -155,6 +155,14 @@ export class Live {
    * exists, and the caller may see it). Refuses a cursor that is malformed, of another run, or of
    * a log that is gone, before anything is opened.
    */
+  /**
+   * Whether the run is known to exist for this subscriber without reading it: this instance
+   * produces it, of the thread, with the subscriber's credential (a read would find it).
+   */
+  knownRun(subscriber: Subscriber, threadId: string, runId: string): boolean {
+    return this.#deps.producers.producingFor(threadId, runId, subscriber.credential);
+  }
+
   async runEvents(subscriber: Subscriber, threadId: string, runId: string, after: string | undefined) {
     const { log } = this.#deps;
     const afterSeq = after === undefined ? -1 : decodeCursor(after, runId, 'after');

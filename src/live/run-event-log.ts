@@ -39,36 +39,87 @@ export function kept(events: readonly RunEvent[], length: number, maxEvents: num
   return result;
 }
 
-/** Waiters of one instance, woken when a run's log grows (here, or, with Redis, on another instance). */
+/** How often waiters past their `maxWaitMs` are let go (so a wait may last this much longer). */
+const SWEEP_MS = 100;
+
+interface Waiter {
+  runId: string;
+  resolve: () => void;
+  deadline: number;
+  /** The wait now pending on the waiter's signal. */
+  slot: { current?: Waiter };
+}
+
+/**
+ * Waiters of one instance, woken when a run's log grows (here, or, with Redis, on another instance).
+ * A wake reaches every subscriber of a run at once, so a wait costs no timer and no listener of its
+ * own: the waits past their time are let go by one sweep, and each signal gets one abort listener
+ * for all the waits made with it.
+ */
 export class LogWaiters {
-  readonly #waiting = new Map<string, Set<() => void>>();
+  readonly #waiting = new Map<string, Set<Waiter>>();
+  readonly #slots = new WeakMap<AbortSignal, { current?: Waiter }>();
+  #sweep: ReturnType<typeof setInterval> | undefined;
 
   wait(runId: string, maxWaitMs: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return Promise.resolve();
     return new Promise((resolve) => {
+      let slot = this.#slots.get(signal);
+      if (!slot) {
+        const created: { current?: Waiter } = {};
+        slot = created;
+        this.#slots.set(signal, created);
+        signal.addEventListener('abort', () => created.current && this.#letGo(created.current), { once: true });
+      }
+      const waiter: Waiter = { runId, resolve, deadline: Date.now() + maxWaitMs, slot };
+      slot.current = waiter;
       let set = this.#waiting.get(runId);
       if (!set) {
         set = new Set();
         this.#waiting.set(runId, set);
       }
-      const waiters = set;
-      const done = () => {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        waiters.delete(done);
-        if (waiters.size === 0 && this.#waiting.get(runId) === waiters) this.#waiting.delete(runId);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      signal.addEventListener('abort', done, { once: true });
-      waiters.add(done);
+      set.add(waiter);
+      this.#sweep ??= setInterval(() => this.#letGoLate(), SWEEP_MS).unref();
     });
   }
 
   wake(runId: string): void {
     const waiters = this.#waiting.get(runId);
     if (!waiters) return;
-    for (const done of [...waiters]) done();
+    this.#waiting.delete(runId);
+    for (const waiter of waiters) this.#resolve(waiter);
+    this.#stopSweepWhenIdle();
+  }
+
+  #resolve(waiter: Waiter): void {
+    if (waiter.slot.current === waiter) waiter.slot.current = undefined;
+    waiter.resolve();
+  }
+
+  #letGo(waiter: Waiter): void {
+    const waiters = this.#waiting.get(waiter.runId);
+    if (waiters?.delete(waiter) && waiters.size === 0) this.#waiting.delete(waiter.runId);
+    this.#resolve(waiter);
+    this.#stopSweepWhenIdle();
+  }
+
+  #letGoLate(): void {
+    const now = Date.now();
+    for (const [runId, waiters] of this.#waiting) {
+      for (const waiter of waiters) {
+        if (waiter.deadline > now) continue;
+        waiters.delete(waiter);
+        this.#resolve(waiter);
+      }
+      if (waiters.size === 0) this.#waiting.delete(runId);
+    }
+    this.#stopSweepWhenIdle();
+  }
+
+  #stopSweepWhenIdle(): void {
+    if (this.#waiting.size > 0 || !this.#sweep) return;
+    clearInterval(this.#sweep);
+    this.#sweep = undefined;
   }
 
   /** Whether any subscriber of this instance waits on the run (Redis notifications for others are ignored). */

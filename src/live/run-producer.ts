@@ -57,6 +57,8 @@ export class RunProducers {
   readonly #deps: RunProducerDeps;
   readonly #owner = randomUUID();
   readonly #active = new Map<string, AbortController>();
+  /** The thread and credential each active producer reads its run with. */
+  readonly #readers = new Map<string, { threadId: string; credential: string | undefined }>();
   #stopped = false;
 
   constructor(deps: RunProducerDeps) {
@@ -66,6 +68,16 @@ export class RunProducers {
   /** Whether this instance produces the run now. */
   producing(runId: string): boolean {
     return this.#active.has(runId);
+  }
+
+  /**
+   * Whether this instance produces the run now, of that thread and with that credential: its
+   * producer read (or created) it with the credential, so a read of it with the same one would
+   * find it too.
+   */
+  producingFor(threadId: string, runId: string, credential: string | undefined): boolean {
+    const reader = this.#readers.get(runId);
+    return reader !== undefined && reader.threadId === threadId && reader.credential === credential;
   }
 
   /**
@@ -81,6 +93,7 @@ export class RunProducers {
     }
     const controller = new AbortController();
     this.#active.set(runId, controller);
+    this.#readers.set(runId, { threadId, credential });
     let resolve: () => void = () => undefined;
     const firstLogged = new Promise<void>((done) => {
       resolve = done;
@@ -94,7 +107,10 @@ export class RunProducers {
       )
       .finally(() => {
         resolve();
-        if (this.#active.get(runId) === controller) this.#active.delete(runId);
+        if (this.#active.get(runId) === controller) {
+          this.#active.delete(runId);
+          this.#readers.delete(runId);
+        }
       });
     return firstLogged;
   }

@@ -114,7 +114,7 @@ builder.subscriptionFields((t) => ({
   runEvents: t.field({
     type: RunEventRef,
     description:
-      'Every event of one run, oldest first: from the start, or after `after` (a cursor of an earlier event). Completes after the run reaches a final status or REQUIRES_ACTION (the last event says which). The run is read first (one upstream call): NOT_FOUND when the caller cannot see it.',
+      'Every event of one run, oldest first: from the start, or after `after` (a cursor of an earlier event). Completes after the run reaches a final status or REQUIRES_ACTION (the last event says which). The run is read first (one upstream call; none when this instance is following the run with the caller’s credential, as right after createRun): NOT_FOUND when the caller cannot see it.',
     args: {
       threadId: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
       runId: t.arg.id({ required: true, description: 'The run id (`run_…`) or the Run’s global id.' }),
@@ -125,8 +125,11 @@ builder.subscriptionFields((t) => ({
       const threadId = String(args.threadId);
       assertThreadId(threadId, 'threadId');
       const runId = runIdOf(threadId, args.runId, 'runId');
-      const run = await ctx.loaders.runs.run(threadId, runId);
-      if (!run) throw new GatewayError(ErrorCode.NOT_FOUND, 'The run was not found.');
+      // A run this instance is producing with the caller's credential (typically one it just
+      // created for it) exists for the caller: no read. Any other is read first.
+      if (!ctx.live.knownRun(subscriber(ctx), threadId, runId) && !(await ctx.loaders.runs.run(threadId, runId))) {
+        throw new GatewayError(ErrorCode.NOT_FOUND, 'The run was not found.');
+      }
       return ctx.live.runEvents(subscriber(ctx), threadId, runId, args.after ?? undefined);
     },
     resolve: (item: SubscriptionItem, args, ctx) => {

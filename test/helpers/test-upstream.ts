@@ -49,7 +49,10 @@ export async function startTestUpstream(
   {
     handleProbes = false,
     port = 0,
+    modelUrl,
   }: {
+    /** The backend's runs use this Chat Completions server (else only the built-in `echo` model). */
+    modelUrl?: string;
     /** Let `handler` answer the readiness probes too (else they reach the backend). */
     handleProbes?: boolean;
     /** A fixed port (tests of a late upstream); 0 takes a free one. */
@@ -57,7 +60,7 @@ export async function startTestUpstream(
   } = {},
 ): Promise<TestUpstream> {
   const store = new MemoryStore();
-  const backend = createLocalBackend({ store });
+  const backend = createLocalBackend({ store, ...(modelUrl ? { runs: { model: { url: modelUrl } } } : {}) });
   const started = performance.now();
   const sockets = new Set<Socket>();
   let inFlight = 0;
@@ -131,6 +134,15 @@ export async function startTestUpstream(
         return;
       }
       res.writeHead(answer.status, Object.fromEntries(answer.headers));
+      // A streamed answer (a run or response with `stream: true`) is passed on as it is written.
+      if (answer.body && (answer.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        const reader = answer.body.getReader();
+        for (let part = await reader.read(); !part.done && !res.destroyed; part = await reader.read()) {
+          res.write(part.value);
+        }
+        res.end();
+        return;
+      }
       res.end(await answer.text());
       return;
     }
