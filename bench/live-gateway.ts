@@ -24,7 +24,9 @@ process.on('message', (message) => {
     process.send?.({ heapBytes: process.memoryUsage().heapUsed });
   } else if (message === 'profile-start') {
     inspector.connect();
-    inspector.post('Profiler.enable', () => inspector.post('Profiler.start', () => process.send?.({ profiling: true })));
+    inspector.post('Profiler.enable', () =>
+      inspector.post('Profiler.start', () => process.send?.({ profiling: true })),
+    );
   } else if (message === 'profile-stop') {
     inspector.post('Profiler.stop', (_error, result) => {
       writeFileSync(process.env.LIVE_PROFILE ?? 'live.cpuprofile', JSON.stringify(result.profile));

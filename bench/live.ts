@@ -35,6 +35,7 @@ async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: num
   // Every subscription reads the thread once when it opens: wait until the gateway is idle again.
   await new Promise((resolve) => setTimeout(resolve, 8_000));
   const idle = await gateway.heap();
+  await gateway.profile('start');
   sent = performance.now();
   await graphql(gateway.url, 'mutation ($t: ID!) { updateThread(id: $t, input: { metadata: { k: "v" } }) { id } }', {
     t: threadId,
@@ -43,6 +44,7 @@ async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: num
   const deadline = Date.now() + 20_000;
   while (arrivals.length < subscribers && Date.now() < deadline)
     await new Promise((resolve) => setTimeout(resolve, 20));
+  await gateway.profile('stop');
   const delays = arrivals.map((at) => at - sent);
   for (const client of clients) await client.dispose();
   return {
@@ -175,7 +177,9 @@ async function firstDeltaBesideDirect(runs: number) {
     await round(direct);
     await round(viaGateway);
     const directMs = await round(direct);
+    await gateway.profile('start');
     const gatewayMs = await round(viaGateway);
+    await gateway.profile('stop');
     return {
       runs,
       tokenMs: Number(process.env.LIVE_TOKEN_MS ?? 40),
@@ -192,20 +196,22 @@ async function firstDeltaBesideDirect(runs: number) {
   }
 }
 
-const beside = await firstDeltaBesideDirect(Number(process.env.LIVE_RUNS ?? 100));
-const runFanOutResult = await runFanOut(Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000), 50);
-const gateway = await startGateway();
-try {
-  const deltas = await firstDeltas(gateway, Number(process.env.LIVE_RUNS ?? 100));
-  const fanOut = await idleAndFanOut(gateway, Number(process.env.LIVE_SUBSCRIBERS ?? 10_000), 50);
-  const round = (value: number) => Math.round(value * 10) / 10;
-  console.log(
-    JSON.stringify(
-      { firstDeltaBesideDirect: beside, runFanOut: runFanOutResult, deltas, fanOut },
-      (_key, value) => (typeof value === 'number' ? round(value) : value),
-      2,
-    ),
-  );
-} finally {
-  gateway.stop();
+// LIVE_ROWS picks rows (comma-separated: beside, runFanOut, deltas, fanOut); all by default.
+const rows = new Set((process.env.LIVE_ROWS ?? 'beside,runFanOut,deltas,fanOut').split(','));
+const results: Record<string, unknown> = {};
+if (rows.has('beside'))
+  results.firstDeltaBesideDirect = await firstDeltaBesideDirect(Number(process.env.LIVE_RUNS ?? 100));
+if (rows.has('runFanOut')) results.runFanOut = await runFanOut(Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000), 50);
+if (rows.has('deltas') || rows.has('fanOut')) {
+  const gateway = await startGateway();
+  try {
+    if (rows.has('deltas')) results.deltas = await firstDeltas(gateway, Number(process.env.LIVE_RUNS ?? 100));
+    if (rows.has('fanOut')) {
+      results.fanOut = await idleAndFanOut(gateway, Number(process.env.LIVE_SUBSCRIBERS ?? 10_000), 50);
+    }
+  } finally {
+    gateway.stop();
+  }
 }
+const round = (value: number) => Math.round(value * 10) / 10;
+console.log(JSON.stringify(results, (_key, value) => (typeof value === 'number' ? round(value) : value), 2));
