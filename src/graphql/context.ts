@@ -13,6 +13,7 @@ import { RequestBudget } from '../upstream/calls/request-budget.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
 import { RequestUpstream } from '../upstream/request-scoped-api.ts';
 import type { UpstreamApi } from '../upstream/upstream-api.ts';
+import { createPace, type Pace } from './pace.ts';
 
 /** What every resolver gets: made fresh for each GraphQL request, never shared. */
 export interface GatewayContext {
@@ -36,6 +37,8 @@ export interface GatewayContext {
   readonly live: Live;
   /** Aborted when the request's client goes away: a subscription opened for it ends then. */
   readonly signal: AbortSignal | undefined;
+  /** Hands a connection's items to execution, pausing a long answer now and then (pace.ts). */
+  readonly pace: Pace;
 }
 
 export interface ContextDeps {
@@ -107,6 +110,7 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
       warnings,
       live: deps.live,
       signal: request.signal,
+      pace: createPace(),
     };
   };
 }

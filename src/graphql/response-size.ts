@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin, processRegularResult } from 'graphql-yoga';
 import { ErrorCode } from '../errors.ts';
+import { JsonSize, jsonPieces } from './json-walk.ts';
 
 /**
  * Bytes of one answer, and how it is written.
@@ -12,117 +13,16 @@ import { ErrorCode } from '../errors.ts';
  * building it (the walk stops at the limit), and refused with RESPONSE_TOO_LARGE when over; an
  * answer within the limit is written as JSON pieces pulled one at a time by the socket, so a client
  * that does not read holds one piece and the socket's buffer of the gateway's memory, not the text
- * of its answer, and no piece takes the event loop long.
+ * of its answer. Neither the measure nor a piece takes the event loop long: a large answer is
+ * measured a slice at a time (json-walk.ts), with turns of the event loop in between.
  */
 
 /** Text written per pull: small enough that no pull holds the loop, large enough to keep syscalls few. */
 const CHUNK_CHARS = 64 * 1024;
+/** Values of an answer measured in one go: a slice takes a millisecond or two. */
+const MEASURE_SLICE = 10_000;
 /** Answers up to this many bytes are written as one string (a socket buffer takes them whole). */
 const SMALL_ANSWER_BYTES = 64 * 1024;
-
-/** Printable ASCII without `"` and `\`: such a string is its own JSON text, between quotes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-function stringBytes(value: string): number {
-  return PLAIN.test(value) ? value.length + 2 : Buffer.byteLength(JSON.stringify(value));
-}
-
-/** A value as JSON.stringify sees it: what its `toJSON` gives, if it has one. */
-function jsonOf(value: unknown, key: string): unknown {
-  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    return (value as { toJSON(key: string): unknown }).toJSON(key);
-  }
-  return value;
-}
-
-/** Values JSON.stringify leaves out of an object (and writes as null in an array). */
-function omitted(value: unknown): boolean {
-  return value === undefined || typeof value === 'function' || typeof value === 'symbol';
-}
-
-function leafText(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  if (typeof value === 'boolean') return value ? 'true' : 'false';
-  return 'null';
-}
-
-/**
- * The UTF-8 length of `JSON.stringify(value)`, or a number over `limit` as soon as it is known to be
- * over: no string of the answer is built, and no more than `limit` characters are scanned.
- */
-export function jsonBytes(value: unknown, limit: number): number {
-  let total = 0;
-  // `item` is the value as JSON sees it (jsonOf applied once, as JSON.stringify applies toJSON once).
-  const visit = (item: unknown): void => {
-    if (total > limit) return;
-    if (typeof item === 'string') {
-      total += item.length + 2;
-      // Only a string that might still fit is scanned for the bytes its escapes and UTF-8 add.
-      if (total <= limit) total += stringBytes(item) - item.length - 2;
-      return;
-    }
-    if (item === null || typeof item !== 'object') {
-      total += omitted(item) ? 4 : leafText(item).length;
-      return;
-    }
-    if (Array.isArray(item)) {
-      total += 2 + Math.max(0, item.length - 1);
-      for (let index = 0; index < item.length && total <= limit; index++) visit(jsonOf(item[index], String(index)));
-      return;
-    }
-    total += 2;
-    let first = true;
-    for (const name of Object.keys(item)) {
-      const member = jsonOf((item as Record<string, unknown>)[name], name);
-      if (omitted(member)) continue;
-      total += (first ? 0 : 1) + stringBytes(name) + 1;
-      first = false;
-      visit(member);
-      if (total > limit) return;
-    }
-  };
-  visit(jsonOf(value, ''));
-  return total;
-}
-
-/**
- * The text of `JSON.stringify(value)`, in pieces of about CHUNK_CHARS (a single long string is one
- * piece), produced only as they are asked for.
- */
-export function* jsonPieces(value: unknown): Generator<string, void, undefined> {
-  let buffer = '';
-  function* write(item: unknown): Generator<string, void, undefined> {
-    if (item === null || typeof item !== 'object') {
-      buffer += omitted(item) ? 'null' : leafText(item);
-    } else if (Array.isArray(item)) {
-      buffer += '[';
-      for (let index = 0; index < item.length; index++) {
-        if (index > 0) buffer += ',';
-        yield* write(jsonOf(item[index], String(index)));
-      }
-      buffer += ']';
-    } else {
-      buffer += '{';
-      let first = true;
-      for (const name of Object.keys(item)) {
-        const member = jsonOf((item as Record<string, unknown>)[name], name);
-        if (omitted(member)) continue;
-        buffer += `${first ? '' : ','}${JSON.stringify(name)}:`;
-        first = false;
-        yield* write(member);
-      }
-      buffer += '}';
-    }
-    if (buffer.length >= CHUNK_CHARS) {
-      const piece = buffer;
-      buffer = '';
-      yield piece;
-    }
-  }
-  yield* write(jsonOf(value, ''));
-  if (buffer) yield buffer;
-}
 
 type Processor = typeof processRegularResult;
 type FetchAPI = Parameters<Processor>[1];
@@ -149,7 +49,7 @@ function streamedRegularResult(
       fetchAPI,
       accepted,
     );
-    let pieces: Generator<string, void, undefined> | undefined = jsonPieces(sanitised);
+    let pieces: Generator<string, void, undefined> | undefined = jsonPieces(sanitised, CHUNK_CHARS);
     const encoder = new TextEncoder();
     // A client gone before its answer is written releases the answer now, not when the stream is collected.
     const release = () => {
@@ -215,24 +115,32 @@ export function useResponseSize(maxBytes: number): Plugin {
   return {
     onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor }) {
       if (Array.isArray(result) || isAsyncIterable(result)) return;
-      const bytes = jsonBytes(result, maxBytes);
-      if (bytes > maxBytes) {
-        // The answer built so far is dropped here, and with it the memory it held.
-        setResult({
-          errors: [
-            new GraphQLError(
-              `The answer is longer than the ${maxBytes} bytes one answer may hold (MAX_RESPONSE_BYTES): ask for smaller pages, fewer fields or fewer aliases.`,
-              { extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes } },
-            ),
-          ],
-        });
-        return;
-      }
-      // An answer of one piece or less is one write whatever the socket does: Yoga's own string
-      // body serves it without a stream, a generator and a turn of the event loop per answer.
-      if (bytes <= SMALL_ANSWER_BYTES) return;
-      const accepted = resultProcessor === processRegularResult ? regularMediaType(request) : undefined;
-      if (accepted) setResultProcessor(streamedRegularResult(request.signal) as Processor, accepted);
+      const size = new JsonSize(result, maxBytes);
+      const decide = () => {
+        if (size.total > maxBytes) {
+          // The answer built so far is dropped here, and with it the memory it held.
+          setResult({
+            errors: [
+              new GraphQLError(
+                `The answer is longer than the ${maxBytes} bytes one answer may hold (MAX_RESPONSE_BYTES): ask for smaller pages, fewer fields or fewer aliases.`,
+                { extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes } },
+              ),
+            ],
+          });
+          return;
+        }
+        // An answer of one piece or less is one write whatever the socket does: Yoga's own string
+        // body serves it without a stream, a generator and a turn of the event loop per answer.
+        if (size.total <= SMALL_ANSWER_BYTES) return;
+        const accepted = resultProcessor === processRegularResult ? regularMediaType(request) : undefined;
+        if (accepted) setResultProcessor(streamedRegularResult(request.signal) as Processor, accepted);
+      };
+      if (size.step(MEASURE_SLICE)) return decide();
+      // A large answer is measured a slice at a time, with a turn of the event loop between slices.
+      return (async () => {
+        while (!size.step(MEASURE_SLICE)) await new Promise((resolve) => setImmediate(resolve));
+        decide();
+      })();
     },
   };
 }

@@ -150,13 +150,13 @@ const AssistantConnectionRef = builder.objectRef<AssistantConnection>('Assistant
       type: [AssistantEdgeRef],
       description: 'The assistants of this page with their cursors.',
       extensions: { cost: { listSize: 'page' } },
-      resolve: (connection) => connection.assistants,
+      resolve: (connection, _args, ctx) => ctx.pace(connection.assistants),
     }),
     nodes: t.field({
       type: [AssistantRef],
       description: 'The assistants of this page (the edges without cursors).',
       extensions: { cost: { listSize: 'page' } },
-      resolve: (connection) => connection.assistants,
+      resolve: (connection, _args, ctx) => ctx.pace(connection.assistants),
     }),
     pageInfo: t.field({
       type: PageInfoRef,

@@ -30,13 +30,13 @@ const RunConnectionRef = builder.objectRef<RunConnection>('RunConnection').imple
       type: [RunEdgeRef],
       description: 'The runs of this page with their cursors, in the connection’s order.',
       extensions: { cost: { listSize: 'page' } },
-      resolve: (connection) => connection.runs,
+      resolve: (connection, _args, ctx) => ctx.pace(connection.runs),
     }),
     nodes: t.field({
       type: [RunRef],
       description: 'The runs of this page, in the connection’s order (the edges without cursors).',
       extensions: { cost: { listSize: 'page' } },
-      resolve: (connection) => connection.runs,
+      resolve: (connection, _args, ctx) => ctx.pace(connection.runs),
     }),
     pageInfo: t.field({
       type: PageInfoRef,

@@ -44,13 +44,13 @@ const ThreadMessageConnectionRef = builder.objectRef<Connection>('ThreadMessageC
       type: [ThreadMessageEdgeRef],
       description: 'The messages of this page with their cursors, in the connection’s order.',
       extensions: { cost: { listSize: 'page' } },
-      resolve: (connection) => connection.messages,
+      resolve: (connection, _args, ctx) => ctx.pace(connection.messages),
     }),
     nodes: t.field({
       type: [ThreadMessageRef],
       description: 'The messages of this page, in the connection’s order (the edges without cursors).',
       extensions: { cost: { listSize: 'page' } },
-      resolve: (connection) => connection.messages,
+      resolve: (connection, _args, ctx) => ctx.pace(connection.messages),
     }),
     pageInfo: t.field({
       type: PageInfoRef,

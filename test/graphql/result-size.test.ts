@@ -4,7 +4,7 @@ import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
-import { jsonBytes, jsonPieces } from '../../src/graphql/response-size.ts';
+import { jsonBytes, jsonPieces } from '../../src/graphql/json-walk.ts';
 import { codes, execute } from '../helpers/gateway.ts';
 import { type Started, startProcess } from '../helpers/process.ts';
 import { closeAll, startServerKeyGateway, type TestUpstream } from '../helpers/test-upstream.ts';
