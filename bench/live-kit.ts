@@ -12,7 +12,13 @@ export interface Child {
 export async function startGateway(env: Record<string, string> = {}): Promise<Child> {
   const child = fork(new URL('./live-gateway.ts', import.meta.url), [], {
     execArgv: ['--expose-gc', '--import', 'tsx'],
-    env: { ...process.env, MAX_SUBSCRIPTIONS_PER_CALLER: '20000', RUN_EVENTS_TTL_S: '600', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      MAX_SUBSCRIPTIONS_PER_CALLER: '20000',
+      RUN_EVENTS_TTL_S: '600',
+      ...env,
+    },
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
   return {
@@ -63,7 +69,7 @@ export async function createThread(url: string, text = 'hello'): Promise<string>
 export async function startUpstream(modelUrl?: string): Promise<{ url: string; process: ChildProcess }> {
   const child = fork(new URL('./live-upstream.ts', import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...(modelUrl ? { LIVE_MODEL_URL: modelUrl } : {}) },
+    env: { ...process.env, NODE_ENV: 'production', ...(modelUrl ? { LIVE_MODEL_URL: modelUrl } : {}) },
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
   return { url, process: child };

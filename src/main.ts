@@ -1,5 +1,5 @@
 // First: before anything loads graphql (production-mode.ts).
-import './production-mode.ts';
+import './config/production-mode.ts';
 import { createServer, type ServerResponse } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { createGateway } from './app.ts';
