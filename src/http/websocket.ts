@@ -159,8 +159,10 @@ function serveConnection(ws: WebSocket, socket: Duplex, req: IncomingMessage, de
   let acknowledged = false;
   let alive = true;
   const send = (message: unknown) => sendText(JSON.stringify(message));
+  // Checked after the loop's next poll for I/O: a connection_init that arrived while the process was
+  // busy (timers run before pending socket reads) is read first, not refused for our own delay.
   const initTimer = setTimeout(
-    () => acknowledged || ws.close(4408, 'Connection initialisation timeout'),
+    () => setImmediate(() => acknowledged || ws.close(4408, 'Connection initialisation timeout')),
     INIT_TIMEOUT_MS,
   );
   const ping = setInterval(() => {
