@@ -1,7 +1,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createLocalBackend } from '../src/local-backend/backend.ts';
-import { fromNode } from '../src/local-backend/serve.ts';
+import { fromNode, writeStream } from '../src/local-backend/serve.ts';
 
 // The bench's upstream: the local backend over plain node:http with threads seeded
 // (BENCH_SEED_THREADS, 50 by default). BENCH_DELAY_MS holds every answer that long, like a hosted API that answers in
@@ -58,6 +58,15 @@ const server = createServer((req, res) => {
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
     const answer = await backend.handle(fromNode(req, Buffer.concat(chunks).toString('utf8')));
+    if (answer.stream) {
+      // A run or response created with `stream: true`: its events as they are written.
+      res.once('finish', () => {
+        answered++;
+        latencies.push(performance.now() - arrived);
+      });
+      await writeStream(res, answer, answer.stream);
+      return;
+    }
     res.writeHead(answer.status, { ...answer.headers, 'content-length': Buffer.byteLength(answer.body) });
     res.end(answer.body, () => {
       answered++;

@@ -59,7 +59,8 @@ function drained(res: ServerResponse): Promise<void> {
  * one, so a client that does not read holds the stream back (bounded by the stream's own buffer).
  * A client that goes away closes the stream, which stops waiting at once.
  */
-async function writeStream(res: ServerResponse, answer: BackendAnswer, stream: AnswerStream): Promise<void> {
+/** A streamed answer, each piece written when the client took the last (also the benchmark's upstream). */
+export async function writeStream(res: ServerResponse, answer: BackendAnswer, stream: AnswerStream): Promise<void> {
   res.once('close', () => stream.close());
   res.writeHead(answer.status, answer.headers);
   res.flushHeaders();
