@@ -57,6 +57,32 @@ async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: num
   };
 }
 
+/**
+ * A run created through the gateway, then watched from `createRun`'s answer over SSE until it ends:
+ * when it was created and when its first delta came, each from the client's first request.
+ */
+async function runThroughGateway(url: string, threadId: string, model: string) {
+  const started = performance.now();
+  const run = await graphql(
+    url,
+    'mutation ($t: ID!, $m: String) { createRun(threadId: $t, input: { model: $m }) { runId } }',
+    {
+      t: threadId,
+      m: model,
+    },
+  );
+  const createMs = performance.now() - started;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({
+      query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
+      variables: { t: threadId, r: run.data.createRun?.runId },
+    }),
+  });
+  return { createMs, firstDeltaMs: await firstMarker(response, 'MessageTextDelta', started) };
+}
+
 /** 100 concurrent echo runs, each watched from createRun's answer: time to its first delta. */
 async function firstDeltas(gateway: Child, runs: number) {
   const text = 'x'.repeat(2_000);
@@ -64,32 +90,7 @@ async function firstDeltas(gateway: Child, runs: number) {
   const before = await gateway.heap();
   const results = await Promise.all(
     threads.map(async (threadId) => {
-      const started = performance.now();
-      const run = await graphql(
-        gateway.url,
-        'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }',
-        { t: threadId },
-      );
-      const created = performance.now();
-      const response = await fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify({
-          query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
-          variables: { t: threadId, r: run.data.createRun?.runId },
-        }),
-      });
-      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-      const decoder = new TextDecoder();
-      let text = '';
-      let firstDelta = 0;
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        text += decoder.decode(value, { stream: true });
-        if (!firstDelta && text.includes('MessageTextDelta')) firstDelta = performance.now();
-      }
-      return { createMs: created - started, firstDeltaMs: firstDelta - started, endMs: performance.now() - started };
+      return runThroughGateway(gateway.url, threadId, 'echo');
     }),
   );
   const after = await gateway.heap();
@@ -152,23 +153,8 @@ async function firstDeltaBesideDirect(runs: number) {
       });
       return firstMarker(response, 'thread.message.delta', started);
     };
-    const viaGateway = async (threadId: string) => {
-      const started = performance.now();
-      const run = await graphql(
-        gateway.url,
-        'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "bench-model" }) { runId } }',
-        { t: threadId },
-      );
-      const response = await fetch(gateway.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-        body: JSON.stringify({
-          query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
-          variables: { t: threadId, r: run.data.createRun?.runId },
-        }),
-      });
-      return firstMarker(response, 'MessageTextDelta', started);
-    };
+    const viaGateway = async (threadId: string) =>
+      (await runThroughGateway(gateway.url, threadId, 'bench-model')).firstDeltaMs;
     const round = async (read: (threadId: string) => Promise<number>) => {
       const threads = await Promise.all(Array.from({ length: runs }, newThread));
       return Promise.all(threads.map(read));

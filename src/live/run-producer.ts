@@ -56,9 +56,11 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export class RunProducers {
   readonly #deps: RunProducerDeps;
   readonly #owner = randomUUID();
-  readonly #active = new Map<string, AbortController>();
-  /** The thread and credential each active producer reads its run with. */
-  readonly #readers = new Map<string, { threadId: string; credential: string | undefined }>();
+  /** Per run produced here: its producer's stop, and the thread and credential it reads the run with. */
+  readonly #active = new Map<
+    string,
+    { controller: AbortController; threadId: string; credential: string | undefined }
+  >();
   #stopped = false;
 
   constructor(deps: RunProducerDeps) {
@@ -76,8 +78,8 @@ export class RunProducers {
    * find it too.
    */
   producingFor(threadId: string, runId: string, credential: string | undefined): boolean {
-    const reader = this.#readers.get(runId);
-    return reader !== undefined && reader.threadId === threadId && reader.credential === credential;
+    const producer = this.#active.get(runId);
+    return producer !== undefined && producer.threadId === threadId && producer.credential === credential;
   }
 
   /**
@@ -92,8 +94,8 @@ export class RunProducers {
       return Promise.resolve();
     }
     const controller = new AbortController();
-    this.#active.set(runId, controller);
-    this.#readers.set(runId, { threadId, credential });
+    const producer = { controller, threadId, credential };
+    this.#active.set(runId, producer);
     let resolve: () => void = () => undefined;
     const firstLogged = new Promise<void>((done) => {
       resolve = done;
@@ -107,10 +109,7 @@ export class RunProducers {
       )
       .finally(() => {
         resolve();
-        if (this.#active.get(runId) === controller) {
-          this.#active.delete(runId);
-          this.#readers.delete(runId);
-        }
+        if (this.#active.get(runId) === producer) this.#active.delete(runId);
       });
     return firstLogged;
   }
@@ -300,6 +299,6 @@ export class RunProducers {
   /** Stops producing (shutdown): leases are released, so another instance takes the runs over. */
   stop(): void {
     this.#stopped = true;
-    for (const controller of this.#active.values()) controller.abort();
+    for (const { controller } of this.#active.values()) controller.abort();
   }
 }

@@ -39,3 +39,17 @@ export async function postOperation(
     errors?: Array<{ extensions?: Record<string, unknown> }>;
   };
 }
+
+/** One subscription POSTed to a served gateway asking for SSE; the answer as it comes (readSse reads it). */
+export function postSubscription(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+}

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/app.ts';
 import { testGateway } from '../helpers/gateway.ts';
-import { postOperation, serveGateway } from '../helpers/serve.ts';
+import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
 import { startTestUpstream } from '../helpers/test-upstream.ts';
 
 /** Attacks on subscriptions from outside, with the docs in hand (docs/live.md). */
@@ -172,11 +172,7 @@ describe('pass-through: one tenant subscribing to another’s run', () => {
       const variables = { t: threadId, r: run.data?.createRun?.runId };
       const query = 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }';
       const sse = (authorization: string) =>
-        fetch(served.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization },
-          body: JSON.stringify({ query, variables }),
-        }).then((response) => response.text());
+        postSubscription(served.url, query, variables, { authorization }).then((response) => response.text());
       const bob = 'Bearer sk-bob-key-0002';
       const [own, other] = await Promise.all([sse(alice), sse(bob)]);
       expect(own).toContain('RunStatusChanged');

@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { chunk, startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
 import { testGateway } from '../helpers/gateway.ts';
-import { postOperation, serveGateway } from '../helpers/serve.ts';
+import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
 import { readSse } from '../helpers/sse.ts';
 import { startTestUpstream } from '../helpers/test-upstream.ts';
 
@@ -37,15 +37,12 @@ it('no run read for the caller that created the run; one for a caller with anoth
     const runId = run.data?.createRun?.runId as string;
     const runReads = () => upstream.count('GET', new RegExp(`/threads/${threadId}/runs/${runId}$`));
     const watch = (headers: Record<string, string>) =>
-      fetch(served.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
-        body: JSON.stringify({
-          query:
-            'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename ... on MessageTextDelta { text } } }',
-          variables: { t: threadId, r: runId },
-        }),
-      }).then((response) => readSse(response));
+      postSubscription(
+        served.url,
+        'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename ... on MessageTextDelta { text } } }',
+        { t: threadId, r: runId },
+        headers,
+      ).then((response) => readSse(response));
     const before = runReads();
     const own = await Promise.all([watch(alice), watch(bob)]).then(([ownEvents, otherEvents]) => {
       // Both read the whole run (the backend serves both keys the same store).

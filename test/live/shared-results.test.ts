@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { testGateway } from '../helpers/gateway.ts';
-import { postOperation, serveGateway } from '../helpers/serve.ts';
+import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
 import { readSse } from '../helpers/sse.ts';
 import { startTestUpstream } from '../helpers/test-upstream.ts';
 
@@ -53,11 +53,7 @@ it('one execution per caller and document for an event six subscriptions of two 
     const asBob = await watchOverSocket(served.url, bob, threadId, 2);
     sockets.push(asAlice.ws, asBob.ws);
     // And one more of Alice's over SSE: the same caller and document on another transport.
-    const sse = await fetch(served.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: alice },
-      body: JSON.stringify({ query: WATCH, variables: { t: threadId } }),
-    });
+    const sse = await postSubscription(served.url, WATCH, { t: threadId }, { authorization: alice });
     const overSse = readSse(sse, (message) => message.event === 'next');
     await pause(300);
 

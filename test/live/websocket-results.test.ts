@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import type { Gateway } from '../../src/app.ts';
 import { StartEchoRunDocument, WatchRunDocument } from '../helpers/documents.ts';
 import { testGateway } from '../helpers/gateway.ts';
-import { postOperation, serveGateway } from '../helpers/serve.ts';
+import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
 import { readSse } from '../helpers/sse.ts';
 
 /**
@@ -46,11 +46,7 @@ async function overSse(
   payload: { query: string; variables?: Record<string, unknown> },
   headers: Record<string, string> = {},
 ): Promise<Frame[]> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...headers },
-    body: JSON.stringify(payload),
-  });
+  const response = await postSubscription(url, payload.query, payload.variables, headers);
   if (!(response.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
     const answer = (await response.json()) as { errors: unknown[] };
     return [{ id: 'op', type: 'error', payload: answer.errors }];
