@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 
 /** What the `bench:live` rows share: the gateway and upstream processes, and small client helpers. */
 export interface Child {
@@ -64,12 +65,20 @@ export async function createThread(url: string, text = 'hello'): Promise<string>
 
 /**
  * The local backend served over HTTP in its own process (bench/live-upstream.ts), its runs answered
- * by a streamed Chat Completions model: its own, or `modelUrl`'s.
+ * by a streamed Chat Completions model: its own (`tokens` tokens per answer, 15 by default), or
+ * `modelUrl`'s.
  */
-export async function startUpstream(modelUrl?: string): Promise<{ url: string; process: ChildProcess }> {
+export async function startUpstream(
+  options: { modelUrl?: string; tokens?: number } = {},
+): Promise<{ url: string; process: ChildProcess }> {
   const child = fork(new URL('./live-upstream.ts', import.meta.url), [], {
     execArgv: ['--import', 'tsx'],
-    env: { ...process.env, NODE_ENV: 'production', ...(modelUrl ? { LIVE_MODEL_URL: modelUrl } : {}) },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      ...(options.modelUrl ? { LIVE_MODEL_URL: options.modelUrl } : {}),
+      ...(options.tokens ? { LIVE_TOKENS: String(options.tokens) } : {}),
+    },
   });
   const url = await new Promise<string>((resolve) => child.once('message', (m) => resolve((m as { url: string }).url)));
   return { url, process: child };
@@ -81,3 +90,42 @@ export const wireHeaders = {
   authorization: 'Bearer sk-bench',
   'openai-beta': 'assistants=v2',
 };
+/**
+ * A run created through the gateway, then watched from `createRun`'s answer over SSE until it ends:
+ * when it was created and when its first delta came, each from the client's first request.
+ */
+export async function runThroughGateway(url: string, threadId: string, model: string) {
+  const started = performance.now();
+  const run = await graphql(
+    url,
+    'mutation ($t: ID!, $m: String) { createRun(threadId: $t, input: { model: $m }) { runId } }',
+    {
+      t: threadId,
+      m: model,
+    },
+  );
+  const createMs = performance.now() - started;
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({
+      query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
+      variables: { t: threadId, r: run.data.createRun?.runId },
+    }),
+  });
+  return { createMs, firstDeltaMs: await firstMarker(response, 'MessageTextDelta', started) };
+}
+
+/** Time from `started` to the first chunk of `response` that holds `marker` (then the rest is read). */
+export async function firstMarker(response: Response, marker: string, started: number): Promise<number> {
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let first = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return first;
+    text += decoder.decode(value, { stream: true });
+    if (!first && text.includes(marker)) first = performance.now() - started;
+  }
+}

@@ -46,7 +46,7 @@ async function pacedModel(tokens: number, tokenMs: number) {
  */
 export async function runFanOut(subscribers: number, perSocket: number, tokens = 10, tokenMs = 100) {
   const model = await pacedModel(tokens, tokenMs);
-  const upstream = await startUpstream(model.url);
+  const upstream = await startUpstream({ modelUrl: model.url });
   const gateway = await startGateway({ OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-bench' });
   const clients: Array<ReturnType<typeof createClient>> = [];
   try {

@@ -1,18 +1,19 @@
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { type Child, createThread, graphql, percentile, startGateway, startUpstream, wireHeaders } from './live-kit.ts';
+import { firstDeltaBurst, firstDeltaSteady } from './live-first-delta.ts';
+import { type Child, createThread, graphql, percentile, runThroughGateway, startGateway } from './live-kit.ts';
 import { runFanOut } from './live-run-fan-out.ts';
 
 /**
  * Live subscriptions, measured (`npm run bench:live`; docs/performance.md):
- * - time to first delta: 100 concurrent echo runs, each watched over SSE from `createRun`'s answer,
- *   against the same runs' first event read straight from the local backend's own stream is not
- *   separable in local mode, so it is reported as the gateway's added time over the run's own;
- * - fan-out: one thread watched by 1,000 subscribers (20 WebSockets × 50), one change: the time
- *   from the mutation's answer to each subscriber's event, p50/p99;
- * - memory: heap after a full GC in the gateway process, per idle subscription (10,000 of them on
- *   200 WebSockets) and per finished run's log.
+ * - added time to first delta against a Threads server whose model writes a token every 40 ms, read
+ *   straight from the server's stream and through the gateway (createRun, then `runEvents` over
+ *   SSE): steady (100 runs in flight, 100-token answers) and as a burst (100 runs at one instant);
+ * - run fan-out: one run watched by 1,000 subscribers, each delta timed from the model's token;
+ * - local mode: 100 concurrent echo runs' first deltas and their logs' memory;
+ * - fan-out: one thread watched by 10,000 subscribers (200 WebSockets × 50), one change: the time
+ *   from the mutation to each subscriber's event, p50/p99, and the heap per idle subscription.
  */
 
 /** 10,000 idle subscriptions, then one change delivered to all of them (fan-out at 10,000). */
@@ -57,32 +58,6 @@ async function idleAndFanOut(gateway: Child, subscribers: number, perSocket: num
   };
 }
 
-/**
- * A run created through the gateway, then watched from `createRun`'s answer over SSE until it ends:
- * when it was created and when its first delta came, each from the client's first request.
- */
-async function runThroughGateway(url: string, threadId: string, model: string) {
-  const started = performance.now();
-  const run = await graphql(
-    url,
-    'mutation ($t: ID!, $m: String) { createRun(threadId: $t, input: { model: $m }) { runId } }',
-    {
-      t: threadId,
-      m: model,
-    },
-  );
-  const createMs = performance.now() - started;
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
-    body: JSON.stringify({
-      query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
-      variables: { t: threadId, r: run.data.createRun?.runId },
-    }),
-  });
-  return { createMs, firstDeltaMs: await firstMarker(response, 'MessageTextDelta', started) };
-}
-
 /** 100 concurrent echo runs, each watched from createRun's answer: time to its first delta. */
 async function firstDeltas(gateway: Child, runs: number) {
   const text = 'x'.repeat(2_000);
@@ -112,86 +87,20 @@ async function firstDeltas(gateway: Child, runs: number) {
   };
 }
 
-/** Time from `started` to the first chunk of `response` that holds `marker` (then the rest is read). */
-async function firstMarker(response: Response, marker: string, started: number): Promise<number> {
-  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let first = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return first;
-    text += decoder.decode(value, { stream: true });
-    if (!first && text.includes(marker)) first = performance.now() - started;
-  }
-}
-
-/**
- * Added time to first delta: `runs` concurrent runs against a Threads server whose model writes a
- * token every LIVE_TOKEN_MS, read straight from the server's own stream (`stream: true`), then
- * through the gateway (createRun, then `runEvents` over SSE), each from the client's first request.
- */
-async function firstDeltaBesideDirect(runs: number) {
-  const upstream = await startUpstream();
-  const upstreamUrl = upstream.url;
-  const gateway = await startGateway({ OPENAI_BASE_URL: upstreamUrl, OPENAI_API_KEY: 'sk-bench' });
-  try {
-    const newThread = async () => {
-      const response = await fetch(`${upstreamUrl}/threads`, {
-        method: 'POST',
-        headers: wireHeaders,
-        body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
-      });
-      return ((await response.json()) as { id: string }).id;
-    };
-    const direct = async (threadId: string) => {
-      const started = performance.now();
-      const response = await fetch(`${upstreamUrl}/threads/${threadId}/runs`, {
-        method: 'POST',
-        headers: wireHeaders,
-        body: JSON.stringify({ model: 'bench-model', stream: true }),
-      });
-      return firstMarker(response, 'thread.message.delta', started);
-    };
-    const viaGateway = async (threadId: string) =>
-      (await runThroughGateway(gateway.url, threadId, 'bench-model')).firstDeltaMs;
-    const round = async (read: (threadId: string) => Promise<number>) => {
-      const threads = await Promise.all(Array.from({ length: runs }, newThread));
-      return Promise.all(threads.map(read));
-    };
-    // Twice each, interleaved: the second of each pair is reported (connections warm on both sides).
-    await round(direct);
-    await round(viaGateway);
-    const directMs = await round(direct);
-    await gateway.profile('start');
-    const gatewayMs = await round(viaGateway);
-    await gateway.profile('stop');
-    return {
-      runs,
-      tokenMs: Number(process.env.LIVE_TOKEN_MS ?? 40),
-      directP50Ms: percentile(directMs, 50),
-      directP99Ms: percentile(directMs, 99),
-      gatewayP50Ms: percentile(gatewayMs, 50),
-      gatewayP99Ms: percentile(gatewayMs, 99),
-      addedP50Ms: percentile(gatewayMs, 50) - percentile(directMs, 50),
-      addedP99Ms: percentile(gatewayMs, 99) - percentile(directMs, 99),
-    };
-  } finally {
-    gateway.stop();
-    upstream.process.kill('SIGKILL');
-  }
-}
-
-// LIVE_ROWS picks rows (comma-separated: beside, runFanOut, deltas, fanOut); all by default.
-const rows = new Set((process.env.LIVE_ROWS ?? 'beside,runFanOut,deltas,fanOut').split(','));
+// LIVE_ROWS picks rows (comma-separated: steady, burst, runFanOut, deltas, fanOut); all by default.
+const rows = new Set((process.env.LIVE_ROWS ?? 'steady,burst,runFanOut,deltas,fanOut').split(','));
 const results: Record<string, unknown> = {};
-if (rows.has('beside'))
-  results.firstDeltaBesideDirect = await firstDeltaBesideDirect(Number(process.env.LIVE_RUNS ?? 100));
+const runs = Number(process.env.LIVE_RUNS ?? 100);
+if (rows.has('steady')) {
+  const tokens = Number(process.env.LIVE_STEADY_TOKENS ?? 100);
+  results.firstDeltaSteady = await firstDeltaSteady(runs, tokens, Number(process.env.LIVE_STEADY_MS ?? 20_000));
+}
+if (rows.has('burst')) results.firstDeltaBurst = await firstDeltaBurst(runs);
 if (rows.has('runFanOut')) results.runFanOut = await runFanOut(Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000), 50);
 if (rows.has('deltas') || rows.has('fanOut')) {
   const gateway = await startGateway();
   try {
-    if (rows.has('deltas')) results.deltas = await firstDeltas(gateway, Number(process.env.LIVE_RUNS ?? 100));
+    if (rows.has('deltas')) results.deltas = await firstDeltas(gateway, runs);
     if (rows.has('fanOut')) {
       results.fanOut = await idleAndFanOut(gateway, Number(process.env.LIVE_SUBSCRIBERS ?? 10_000), 50);
     }

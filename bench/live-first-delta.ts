@@ -1,0 +1,116 @@
+import { performance } from 'node:perf_hooks';
+import { firstMarker, percentile, runThroughGateway, startGateway, startUpstream, wireHeaders } from './live-kit.ts';
+
+/** How one system reads a run on a thread: the time from its first request to the run's first delta. */
+type FirstDelta = (threadId: string) => Promise<number>;
+
+/**
+ * Both systems' readers against one Threads server: straight from the server's own stream
+ * (`stream: true`), and through the gateway (createRun, then `runEvents` over SSE). Each reads the
+ * run to its end.
+ */
+async function systems(tokens?: number) {
+  const upstream = await startUpstream({ tokens });
+  const gateway = await startGateway({ OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-bench' });
+  const newThread = async () => {
+    const response = await fetch(`${upstream.url}/threads`, {
+      method: 'POST',
+      headers: wireHeaders,
+      body: JSON.stringify({ messages: [{ role: 'user', content: 'hello' }] }),
+    });
+    return ((await response.json()) as { id: string }).id;
+  };
+  const direct: FirstDelta = async (threadId) => {
+    const started = performance.now();
+    const response = await fetch(`${upstream.url}/threads/${threadId}/runs`, {
+      method: 'POST',
+      headers: wireHeaders,
+      body: JSON.stringify({ model: 'bench-model', stream: true }),
+    });
+    return firstMarker(response, 'thread.message.delta', started);
+  };
+  const viaGateway: FirstDelta = async (threadId) =>
+    (await runThroughGateway(gateway.url, threadId, 'bench-model')).firstDeltaMs;
+  const stop = () => {
+    gateway.stop();
+    upstream.process.kill('SIGKILL');
+  };
+  return { gateway, newThread, direct, viaGateway, stop };
+}
+
+function compared(runs: number, directMs: number[], gatewayMs: number[]) {
+  return {
+    runs,
+    tokenMs: Number(process.env.LIVE_TOKEN_MS ?? 40),
+    directP50Ms: percentile(directMs, 50),
+    directP99Ms: percentile(directMs, 99),
+    gatewayP50Ms: percentile(gatewayMs, 50),
+    gatewayP99Ms: percentile(gatewayMs, 99),
+    addedP50Ms: percentile(gatewayMs, 50) - percentile(directMs, 50),
+    addedP99Ms: percentile(gatewayMs, 99) - percentile(directMs, 99),
+  };
+}
+
+/**
+ * A burst: `runs` runs started at one instant, each read from its first request to its first
+ * delta, straight from the server and through the gateway. Every system queues behind the others'
+ * work on the same cores: this row measures the machine's backlog as much as the gateway.
+ */
+export async function firstDeltaBurst(runs: number) {
+  const { gateway, newThread, direct, viaGateway, stop } = await systems();
+  try {
+    const round = async (read: FirstDelta) => {
+      const threads = await Promise.all(Array.from({ length: runs }, newThread));
+      return Promise.all(threads.map(read));
+    };
+    // Twice each, interleaved: the second of each pair is reported (connections warm on both sides).
+    await round(direct);
+    await round(viaGateway);
+    const directMs = await round(direct);
+    await gateway.profile('start');
+    const gatewayMs = await round(viaGateway);
+    await gateway.profile('stop');
+    return compared(runs, directMs, gatewayMs);
+  } finally {
+    stop();
+  }
+}
+
+/**
+ * Steady: `runs` runs in flight at all times, each answer `tokens` tokens long, for `windowMs`.
+ * Each of `runs` readers starts a run on its own thread, reads it to its end and starts the next;
+ * they start spread over one answer's length, so runs begin at an even pace, not in a burst. The
+ * first delta of every run that starts after one answer's length (the warm-up) is counted.
+ */
+export async function firstDeltaSteady(runs: number, tokens: number, windowMs: number) {
+  const { gateway, newThread, direct, viaGateway, stop } = await systems(tokens);
+  const answerMs = tokens * Number(process.env.LIVE_TOKEN_MS ?? 40);
+  try {
+    const threads = await Promise.all(Array.from({ length: runs }, newThread));
+    const phase = async (read: FirstDelta) => {
+      const started = performance.now();
+      const counted: number[] = [];
+      await Promise.all(
+        threads.map(async (threadId, index) => {
+          await new Promise((resolve) => setTimeout(resolve, (index * answerMs) / runs));
+          while (performance.now() - started < windowMs) {
+            const begun = performance.now() - started;
+            const ms = await read(threadId);
+            if (begun >= answerMs) counted.push(ms);
+          }
+        }),
+      );
+      return counted;
+    };
+    // Twice each, interleaved: the second of each pair is reported.
+    await phase(direct);
+    await phase(viaGateway);
+    const directMs = await phase(direct);
+    await gateway.profile('start');
+    const gatewayMs = await phase(viaGateway);
+    await gateway.profile('stop');
+    return { ...compared(runs, directMs, gatewayMs), tokens, counted: gatewayMs.length };
+  } finally {
+    stop();
+  }
+}
