@@ -9,6 +9,7 @@ import type { Live } from '../live/live.ts';
 import { createMessageLoaders, type MessageLoaders } from '../loaders/message-loaders.ts';
 import { createRunLoaders, type RunLoaders } from '../loaders/run-loaders.ts';
 import { createThreadLoader, type ThreadLoader } from '../loaders/thread-loader.ts';
+import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
 import { RequestUpstream } from '../upstream/request-scoped-api.ts';
@@ -39,6 +40,11 @@ export interface GatewayContext {
   readonly signal: AbortSignal | undefined;
   /** Hands a connection's items to execution, pausing a long answer now and then (pace.ts). */
   readonly pace: Pace;
+  /**
+   * Before each event of a subscription (whose context lives as long as it does): a fresh deadline
+   * and budget for its upstream calls, and fresh loaders, so an event reads what is there now.
+   */
+  readonly freshEvent: () => void;
 }
 
 export interface ContextDeps {
@@ -62,24 +68,21 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
   const { config } = deps;
   return (request) => {
     const state = deps.states.of(request);
-    const budget = new RequestBudget(
-      config.upstreamConcurrency,
-      config.limits.upstreamCalls,
-      state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
-    );
-    state.upstreamCalls = () => budget.calls;
-    const upstream = new RequestUpstream(
-      deps.upstream,
-      {
-        credential: state.caller.ok ? state.caller.credential : undefined,
-        deadline: Date.now() + config.requestDeadlineMs,
-        budget,
-        onCall: deps.metrics.observeUpstream,
-      },
-      deps.health,
-    );
+    const session = (): UpstreamSession => ({
+      credential: state.caller.ok ? state.caller.credential : undefined,
+      deadline: Date.now() + config.requestDeadlineMs,
+      budget: new RequestBudget(
+        config.upstreamConcurrency,
+        config.limits.upstreamCalls,
+        state.caller.ok ? deps.rateLimiter.forCaller(state.caller.callerId, state.caller.perMinute) : undefined,
+      ),
+      onCall: deps.metrics.observeUpstream,
+    });
+    const upstream = new RequestUpstream(deps.upstream, session(), deps.health);
+    state.upstreamCalls = () => upstream.session.budget.calls;
     // Message loaders only for requests that read messages: most never do, and every object made
     // here lives as long as the request (500 ms and more against a hosted API).
+    let thread = createThreadLoader(upstream, deps.metrics.observeBatch);
     let messages: MessageLoaders | undefined;
     let runs: RunLoaders | undefined;
     let threadList: CallerThreads | undefined;
@@ -90,7 +93,9 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
       callerId,
       upstream,
       loaders: {
-        thread: createThreadLoader(upstream, deps.metrics.observeBatch),
+        get thread() {
+          return thread;
+        },
         get messages() {
           messages ??= createMessageLoaders(upstream);
           return messages;
@@ -111,6 +116,12 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
       live: deps.live,
       signal: request.signal,
       pace: createPace(),
+      freshEvent: () => {
+        upstream.renew(session());
+        thread = createThreadLoader(upstream, deps.metrics.observeBatch);
+        messages = undefined;
+        runs = undefined;
+      },
     };
   };
 }

@@ -36,6 +36,13 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
   const { trusted, registry, allowIntrospection, maxTokens } = options;
   /** Documents sent with their hash, remembered once they have parsed and validated (in onExecute). */
   const toRegister = new WeakMap<Request, { hash: string; text: string }>();
+  /** The document a request sent in full with its hash, to remember once it is known to run (once). */
+  const takePending = (contextValue: unknown) => {
+    const request = (contextValue as { request?: Request }).request;
+    const pending = request && toRegister.get(request);
+    if (request) toRegister.delete(request);
+    return pending;
+  };
   return {
     async onParams({ params, request, setParams }) {
       const body = params as Record<string, unknown>;
@@ -88,10 +95,8 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
       setParams(next);
     },
     onExecute({ args }) {
-      const request = (args.contextValue as { request?: Request }).request;
-      const pending = request && toRegister.get(request);
+      const pending = takePending(args.contextValue);
       if (!pending) return;
-      toRegister.delete(request);
       // Only documents that parse, pass validation and pass the limits take room in the store: the
       // limits that read variables (input bounds, the upstream-call and result-size estimates) run
       // in later plugins' onExecute, so the verdict is known only once execution is done.
@@ -99,6 +104,17 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
         async onExecuteDone({ result }) {
           if (refusedByALimit(result)) return;
           await registry?.register(pending.hash, pending.text);
+        },
+      };
+    },
+    onSubscribe({ args }) {
+      const pending = takePending(args.contextValue);
+      if (!pending) return;
+      // A subscription that opened (its result a stream of events) passed every limit.
+      return {
+        onSubscribeResult({ result }) {
+          if (refusedByALimit(result)) return;
+          void registry?.register(pending.hash, pending.text).catch(() => undefined);
         },
       };
     },

@@ -78,9 +78,12 @@ export function useDoor(deps: DoorDeps): Plugin {
   const { cors, graphiql } = deps;
   return {
     onResponse({ response }) {
-      // Subscriptions over SSE: no proxy may hold events back to fill a buffer.
+      // Subscriptions over SSE: no proxy may hold events back to fill a buffer, or compress them
+      // (`no-transform`, the standard way to say so; Yoga's `Content-Encoding: none` is no coding at all).
       if (response.headers.get('content-type')?.startsWith('text/event-stream')) {
         response.headers.set('x-accel-buffering', 'no');
+        response.headers.set('cache-control', 'no-cache, no-transform');
+        if (response.headers.get('content-encoding') === 'none') response.headers.delete('content-encoding');
       }
     },
     async onRequest({ request, url, endResponse, fetchAPI }) {

@@ -253,6 +253,30 @@ async function drained(ws: WebSocket, signal: AbortSignal): Promise<void> {
   }
 }
 
+/** The operation as the POST that goes through the door; undefined when its headers cannot be sent. */
+function operationRequest(
+  req: IncomingMessage,
+  authorization: string | undefined,
+  payload: Subscribe['payload'],
+  signal: AbortSignal,
+): Request | undefined {
+  const body = JSON.stringify({
+    query: payload.query,
+    variables: payload.variables,
+    operationName: payload.operationName,
+    extensions: payload.extensions,
+  });
+  try {
+    const headers = new Headers({ 'content-type': 'application/json', accept: 'text/event-stream' });
+    if (req.headers.host) headers.set('host', req.headers.host);
+    if (authorization) headers.set('authorization', authorization);
+    const url = `http://${req.headers.host ?? 'localhost'}${GRAPHQL_PATH}`;
+    return new Request(url, { method: 'POST', headers, body, signal });
+  } catch {
+    return undefined;
+  }
+}
+
 /** One operation: a POST through the door, its result (one, or an event per item) passed on as messages. */
 async function operate(
   { ws, sendText }: { ws: WebSocket; sendText: (text: string) => void },
@@ -262,23 +286,18 @@ async function operate(
   { id, payload }: Subscribe,
   signal: AbortSignal,
 ): Promise<void> {
-  const headers = new Headers({ 'content-type': 'application/json', accept: 'text/event-stream' });
-  if (req.headers.host) headers.set('host', req.headers.host);
-  if (authorization) headers.set('authorization', authorization);
-  const body = JSON.stringify({
-    query: payload.query,
-    variables: payload.variables,
-    operationName: payload.operationName,
-    extensions: payload.extensions,
-  });
-  const url = `http://${req.headers.host ?? 'localhost'}${GRAPHQL_PATH}`;
-  const request = new Request(url, { method: 'POST', headers, body, signal });
-  const direct = directRequest(request);
-  const response = await deps.fetch(request);
-  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   const send = (text: string) => {
     if (!signal.aborted) sendText(text);
   };
+  const request = operationRequest(req, authorization, payload, signal);
+  if (!request) {
+    // A token or Host that no HTTP request could carry (a newline, a character past Latin-1, …).
+    const message = 'The connection’s token or Host header is not a valid HTTP header value.';
+    return send(JSON.stringify({ id, type: 'error', payload: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+  }
+  const direct = directRequest(request);
+  const response = await deps.fetch(request);
+  const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
   const result = direct.take();
   if (response.headers.get('content-type') !== DIRECT_CONTENT_TYPE || !result) {
     // Refused before execution (401, 400, …): the protocol's `error` message, with the coded errors.

@@ -8,6 +8,7 @@ import { LiveUpstreamApi } from './live-upstream-api.ts';
 import { MemoryRunEventLog } from './memory-run-event-log.ts';
 import { RedisRunEventLog } from './redis-run-event-log.ts';
 import type { RunEventLog } from './run-event-log.ts';
+import { RunFollowers } from './run-followers.ts';
 import { MemoryRunLeases, RedisRunLeases, type RunLeases } from './run-leases.ts';
 import { RunProducers } from './run-producer.ts';
 import { MemoryThreadEventBus, RedisThreadEventBus, type ThreadEventBus } from './thread-event-bus.ts';
@@ -27,16 +28,19 @@ export function createLive(config: Config, upstream: UpstreamApi, redis: RedisCo
     redis && channels ? new RedisRunEventLog(redis, channels, options) : new MemoryRunEventLog(options);
   const leases: RunLeases = redis ? new RedisRunLeases(redis) : new MemoryRunLeases();
   const bus: ThreadEventBus = channels ? new RedisThreadEventBus(channels) : new MemoryThreadEventBus();
+  const followers = new RunFollowers();
   const producers = new RunProducers({
     log,
     leases,
     bus,
     upstream,
+    followers,
+    maxEvents: config.live.runEventsMax,
     leaseMs: config.live.runLeaseMs,
     callDeadlineMs: config.requestDeadlineMs,
     logger,
   });
-  const live = new Live({ config: config.live, log, bus, producers });
+  const live = new Live({ config: config.live, log, bus, producers, followers });
   return {
     live,
     upstream: new LiveUpstreamApi(upstream, bus, producers),

@@ -29,12 +29,14 @@ export type ThreadEvent =
 /** What a subscription hands its resolver: the event, with its cursor when it has one. */
 export type DeliveredEvent = (RunEvent & { cursor: string }) | ThreadEvent;
 
+/** A final status: the run will say nothing more. */
+export function isFinal(event: RunEvent): boolean {
+  return event.type === 'RunStatusChanged' && TERMINAL_RUN_STATUSES.has(event.run.status);
+}
+
 /** A status after which `runEvents` completes: final, or waiting on tool outputs. */
 export function endsRunEvents(event: RunEvent): boolean {
-  return (
-    event.type === 'RunStatusChanged' &&
-    (TERMINAL_RUN_STATUSES.has(event.run.status) || event.run.status === 'requires_action')
-  );
+  return isFinal(event) || (event.type === 'RunStatusChanged' && event.run.status === 'requires_action');
 }
 
 const CURSOR_PREFIX = 'rev1:';

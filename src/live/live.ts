@@ -5,10 +5,12 @@ import {
   decodeCursor,
   encodeCursor,
   endsRunEvents,
+  isFinal,
   type RunEvent,
   type ThreadEvent,
 } from './events.ts';
 import type { RunEventLog } from './run-event-log.ts';
+import type { RunFollowers } from './run-followers.ts';
 import type { RunProducers } from './run-producer.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
 
@@ -33,12 +35,19 @@ export interface LiveDeps {
   log: RunEventLog;
   bus: ThreadEventBus;
   producers: RunProducers;
+  followers: RunFollowers;
 }
 
 /** Events read from a log at once. */
 const PAGE = 100;
 /** A subscriber with nothing new looks again after this, even without a notification. */
 const LOOK_AGAIN_MS = 1_000;
+
+/** Hands the event loop back (a replay of a long log read from memory never waits on I/O). */
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A subscription that completes at once, with no event. */
+async function* nothing(): AsyncGenerator<SubscriptionItem> {}
 
 /**
  * Wraps a generator so that `return()` (the client went away) ends it at once, even while it
@@ -173,17 +182,29 @@ export class Live {
         'after',
       );
     }
+    // Resuming after the run's final event: nothing more will come.
+    if (afterSeq >= 0 && afterSeq === next - 1) {
+      const [last] = (await log.read(runId, afterSeq - 1, 1)) ?? [];
+      if (last && isFinal(last.event)) return nothing();
+    }
     const release = this.#admit(subscriber.callerId);
+    const { first, unfollow } = this.#deps.followers.follow(runId);
+    // A run nobody here followed may have had its producer stop for that: one may start at once.
+    if (first) this.#lastStart.delete(runId);
+    const cleanUp = () => {
+      unfollow();
+      release();
+    };
     try {
       // Someone must follow the run: this instance, unless another holds the run's lease.
       if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
     } catch (error) {
-      release();
+      cleanUp();
       throw error;
     }
     return abortable(
-      (signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, release),
-      release,
+      (signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, cleanUp),
+      cleanUp,
       subscriber.gone,
     );
   }
@@ -199,6 +220,7 @@ export class Live {
     const { log } = this.#deps;
     const stop = AbortSignal.any([signal, this.#stopping.signal]);
     let cursor = afterSeq;
+    let sinceTurn = 0;
     const lastCursor = () => (cursor >= 0 ? encodeCursor(runId, cursor) : null);
     try {
       while (!signal.aborted) {
@@ -219,8 +241,21 @@ export class Live {
           yield this.#delivered(runId, seq, event);
           if (endsRunEvents(event)) return;
         }
-        if (page && page.length > 0) continue;
+        if (page && page.length > 0) {
+          // A long log replayed from memory: a page at a time, with other work in between.
+          sinceTurn += page.length;
+          if (sinceTurn >= PAGE) {
+            sinceTurn = 0;
+            await turn();
+          }
+          continue;
+        }
+        sinceTurn = 0;
         await log.waitFor(runId, cursor, LOOK_AGAIN_MS, stop);
+        if (this.#deps.producers.gone(runId)) {
+          yield end(ErrorCode.NOT_FOUND, 'The run is gone upstream (its thread was deleted).', lastCursor());
+          return;
+        }
         if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
       }
     } finally {

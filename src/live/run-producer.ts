@@ -5,7 +5,8 @@ import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
 import type { StreamedRun, UpstreamApi, UpstreamMessage } from '../upstream/upstream-api.ts';
 import { encodeCursor, endsRunEvents, type RunEvent } from './events.ts';
-import type { RunEventLog } from './run-event-log.ts';
+import { kept, type RunEventLog } from './run-event-log.ts';
+import type { RunFollowers } from './run-followers.ts';
 import type { RunLeases } from './run-leases.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
 
@@ -14,6 +15,10 @@ export interface RunProducerDeps {
   leases: RunLeases;
   bus: ThreadEventBus;
   upstream: UpstreamApi;
+  /** Who follows each run here: a producer that reads a run stops when nobody does. */
+  followers: Pick<RunFollowers, 'has'>;
+  /** Events one run's log holds (RUN_EVENTS_MAX): what the log keeps of each append. */
+  maxEvents: number;
   leaseMs: number;
   /** The deadline of each background upstream call (REQUEST_DEADLINE_MS). */
   callDeadlineMs: number;
@@ -26,6 +31,8 @@ const LONGEST_READ_MS = 2_000;
 /** A producer follows one run at most this long, then leaves it (a later subscriber starts again). */
 const FOLLOW_MS = 30 * 60_000;
 const RUN_MESSAGES_PAGE = 100;
+/** Runs found gone upstream lately (their thread deleted), remembered at most. */
+const MAX_GONE = 10_000;
 
 /** Where a run is, as its log says: what a producer must not log again. */
 interface Logged {
@@ -61,10 +68,17 @@ export class RunProducers {
     string,
     { controller: AbortController; threadId: string; credential: string | undefined }
   >();
+  /** Runs a producer here found gone upstream: their followers end (NOT_FOUND) instead of waiting. */
+  readonly #gone = new Set<string>();
   #stopped = false;
 
   constructor(deps: RunProducerDeps) {
     this.#deps = deps;
+  }
+
+  /** Whether a producer here found the run gone upstream (a read answered 404). */
+  gone(runId: string): boolean {
+    return this.#gone.has(runId);
   }
 
   /** Whether this instance produces the run now. */
@@ -205,15 +219,17 @@ export class RunProducers {
       }
       return true;
     });
-    if (fresh.length === 0) return false;
-    if (!(await this.#deps.log.append(runId, logged.seq, fresh))) {
+    // What the log keeps of them (past RUN_EVENTS_MAX, no deltas): the places that follow are theirs.
+    const stored = kept(fresh, logged.seq, this.#deps.maxEvents);
+    if (stored.length === 0) return fresh.some(endsRunEvents);
+    if (!(await this.#deps.log.append(runId, logged.seq, stored))) {
       lost.abort();
       return true;
     }
     const first = logged.seq;
-    logged.seq += fresh.length;
-    for (const event of fresh) if (event.position) logged.position = event.position;
-    for (const [index, event] of fresh.entries()) {
+    logged.seq += stored.length;
+    for (const event of stored) if (event.position) logged.position = event.position;
+    for (const [index, event] of stored.entries()) {
       if (event.type === 'RunStatusChanged') {
         const cursor = encodeCursor(runId, first + index);
         await this.#deps.bus.publish(threadId, { type: 'RunStatusChanged', run: event.run, cursor });
@@ -266,9 +282,14 @@ export class RunProducers {
     const { upstream } = this.#deps;
     const until = Date.now() + FOLLOW_MS;
     let wait = FIRST_READ_MS;
-    while (!stop.aborted && Date.now() < until) {
+    // Read while someone here follows the run: a later follower starts reading again.
+    while (!stop.aborted && Date.now() < until && this.#deps.followers.has(runId)) {
       const run = await upstream.retrieveRun(this.#session(credential), threadId, runId).catch(() => undefined);
-      if (run === null) return;
+      if (run === null) {
+        this.#gone.add(runId);
+        if (this.#gone.size > MAX_GONE) this.#gone.delete(this.#gone.values().next().value as string);
+        return;
+      }
       if (run && run.status !== logged.status) {
         const settled = run.status === 'requires_action' || endsRunEvents({ type: 'RunStatusChanged', run });
         const messages = settled ? await this.#runMessages(threadId, run, credential) : [];

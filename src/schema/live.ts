@@ -95,15 +95,6 @@ function delivered<T>(item: SubscriptionItem): T {
   return item as T;
 }
 
-/**
- * A subscription's context lives as long as it does: each event reads afresh what its selection
- * asks of the thread (`run { messages }`, `message { thread }`), never what an earlier event cached.
- */
-function freshReads(ctx: GatewayContext, threadId: string): void {
-  ctx.loaders.thread.clearAll();
-  ctx.loaders.messages.forgetThread(threadId);
-}
-
 function subscriber(ctx: GatewayContext) {
   return { callerId: ctx.callerId, credential: ctx.upstream.session.credential, gone: ctx.signal };
 }
@@ -132,8 +123,8 @@ builder.subscriptionFields((t) => ({
       }
       return ctx.live.runEvents(subscriber(ctx), threadId, runId, args.after ?? undefined);
     },
-    resolve: (item: SubscriptionItem, args, ctx) => {
-      freshReads(ctx, String(args.threadId));
+    resolve: (item: SubscriptionItem, _args, ctx) => {
+      ctx.freshEvent();
       return delivered<StatusEvent | DeltaEvent | CompletedEvent>(item);
     },
   }),
@@ -151,6 +142,9 @@ builder.subscriptionFields((t) => ({
       }
       return ctx.live.threadEvents(subscriber(ctx), threadId);
     },
-    resolve: (item: SubscriptionItem) => delivered<MessageEvent | GoneEvent | ThreadUpdatedEvent | StatusEvent>(item),
+    resolve: (item: SubscriptionItem, _args, ctx) => {
+      ctx.freshEvent();
+      return delivered<MessageEvent | GoneEvent | ThreadUpdatedEvent | StatusEvent>(item);
+    },
   }),
 }));

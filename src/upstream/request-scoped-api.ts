@@ -23,7 +23,7 @@ import type {
  */
 export class RequestUpstream {
   readonly #api: UpstreamApi;
-  readonly #session: UpstreamSession;
+  #session: UpstreamSession;
   readonly #health: UpstreamHealth;
 
   constructor(api: UpstreamApi, session: UpstreamSession, health: UpstreamHealth) {
@@ -34,6 +34,11 @@ export class RequestUpstream {
 
   get session(): UpstreamSession {
     return this.#session;
+  }
+
+  /** A subscription's next event: its calls from now on under a fresh deadline and budget. */
+  renew(session: UpstreamSession): void {
+    this.#session = session;
   }
 
   get kind(): UpstreamApi['kind'] {

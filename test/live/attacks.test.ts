@@ -329,3 +329,57 @@ describe('WebSocket with gateway tokens', () => {
     }
   });
 });
+
+describe('a token or Host that no HTTP request could carry', () => {
+  it('gets the protocol’s error with a code (BAD_REQUEST) over WebSocket, and the socket stays usable', async () => {
+    const gateway = testGateway();
+    const served = await serveGateway(gateway);
+    let ws: WebSocket | undefined;
+    try {
+      const thread = await graphql(served.url, 'mutation { createThread(input: {}) { id } }');
+      const threadId = thread.data?.createThread?.id as string;
+      const socket = new WebSocket(served.url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+      ws = socket;
+      const frames: Frame[] = [];
+      socket.on('message', (data) => frames.push(JSON.parse(data.toString()) as Frame));
+      await new Promise((resolve) => socket.once('open', resolve));
+      socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer tok\nen' } }));
+      socket.send(subscribe('bad', threadId));
+      for (let waited = 0; !frames.some((frame) => frame.id === 'bad') && waited < 3_000; waited += 20) await pause(20);
+      const answer = frames.find((frame) => frame.id === 'bad');
+      expect(answer?.type).toBe('error');
+      const errors = (answer?.payload ?? []) as Array<{ extensions?: { code?: string } }>;
+      expect(errors[0]?.extensions?.code).toBe('BAD_REQUEST');
+      expect(socket.readyState).toBe(WebSocket.OPEN);
+    } finally {
+      ws?.terminate();
+      await served.close();
+      await gateway.close();
+    }
+  });
+});
+
+describe('an SSE answer', () => {
+  it('says no proxy may buffer or transform it, with standard headers only', async () => {
+    const gateway = testGateway();
+    const served = await serveGateway(gateway);
+    try {
+      const thread = await graphql(served.url, 'mutation { createThread(input: {}) { id } }');
+      const controller = new AbortController();
+      const response = await fetch(served.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ query: THREAD_EVENTS, variables: { t: thread.data?.createThread?.id } }),
+        signal: controller.signal,
+      });
+      expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      expect(response.headers.get('x-accel-buffering')).toBe('no');
+      expect(response.headers.get('cache-control')).toContain('no-transform');
+      expect(response.headers.get('content-encoding')).toBeNull();
+      controller.abort();
+    } finally {
+      await served.close();
+      await gateway.close();
+    }
+  });
+});

@@ -33,7 +33,8 @@ export class ThreadsRestRunStreams {
     const streamed = await this.#calls.call(session, {
       method: 'POST',
       route: '/threads/{id}/runs',
-      resource: 'run',
+      // A 404 on a create names what the run needed: its thread, or the assistant it asked for.
+      resource: 'thread or assistant',
       safety: 'create',
       send: async (options) => {
         const answer = await this.#orRefused(() =>

@@ -236,7 +236,8 @@ export class ThreadsRestApi implements UpstreamApi {
     return this.#calls.call(session, {
       method: 'POST',
       route: '/threads/{id}/runs',
-      resource: 'run',
+      // A 404 on a create names what the run needed: its thread, or the assistant it asked for.
+      resource: 'thread or assistant',
       safety: 'create',
       send: async (options) =>
         normaliseRun(

@@ -196,6 +196,34 @@ describe('automatic persisted queries (APQ) over real HTTP', () => {
     expect(upstream.seen).toEqual([]);
   });
 
+  it('remembers a subscription’s document too: sent once in full, then its hash alone opens it (SSE)', async () => {
+    const { url } = await served(testGateway());
+    const created = await post(url, { query: 'mutation { createThread(input: {}) { id } }' });
+    const threadId = (created.data?.createThread as { id?: string } | undefined)?.id;
+    const query = 'subscription ($t: ID!) { threadEvents(threadId: $t) { __typename } }';
+    const hash = sha256(query);
+    const open = async (body: Record<string, unknown>) => {
+      const controller = new AbortController();
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+        body: JSON.stringify({ variables: { t: threadId }, extensions: apq(hash), ...body }),
+        signal: controller.signal,
+      });
+      const first = await (response.body as ReadableStream<Uint8Array>).getReader().read();
+      controller.abort();
+      return new TextDecoder().decode(first.value);
+    };
+    expect(await open({})).toContain('PERSISTED_QUERY_NOT_FOUND');
+    // The full document with its hash opens the subscription (a stream starts, no error)...
+    expect(await open({ query })).not.toContain('errors');
+    // ...and is remembered: the hash alone opens it now.
+    for (let tries = 0; tries < 20 && (await open({})).includes('PERSISTED_QUERY_NOT_FOUND'); tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(await open({})).not.toContain('PERSISTED_QUERY_NOT_FOUND');
+  });
+
   it('APQ_MAX_ENTRIES holds: past it the least recently used document is forgotten', async () => {
     const { url } = await served(testGateway({ APQ_MAX_ENTRIES: '2' }));
     const texts = ['{ a: __typename }', '{ b: __typename }', '{ c: __typename }'];

@@ -1,0 +1,194 @@
+import { afterEach, expect, it } from 'vitest';
+import type { Gateway } from '../../src/app.ts';
+import { testGateway } from '../helpers/gateway.ts';
+import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
+import { readSse, type SseMessage } from '../helpers/sse.ts';
+import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
+
+/**
+ * Following a run: a long log replayed without holding the process, a resume after the last event,
+ * no upstream reads once nobody follows, a run whose thread is deleted, the log's bound, and every
+ * event of a long subscription under a fresh deadline and budget.
+ */
+
+const open: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const close of open.splice(0).reverse()) await close();
+});
+
+async function served(env: Record<string, string> = {}, upstream?: TestUpstream) {
+  const gateway: Gateway = testGateway(
+    upstream ? { OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-test', ...env } : env,
+  );
+  const server = await serveGateway(gateway);
+  open.push(
+    () => gateway.close(),
+    () => server.close(),
+  );
+  const op = async (query: string, variables: Record<string, unknown> = {}) => {
+    const answer = await postOperation(server.url, query, variables);
+    return answer as {
+      data?: Record<string, Record<string, unknown>>;
+      errors?: Array<{ extensions?: Record<string, unknown> }>;
+    };
+  };
+  return { url: server.url, op };
+}
+
+const EVENTS =
+  'subscription ($t: ID!, $r: ID!, $a: String) { runEvents(threadId: $t, runId: $r, after: $a) { __typename ... on RunStatusChanged { cursor run { status } } ... on MessageTextDelta { cursor text } ... on MessageCompleted { cursor } } }';
+
+type Event = { __typename: string; cursor?: string; text?: string; run?: { status: string } };
+const eventOf = (message: SseMessage) => (message.data as { data?: { runEvents?: Event } } | null)?.data?.runEvents;
+const errorsOf = (message: SseMessage) =>
+  (message.data as { errors?: Array<{ extensions?: { code?: string } }> } | null)?.errors ?? [];
+
+/** A thread with one user message, and an echo run on it followed to its end: its events. */
+async function finishedEchoRun(url: string, op: Awaited<ReturnType<typeof served>>['op'], text: string) {
+  const thread = await op(
+    'mutation ($c: JSON!) { createThread(input: { messages: [{ role: USER, content: $c }] }) { id } }',
+    {
+      c: text,
+    },
+  );
+  const threadId = thread.data?.createThread?.id as string;
+  const run = await op('mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }', {
+    t: threadId,
+  });
+  const runId = run.data?.createRun?.runId as string;
+  const messages = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
+  return { threadId, runId, events: messages.map(eventOf).filter((event): event is Event => event !== undefined) };
+}
+
+it('replays a long log from memory a page at a time: the process keeps answering meanwhile', async () => {
+  const { url, op } = await served();
+  const words = Array.from({ length: 6_000 }, (_, index) => `w${index}`).join(' ');
+  const { threadId, runId, events } = await finishedEchoRun(url, op, words);
+  expect(events.length).toBeGreaterThan(5_000);
+  // Two replays at once, while a timer measures how long the process is held between its turns.
+  let longest = 0;
+  let last = performance.now();
+  const probe = setInterval(() => {
+    const now = performance.now();
+    longest = Math.max(longest, now - last);
+    last = now;
+  }, 5);
+  try {
+    const replays = await Promise.all(
+      [0, 1].map(async () => readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }))),
+    );
+    for (const replay of replays) expect(replay.map(eventOf).filter(Boolean).length).toBe(events.length);
+  } finally {
+    clearInterval(probe);
+  }
+  expect(longest).toBeLessThan(150);
+});
+
+it('completes at once when resumed after the final event of a finished run', async () => {
+  const { url, op } = await served();
+  const { threadId, runId, events } = await finishedEchoRun(url, op, 'short answer');
+  const last = events.at(-1);
+  expect(last?.run?.status).toBe('COMPLETED');
+  const started = performance.now();
+  const resumed = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId, a: last?.cursor }));
+  expect(resumed.map(eventOf).filter(Boolean)).toEqual([]);
+  expect(resumed.flatMap(errorsOf)).toEqual([]);
+  expect(performance.now() - started).toBeLessThan(1_000);
+});
+
+it('stops reading a run upstream once nobody follows it, and ends NOT_FOUND when its thread is deleted', async () => {
+  const upstream = await startTestUpstream();
+  open.push(() => upstream.close());
+  const { url, op } = await served({}, upstream);
+  // A run waiting on tool outputs: its followers are served by reading it.
+  const thread = await op(
+    'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
+  );
+  const threadId = thread.data?.createThread?.id as string;
+  const run = await op(
+    'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
+    {
+      t: threadId,
+      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
+    },
+  );
+  expect(run.errors, JSON.stringify(run.errors)).toBeUndefined();
+  const runId = run.data?.createRun?.runId as string;
+  const events = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
+  const waiting = events.map(eventOf).filter(Boolean).at(-1);
+  expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
+  const reads = () => upstream.count('GET', new RegExp(`/threads/${threadId}/runs/${runId}$`));
+
+  // Follow from the waiting event for a while, then leave: the reads stop with the follower.
+  const controller = new AbortController();
+  const following = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    body: JSON.stringify({ query: EVENTS, variables: { t: threadId, r: runId, a: waiting?.cursor } }),
+    signal: controller.signal,
+  });
+  expect(following.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 1_200));
+  const whileFollowed = reads();
+  expect(whileFollowed).toBeGreaterThan(0);
+  controller.abort();
+  await new Promise((resolve) => setTimeout(resolve, 4_500));
+  const afterLeaving = reads();
+  expect(afterLeaving - whileFollowed).toBeLessThanOrEqual(1);
+
+  // Followed again, then its thread deleted: the subscription ends with NOT_FOUND, never hangs.
+  const again = postSubscription(url, EVENTS, { t: threadId, r: runId, a: waiting?.cursor }).then((response) =>
+    readSse(response),
+  );
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect((await op('mutation ($t: ID!) { deleteThread(id: $t) { id } }', { t: threadId })).errors).toBeUndefined();
+  const ended = await again;
+  expect(ended.flatMap(errorsOf).map((error) => error.extensions?.code)).toContain('NOT_FOUND');
+}, 20_000);
+
+it('a run with more events than RUN_EVENTS_MAX ends on time: the places after the dropped deltas are right', async () => {
+  const { url, op } = await served({ RUN_EVENTS_MAX: '100' });
+  const words = Array.from({ length: 300 }, (_, index) => `w${index}`).join(' ');
+  const started = performance.now();
+  const { events } = await finishedEchoRun(url, op, words);
+  expect(performance.now() - started).toBeLessThan(700);
+  const kinds = events.map((event) => event.__typename);
+  expect(kinds.at(-1)).toBe('RunStatusChanged');
+  expect(events.at(-1)?.run?.status).toBe('COMPLETED');
+  expect(kinds).toContain('MessageCompleted');
+  // Every cursor names its own place: no two events share one.
+  const cursors = events.map((event) => event.cursor);
+  expect(new Set(cursors).size).toBe(cursors.length);
+});
+
+it('each event of a subscription older than REQUEST_DEADLINE_MS still reads upstream, and reads afresh', async () => {
+  const { url, op } = await served({ REQUEST_DEADLINE_MS: '1000' });
+  const thread = await op(
+    'mutation { createThread(input: { messages: [{ role: USER, content: "hello there" }] }) { id } }',
+  );
+  const threadId = thread.data?.createThread?.id as string;
+  const watching = postSubscription(
+    url,
+    'subscription ($t: ID!) { threadEvents(threadId: $t) { __typename ... on RunStatusChanged { run { status messages { text } } } } }',
+    { t: threadId },
+  ).then((response) =>
+    readSse(response, (_message, all) => all.some((message) => JSON.stringify(message.data).includes('COMPLETED'))),
+  );
+  // Older than the deadline before the first event comes.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  await op('mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }', { t: threadId });
+  const messages = await watching;
+  expect(messages.flatMap(errorsOf)).toEqual([]);
+  const completed = messages
+    .map(
+      (message) =>
+        (
+          message.data as {
+            data?: { threadEvents?: { run?: { status: string; messages: Array<{ text: string }> } } };
+          }
+        ).data?.threadEvents?.run,
+    )
+    .find((run) => run?.status === 'COMPLETED');
+  // The completed run's message, read when that event came (not an earlier event's empty page).
+  expect(completed?.messages.map((message) => message.text)).toEqual(['hello there']);
+}, 15_000);
