@@ -43,16 +43,32 @@ interface Logged {
   position: string | null;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
+/** A producer of this instance: its stop, and the thread and credential it reads the run with. */
+interface Producer {
+  controller: AbortController;
+  threadId: string;
+  credential: string | undefined;
+  /** While it reads the run: a stream of it handed over (a write through this gateway streams it). */
+  reading: boolean;
+  handed?: StreamedRun;
+  /** Ends its wait between reads at once (a stream was handed over). */
+  nudge?: () => void;
+}
+
+/** Waits `ms`, or until `signal` aborts or the producer is nudged. */
+function nap(ms: number, signal: AbortSignal, producer: Producer): Promise<void> {
+  return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done() {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
+      producer.nudge = undefined;
       resolve();
     }
     signal.addEventListener('abort', done, { once: true });
+    producer.nudge = done;
   });
+}
 
 /**
  * The producers of this instance (docs/live.md): one per run, under the run's lease. A producer
@@ -63,11 +79,8 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 export class RunProducers {
   readonly #deps: RunProducerDeps;
   readonly #owner = randomUUID();
-  /** Per run produced here: its producer's stop, and the thread and credential it reads the run with. */
-  readonly #active = new Map<
-    string,
-    { controller: AbortController; threadId: string; credential: string | undefined }
-  >();
+  /** Per run produced here: its producer. */
+  readonly #active = new Map<string, Producer>();
   /** Runs a producer here found gone upstream: their followers end (NOT_FOUND) instead of waiting. */
   readonly #gone = new Set<string>();
   #stopped = false;
@@ -103,18 +116,26 @@ export class RunProducers {
    * (another producer has the run) is closed.
    */
   start(threadId: string, runId: string, credential: string | undefined, streamed?: StreamedRun): Promise<void> {
-    if (this.#stopped || this.#active.has(runId)) {
+    const current = this.#active.get(runId);
+    if (current?.reading && streamed && !this.#stopped) {
+      // A producer here reads the run (a subscriber waited on it): it reads the stream instead.
+      current.handed?.close();
+      current.handed = streamed;
+      current.nudge?.();
+      return Promise.resolve();
+    }
+    if (this.#stopped || current) {
       streamed?.close();
       return Promise.resolve();
     }
     const controller = new AbortController();
-    const producer = { controller, threadId, credential };
+    const producer: Producer = { controller, threadId, credential, reading: false };
     this.#active.set(runId, producer);
     let resolve: () => void = () => undefined;
     const firstLogged = new Promise<void>((done) => {
       resolve = done;
     });
-    void this.#produce(threadId, runId, credential, streamed, controller.signal, resolve)
+    void this.#produce(producer, runId, streamed, resolve)
       .catch((error: unknown) =>
         this.#deps.logger.warn('run events: producer stopped', {
           runId,
@@ -129,13 +150,13 @@ export class RunProducers {
   }
 
   async #produce(
-    threadId: string,
+    producer: Producer,
     runId: string,
-    credential: string | undefined,
     streamed: StreamedRun | undefined,
-    signal: AbortSignal,
     firstLogged: () => void,
   ): Promise<void> {
+    const { threadId, credential } = producer;
+    const signal = producer.controller.signal;
     const { leases, leaseMs } = this.#deps;
     if (!(await leases.acquire(runId, this.#owner, leaseMs).catch(() => false))) {
       streamed?.close();
@@ -168,7 +189,7 @@ export class RunProducers {
           .catch(() => null);
         if (resumed) ended = await this.#fromStream(resumed, emit, stop);
       }
-      if (!ended && !stop.aborted) await this.#byReading(threadId, runId, credential, logged, emit, stop);
+      if (!ended && !stop.aborted) await this.#byReading(producer, runId, logged, emit, stop);
     } finally {
       clearInterval(renewal);
       if (!lost.signal.aborted) await leases.release(runId, this.#owner).catch(() => undefined);
@@ -272,34 +293,50 @@ export class RunProducers {
   }
 
   async #byReading(
-    threadId: string,
+    producer: Producer,
     runId: string,
-    credential: string | undefined,
     logged: Logged,
     emit: (events: RunEvent[]) => Promise<boolean>,
     stop: AbortSignal,
   ): Promise<void> {
+    const { threadId, credential } = producer;
     const { upstream } = this.#deps;
     const until = Date.now() + FOLLOW_MS;
     let wait = FIRST_READ_MS;
-    // Read while someone here follows the run: a later follower starts reading again.
-    while (!stop.aborted && Date.now() < until && this.#deps.followers.has(runId)) {
-      const run = await upstream.retrieveRun(this.#session(credential), threadId, runId).catch(() => undefined);
-      if (run === null) {
-        this.#gone.add(runId);
-        if (this.#gone.size > MAX_GONE) this.#gone.delete(this.#gone.values().next().value as string);
-        return;
+    producer.reading = true;
+    try {
+      // Read while someone here follows the run (a later follower starts reading again), unless a
+      // stream of it was handed over.
+      while (!stop.aborted && Date.now() < until && (this.#deps.followers.has(runId) || producer.handed)) {
+        const handed = producer.handed;
+        if (handed) {
+          producer.handed = undefined;
+          if (await emit([{ type: 'RunStatusChanged', run: handed.run }])) return handed.close();
+          if (await this.#fromStream(handed, emit, stop)) return;
+          wait = FIRST_READ_MS;
+          continue;
+        }
+        const run = await upstream.retrieveRun(this.#session(credential), threadId, runId).catch(() => undefined);
+        if (run === null) {
+          this.#gone.add(runId);
+          if (this.#gone.size > MAX_GONE) this.#gone.delete(this.#gone.values().next().value as string);
+          return;
+        }
+        if (run && run.status !== logged.status) {
+          const settled = run.status === 'requires_action' || endsRunEvents({ type: 'RunStatusChanged', run });
+          const messages = settled ? await this.#runMessages(threadId, run, credential) : [];
+          const events: RunEvent[] = messages.map((message) => ({ type: 'MessageCompleted', message }));
+          if (await emit([...events, { type: 'RunStatusChanged', run }])) return;
+          wait = FIRST_READ_MS;
+        } else {
+          wait = Math.min(wait * 2, LONGEST_READ_MS);
+        }
+        await nap(wait, stop, producer);
       }
-      if (run && run.status !== logged.status) {
-        const settled = run.status === 'requires_action' || endsRunEvents({ type: 'RunStatusChanged', run });
-        const messages = settled ? await this.#runMessages(threadId, run, credential) : [];
-        const events: RunEvent[] = messages.map((message) => ({ type: 'MessageCompleted', message }));
-        if (await emit([...events, { type: 'RunStatusChanged', run }])) return;
-        wait = FIRST_READ_MS;
-      } else {
-        wait = Math.min(wait * 2, LONGEST_READ_MS);
-      }
-      await sleep(wait, stop);
+    } finally {
+      producer.reading = false;
+      producer.handed?.close();
+      producer.handed = undefined;
     }
   }
 

@@ -192,3 +192,48 @@ it('each event of a subscription older than REQUEST_DEADLINE_MS still reads upst
   // The completed run's message, read when that event came (not an earlier event's empty page).
   expect(completed?.messages.map((message) => message.text)).toEqual(['hello there']);
 }, 15_000);
+
+it('a follower waiting on tool outputs gets the streamed answer’s deltas when they are submitted here', async () => {
+  const upstream = await startTestUpstream();
+  open.push(() => upstream.close());
+  const { url, op } = await served({}, upstream);
+  const thread = await op(
+    'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
+  );
+  const threadId = thread.data?.createThread?.id as string;
+  const run = await op(
+    'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
+    { t: threadId, tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] },
+  );
+  const runId = run.data?.createRun?.runId as string;
+  const first = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
+  const waiting = first.map(eventOf).filter(Boolean).at(-1);
+  expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
+  const calls = await op('query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { requiredToolCalls { id } } }', {
+    t: threadId,
+    r: runId,
+  });
+  const callId = (calls.data?.run?.requiredToolCalls as Array<{ id: string }>)[0]?.id;
+  // A follower from the waiting event: this instance reads the run for it.
+  const following = postSubscription(
+    url,
+    'subscription ($t: ID!, $r: ID!, $a: String) { runEvents(threadId: $t, runId: $r, after: $a) { __typename ... on MessageTextDelta { text } ... on MessageCompleted { message { text } } ... on RunStatusChanged { run { status } } } }',
+    { t: threadId, r: runId, a: waiting?.cursor },
+  ).then((response) => readSse(response));
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  const submitted = await op(
+    'mutation ($t: ID!, $r: ID!, $o: [ToolOutputInput!]!) { submitToolOutputs(threadId: $t, runId: $r, toolOutputs: $o) { status } }',
+    { t: threadId, r: runId, o: [{ toolCallId: callId, output: 'sunny and warm' }] },
+  );
+  expect(submitted.errors).toBeUndefined();
+  const events = (await following)
+    .map((message) => (message.data as { data?: { runEvents?: Record<string, unknown> } } | null)?.data?.runEvents)
+    .filter((event): event is Record<string, unknown> => event !== undefined);
+  const deltas = events.filter((event) => event.__typename === 'MessageTextDelta').map((event) => event.text);
+  const completed = events.find((event) => event.__typename === 'MessageCompleted') as
+    | { message: { text: string } }
+    | undefined;
+  expect(deltas.length).toBeGreaterThan(0);
+  expect(deltas.join('')).toBe(completed?.message.text);
+  expect((events.at(-1) as { run?: { status: string } }).run?.status).toBe('COMPLETED');
+}, 15_000);
