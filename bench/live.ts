@@ -9,7 +9,8 @@ import { runFanOut } from './live-run-fan-out.ts';
  * Live subscriptions, measured (`npm run bench:live`; docs/performance.md):
  * - added time to first delta against a Threads server whose model writes a token every 40 ms, read
  *   straight from the server's stream and through the gateway (createRun, then `runEvents` over
- *   SSE): steady (100 runs in flight, 100-token answers) and as a burst (100 runs at one instant);
+ *   SSE): steady (20 and 100 runs in flight, 100-token answers) and as a burst (100 runs at one
+ *   instant);
  * - run fan-out: one run watched by 1,000 subscribers, each delta timed from the model's token;
  * - local mode: 100 concurrent echo runs' first deltas and their logs' memory;
  * - fan-out: one thread watched by 10,000 subscribers (200 WebSockets × 50), one change: the time
@@ -92,8 +93,15 @@ const rows = new Set((process.env.LIVE_ROWS ?? 'steady,burst,runFanOut,deltas,fa
 const results: Record<string, unknown> = {};
 const runs = Number(process.env.LIVE_RUNS ?? 100);
 if (rows.has('steady')) {
+  // LIVE_STEADY_RUNS: runs in flight, one row each (20 and LIVE_RUNS).
   const tokens = Number(process.env.LIVE_STEADY_TOKENS ?? 100);
-  results.firstDeltaSteady = await firstDeltaSteady(runs, tokens, Number(process.env.LIVE_STEADY_MS ?? 20_000));
+  for (const inFlight of (process.env.LIVE_STEADY_RUNS ?? `20,${runs}`).split(',').map(Number)) {
+    results[`firstDeltaSteady${inFlight}`] = await firstDeltaSteady(
+      inFlight,
+      tokens,
+      Number(process.env.LIVE_STEADY_MS ?? 20_000),
+    );
+  }
 }
 if (rows.has('burst')) results.firstDeltaBurst = await firstDeltaBurst(runs);
 if (rows.has('runFanOut')) results.runFanOut = await runFanOut(Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000), 50);
