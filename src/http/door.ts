@@ -1,4 +1,4 @@
-import type { CORSOptions, Plugin } from 'graphql-yoga';
+import { type CORSOptions, isAsyncIterable, type Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
@@ -77,6 +77,21 @@ export function useDoor(deps: DoorDeps): Plugin {
   const hosts = hostPolicy(deps.config);
   const { cors, graphiql } = deps;
   return {
+    onResultProcess({ result, resultProcessor, setResultProcessor }) {
+      // A subscription asked for with an Accept that allows no event stream: Yoga found no way to
+      // answer it and would send a bodiless 406. The refusal says what to send instead, with a code.
+      if (resultProcessor || !isAsyncIterable(result)) return;
+      const message =
+        'A subscription is answered as an event stream: send Accept: text/event-stream, or use WebSocket.';
+      setResultProcessor((opened, fetchAPI) => {
+        // The subscription was opened: closed at once, so it holds no slot and follows nothing.
+        void (opened as AsyncIterable<unknown>)
+          [Symbol.asyncIterator]()
+          .return?.()
+          ?.catch(() => undefined);
+        return refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, JSON_TYPE);
+      }, JSON_TYPE);
+    },
     onResponse({ response }) {
       // Subscriptions over SSE: no proxy may hold events back to fill a buffer, or compress them
       // (`no-transform`, the standard way to say so; Yoga's `Content-Encoding: none` is no coding at all).

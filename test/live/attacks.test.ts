@@ -383,3 +383,52 @@ describe('an SSE answer', () => {
     }
   });
 });
+
+describe('a subscription asked for without an event stream in Accept', () => {
+  it('is refused 406 with a code, and holds no slot of its caller', async () => {
+    const gateway = testGateway({ MAX_SUBSCRIPTIONS_PER_CALLER: '2' });
+    const served = await serveGateway(gateway);
+    try {
+      const thread = await graphql(served.url, 'mutation { createThread(input: {}) { id } }');
+      const variables = { t: thread.data?.createThread?.id };
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const response = await fetch(served.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json' },
+          body: JSON.stringify({ query: THREAD_EVENTS, variables }),
+        });
+        expect(response.status).toBe(406);
+        const body = (await response.json()) as { errors: Array<{ extensions: { code: string } }> };
+        expect(body.errors[0]?.extensions.code).toBe('NOT_ACCEPTABLE');
+      }
+      await pause(50);
+      // Both of the caller's slots are free: two subscriptions open.
+      const controllers = [new AbortController(), new AbortController()];
+      const opened = await Promise.all(
+        controllers.map(async (controller) => {
+          const response = await fetch(served.url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+            body: JSON.stringify({ query: THREAD_EVENTS, variables }),
+            signal: controller.signal,
+          });
+          // What the stream says in its first 300 ms: a refusal would come at once.
+          const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+          let text = '';
+          const until = Date.now() + 300;
+          while (Date.now() < until) {
+            const chunk = await Promise.race([reader.read(), pause(until - Date.now()).then(() => undefined)]);
+            if (!chunk || chunk.done) break;
+            text += new TextDecoder().decode(chunk.value);
+          }
+          return text;
+        }),
+      );
+      for (const text of opened) expect(text).not.toContain('errors');
+      for (const controller of controllers) controller.abort();
+    } finally {
+      await served.close();
+      await gateway.close();
+    }
+  });
+});
