@@ -213,7 +213,7 @@ it('a follower waiting on tool outputs gets the streamed answer’s deltas when 
     t: threadId,
     r: runId,
   });
-  const callId = (calls.data?.run?.requiredToolCalls as Array<{ id: string }>)[0]?.id;
+  const callId = ((calls.data?.run?.requiredToolCalls ?? []) as Array<{ id: string }>)[0]?.id;
   // A follower from the waiting event: this instance reads the run for it.
   const following = postSubscription(
     url,
