@@ -13,8 +13,7 @@ export type Caller =
     }
   | { ok: false; message: string };
 
-function bearer(request: Request): string | undefined {
-  const header = request.headers.get('authorization');
+function bearer(header: string | null | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer[ \t]+([^\s]+)[ \t]*$/i.exec(header);
   return match?.[1];
@@ -35,11 +34,17 @@ function sameSecret(a: string, b: string): boolean {
  * GATEWAY_TOKENS: the bearer must be one of the tokens (and never goes upstream). Otherwise open.
  */
 export function createAuthenticator(config: Config): (request: Request) => Caller {
+  const check = createAuthorizationCheck(config);
+  return (request) => check(request.headers.get('authorization'));
+}
+
+/** The same rules, for an `Authorization` value given as it is (a WebSocket's `connection_init`). */
+export function createAuthorizationCheck(config: Config): (authorization: string | null | undefined) => Caller {
   const tokens = config.gatewayTokens;
   const guarded = config.upstream.kind !== 'pass-through' && tokens.length > 0;
   const perMinute = config.rateLimitPerMinute === undefined ? {} : { perMinute: config.rateLimitPerMinute };
-  return (request) => {
-    const presented = bearer(request);
+  return (authorization) => {
+    const presented = bearer(authorization);
     if (config.upstream.kind === 'pass-through') {
       if (!presented) return { ok: false, message: 'Send your Threads API key as Authorization: Bearer <key>.' };
       return { ok: true, callerId: `key:${fingerprint(presented)}`, credential: presented, ...perMinute };

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import { isAsyncIterable } from 'graphql-yoga';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
+import { createAuthorizationCheck } from './auth.ts';
 import { DIRECT_CONTENT_TYPE, directRequest, resultJson } from './direct-results.ts';
 import { GRAPHQL_PATH, hostAllowed, hostPolicy } from './router.ts';
 
@@ -54,8 +55,12 @@ function refuse(socket: Duplex, status: number, reason: string, code: string): v
  * `connectionParams` token, else the upgrade's Authorization header), so every guard, limit and
  * budget of an HTTP request applies, and its results are passed on as messages (direct-results.ts).
  */
+/** What each connection is served with: the transport's deps, and the token check of every request. */
+type ConnectionDeps = WebSocketDeps & { authorize: ReturnType<typeof createAuthorizationCheck> };
+
 export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTransport {
   const { config } = deps;
+  const connectionDeps: ConnectionDeps = { ...deps, authorize: createAuthorizationCheck(config) };
   const hosts = hostPolicy(config);
   const server = new WebSocketServer({
     noServer: true,
@@ -92,7 +97,7 @@ export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
       server.handleUpgrade(req, socket, head, (ws) => {
         connections.add(ws);
         ws.once('close', () => connections.delete(ws));
-        serveConnection(ws, socket, req, deps);
+        serveConnection(ws, socket, req, connectionDeps);
       });
     },
     close() {
@@ -151,7 +156,7 @@ function frameSender(ws: WebSocket, socket: Duplex): (text: string) => void {
   };
 }
 
-function serveConnection(ws: WebSocket, socket: Duplex, req: IncomingMessage, deps: WebSocketDeps): void {
+function serveConnection(ws: WebSocket, socket: Duplex, req: IncomingMessage, deps: ConnectionDeps): void {
   const sendText = frameSender(ws, socket);
   const { config } = deps;
   const running = new Map<string, AbortController>();
@@ -191,9 +196,9 @@ function serveConnection(ws: WebSocket, socket: Duplex, req: IncomingMessage, de
         if (acknowledged) return ws.close(4429, 'Too many initialisation requests');
         const token = tokenOf(message.payload);
         if (token) authorization = token;
-        // Gateway tokens guard the gateway: a connection that brings none is not kept open idle
-        // (a wrong one is refused on its first operation, with the HTTP path's UNAUTHENTICATED).
-        if (config.gatewayTokens.length > 0 && !authorization) return ws.close(4403, 'Forbidden');
+        // Gateway tokens guard the gateway: a connection that brings none, or a wrong one, is not
+        // kept open (each open socket costs the gateway memory and a ping timer).
+        if (config.gatewayTokens.length > 0 && !deps.authorize(authorization).ok) return ws.close(4403, 'Forbidden');
         acknowledged = true;
         clearTimeout(initTimer);
         return send({ type: 'connection_ack' });

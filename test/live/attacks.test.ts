@@ -299,7 +299,7 @@ describe('a WebSocket client that sends and never reads', () => {
 });
 
 describe('WebSocket with gateway tokens', () => {
-  it('closes a connection that brings no token (4403); one with a token is served', async () => {
+  it('closes a connection that brings no token or a wrong one (4403); one with a token is served', async () => {
     const upstream = await startTestUpstream();
     const gateway = testGateway({
       OPENAI_API_KEY: 'sk-test',
@@ -321,6 +321,7 @@ describe('WebSocket with gateway tokens', () => {
           ws.on('close', (code) => resolve({ code, acked: false }));
         });
       expect(await init({})).toEqual({ code: 4403, acked: false });
+      expect(await init({ authorization: 'Bearer tok-wrong' })).toEqual({ code: 4403, acked: false });
       expect(await init({ authorization: 'Bearer tok-live' })).toEqual({ acked: true });
     } finally {
       await served.close();
