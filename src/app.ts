@@ -244,8 +244,8 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   const { upstream, health, baseURL } = upstreamApi(config, options, link.fetch, runRecords);
   const sharedState = createSharedState(config, logger, options);
   // Subscriptions: every write through the graph tells the thread's subscribers, every run gets a producer.
-  const liveSystem = createLive(config, upstream, sharedState.redis, logger);
   const metrics = new GatewayMetrics(config.metricsOperations);
+  const liveSystem = createLive(config, upstream, sharedState.redis, logger, metrics.observeUpstream);
   metrics.trackUpstreamApi(() => health.apiKind);
   const lifecycle = { draining: false };
   const states = new RequestStates(config);

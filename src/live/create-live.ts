@@ -2,6 +2,7 @@ import type { Config } from '../config/config.ts';
 import { RedisChannels } from '../features/redis/redis-channels.ts';
 import type { RedisConnection } from '../features/redis/redis-connection.ts';
 import type { Logger } from '../logger.ts';
+import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import type { UpstreamApi } from '../upstream/upstream-api.ts';
 import { Live } from './live.ts';
 import { LiveUpstreamApi } from './live-upstream-api.ts';
@@ -21,7 +22,14 @@ export interface LiveSystem {
 }
 
 /** Subscriptions' parts: in memory per instance, or shared through Redis with REDIS_URL (docs/live.md). */
-export function createLive(config: Config, upstream: UpstreamApi, redis: RedisConnection | undefined, logger: Logger) {
+export function createLive(
+  config: Config,
+  upstream: UpstreamApi,
+  redis: RedisConnection | undefined,
+  logger: Logger,
+  /** Told of each upstream call a producer makes (the metrics of every other call). */
+  onCall?: UpstreamSession['onCall'],
+) {
   const options = { ttlMs: config.live.runEventsTtlMs, maxEvents: config.live.runEventsMax };
   const channels = redis ? new RedisChannels(redis) : undefined;
   const log: RunEventLog =
@@ -39,6 +47,7 @@ export function createLive(config: Config, upstream: UpstreamApi, redis: RedisCo
     leaseMs: config.live.runLeaseMs,
     callDeadlineMs: config.requestDeadlineMs,
     logger,
+    ...(onCall ? { onCall } : {}),
   });
   const live = new Live({ config: config.live, log, bus, producers, followers });
   return {

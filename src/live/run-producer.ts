@@ -22,6 +22,8 @@ export interface RunProducerDeps {
   leaseMs: number;
   /** The deadline of each background upstream call (REQUEST_DEADLINE_MS). */
   callDeadlineMs: number;
+  /** Told of each upstream call a producer makes (metrics). */
+  onCall?: UpstreamSession['onCall'];
   logger: Logger;
 }
 
@@ -285,10 +287,12 @@ export class RunProducers {
   }
 
   #session(credential: string | undefined): UpstreamSession {
+    const { onCall } = this.#deps;
     return {
       credential,
       deadline: Date.now() + this.#deps.callDeadlineMs,
       budget: new RequestBudget(1, Number.MAX_SAFE_INTEGER),
+      ...(onCall ? { onCall } : {}),
     };
   }
 

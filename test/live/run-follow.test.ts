@@ -131,6 +131,16 @@ it('stops reading a run upstream once nobody follows it, and ends NOT_FOUND when
   await new Promise((resolve) => setTimeout(resolve, 1_200));
   const whileFollowed = reads();
   expect(whileFollowed).toBeGreaterThan(0);
+  // The producer's reads are in /metrics like every other upstream call.
+  const metrics = await (await fetch(url.replace(/\/graphql$/, '/metrics'))).text();
+  const counted = metrics
+    .split('\n')
+    .filter(
+      (line) =>
+        line.startsWith('upstream_requests_total{') && line.includes('method="GET"') && line.includes('/runs/{id}"'),
+    )
+    .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+  expect(counted).toBeGreaterThanOrEqual(whileFollowed);
   controller.abort();
   await new Promise((resolve) => setTimeout(resolve, 4_500));
   const afterLeaving = reads();
