@@ -35,7 +35,20 @@ async function systems(tokens?: number) {
     gateway.stop();
     upstream.process.kill('SIGKILL');
   };
-  return { gateway, newThread, direct, viaGateway, stop };
+  /**
+   * Both systems measured by `measure`, twice each and interleaved: the second of each pair is
+   * reported (connections warm on both sides), the gateway's with its CPU profile taken.
+   */
+  const sideBySide = async (measure: (read: FirstDelta) => Promise<number[]>) => {
+    await measure(direct);
+    await measure(viaGateway);
+    const directMs = await measure(direct);
+    await gateway.profile('start');
+    const gatewayMs = await measure(viaGateway);
+    await gateway.profile('stop');
+    return { directMs, gatewayMs };
+  };
+  return { newThread, sideBySide, stop };
 }
 
 function compared(runs: number, directMs: number[], gatewayMs: number[]) {
@@ -57,19 +70,12 @@ function compared(runs: number, directMs: number[], gatewayMs: number[]) {
  * work on the same cores: this row measures the machine's backlog as much as the gateway.
  */
 export async function firstDeltaBurst(runs: number) {
-  const { gateway, newThread, direct, viaGateway, stop } = await systems();
+  const { newThread, sideBySide, stop } = await systems();
   try {
-    const round = async (read: FirstDelta) => {
+    const { directMs, gatewayMs } = await sideBySide(async (read) => {
       const threads = await Promise.all(Array.from({ length: runs }, newThread));
       return Promise.all(threads.map(read));
-    };
-    // Twice each, interleaved: the second of each pair is reported (connections warm on both sides).
-    await round(direct);
-    await round(viaGateway);
-    const directMs = await round(direct);
-    await gateway.profile('start');
-    const gatewayMs = await round(viaGateway);
-    await gateway.profile('stop');
+    });
     return compared(runs, directMs, gatewayMs);
   } finally {
     stop();
@@ -83,11 +89,11 @@ export async function firstDeltaBurst(runs: number) {
  * first delta of every run that starts after one answer's length (the warm-up) is counted.
  */
 export async function firstDeltaSteady(runs: number, tokens: number, windowMs: number) {
-  const { gateway, newThread, direct, viaGateway, stop } = await systems(tokens);
+  const { newThread, sideBySide, stop } = await systems(tokens);
   const answerMs = tokens * Number(process.env.LIVE_TOKEN_MS ?? 40);
   try {
     const threads = await Promise.all(Array.from({ length: runs }, newThread));
-    const phase = async (read: FirstDelta) => {
+    const { directMs, gatewayMs } = await sideBySide(async (read) => {
       const started = performance.now();
       const counted: number[] = [];
       await Promise.all(
@@ -101,14 +107,7 @@ export async function firstDeltaSteady(runs: number, tokens: number, windowMs: n
         }),
       );
       return counted;
-    };
-    // Twice each, interleaved: the second of each pair is reported.
-    await phase(direct);
-    await phase(viaGateway);
-    const directMs = await phase(direct);
-    await gateway.profile('start');
-    const gatewayMs = await phase(viaGateway);
-    await gateway.profile('stop');
+    });
     return { ...compared(runs, directMs, gatewayMs), tokens, counted: gatewayMs.length };
   } finally {
     stop();

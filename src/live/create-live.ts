@@ -4,12 +4,12 @@ import type { RedisConnection } from '../features/redis/redis-connection.ts';
 import type { Logger } from '../logger.ts';
 import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import type { UpstreamApi } from '../upstream/upstream-api.ts';
+import { KeyedCount } from './keyed-count.ts';
 import { Live } from './live.ts';
 import { LiveUpstreamApi } from './live-upstream-api.ts';
 import { MemoryRunEventLog } from './memory-run-event-log.ts';
 import { RedisRunEventLog } from './redis-run-event-log.ts';
 import type { RunEventLog } from './run-event-log.ts';
-import { RunFollowers } from './run-followers.ts';
 import { MemoryRunLeases, RedisRunLeases, type RunLeases } from './run-leases.ts';
 import { RunProducers } from './run-producer.ts';
 import { MemoryThreadEventBus, RedisThreadEventBus, type ThreadEventBus } from './thread-event-bus.ts';
@@ -36,7 +36,7 @@ export function createLive(
     redis && channels ? new RedisRunEventLog(redis, channels, options) : new MemoryRunEventLog(options);
   const leases: RunLeases = redis ? new RedisRunLeases(redis) : new MemoryRunLeases();
   const bus: ThreadEventBus = channels ? new RedisThreadEventBus(channels) : new MemoryThreadEventBus();
-  const followers = new RunFollowers();
+  const followers = new KeyedCount();
   const producers = new RunProducers({
     log,
     leases,

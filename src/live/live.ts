@@ -9,8 +9,8 @@ import {
   type RunEvent,
   type ThreadEvent,
 } from './events.ts';
+import { KeyedCount } from './keyed-count.ts';
 import type { RunEventLog } from './run-event-log.ts';
-import type { RunFollowers } from './run-followers.ts';
 import type { RunProducers } from './run-producer.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
 
@@ -35,7 +35,8 @@ export interface LiveDeps {
   log: RunEventLog;
   bus: ThreadEventBus;
   producers: RunProducers;
-  followers: RunFollowers;
+  /** Each run's followers on this instance (the producers read a run only while it has some). */
+  followers: KeyedCount;
 }
 
 /** Events read from a log at once. */
@@ -101,7 +102,7 @@ function end(code: ErrorCode, message: string, cursor: string | null): EndOfEven
  */
 export class Live {
   readonly #deps: LiveDeps;
-  readonly #perCaller = new Map<string, number>();
+  readonly #perCaller = new KeyedCount();
   readonly #stopping = new AbortController();
   readonly #lastStart = new Map<string, number>();
   /**
@@ -116,9 +117,7 @@ export class Live {
 
   /** Live subscriptions of this instance. */
   get open(): number {
-    let total = 0;
-    for (const count of this.#perCaller.values()) total += count;
-    return total;
+    return this.#perCaller.total;
   }
 
   #delivered(runId: string, seq: number, event: RunEvent): DeliveredEvent {
@@ -131,23 +130,14 @@ export class Live {
   }
 
   #admit(callerId: string): () => void {
-    const open = this.#perCaller.get(callerId) ?? 0;
-    if (open >= this.#deps.config.maxPerCaller) {
+    if (this.#perCaller.of(callerId) >= this.#deps.config.maxPerCaller) {
       throw new GatewayError(
         ErrorCode.SUBSCRIPTION_LIMIT,
         `At most ${this.#deps.config.maxPerCaller} live subscriptions per caller (MAX_SUBSCRIPTIONS_PER_CALLER).`,
         { extensions: { limit: this.#deps.config.maxPerCaller } },
       );
     }
-    this.#perCaller.set(callerId, open + 1);
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      const left = (this.#perCaller.get(callerId) ?? 1) - 1;
-      if (left <= 0) this.#perCaller.delete(callerId);
-      else this.#perCaller.set(callerId, left);
-    };
+    return this.#perCaller.add(callerId);
   }
 
   /** Starts a producer for the run unless this instance tried within half a lease (a takeover is one try per instance). */
@@ -188,9 +178,9 @@ export class Live {
       if (last && isFinal(last.event)) return nothing();
     }
     const release = this.#admit(subscriber.callerId);
-    const { first, unfollow } = this.#deps.followers.follow(runId);
     // A run nobody here followed may have had its producer stop for that: one may start at once.
-    if (first) this.#lastStart.delete(runId);
+    if (!this.#deps.followers.has(runId)) this.#lastStart.delete(runId);
+    const unfollow = this.#deps.followers.add(runId);
     const cleanUp = () => {
       unfollow();
       release();

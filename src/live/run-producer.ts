@@ -5,8 +5,8 @@ import type { UpstreamSession } from '../upstream/calls/call-session.ts';
 import { RequestBudget } from '../upstream/calls/request-budget.ts';
 import type { StreamedRun, UpstreamApi, UpstreamMessage } from '../upstream/upstream-api.ts';
 import { encodeCursor, endsRunEvents, type RunEvent } from './events.ts';
+import type { KeyedCount } from './keyed-count.ts';
 import { kept, type RunEventLog } from './run-event-log.ts';
-import type { RunFollowers } from './run-followers.ts';
 import type { RunLeases } from './run-leases.ts';
 import type { ThreadEventBus } from './thread-event-bus.ts';
 
@@ -16,7 +16,7 @@ export interface RunProducerDeps {
   bus: ThreadEventBus;
   upstream: UpstreamApi;
   /** Who follows each run here: a producer that reads a run stops when nobody does. */
-  followers: Pick<RunFollowers, 'has'>;
+  followers: Pick<KeyedCount, 'has'>;
   /** Events one run's log holds (RUN_EVENTS_MAX): what the log keeps of each append. */
   maxEvents: number;
   leaseMs: number;

@@ -60,6 +60,24 @@ async function finishedEchoRun(url: string, op: Awaited<ReturnType<typeof served
   return { threadId, runId, events: messages.map(eventOf).filter((event): event is Event => event !== undefined) };
 }
 
+/** An echo run that calls a tool, followed until it waits on the tool's output: its ids and that event. */
+async function waitingRun(url: string, op: Awaited<ReturnType<typeof served>>['op']) {
+  const thread = await op(
+    'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
+  );
+  const threadId = thread.data?.createThread?.id as string;
+  const run = await op(
+    'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
+    { t: threadId, tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] },
+  );
+  expect(run.errors, JSON.stringify(run.errors)).toBeUndefined();
+  const runId = run.data?.createRun?.runId as string;
+  const events = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
+  const waiting = events.map(eventOf).filter(Boolean).at(-1);
+  expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
+  return { threadId, runId, waiting };
+}
+
 it('replays a long log from memory a page at a time: the process keeps answering meanwhile', async () => {
   const { url, op } = await served();
   const words = Array.from({ length: 6_000 }, (_, index) => `w${index}`).join(' ');
@@ -101,22 +119,7 @@ it('stops reading a run upstream once nobody follows it, and ends NOT_FOUND when
   open.push(() => upstream.close());
   const { url, op } = await served({}, upstream);
   // A run waiting on tool outputs: its followers are served by reading it.
-  const thread = await op(
-    'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await op(
-    'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
-    {
-      t: threadId,
-      tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }],
-    },
-  );
-  expect(run.errors, JSON.stringify(run.errors)).toBeUndefined();
-  const runId = run.data?.createRun?.runId as string;
-  const events = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
-  const waiting = events.map(eventOf).filter(Boolean).at(-1);
-  expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
+  const { threadId, runId, waiting } = await waitingRun(url, op);
   const reads = () => upstream.count('GET', new RegExp(`/threads/${threadId}/runs/${runId}$`));
 
   // Follow from the waiting event for a while, then leave: the reads stop with the follower.
@@ -207,18 +210,7 @@ it('a follower waiting on tool outputs gets the streamed answer’s deltas when 
   const upstream = await startTestUpstream();
   open.push(() => upstream.close());
   const { url, op } = await served({}, upstream);
-  const thread = await op(
-    'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await op(
-    'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
-    { t: threadId, tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] },
-  );
-  const runId = run.data?.createRun?.runId as string;
-  const first = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
-  const waiting = first.map(eventOf).filter(Boolean).at(-1);
-  expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
+  const { threadId, runId, waiting } = await waitingRun(url, op);
   const calls = await op('query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { requiredToolCalls { id } } }', {
     t: threadId,
     r: runId,
