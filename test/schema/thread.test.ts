@@ -113,13 +113,34 @@ describe('batched, per-request reads (counted at a real HTTP upstream)', () => {
     );
   }
 
+  /**
+   * Holds each upstream request until `size` are held at once (or 2 s pass, as they would when the
+   * gateway sent them one after another), then forwards them together: a slow machine cannot make
+   * concurrent GETs look sequential, and a broken bound still shows as a higher peak.
+   */
+  function holdInGroups(size: number): () => Promise<{ forward: true }> {
+    let waiting: Array<() => void> = [];
+    return async () => {
+      await new Promise<void>((resolve) => {
+        waiting.push(resolve);
+        if (waiting.length < size) {
+          setTimeout(resolve, 2000);
+          return;
+        }
+        for (const release of waiting) release();
+        waiting = [];
+      });
+      return { forward: true };
+    };
+  }
+
   it('makes exactly 10 concurrent GETs for 50 aliased thread(id:) over 10 ids', async () => {
     const ids = await seedThreads(10);
     let slow = 0;
+    const held = holdInGroups(10);
     upstream.handler = async () => {
       slow++;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      return { forward: true };
+      return held();
     };
     const fields = Array.from(
       { length: 50 },
@@ -138,10 +159,7 @@ describe('batched, per-request reads (counted at a real HTTP upstream)', () => {
     await gateway.close();
     gateway = testGateway({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: upstream.url, UPSTREAM_CONCURRENCY: '3' });
     const ids = await seedThreads(12);
-    upstream.handler = async () => {
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      return { forward: true };
-    };
+    upstream.handler = holdInGroups(3);
     const result = await execute(gateway, GetThreadsDocument, { ids });
     expect(result.data?.threads).toHaveLength(12);
     expect(upstream.count('GET')).toBe(12);
