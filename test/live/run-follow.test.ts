@@ -99,7 +99,8 @@ it('replays a long log from memory a page at a time: the process keeps answering
   } finally {
     clearInterval(probe);
   }
-  expect(longest).toBeLessThan(150);
+  // About 40 ms here; a replay sent in one turn held the process for over 350 ms.
+  expect(longest).toBeLessThan(250);
 });
 
 it('completes at once when resumed after the final event of a finished run', async () => {
@@ -164,7 +165,8 @@ it('a run with more events than RUN_EVENTS_MAX ends on time: the places after th
   const words = Array.from({ length: 300 }, (_, index) => `w${index}`).join(' ');
   const started = performance.now();
   const { events } = await finishedEchoRun(url, op, words);
-  expect(performance.now() - started).toBeLessThan(700);
+  // Well under a second here; with the places wrong, the followers waited for events that never came.
+  expect(performance.now() - started).toBeLessThan(3_000);
   const kinds = events.map((event) => event.__typename);
   expect(kinds.at(-1)).toBe('RunStatusChanged');
   expect(events.at(-1)?.run?.status).toBe('COMPLETED');
