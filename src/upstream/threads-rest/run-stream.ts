@@ -111,8 +111,21 @@ export async function startedRun(
   threadId: string,
   runId?: string,
 ): Promise<StreamedRun> {
-  const iterator = stream[Symbol.asyncIterator]();
-  const close = () => stream.controller.abort();
+  const source = stream[Symbol.asyncIterator]();
+  // A stream read to its end has nothing to abort (an abort builds a DOMException, stack and all).
+  let ended = false;
+  const iterator: AsyncIterator<AssistantStreamEvent> = {
+    next: async () => {
+      const item = await source.next();
+      if (item.done) ended = true;
+      return item;
+    },
+  };
+  const close = () => {
+    if (ended || stream.controller.signal.aborted) return;
+    ended = true;
+    stream.controller.abort();
+  };
   try {
     for (;;) {
       const { done, value } = await iterator.next();
