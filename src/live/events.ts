@@ -39,18 +39,26 @@ export function endsRunEvents(event: RunEvent): boolean {
   return isFinal(event) || (event.type === 'RunStatusChanged' && event.run.status === 'requires_action');
 }
 
-const CURSOR_PREFIX = 'rev1:';
+const CURSOR_PREFIX = 'rev2:';
 
-/** An opaque cursor: the run and the event's place in its log. */
-export function encodeCursor(runId: string, seq: number): string {
-  return Buffer.from(`${CURSOR_PREFIX}${runId}:${seq}`).toString('base64url');
+/** An opaque cursor: the run, its log (the log's epoch) and the event's place in it. */
+export function encodeCursor(runId: string, epoch: string, seq: number): string {
+  return Buffer.from(`${CURSOR_PREFIX}${runId}:${epoch}:${seq}`).toString('base64url');
+}
+
+/** A cursor's place; `epoch` null for a cursor of this gateway from before logs had epochs (never found again). */
+export interface CursorPlace {
+  epoch: string | null;
+  seq: number;
 }
 
 /** The event's place in `runId`'s log, or BAD_USER_INPUT for a cursor that is malformed or of another run. */
-export function decodeCursor(cursor: string, runId: string, argument: string): number {
+export function decodeCursor(cursor: string, runId: string, argument: string): CursorPlace {
   const text = cursor.length <= 200 ? Buffer.from(cursor, 'base64url').toString() : '';
-  const match = /^rev1:([A-Za-z0-9_-]{1,64}):(\d{1,9})$/.exec(text);
-  if (!match) throw badUserInput(`${argument}: not a cursor of runEvents`, argument);
-  if (match[1] !== runId) throw badUserInput(`${argument}: the cursor is of another run`, argument);
-  return Number(match[2]);
+  const match = /^rev([12]):([A-Za-z0-9_-]{1,64}):(?:([A-Za-z0-9_-]{1,16}):)?(\d{1,9})$/.exec(text);
+  if (!match || (match[1] === '2') !== (match[3] !== undefined)) {
+    throw badUserInput(`${argument}: not a cursor of runEvents`, argument);
+  }
+  if (match[2] !== runId) throw badUserInput(`${argument}: the cursor is of another run`, argument);
+  return { epoch: match[3] ?? null, seq: Number(match[4]) };
 }

@@ -120,10 +120,10 @@ export class Live {
     return this.#perCaller.total;
   }
 
-  #delivered(runId: string, seq: number, event: RunEvent): DeliveredEvent {
+  #delivered(runId: string, epoch: string, seq: number, event: RunEvent): DeliveredEvent {
     let delivered = this.#deliveredEvents.get(event);
     if (!delivered) {
-      delivered = { ...event, cursor: encodeCursor(runId, seq) };
+      delivered = { ...event, cursor: encodeCursor(runId, epoch, seq) };
       this.#deliveredEvents.set(event, delivered);
     }
     return delivered;
@@ -150,11 +150,6 @@ export class Live {
   }
 
   /**
-   * The run's events after `after` (or from the start). The caller has read the run already (it
-   * exists, and the caller may see it). Refuses a cursor that is malformed, of another run, or of
-   * a log that is gone, before anything is opened.
-   */
-  /**
    * Whether the run is known to exist for this subscriber without reading it: this instance
    * produces it, of the thread, with the subscriber's credential (a read would find it).
    */
@@ -162,19 +157,25 @@ export class Live {
     return this.#deps.producers.producingFor(threadId, runId, subscriber.credential);
   }
 
+  /**
+   * The run's events after `after` (or from the start). The caller has read the run already (it
+   * exists, and the caller may see it). Refuses a cursor that is malformed, of another run, or not
+   * of the run's log as it is (the log expired, or was made again since), before anything is opened.
+   */
   async runEvents(subscriber: Subscriber, threadId: string, runId: string, after: string | undefined) {
     const { log } = this.#deps;
-    const afterSeq = after === undefined ? -1 : decodeCursor(after, runId, 'after');
-    const next = await log.next(runId);
-    if (afterSeq >= next) {
+    const place = after === undefined ? undefined : decodeCursor(after, runId, 'after');
+    const state = await log.next(runId);
+    if (place && (!state || place.epoch !== state.epoch || place.seq >= state.next)) {
       throw badUserInput(
-        'after: the run’s event log no longer holds this cursor (it expired); subscribe without after',
+        'after: the run’s event log does not hold this cursor (it expired, or the log was started again since); subscribe without after',
         'after',
       );
     }
+    const afterSeq = place?.seq ?? -1;
     // Resuming after the run's final event: nothing more will come.
-    if (afterSeq >= 0 && afterSeq === next - 1) {
-      const [last] = (await log.read(runId, afterSeq - 1, 1)) ?? [];
+    if (state && afterSeq >= 0 && afterSeq === state.next - 1) {
+      const last = (await log.read(runId, afterSeq - 1, 1))?.events[0];
       if (last && isFinal(last.event)) return nothing();
     }
     const release = this.#admit(subscriber.callerId);
@@ -193,7 +194,7 @@ export class Live {
       throw error;
     }
     return abortable(
-      (signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, cleanUp),
+      (signal) => this.#followRun(signal, subscriber, threadId, runId, afterSeq, state?.epoch ?? null, cleanUp),
       cleanUp,
       subscriber.gone,
     );
@@ -205,13 +206,15 @@ export class Live {
     threadId: string,
     runId: string,
     afterSeq: number,
+    knownEpoch: string | null,
     release: () => void,
   ): AsyncGenerator<SubscriptionItem> {
     const { log } = this.#deps;
     const stop = AbortSignal.any([signal, this.#stopping.signal]);
     let cursor = afterSeq;
+    let epoch = knownEpoch;
     let sinceTurn = 0;
-    const lastCursor = () => (cursor >= 0 ? encodeCursor(runId, cursor) : null);
+    const lastCursor = () => (cursor >= 0 && epoch !== null ? encodeCursor(runId, epoch, cursor) : null);
     try {
       while (!signal.aborted) {
         if (this.#stopping.signal.aborted) {
@@ -226,14 +229,24 @@ export class Live {
           yield end(ErrorCode.UPSTREAM_UNAVAILABLE, message, lastCursor());
           return;
         }
-        for (const { seq, event } of page ?? []) {
+        if (page && page.epoch !== epoch) {
+          // The log was made again under this subscription (it expired while the run waited, and a
+          // producer took the run over): its places are new, so it is read from its start.
+          const remade = epoch !== null;
+          epoch = page.epoch;
+          if (remade) {
+            cursor = -1;
+            continue;
+          }
+        }
+        for (const { seq, event } of page?.events ?? []) {
           cursor = seq;
-          yield this.#delivered(runId, seq, event);
+          yield this.#delivered(runId, epoch ?? '', seq, event);
           if (endsRunEvents(event)) return;
         }
-        if (page && page.length > 0) {
+        if (page && page.events.length > 0) {
           // A long log replayed from memory: a page at a time, with other work in between.
-          sinceTurn += page.length;
+          sinceTurn += page.events.length;
           if (sinceTurn >= PAGE) {
             sinceTurn = 0;
             await turn();

@@ -1,7 +1,8 @@
-import type { LoggedRunEvent, RunEvent } from './events.ts';
-import { kept, LogWaiters, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
+import type { RunEvent } from './events.ts';
+import { type LogPage, kept, LogWaiters, newEpoch, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
 
 interface MemoryLog {
+  epoch: string;
   events: RunEvent[];
   expiresAt: number;
 }
@@ -33,29 +34,31 @@ export class MemoryRunEventLog implements RunEventLog {
     return log;
   }
 
-  async append(runId: string, seq: number, events: readonly RunEvent[]): Promise<boolean> {
+  async append(runId: string, seq: number, events: readonly RunEvent[]): Promise<string | null> {
     let log = this.#live(runId);
-    if ((log?.events.length ?? 0) !== seq) return false;
+    if ((log?.events.length ?? 0) !== seq) return null;
     if (!log) {
-      log = { events: [], expiresAt: 0 };
+      log = { epoch: newEpoch(), events: [], expiresAt: 0 };
       this.#logs.set(runId, log);
       while (this.#logs.size > MAX_LOGS) this.#logs.delete(this.#logs.keys().next().value as string);
     }
     log.events.push(...kept(events, log.events.length, this.#options.maxEvents));
     log.expiresAt = Date.now() + this.#options.ttlMs;
     this.#waiters.wake(runId);
-    return true;
+    return log.epoch;
   }
 
-  async read(runId: string, afterSeq: number, limit: number): Promise<LoggedRunEvent[] | null> {
+  async read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null> {
     const log = this.#live(runId);
     if (!log) return null;
     const from = afterSeq + 1;
-    return log.events.slice(from, from + limit).map((event, index) => ({ seq: from + index, event }));
+    const events = log.events.slice(from, from + limit).map((event, index) => ({ seq: from + index, event }));
+    return { epoch: log.epoch, events };
   }
 
-  async next(runId: string): Promise<number> {
-    return this.#live(runId)?.events.length ?? 0;
+  async next(runId: string): Promise<{ next: number; epoch: string } | null> {
+    const log = this.#live(runId);
+    return log ? { next: log.events.length, epoch: log.epoch } : null;
   }
 
   waitFor(runId: string, afterSeq: number, maxWaitMs: number, signal: AbortSignal): Promise<void> {

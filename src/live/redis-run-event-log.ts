@@ -1,23 +1,31 @@
 import type { RedisChannels } from '../features/redis/redis-channels.ts';
 import { luaScript, type RedisConnection } from '../features/redis/redis-connection.ts';
 import type { LoggedRunEvent, RunEvent } from './events.ts';
-import { kept, LogWaiters, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
+import { type LogPage, kept, LogWaiters, newEpoch, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
 
 /**
  * Appends at an exact place, or not at all: the stream's last id must be the one before `seq`
- * (entry ids are `seq+1`-0, so an empty stream expects seq 0). Trims nothing: a log is bounded by
- * what the producer keeps (`kept`) and dropped whole by its expiry.
+ * (entry ids are `seq+1`-0, so an empty stream expects seq 0). The first entry also holds the log's
+ * epoch (`g`); the answer is the epoch, or 0 when the place was taken. Trims nothing: a log is
+ * bounded by what the producer keeps (`kept`) and dropped whole by its expiry.
  */
 const APPEND = luaScript(
   `local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local length = 0
 if #last > 0 then length = tonumber(string.match(last[1][1], '^(%d+)')) end
 if length ~= tonumber(ARGV[1]) then return 0 end
-for i = 3, #ARGV do
-  redis.call('XADD', KEYS[1], (length + i - 2) .. '-0', 'e', ARGV[i])
+local epoch = ARGV[3]
+if length > 0 then
+  local first = redis.call('XRANGE', KEYS[1], '1-0', '1-0')
+  epoch = (first[1] and first[1][2][4]) or '0'
+end
+for i = 4, #ARGV do
+  local id = (length + i - 3) .. '-0'
+  if id == '1-0' then redis.call('XADD', KEYS[1], id, 'e', ARGV[i], 'g', epoch)
+  else redis.call('XADD', KEYS[1], id, 'e', ARGV[i]) end
 end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1`,
+return epoch`,
   1,
 );
 
@@ -36,7 +44,7 @@ export class RedisRunEventLog implements RunEventLog {
   readonly #channels: RedisChannels;
   readonly #options: RunEventLogOptions;
   readonly #waiters = new LogWaiters();
-  readonly #reads = new Map<string, Promise<LoggedRunEvent[] | null>>();
+  readonly #reads = new Map<string, Promise<LogPage | null>>();
   readonly #stopListening: () => void;
 
   constructor(redis: RedisConnection, channels: RedisChannels, options: RunEventLogOptions) {
@@ -53,18 +61,17 @@ export class RedisRunEventLog implements RunEventLog {
     return `${this.#redis.keyPrefix}live:run:${runId}`;
   }
 
-  async append(runId: string, seq: number, events: readonly RunEvent[]): Promise<boolean> {
+  async append(runId: string, seq: number, events: readonly RunEvent[]): Promise<string | null> {
     const keep = kept(events, seq, this.#options.maxEvents).map((event) => JSON.stringify(event));
-    const args = [seq, this.#options.ttlMs, ...keep];
-    const appended = (await this.#redis.eval(APPEND, [this.#key(runId)], args)) === 1;
-    if (appended) {
-      this.#waiters.wake(runId);
-      await this.#channels.publish(this.#channels.channel(CHANNEL), runId).catch(() => undefined);
-    }
-    return appended;
+    const args = [seq, this.#options.ttlMs, newEpoch(), ...keep];
+    const answer = await this.#redis.eval(APPEND, [this.#key(runId)], args);
+    if (typeof answer !== 'string') return null;
+    this.#waiters.wake(runId);
+    await this.#channels.publish(this.#channels.channel(CHANNEL), runId).catch(() => undefined);
+    return answer;
   }
 
-  read(runId: string, afterSeq: number, limit: number): Promise<LoggedRunEvent[] | null> {
+  read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null> {
     const key = `${runId}\n${afterSeq}\n${limit}`;
     let read = this.#reads.get(key);
     if (!read) {
@@ -74,23 +81,39 @@ export class RedisRunEventLog implements RunEventLog {
     return read;
   }
 
-  async #read(runId: string, afterSeq: number, limit: number): Promise<LoggedRunEvent[] | null> {
+  async #read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null> {
     const key = this.#key(runId);
-    const [entries, exists] = await this.#redis.run(async (client) => {
-      const range = await client.xrange(key, `(${afterSeq + 1}-0`, '+', 'COUNT', limit);
-      return [range, range.length > 0 ? 1 : await client.exists(key)] as const;
+    const [entries, first] = await this.#redis.run(async (client) => {
+      const results = await client
+        .pipeline()
+        .xrange(key, `(${afterSeq + 1}-0`, '+', 'COUNT', limit)
+        .xrange(key, '1-0', '1-0')
+        .exec();
+      const range = (results?.[0]?.[1] ?? []) as Array<[string, string[]]>;
+      const head = (results?.[1]?.[1] ?? []) as Array<[string, string[]]>;
+      return [range, head] as const;
     });
-    if (exists === 0) return null;
-    return entries.map(([id, fields]) => ({
+    const epoch = epochOf(first);
+    if (epoch === null) return null;
+    const events: LoggedRunEvent[] = entries.map(([id, fields]) => ({
       seq: Number(id.slice(0, id.indexOf('-'))) - 1,
       event: JSON.parse(fields[1] ?? 'null') as RunEvent,
     }));
+    return { epoch, events };
   }
 
-  async next(runId: string): Promise<number> {
-    const last = await this.#redis.run((client) => client.xrevrange(this.#key(runId), '+', '-', 'COUNT', 1));
+  async next(runId: string): Promise<{ next: number; epoch: string } | null> {
+    const key = this.#key(runId);
+    const [last, first] = await this.#redis.run(async (client) => {
+      const results = await client.pipeline().xrevrange(key, '+', '-', 'COUNT', 1).xrange(key, '1-0', '1-0').exec();
+      return [
+        (results?.[0]?.[1] ?? []) as Array<[string, string[]]>,
+        (results?.[1]?.[1] ?? []) as Array<[string, string[]]>,
+      ] as const;
+    });
+    const epoch = epochOf(first);
     const id = last[0]?.[0];
-    return id ? Number(id.slice(0, id.indexOf('-'))) : 0;
+    return epoch !== null && id ? { next: Number(id.slice(0, id.indexOf('-'))), epoch } : null;
   }
 
   waitFor(runId: string, _afterSeq: number, maxWaitMs: number, signal: AbortSignal): Promise<void> {
@@ -100,4 +123,11 @@ export class RedisRunEventLog implements RunEventLog {
   async close(): Promise<void> {
     this.#stopListening();
   }
+}
+
+/** The epoch the log's first entry holds (`0` for a log written before logs had one); null: no log. */
+function epochOf(first: Array<[string, string[]]>): string | null {
+  const fields = first[0]?.[1];
+  if (!fields) return null;
+  return fields[3] ?? '0';
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { LoggedRunEvent, RunEvent } from './events.ts';
 
 /**
@@ -5,20 +6,33 @@ import type { LoggedRunEvent, RunEvent } from './events.ts';
  * last event. In memory per instance by default; a Redis Stream per run with REDIS_URL, so a
  * subscriber on any instance reads what another produced.
  */
+/** Events of a run's log, and which log: a log made again (after it expired, or on a new instance's memory) is another. */
+export interface LogPage {
+  /** The log's identity, made with its first event: cursors name it, so one from an earlier log is never read in this one. */
+  readonly epoch: string;
+  readonly events: LoggedRunEvent[];
+}
+
 export interface RunEventLog {
   readonly kind: 'memory' | 'redis';
   /**
-   * Appends `events` at `seq`, the place the producer expects to write next. False when that place
-   * is taken: another producer wrote there first, and this one must stop (it lost the run).
+   * Appends `events` at `seq`, the place the producer expects to write next (at 0, the log is made,
+   * with a new epoch). The log's epoch; null when that place is taken: another producer wrote there
+   * first, and this one must stop (it lost the run).
    */
-  append(runId: string, seq: number, events: readonly RunEvent[]): Promise<boolean>;
+  append(runId: string, seq: number, events: readonly RunEvent[]): Promise<string | null>;
   /** At most `limit` events after `afterSeq` (-1: from the start); null when the run has no log. */
-  read(runId: string, afterSeq: number, limit: number): Promise<LoggedRunEvent[] | null>;
-  /** The place of the next event (0 when the run has no log). */
-  next(runId: string): Promise<number>;
+  read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null>;
+  /** The place of the next event and the log's epoch; null when the run has no log. */
+  next(runId: string): Promise<{ next: number; epoch: string } | null>;
   /** Resolves when the log may have grown past `afterSeq`, after `maxWaitMs` at most, or at once when `signal` aborts. */
   waitFor(runId: string, afterSeq: number, maxWaitMs: number, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A new log's epoch: short, random, cursor-safe. */
+export function newEpoch(): string {
+  return randomBytes(6).toString('base64url');
 }
 
 export interface RunEventLogOptions {

@@ -219,7 +219,7 @@ export class RunProducers {
   async #logged(runId: string): Promise<Logged> {
     const logged: Logged = { seq: 0, status: null, completed: new Set(), position: null };
     for (;;) {
-      const page = (await this.#deps.log.read(runId, logged.seq - 1, 1000)) ?? [];
+      const page = (await this.#deps.log.read(runId, logged.seq - 1, 1000))?.events ?? [];
       for (const { event } of page) {
         if (event.position) logged.position = event.position;
         if (event.type === 'RunStatusChanged') logged.status = event.run.status;
@@ -245,7 +245,8 @@ export class RunProducers {
     // What the log keeps of them (past RUN_EVENTS_MAX, no deltas): the places that follow are theirs.
     const stored = kept(fresh, logged.seq, this.#deps.maxEvents);
     if (stored.length === 0) return fresh.some(endsRunEvents);
-    if (!(await this.#deps.log.append(runId, logged.seq, stored))) {
+    const epoch = await this.#deps.log.append(runId, logged.seq, stored);
+    if (epoch === null) {
       lost.abort();
       return true;
     }
@@ -254,7 +255,7 @@ export class RunProducers {
     for (const event of stored) if (event.position) logged.position = event.position;
     for (const [index, event] of stored.entries()) {
       if (event.type === 'RunStatusChanged') {
-        const cursor = encodeCursor(runId, first + index);
+        const cursor = encodeCursor(runId, epoch, first + index);
         await this.#deps.bus.publish(threadId, { type: 'RunStatusChanged', run: event.run, cursor });
       } else if (event.type === 'MessageCompleted') {
         await this.#deps.bus.publish(threadId, { type: 'MessageCreated', message: event.message });

@@ -208,36 +208,60 @@ it('each event of a subscription older than REQUEST_DEADLINE_MS still reads upst
   expect(completed?.messages.map((message) => message.text)).toEqual(['hello there']);
 }, 15_000);
 
-it('a follower waiting on tool outputs gets the streamed answer’s deltas when they are submitted here', async () => {
-  const upstream = await startTestUpstream();
-  open.push(() => upstream.close());
-  const { url, op } = await served({}, upstream);
-  const { threadId, runId, waiting } = await waitingRun(url, op);
-  const calls = await op('query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { requiredToolCalls { id } } }', {
-    t: threadId,
-    r: runId,
-  });
-  const callId = ((calls.data?.run?.requiredToolCalls ?? []) as Array<{ id: string }>)[0]?.id;
-  // A follower from the waiting event: this instance reads the run for it.
-  const following = postSubscription(
-    url,
-    'subscription ($t: ID!, $r: ID!, $a: String) { runEvents(threadId: $t, runId: $r, after: $a) { __typename ... on MessageTextDelta { text } ... on MessageCompleted { message { text } } ... on RunStatusChanged { run { status } } } }',
-    { t: threadId, r: runId, a: waiting?.cursor },
-  ).then((response) => readSse(response));
-  await new Promise((resolve) => setTimeout(resolve, 400));
-  const submitted = await op(
-    'mutation ($t: ID!, $r: ID!, $o: [ToolOutputInput!]!) { submitToolOutputs(threadId: $t, runId: $r, toolOutputs: $o) { status } }',
-    { t: threadId, r: runId, o: [{ toolCallId: callId, output: 'sunny and warm' }] },
-  );
-  expect(submitted.errors).toBeUndefined();
-  const events = (await following)
-    .map((message) => (message.data as { data?: { runEvents?: Record<string, unknown> } } | null)?.data?.runEvents)
-    .filter((event): event is Record<string, unknown> => event !== undefined);
-  const deltas = events.filter((event) => event.__typename === 'MessageTextDelta').map((event) => event.text);
-  const completed = events.find((event) => event.__typename === 'MessageCompleted') as
-    | { message: { text: string } }
-    | undefined;
-  expect(deltas.length).toBeGreaterThan(0);
-  expect(deltas.join('')).toBe(completed?.message.text);
-  expect((events.at(-1) as { run?: { status: string } }).run?.status).toBe('COMPLETED');
-}, 15_000);
+it.each([
+  ['by the instance that started the run', false],
+  ['by an instance started since (its log made anew), where the old cursors are refused', true],
+])(
+  'a follower waiting on tool outputs gets the streamed answer’s deltas when they are submitted %s',
+  async (_, restarted) => {
+    const upstream = await startTestUpstream();
+    open.push(() => upstream.close());
+    const first = await served({}, upstream);
+    const started = await waitingRun(first.url, first.op);
+    const { threadId, runId } = started;
+    let { url, op, waiting } = { ...first, ...started };
+    if (restarted) {
+      // Another gateway, its log in its own memory: the run's events are logged there from its state.
+      ({ url, op } = await served({}, upstream));
+      const fresh = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
+      waiting = fresh.map(eventOf).filter(Boolean).at(-1);
+      expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
+    }
+    const calls = await op('query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { requiredToolCalls { id } } }', {
+      t: threadId,
+      r: runId,
+    });
+    const callId = ((calls.data?.run?.requiredToolCalls ?? []) as Array<{ id: string }>)[0]?.id;
+    // A follower from the waiting event: this instance reads the run for it.
+    const following = postSubscription(
+      url,
+      'subscription ($t: ID!, $r: ID!, $a: String) { runEvents(threadId: $t, runId: $r, after: $a) { __typename ... on MessageTextDelta { text } ... on MessageCompleted { message { text } } ... on RunStatusChanged { run { status } } } }',
+      { t: threadId, r: runId, a: waiting?.cursor },
+    ).then((response) => readSse(response));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const submitted = await op(
+      'mutation ($t: ID!, $r: ID!, $o: [ToolOutputInput!]!) { submitToolOutputs(threadId: $t, runId: $r, toolOutputs: $o) { status } }',
+      { t: threadId, r: runId, o: [{ toolCallId: callId, output: 'sunny and warm' }] },
+    );
+    expect(submitted.errors).toBeUndefined();
+    const events = (await following)
+      .map((message) => (message.data as { data?: { runEvents?: Record<string, unknown> } } | null)?.data?.runEvents)
+      .filter((event): event is Record<string, unknown> => event !== undefined);
+    const deltas = events.filter((event) => event.__typename === 'MessageTextDelta').map((event) => event.text);
+    const completed = events.find((event) => event.__typename === 'MessageCompleted') as
+      | { message: { text: string } }
+      | undefined;
+    expect(deltas.length).toBeGreaterThan(0);
+    expect(deltas.join('')).toBe(completed?.message.text);
+    expect((events.at(-1) as { run?: { status: string } }).run?.status).toBe('COMPLETED');
+    if (restarted) {
+      // The new log now holds more events than the first one did when its cursor was handed out:
+      // that cursor still names no place in it.
+      const stale = await readSse(
+        await postSubscription(url, EVENTS, { t: threadId, r: runId, a: started.waiting?.cursor }),
+      );
+      expect(stale.flatMap(errorsOf).map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+  },
+  15_000,
+);

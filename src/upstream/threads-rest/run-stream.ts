@@ -61,25 +61,27 @@ export class ThreadsRestRunStreams {
     return { run, close: () => undefined };
   }
 
-  /** Streamed only on a server known to stream runs; null (nothing sent) elsewhere. */
+  /**
+   * Streamed unless the server is known not to stream runs (null: nothing sent). Also when this
+   * instance has not created a run yet (it started after the run did): a server that refuses
+   * `stream` refused the whole request, so the outputs are then sent plainly.
+   */
   async submitToolOutputs(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
-    if (this.#streams !== true) return null;
+    if (this.#streams === false) return null;
     const toolOutputs = toToolOutputs(outputs);
     return this.#calls.call(session, {
       method: 'POST',
       route: '/threads/{id}/runs/{id}/submit_tool_outputs',
       resource: 'run',
       safety: 'create',
-      send: async (options) =>
-        this.#started(
-          await sdk(
-            this.#client.beta.threads.runs
-              .submitToolOutputs(runId, { thread_id: threadId, tool_outputs: toolOutputs, stream: true }, options)
-              .withResponse(),
-          ),
-          threadId,
-          runId,
-        ),
+      send: async (options) => {
+        const answer = await this.#orRefused(() =>
+          this.#client.beta.threads.runs
+            .submitToolOutputs(runId, { thread_id: threadId, tool_outputs: toolOutputs, stream: true }, options)
+            .withResponse(),
+        );
+        return answer && this.#started(answer, threadId, runId);
+      },
     });
   }
 

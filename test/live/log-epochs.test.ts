@@ -1,0 +1,76 @@
+import { Redis } from 'ioredis';
+import { afterEach, expect } from 'vitest';
+import { testGateway } from '../helpers/gateway.ts';
+import { itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
+import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
+import { readSse, type SseMessage } from '../helpers/sse.ts';
+
+/**
+ * A run's log made again (in Redis, after it expired) is another log: a cursor of the earlier one
+ * is refused, never read as a place in the new one, where it would skip what the new log holds.
+ */
+
+const open: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const close of open.splice(0).reverse()) await close();
+});
+
+const EVENTS =
+  'subscription ($t: ID!, $r: ID!, $a: String) { runEvents(threadId: $t, runId: $r, after: $a) { __typename ... on RunStatusChanged { cursor run { status } } ... on MessageCompleted { cursor message { text } } ... on MessageTextDelta { cursor } } }';
+
+type Event = { __typename: string; cursor: string; run?: { status: string }; message?: { text: string } };
+const eventsOf = (messages: SseMessage[]) =>
+  messages
+    .map((message) => (message.data as { data?: { runEvents?: Event } } | null)?.data?.runEvents)
+    .filter((event): event is Event => event !== undefined);
+const codesOf = (messages: SseMessage[]) =>
+  messages.flatMap(
+    (message) =>
+      (message.data as { errors?: Array<{ extensions?: { code?: string } }> } | null)?.errors?.map(
+        (error) => error.extensions?.code,
+      ) ?? [],
+  );
+
+itWithRedis('a cursor of a Redis log that expired is refused by the log made again', async () => {
+  const { prefix, cleanup } = testPrefix();
+  const gateway = testGateway({ REDIS_URL, REDIS_KEY_PREFIX: prefix });
+  const server = await serveGateway(gateway);
+  open.push(
+    cleanup,
+    () => gateway.close(),
+    () => server.close(),
+  );
+  const thread = await postOperation(
+    server.url,
+    'mutation { createThread(input: { messages: [{ role: USER, content: "an answer of several words" }] }) { id } }',
+  );
+  const threadId = thread.data?.createThread?.id as string;
+  const run = await postOperation(
+    server.url,
+    'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }',
+    { t: threadId },
+  );
+  const runId = run.data?.createRun?.runId as string;
+  const first = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
+  expect(first.at(-1)?.run?.status).toBe('COMPLETED');
+
+  // The log expires (its key is gone, as after RUN_EVENTS_TTL_S); a later subscriber has it made again.
+  const redis = new Redis(REDIS_URL);
+  open.push(async () => redis.disconnect());
+  expect(await redis.del(`${prefix}live:run:${runId}`)).toBe(1);
+  const again = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
+  expect(again.at(-1)?.run?.status).toBe('COMPLETED');
+  expect(again.length).toBeGreaterThan(1);
+
+  // The first log's first cursor has a place (0) the new log also has: it is still refused.
+  const stale = await readSse(
+    await postSubscription(server.url, EVENTS, { t: threadId, r: runId, a: first[0]?.cursor }),
+  );
+  expect(eventsOf(stale)).toEqual([]);
+  expect(codesOf(stale)).toEqual(['BAD_USER_INPUT']);
+  // The new log's own cursors resume in it.
+  const resumed = eventsOf(
+    await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId, a: again[0]?.cursor })),
+  );
+  expect(resumed).toEqual(again.slice(1));
+});
