@@ -1,5 +1,12 @@
 import type { RunEvent } from './events.ts';
-import { type LogPage, kept, LogWaiters, newEpoch, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
+import {
+  kept,
+  type LogPage,
+  LogWaiters,
+  newEpoch,
+  type RunEventLog,
+  type RunEventLogOptions,
+} from './run-event-log.ts';
 
 interface MemoryLog {
   epoch: string;

@@ -1,7 +1,14 @@
 import type { RedisChannels } from '../features/redis/redis-channels.ts';
 import { luaScript, type RedisConnection } from '../features/redis/redis-connection.ts';
 import type { LoggedRunEvent, RunEvent } from './events.ts';
-import { type LogPage, kept, LogWaiters, newEpoch, type RunEventLog, type RunEventLogOptions } from './run-event-log.ts';
+import {
+  kept,
+  type LogPage,
+  LogWaiters,
+  newEpoch,
+  type RunEventLog,
+  type RunEventLogOptions,
+} from './run-event-log.ts';
 
 /**
  * Appends at an exact place, or not at all: the stream's last id must be the one before `seq`
