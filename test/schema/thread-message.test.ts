@@ -92,6 +92,8 @@ describe('messages on the embedded local backend', () => {
       input: { role: 'USER', content: 'x' },
     });
     expect(codes(onMissingThread)).toEqual(['NOT_FOUND']);
+    // What is missing is the thread the message was for.
+    expect(onMissingThread.errors?.[0]?.message).toBe('The thread was not found.');
     expect(onMissingThread.errors?.[0]?.extensions?.outcome).toBe('not_created');
   });
 

@@ -268,7 +268,8 @@ export class ConversationsApi implements UpstreamApi {
     return this.#calls.call(session, {
       method: 'POST',
       route: '/conversations/{id}/items',
-      resource: 'message',
+      // A 404 on a create names what it needed: the thread.
+      resource: 'thread',
       safety: 'create',
       send: async (options) => {
         const list = await sdk(

@@ -175,7 +175,8 @@ export class ThreadsRestApi implements UpstreamApi {
     return this.#calls.call(session, {
       method: 'POST',
       route: '/threads/{id}/messages',
-      resource: 'message',
+      // A 404 on a create names what it needed: the thread.
+      resource: 'thread',
       safety: 'create',
       send: async (options) => {
         const message = await sdk(
