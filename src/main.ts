@@ -85,7 +85,9 @@ server.listen({ port: config.port, host: config.host, backlog: 4096 }, () => {
   listening = true;
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  logger.info(`GraphiQL at http://${host}:${address.port}/graphql`);
+  const url = `http://${host}:${address.port}/graphql`;
+  if (config.graphiql) logger.info(`GraphiQL at ${url}`);
+  else logger.info(`GraphQL at ${url} (the GraphiQL page is off: GRAPHIQL, TRUSTED_DOCUMENTS)`);
   void gateway.checkUpstream().then((verdict) => {
     if (verdict.ok) {
       logger.info('upstream ready', {

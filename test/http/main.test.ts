@@ -13,6 +13,14 @@ describe('npm start (src/main.ts)', () => {
     upstream = undefined;
   });
 
+  it('names the GraphQL address, not GraphiQL, when the GraphiQL page is off', async () => {
+    started = startProcess('src/main.ts', { PORT: '0', GRAPHIQL: 'false' });
+    const [, url] = await started.waitFor(/GraphQL at (http:\/\/127\.0\.0\.1:\d+\/graphql) \(the GraphiQL page is off/);
+    expect(started.output()).not.toContain('GraphiQL at');
+    const page = await fetch(url ?? '', { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(406);
+  });
+
   it('serves the local backend with no key and no network, saying so in one line, and GraphiQL offline', async () => {
     started = startProcess('src/main.ts', { PORT: '0' });
     const [, url] = await started.waitFor(/GraphiQL at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
