@@ -8,6 +8,7 @@ import { readLimited } from './read-limited.ts';
  *   sends cross-site without a CORS preflight, so refusing them (415) keeps other sites from
  *   running mutations with the gateway's key. GET stays open for queries (Yoga refuses mutations
  *   over GET with 405).
+ * - A body with a Content-Encoding (gzip, …) gets 415: bodies are not decoded.
  * - A body over `maxBodyBytes` gets 413, counted as it streams, whatever Content-Length claims.
  * - Malformed JSON gets 400 with a GraphQL error body.
  */
@@ -27,6 +28,13 @@ export function useHttpGuards({ maxBodyBytes }: { maxBodyBytes: number }): Plugi
       const type = (request.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase();
       if (type !== 'application/json') {
         throw refusal(415, 'UNSUPPORTED_MEDIA_TYPE', 'POST bodies must be application/json.');
+      }
+      // Bodies are read as sent: a compressed one would be taken for malformed JSON, a plain one
+      // labelled compressed for what it is not. Either way the client hears what to send.
+      const coding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+      if (coding !== 'identity') {
+        const message = `Request bodies are not decoded here: send the JSON without Content-Encoding (got "${coding.slice(0, 40)}").`;
+        throw refusal(415, 'UNSUPPORTED_MEDIA_TYPE', message);
       }
       const length = request.headers.get('content-length');
       if (length !== null && !/^\d+$/.test(length)) {

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { getIntrospectionQuery } from 'graphql';
 import { serverAudits } from 'graphql-http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -161,6 +162,24 @@ describe('limits on the request itself', () => {
     expect(codes(await execute(gateway, 'query($id: ID!) { thread(id: $id) { id } }', { id: { no: 1 } }))).toEqual([
       'BAD_USER_INPUT',
     ]);
+  });
+
+  it('refuses a compressed body, or one labelled so, with 415 naming the encoding; identity is read', async () => {
+    const json = JSON.stringify({ query: 'mutation { createThread { id } }' });
+    const bodies: Array<[string, string]> = [
+      ['gzip', gzipSync(json).toString('latin1')],
+      ['gzip', json],
+      ['br, gzip', json],
+    ];
+    for (const [coding, body] of bodies) {
+      const result = await post(gateway, body, { 'content-type': 'application/json', 'content-encoding': coding });
+      expect(result.status).toBe(415);
+      expect(result.json.errors[0].extensions.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+      expect(result.json.errors[0].message).toContain(`"${coding}"`);
+    }
+    expect(upstream.count('POST')).toBe(0);
+    const plain = await post(gateway, json, { 'content-type': 'application/json', 'content-encoding': 'identity' });
+    expect(plain.json.data.createThread.id).toMatch(/^thread_/);
   });
 });
 
