@@ -34,7 +34,8 @@ export function operationLimitPlugins(limits: Limits): Plugin[] {
   });
   return [
     maxTokensPlugin({ n: limits.tokens, ...reject('QUERY_TOO_LARGE') }) as Plugin,
-    maxAliasesPlugin({ n: limits.aliases, ...reject('TOO_MANY_ALIASES') }) as Plugin,
+    // Every alias counts (MAX_ALIASES says so), `__typename`'s too: Armor's default list leaves those out.
+    maxAliasesPlugin({ n: limits.aliases, allowList: [], ...reject('TOO_MANY_ALIASES') }) as Plugin,
     maxDepthPlugin({ n: limits.depth, ...reject('QUERY_TOO_DEEP') }) as Plugin,
     maxDirectivesPlugin({ n: limits.directives, ...reject('TOO_MANY_DIRECTIVES') }) as Plugin,
     useOperationEstimate(limits.upstreamCalls, limits.resultNodes),

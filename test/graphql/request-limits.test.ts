@@ -40,6 +40,12 @@ describe('limits on the request itself', () => {
       `{ ${Array.from({ length: 101 }, (_, i) => `a${i}: thread(id: "t") { id }`).join(' ')} }`,
     );
     expect(codes(result)).toEqual(['TOO_MANY_ALIASES']);
+    // Every alias counts, __typename's too (GraphQL Armor leaves those out unless told).
+    const typenames = await execute(
+      gateway,
+      `{ ${Array.from({ length: 101 }, (_, i) => `a${i}: __typename`).join(' ')} }`,
+    );
+    expect(codes(typenames)).toEqual(['TOO_MANY_ALIASES']);
   });
 
   it('refuses a 20,000-token document before any upstream call', async () => {
