@@ -13,7 +13,7 @@ import type { ThreadIndex } from './features/thread-index/thread-index.ts';
 import { createContextFactory, type GatewayContext } from './graphql/context.ts';
 import { createGatewayYoga, type GatewayYoga } from './graphql/yoga.ts';
 import { GatewayMetrics } from './http/metrics.ts';
-import { createNodeListener } from './http/node-listener.ts';
+import { answerClientError, createNodeListener } from './http/node-listener.ts';
 import { RequestStates } from './http/request-state.ts';
 import { createWebSocketTransport, type WebSocketTransport } from './http/websocket.ts';
 import { createLive } from './live/create-live.ts';
@@ -75,6 +75,8 @@ export interface Gateway {
   readonly requestListener: (req: IncomingMessage, res: ServerResponse) => void;
   /** For `server.on('upgrade', …)`: GraphQL over WebSocket (graphql-transport-ws) on the GraphQL path. */
   readonly upgradeListener: WebSocketTransport['upgrade'];
+  /** For `server.on('clientError', …)`: a request Node's parser refuses (headers over 16 KB, …) gets a coded answer. */
+  readonly clientErrorListener: typeof answerClientError;
   /** The public schema, as introspection serves it. */
   readonly schema: GraphQLSchema;
   /**
@@ -280,6 +282,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     config,
     yoga,
     requestListener: createNodeListener(yoga),
+    clientErrorListener: answerClientError,
     upgradeListener: websockets.upgrade,
     schema,
     createContext,

@@ -65,6 +65,7 @@ const server = createServer((req, res) => {
   gateway.requestListener(req, res);
 });
 server.on('upgrade', gateway.upgradeListener);
+server.on('clientError', gateway.clientErrorListener);
 // Longer than a load balancer's usual 60 s idle timeout, so the gateway never closes a kept-alive
 // connection the balancer is about to reuse.
 server.keepAliveTimeout = 65_000;

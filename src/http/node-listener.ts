@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
@@ -28,6 +29,32 @@ export function createNodeListener(handler: NodeHandler): (req: IncomingMessage,
     }
     void handler(req, res);
   };
+}
+
+/** A coded JSON answer written straight on a socket whose request Node's parser refused. */
+function rawAnswer(status: string, code: string, message: string): string {
+  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  return `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+const HEADERS_TOO_LARGE = rawAnswer(
+  '431 Request Header Fields Too Large',
+  'HEADERS_TOO_LARGE',
+  'The request line and headers are over the 16 KB Node reads: send a long document in a POST body, or by its hash (docs/persisted-documents.md).',
+);
+const UNPARSABLE = rawAnswer('400 Bad Request', 'BAD_REQUEST', 'The request is not HTTP/1.1 this server can read.');
+
+/**
+ * For the server's `clientError`: a request Node's HTTP parser refuses (a request line and headers
+ * over its 16 KB, a malformed one) gets a coded JSON answer like every other refusal, where Node
+ * would send a bare status line with no body; a connection already gone is just closed.
+ */
+export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  socket.end(error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : UNPARSABLE);
 }
 
 /**

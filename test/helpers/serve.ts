@@ -6,6 +6,7 @@ import type { Gateway } from '../../src/app.ts';
 export async function serveGateway(gateway: Gateway): Promise<{ url: string; server: Server; close(): Promise<void> }> {
   const server = createServer(gateway.requestListener);
   server.on('upgrade', gateway.upgradeListener);
+  server.on('clientError', gateway.clientErrorListener);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -13,12 +13,32 @@ describe('npm start (src/main.ts)', () => {
     upstream = undefined;
   });
 
-  it('names the GraphQL address, not GraphiQL, when the GraphiQL page is off', async () => {
+  it('names the GraphQL address, not GraphiQL, when the GraphiQL page is off; requests Node cannot parse get codes', async () => {
     started = startProcess('src/main.ts', { PORT: '0', GRAPHIQL: 'false' });
     const [, url] = await started.waitFor(/GraphQL at (http:\/\/127\.0\.0\.1:\d+\/graphql) \(the GraphiQL page is off/);
     expect(started.output()).not.toContain('GraphiQL at');
     const page = await fetch(url ?? '', { headers: { accept: 'text/html' } });
     expect(page.status).toBe(406);
+    // A request Node's parser refuses is answered with a code too, not a bare status line.
+    const long = await fetch(`${url}?query=${encodeURIComponent(`{ ${'__typename '.repeat(3_000)}}`)}`);
+    expect(long.status).toBe(431);
+    expect(
+      ((await long.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]?.extensions.code,
+    ).toBe('HEADERS_TOO_LARGE');
+    const target = new URL(url ?? '');
+    const garbled = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(target.port), target.hostname, () =>
+        socket.write('GET /graphql HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(garbled).toMatch(/^HTTP\/1\.1 400 /);
+    expect(garbled).toContain('"code":"BAD_REQUEST"');
   });
 
   it('serves the local backend with no key and no network, saying so in one line, and GraphiQL offline', async () => {
