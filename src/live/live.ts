@@ -166,11 +166,14 @@ export class Live {
     const { log } = this.#deps;
     const place = after === undefined ? undefined : decodeCursor(after, runId, 'after');
     const state = await log.next(runId);
-    if (place && (!state || place.epoch !== state.epoch || place.seq >= state.next)) {
+    if (place && (!state || place.epoch !== state.epoch)) {
       throw badUserInput(
         'after: the run’s event log does not hold this cursor (it expired, or the log was started again since); subscribe without after',
         'after',
       );
+    }
+    if (place && state && place.seq >= state.next) {
+      throw badUserInput('after: the run’s event log has not handed out this cursor (no such place in it)', 'after');
     }
     const afterSeq = place?.seq ?? -1;
     // Resuming after the run's final event: nothing more will come.

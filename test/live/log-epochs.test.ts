@@ -73,4 +73,13 @@ itWithRedis('a cursor of a Redis log that expired is refused by the log made aga
     await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId, a: again[0]?.cursor })),
   );
   expect(resumed).toEqual(again.slice(1));
+  // A place this log never reached: a cursor it never handed out, and said so.
+  const forged = Buffer.from(
+    Buffer.from(again[0]?.cursor ?? '', 'base64url')
+      .toString()
+      .replace(/:\d+$/, ':999'),
+  ).toString('base64url');
+  const ahead = await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId, a: forged }));
+  expect(codesOf(ahead)).toEqual(['BAD_USER_INPUT']);
+  expect(JSON.stringify(ahead)).toContain('has not handed out this cursor');
 });
