@@ -25,6 +25,7 @@ import {
   type UpstreamApi,
   type UpstreamMessage,
 } from '../upstream-api.ts';
+import { explainActiveRun } from './active-run.ts';
 import { ThreadsRestAssistants } from './assistants.ts';
 import { ThreadsRestRunStreams } from './run-stream.ts';
 import { listQuery, toRunCreate, toToolOutputs } from './run-wire.ts';
@@ -172,7 +173,7 @@ export class ThreadsRestApi implements UpstreamApi {
     if (body.attachments != null) wire.attachments = body.attachments as MessageCreateParams['attachments'];
     if (body.metadata != null) wire.metadata = body.metadata;
     this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
-    return this.#calls.call(session, {
+    return this.#explained(session, threadId, {
       method: 'POST',
       route: '/threads/{id}/messages',
       // A 404 on a create names what it needed: the thread.
@@ -234,7 +235,7 @@ export class ThreadsRestApi implements UpstreamApi {
     // A run writes messages and changes the thread's runs: no later read may join an older one.
     this.#calls.forget(session, `threads/${threadId}/runs`, { under: true });
     this.#calls.forget(session, `threads/${threadId}/messages`, { under: true });
-    return this.#calls.call(session, {
+    return this.#explained(session, threadId, {
       method: 'POST',
       route: '/threads/{id}/runs',
       // A 404 on a create names what the run needed: its thread, or the assistant it asked for.
@@ -253,7 +254,18 @@ export class ThreadsRestApi implements UpstreamApi {
     for (const [index, message] of (body.additionalMessages ?? []).entries()) {
       assertInputRole(message.role, `input.additionalMessages[${index}].role`);
     }
-    return this.#runStreams.createRun(session, threadId, body, key);
+    return explainActiveRun(this.#runStreams.createRun(session, threadId, body, key), () =>
+      this.#newestRun(session, threadId),
+    );
+  }
+
+  /** A create on the thread, its refusal explained when the thread has a run in progress (active-run.ts). */
+  #explained<T>(session: UpstreamSession, threadId: string, spec: CallSpec<T>): Promise<T> {
+    return explainActiveRun(this.#calls.call(session, spec), () => this.#newestRun(session, threadId));
+  }
+
+  async #newestRun(session: UpstreamSession, threadId: string): Promise<Run | undefined> {
+    return (await this.listRuns(session, threadId, { limit: 1, order: 'desc' }))?.data[0];
   }
 
   submitToolOutputsStreaming(session: UpstreamSession, threadId: string, runId: string, outputs: ToolOutput[]) {
