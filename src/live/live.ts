@@ -221,7 +221,12 @@ export class Live {
     try {
       while (!signal.aborted) {
         if (this.#stopping.signal.aborted) {
-          yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; resume with `after`.', lastCursor());
+          // With the log in this instance's memory, no other instance holds its places.
+          const message =
+            log.kind === 'redis'
+              ? 'This instance is stopping; resume with `after`.'
+              : 'This instance is stopping; subscribe again without `after` (its event logs are in its memory).';
+          yield end(ErrorCode.SHUTTING_DOWN, message, lastCursor());
           return;
         }
         let page: Awaited<ReturnType<RunEventLog['read']>>;
