@@ -31,7 +31,7 @@ export function useHttpGuards({ maxBodyBytes }: { maxBodyBytes: number }): Plugi
       }
       // Bodies are read as sent: a compressed one would be taken for malformed JSON, a plain one
       // labelled compressed for what it is not. Either way the client hears what to send.
-      const coding = (request.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
+      const coding = (request.headers.get('content-encoding') ?? '').trim().toLowerCase() || 'identity';
       if (coding !== 'identity') {
         const message = `Request bodies are not decoded here: send the JSON without Content-Encoding (got "${coding.slice(0, 40)}").`;
         throw refusal(415, 'UNSUPPORTED_MEDIA_TYPE', message);

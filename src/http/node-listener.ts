@@ -37,24 +37,40 @@ function rawAnswer(status: string, code: string, message: string): string {
   return `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 
-const HEADERS_TOO_LARGE = rawAnswer(
-  '431 Request Header Fields Too Large',
-  'HEADERS_TOO_LARGE',
-  'The request line and headers are over the 16 KB Node reads: send a long document in a POST body, or by its hash (docs/persisted-documents.md).',
-);
+/** Node's parser errors, answered as Node answers them (status), with a coded JSON body. */
+const ANSWERS: Record<string, string> = {
+  HPE_HEADER_OVERFLOW: rawAnswer(
+    '431 Request Header Fields Too Large',
+    'HEADERS_TOO_LARGE',
+    'The request line and headers are over the 16 KB Node reads: send a long document in a POST body, or by its hash (docs/persisted-documents.md).',
+  ),
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: rawAnswer(
+    '413 Payload Too Large',
+    'PAYLOAD_TOO_LARGE',
+    'The chunk extensions of the request body are over what Node reads.',
+  ),
+  ERR_HTTP_REQUEST_TIMEOUT: rawAnswer(
+    '408 Request Timeout',
+    'REQUEST_TIMEOUT',
+    'The request line, headers and body did not arrive in time.',
+  ),
+};
 const UNPARSABLE = rawAnswer('400 Bad Request', 'BAD_REQUEST', 'The request is not HTTP/1.1 this server can read.');
 
 /**
  * For the server's `clientError`: a request Node's HTTP parser refuses (a request line and headers
- * over its 16 KB, a malformed one) gets a coded JSON answer like every other refusal, where Node
- * would send a bare status line with no body; a connection already gone is just closed.
+ * over its 16 KB, a malformed one, one that came too slowly) gets a coded JSON answer like every
+ * other refusal, with the status Node would send bare. As Node does, only on a connection that has
+ * written nothing (never inside an answer already under way), and the connection is then closed
+ * whatever the client does; a connection already gone is just closed.
  */
 export function answerClientError(error: Error & { code?: string }, socket: Duplex): void {
-  if (error.code === 'ECONNRESET' || !socket.writable) {
+  const written = (socket as Duplex & { bytesWritten?: number }).bytesWritten ?? 0;
+  if (error.code === 'ECONNRESET' || !socket.writable || written > 0) {
     socket.destroy();
     return;
   }
-  socket.end(error.code === 'HPE_HEADER_OVERFLOW' ? HEADERS_TOO_LARGE : UNPARSABLE);
+  socket.end(ANSWERS[error.code ?? ''] ?? UNPARSABLE, () => socket.destroy());
 }
 
 /**

@@ -1,4 +1,5 @@
-import { connect } from 'node:net';
+import { readdirSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Started, startProcess } from '../helpers/process.ts';
 import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
@@ -39,6 +40,40 @@ describe('npm start (src/main.ts)', () => {
     });
     expect(garbled).toMatch(/^HTTP\/1\.1 400 /);
     expect(garbled).toContain('"code":"BAD_REQUEST"');
+    // Clients that keep their side open are not kept: once the answer is out, the server closes
+    // its end (no file descriptor held per client until some timeout).
+    const descriptors = () => readdirSync(`/proc/${started?.child.pid}/fd`).length;
+    const before = descriptors();
+    const silent = await Promise.all(
+      Array.from(
+        { length: 20 },
+        () =>
+          new Promise<Socket>((resolve) => {
+            const socket = connect({ port: Number(target.port), host: target.hostname, allowHalfOpen: true }, () =>
+              socket.write('GET /graphql HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n'),
+            );
+            socket.resume();
+            socket.on('end', () => resolve(socket));
+          }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(descriptors() - before).toBeLessThan(5);
+    for (const socket of silent) socket.destroy();
+    // After an answer on the connection, a garbled request gets no second answer spliced after it.
+    const pipelined = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(target.port), target.hostname, () =>
+        socket.write(`GET /health HTTP/1.1\r\nHost: ${target.host}\r\n\r\n`),
+      );
+      let text = '';
+      socket.on('data', (chunk) => {
+        if (!text) setTimeout(() => socket.write('GARBAGE\r\n\r\n'), 50);
+        text += chunk.toString();
+      });
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+    });
+    expect(pipelined.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200']);
   });
 
   it('serves the local backend with no key and no network, saying so in one line, and GraphiQL offline', async () => {

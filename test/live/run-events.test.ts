@@ -263,7 +263,7 @@ describe('shutdown', () => {
       const [ended] = await waiting;
       expect(ended?.errors?.[0]?.extensions).toEqual({ code: 'SHUTTING_DOWN', cursor: after });
       // Its log is in this instance's memory: no other instance could resume from that cursor.
-      expect(ended?.errors?.[0]?.message).toContain('without `after`');
+      expect((ended?.errors?.[0] as { message?: string } | undefined)?.message).toContain('without `after`');
     } finally {
       await served.close();
       await gateway.close();
