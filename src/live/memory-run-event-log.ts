@@ -41,9 +41,9 @@ export class MemoryRunEventLog implements RunEventLog {
     return log;
   }
 
-  async append(runId: string, seq: number, events: readonly RunEvent[]): Promise<string | null> {
+  async append(runId: string, seq: number, events: readonly RunEvent[], epoch: string | null): Promise<string | null> {
     let log = this.#live(runId);
-    if ((log?.events.length ?? 0) !== seq) return null;
+    if ((log?.events.length ?? 0) !== seq || (log && log.epoch !== epoch)) return null;
     if (!log) {
       log = { epoch: newEpoch(), events: [], expiresAt: 0 };
       this.#logs.set(runId, log);

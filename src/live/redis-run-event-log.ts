@@ -12,8 +12,9 @@ import {
 
 /**
  * Appends at an exact place, or not at all: the stream's last id must be the one before `seq`
- * (entry ids are `seq+1`-0, so an empty stream expects seq 0). The first entry also holds the log's
- * epoch (`g`); the answer is the epoch, or 0 when the place was taken. Trims nothing: a log is
+ * (entry ids are `seq+1`-0, so an empty stream expects seq 0), in the log of epoch ARGV[3] (the
+ * first entry holds it, `g`; an empty stream is made with it). The answer is the epoch, or 0 when
+ * the place was taken or the log is another. Trims nothing: a log is
  * bounded by what the producer keeps (`kept`) and dropped whole by its expiry.
  */
 const APPEND = luaScript(
@@ -24,7 +25,7 @@ if length ~= tonumber(ARGV[1]) then return 0 end
 local epoch = ARGV[3]
 if length > 0 then
   local first = redis.call('XRANGE', KEYS[1], '1-0', '1-0')
-  epoch = (first[1] and first[1][2][4]) or '0'
+  if ((first[1] and first[1][2][4]) or '0') ~= epoch then return 0 end
 end
 for i = 4, #ARGV do
   local id = (length + i - 3) .. '-0'
@@ -68,9 +69,9 @@ export class RedisRunEventLog implements RunEventLog {
     return `${this.#redis.keyPrefix}live:run:${runId}`;
   }
 
-  async append(runId: string, seq: number, events: readonly RunEvent[]): Promise<string | null> {
+  async append(runId: string, seq: number, events: readonly RunEvent[], epoch: string | null): Promise<string | null> {
     const keep = kept(events, seq, this.#options.maxEvents).map((event) => JSON.stringify(event));
-    const args = [seq, this.#options.ttlMs, newEpoch(), ...keep];
+    const args = [seq, this.#options.ttlMs, seq === 0 ? newEpoch() : (epoch ?? ''), ...keep];
     const answer = await this.#redis.eval(APPEND, [this.#key(runId)], args);
     if (typeof answer !== 'string') return null;
     this.#waiters.wake(runId);

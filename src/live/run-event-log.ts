@@ -16,11 +16,12 @@ export interface LogPage {
 export interface RunEventLog {
   readonly kind: 'memory' | 'redis';
   /**
-   * Appends `events` at `seq`, the place the producer expects to write next (at 0, the log is made,
-   * with a new epoch). The log's epoch; null when that place is taken: another producer wrote there
-   * first, and this one must stop (it lost the run).
+   * Appends `events` at `seq`, the place the producer expects to write next, in the log `epoch`
+   * names (at 0, the log is made, with a new epoch). The log's epoch; null when that place is taken
+   * or the log is another (made again since): another producer wrote there first, and this one must
+   * stop (it lost the run).
    */
-  append(runId: string, seq: number, events: readonly RunEvent[]): Promise<string | null>;
+  append(runId: string, seq: number, events: readonly RunEvent[], epoch: string | null): Promise<string | null>;
   /** At most `limit` events after `afterSeq` (-1: from the start); null when the run has no log. */
   read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null>;
   /** The place of the next event and the log's epoch; null when the run has no log. */

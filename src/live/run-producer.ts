@@ -38,6 +38,8 @@ const MAX_GONE = 10_000;
 
 /** Where a run is, as its log says: what a producer must not log again. */
 interface Logged {
+  /** The log's epoch (null: the run has no log yet): appends go to that log only. */
+  epoch: string | null;
   seq: number;
   status: string | null;
   completed: Set<string>;
@@ -217,9 +219,11 @@ export class RunProducers {
 
   /** What the log already holds (bounded by RUN_EVENTS_MAX). */
   async #logged(runId: string): Promise<Logged> {
-    const logged: Logged = { seq: 0, status: null, completed: new Set(), position: null };
+    const logged: Logged = { epoch: null, seq: 0, status: null, completed: new Set(), position: null };
     for (;;) {
-      const page = (await this.#deps.log.read(runId, logged.seq - 1, 1000))?.events ?? [];
+      const read = await this.#deps.log.read(runId, logged.seq - 1, 1000);
+      if (read) logged.epoch = read.epoch;
+      const page = read?.events ?? [];
       for (const { event } of page) {
         if (event.position) logged.position = event.position;
         if (event.type === 'RunStatusChanged') logged.status = event.run.status;
@@ -245,11 +249,12 @@ export class RunProducers {
     // What the log keeps of them (past RUN_EVENTS_MAX, no deltas): the places that follow are theirs.
     const stored = kept(fresh, logged.seq, this.#deps.maxEvents);
     if (stored.length === 0) return fresh.some(endsRunEvents);
-    const epoch = await this.#deps.log.append(runId, logged.seq, stored);
+    const epoch = await this.#deps.log.append(runId, logged.seq, stored, logged.epoch);
     if (epoch === null) {
       lost.abort();
       return true;
     }
+    logged.epoch = epoch;
     const first = logged.seq;
     logged.seq += stored.length;
     for (const event of stored) if (event.position) logged.position = event.position;

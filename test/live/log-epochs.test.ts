@@ -1,6 +1,12 @@
 import { Redis } from 'ioredis';
-import { afterEach, expect } from 'vitest';
-import { testGateway } from '../helpers/gateway.ts';
+import { afterEach, expect, it } from 'vitest';
+import { RedisChannels } from '../../src/features/redis/redis-channels.ts';
+import { RedisConnection } from '../../src/features/redis/redis-connection.ts';
+import type { RunEvent } from '../../src/live/events.ts';
+import { MemoryRunEventLog } from '../../src/live/memory-run-event-log.ts';
+import { RedisRunEventLog } from '../../src/live/redis-run-event-log.ts';
+import type { RunEventLog } from '../../src/live/run-event-log.ts';
+import { silentLogger, testGateway } from '../helpers/gateway.ts';
 import { itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
 import { readSse, type SseMessage } from '../helpers/sse.ts';
@@ -82,4 +88,46 @@ itWithRedis('a cursor of a Redis log that expired is refused by the log made aga
   const ahead = await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId, a: forged }));
   expect(codesOf(ahead)).toEqual(['BAD_USER_INPUT']);
   expect(JSON.stringify(ahead)).toContain('has not handed out this cursor');
+});
+
+/** A producer that lost its run (its lease, then the log expired) never writes into the log made again. */
+async function staleAppendRefused(log: RunEventLog, remake: () => Promise<void>) {
+  const status = (status: string): RunEvent =>
+    ({ type: 'RunStatusChanged', run: { id: 'run_e', status } }) as unknown as RunEvent;
+  const first = await log.append('run_e', 0, [status('queued'), status('in_progress')], null);
+  expect(first).toEqual(expect.any(String));
+  await remake();
+  const second = await log.append('run_e', 0, [status('queued'), status('in_progress')], null);
+  expect(second).toEqual(expect.any(String));
+  expect(second).not.toBe(first);
+  // The old producer's next place (2) is free in the new log too: it is still refused.
+  expect(await log.append('run_e', 2, [status('completed')], first)).toBeNull();
+  expect(await log.append('run_e', 2, [status('completed')], second)).toBe(second);
+  expect(
+    (await log.read('run_e', -1, 10))?.events.map(({ event }) => (event as { run: { status: string } }).run.status),
+  ).toEqual(['queued', 'in_progress', 'completed']);
+  expect(await log.next('run_e')).toEqual({ next: 3, epoch: second });
+}
+
+it('memory: an append names its log; one for the log that expired is refused', async () => {
+  const log = new MemoryRunEventLog({ ttlMs: 50, maxEvents: 100 });
+  open.push(() => log.close());
+  await staleAppendRefused(log, () => new Promise((resolve) => setTimeout(resolve, 80)));
+});
+
+itWithRedis('Redis: an append names its log; one for the log that expired is refused', async () => {
+  const { prefix, cleanup } = testPrefix();
+  const redis = new RedisConnection({ url: REDIS_URL, keyPrefix: prefix, timeoutMs: 1_000, logger: silentLogger });
+  const channels = new RedisChannels(redis);
+  const log = new RedisRunEventLog(redis, channels, { ttlMs: 60_000, maxEvents: 100 });
+  const raw = new Redis(REDIS_URL);
+  open.push(
+    cleanup,
+    async () => redis.close(),
+    () => log.close(),
+    async () => raw.disconnect(),
+  );
+  await staleAppendRefused(log, async () => {
+    await raw.del(`${prefix}live:run:run_e`);
+  });
 });
