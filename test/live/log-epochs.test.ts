@@ -131,3 +131,57 @@ itWithRedis('Redis: an append names its log; one for the log that expired is ref
     await raw.del(`${prefix}live:run:run_e`);
   });
 });
+
+itWithRedis(
+  'a follower whose log expires and is made again under it reads the new log from its start',
+  async () => {
+    const { prefix, cleanup } = testPrefix();
+    const gateway = testGateway({ REDIS_URL, REDIS_KEY_PREFIX: prefix, RUN_LEASE_S: '2' });
+    const server = await serveGateway(gateway);
+    const raw = new Redis(REDIS_URL);
+    open.push(
+      cleanup,
+      () => gateway.close(),
+      () => server.close(),
+      async () => raw.disconnect(),
+    );
+    const op = (query: string, variables: Record<string, unknown> = {}) => postOperation(server.url, query, variables);
+    const thread = await op(
+      'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
+    );
+    const threadId = thread.data?.createThread?.id as string;
+    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
+    const run = await op(
+      'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
+      { t: threadId, tools },
+    );
+    const runId = run.data?.createRun?.runId as string;
+    const first = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
+    expect(first.at(-1)?.run?.status).toBe('REQUIRES_ACTION');
+    const calls = await op('query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { requiredToolCalls { id } } }', {
+      t: threadId,
+      r: runId,
+    });
+    const callId = ((calls.data?.run?.requiredToolCalls ?? []) as unknown as Array<{ id: string }>)[0]?.id;
+
+    // A follower waits on the tool outputs; meanwhile the log expires (its key is gone).
+    const following = postSubscription(server.url, EVENTS, { t: threadId, r: runId, a: first.at(-1)?.cursor }).then(
+      (response) => readSse(response),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await raw.del(`${prefix}live:run:${runId}`)).toBe(1);
+    const submitted = await op(
+      'mutation ($t: ID!, $r: ID!, $o: [ToolOutputInput!]!) { submitToolOutputs(threadId: $t, runId: $r, toolOutputs: $o) { status } }',
+      { t: threadId, r: runId, o: [{ toolCallId: callId, output: 'sunny' }] },
+    );
+    expect(submitted.errors).toBeUndefined();
+    // The run is logged again, from what it is now: the follower gets that log whole, the answer included.
+    const events = eventsOf(await following);
+    expect(events.at(-1)?.run?.status).toBe('COMPLETED');
+    expect(events.find((event) => event.__typename === 'MessageCompleted')?.message?.text).toContain('sunny');
+    const again = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
+    // From the new log's start: every event it holds, none skipped for the old cursor's place.
+    expect(events.map((event) => event.cursor)).toEqual(again.map((event) => event.cursor));
+  },
+  20_000,
+);
