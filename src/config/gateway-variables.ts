@@ -320,7 +320,8 @@ export const GATEWAY_VARIABLES = {
     kind: 'boolean',
     default: true,
     defaultText: '`true` (`false` with `TRUSTED_DOCUMENTS`)',
-    description: 'Serve `__schema` and `__type` (otherwise `INTROSPECTION_DISABLED`).',
+    description:
+      'Serve `__schema` and `__type` (otherwise `INTROSPECTION_DISABLED`, or `TRUSTED_DOCUMENT_REQUIRED` with `TRUSTED_DOCUMENTS`).',
   },
   APQ_MAX_ENTRIES: {
     group: 'Persisted documents',

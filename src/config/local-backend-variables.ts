@@ -10,7 +10,7 @@ export const LOCAL_BACKEND_VARIABLES = {
     kind: 'string',
     default: './data',
     description:
-      'Where the SQLite file (`threads.db`, 0600) lives, relative to the working directory; created owner-only (0700) if missing.',
+      'Where the SQLite files (`threads.db`, and the gateway’s `gateway.db`: thread lists, runs; 0600) live; created 0700 if missing.',
   },
   LOCAL_BACKEND_STORE: {
     group: 'Storage / local backend',
