@@ -148,7 +148,11 @@ function requestedHash(persisted: unknown, rawId: unknown): string | undefined {
   if (rawId === undefined || rawId === null) return fromApq;
   const fromId = parseDocumentId(rawId);
   if (fromId === undefined) {
-    throw refusal(400, ErrorCode.BAD_USER_INPUT, 'documentId must be 64 lower-case hex digits, with or without a "sha256:" prefix.');
+    throw refusal(
+      400,
+      ErrorCode.BAD_USER_INPUT,
+      'documentId must be 64 lower-case hex digits, with or without a "sha256:" prefix.',
+    );
   }
   if (fromApq !== undefined && fromApq !== fromId) {
     throw refusal(400, ErrorCode.BAD_USER_INPUT, 'documentId and persistedQuery.sha256Hash name different documents.');
