@@ -12,14 +12,7 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 export function createNodeListener(handler: NodeHandler): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     if (unreadableTarget(req)) {
-      const body = JSON.stringify({
-        errors: [
-          {
-            message: 'The request target or Host is not a URL this server answers.',
-            extensions: { code: 'BAD_REQUEST' },
-          },
-        ],
-      });
+      const body = codedBody('BAD_REQUEST', 'The request target or Host is not a URL this server answers.');
       res.writeHead(400, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
@@ -31,9 +24,14 @@ export function createNodeListener(handler: NodeHandler): (req: IncomingMessage,
   };
 }
 
+/** A GraphQL error body with one coded error, as every refusal here answers. */
+function codedBody(code: string, message: string): string {
+  return JSON.stringify({ errors: [{ message, extensions: { code } }] });
+}
+
 /** A coded JSON answer written straight on a socket whose request Node's parser refused. */
 function rawAnswer(status: string, code: string, message: string): string {
-  const body = JSON.stringify({ errors: [{ message, extensions: { code } }] });
+  const body = codedBody(code, message);
   return `HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }
 

@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import type { RedisChannels } from '../features/redis/redis-channels.ts';
 import { luaScript, type RedisConnection } from '../features/redis/redis-connection.ts';
 import type { LoggedRunEvent, RunEvent } from './events.ts';
@@ -36,6 +37,9 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return epoch`,
   1,
 );
+
+/** Stream entries as ioredis answers them: id and fields. */
+type Entries = Array<[string, string[]]>;
 
 /** One channel for every run's notifications: an instance wakes the subscribers it has, if any. */
 const CHANNEL = 'live:run-appended';
@@ -89,19 +93,24 @@ export class RedisRunEventLog implements RunEventLog {
     return read;
   }
 
-  async #read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null> {
+  /** What `range` reads of the log, with the log's epoch (null: no log), in one round trip. */
+  async #withEpoch(
+    runId: string,
+    range: (pipeline: ChainableCommander, key: string) => ChainableCommander,
+  ): Promise<{ entries: Entries; epoch: string | null }> {
     const key = this.#key(runId);
-    const [entries, first] = await this.#redis.run(async (client) => {
-      const results = await client
-        .pipeline()
-        .xrange(key, `(${afterSeq + 1}-0`, '+', 'COUNT', limit)
-        .xrange(key, '1-0', '1-0')
-        .exec();
-      const range = (results?.[0]?.[1] ?? []) as Array<[string, string[]]>;
-      const head = (results?.[1]?.[1] ?? []) as Array<[string, string[]]>;
-      return [range, head] as const;
-    });
-    const epoch = epochOf(first);
+    const results = await this.#redis.run((client) => range(client.pipeline(), key).xrange(key, '1-0', '1-0').exec());
+    const failed = results?.find(([error]) => error)?.[0];
+    if (failed) throw failed;
+    const fields = ((results?.[1]?.[1] ?? []) as Entries)[0]?.[1];
+    // A log written before logs had epochs has none in its first entry: `0`.
+    return { entries: (results?.[0]?.[1] ?? []) as Entries, epoch: fields ? (fields[3] ?? '0') : null };
+  }
+
+  async #read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null> {
+    const { entries, epoch } = await this.#withEpoch(runId, (pipeline, key) =>
+      pipeline.xrange(key, `(${afterSeq + 1}-0`, '+', 'COUNT', limit),
+    );
     if (epoch === null) return null;
     const events: LoggedRunEvent[] = entries.map(([id, fields]) => ({
       seq: Number(id.slice(0, id.indexOf('-'))) - 1,
@@ -111,16 +120,10 @@ export class RedisRunEventLog implements RunEventLog {
   }
 
   async next(runId: string): Promise<{ next: number; epoch: string } | null> {
-    const key = this.#key(runId);
-    const [last, first] = await this.#redis.run(async (client) => {
-      const results = await client.pipeline().xrevrange(key, '+', '-', 'COUNT', 1).xrange(key, '1-0', '1-0').exec();
-      return [
-        (results?.[0]?.[1] ?? []) as Array<[string, string[]]>,
-        (results?.[1]?.[1] ?? []) as Array<[string, string[]]>,
-      ] as const;
-    });
-    const epoch = epochOf(first);
-    const id = last[0]?.[0];
+    const { entries, epoch } = await this.#withEpoch(runId, (pipeline, key) =>
+      pipeline.xrevrange(key, '+', '-', 'COUNT', 1),
+    );
+    const id = entries[0]?.[0];
     return epoch !== null && id ? { next: Number(id.slice(0, id.indexOf('-'))), epoch } : null;
   }
 
@@ -131,11 +134,4 @@ export class RedisRunEventLog implements RunEventLog {
   async close(): Promise<void> {
     this.#stopListening();
   }
-}
-
-/** The epoch the log's first entry holds (`0` for a log written before logs had one); null: no log. */
-function epochOf(first: Array<[string, string[]]>): string | null {
-  const fields = first[0]?.[1];
-  if (!fields) return null;
-  return fields[3] ?? '0';
 }

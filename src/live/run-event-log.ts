@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { LoggedRunEvent, RunEvent } from './events.ts';
 
-/**
- * Each run's event log (docs/live.md): ordered, append-only, kept for `RUN_EVENTS_TTL_S` after its
- * last event. In memory per instance by default; a Redis Stream per run with REDIS_URL, so a
- * subscriber on any instance reads what another produced.
- */
 /** Events of a run's log, and which log: a log made again (after it expired, or on a new instance's memory) is another. */
 export interface LogPage {
   /** The log's identity, made with its first event: cursors name it, so one from an earlier log is never read in this one. */
@@ -13,6 +8,11 @@ export interface LogPage {
   readonly events: LoggedRunEvent[];
 }
 
+/**
+ * Each run's event log (docs/live.md): ordered, append-only, kept for `RUN_EVENTS_TTL_S` after its
+ * last event. In memory per instance by default; a Redis Stream per run with REDIS_URL, so a
+ * subscriber on any instance reads what another produced.
+ */
 export interface RunEventLog {
   readonly kind: 'memory' | 'redis';
   /**

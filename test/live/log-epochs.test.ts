@@ -6,6 +6,7 @@ import type { RunEvent } from '../../src/live/events.ts';
 import { MemoryRunEventLog } from '../../src/live/memory-run-event-log.ts';
 import { RedisRunEventLog } from '../../src/live/redis-run-event-log.ts';
 import type { RunEventLog } from '../../src/live/run-event-log.ts';
+import { startEchoRun, WEATHER_TOOLS } from '../helpers/echo-run.ts';
 import { silentLogger, testGateway } from '../helpers/gateway.ts';
 import { itWithRedis, REDIS_URL, testPrefix } from '../helpers/redis.ts';
 import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
@@ -46,17 +47,7 @@ itWithRedis('a cursor of a Redis log that expired is refused by the log made aga
     () => gateway.close(),
     () => server.close(),
   );
-  const thread = await postOperation(
-    server.url,
-    'mutation { createThread(input: { messages: [{ role: USER, content: "an answer of several words" }] }) { id } }',
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await postOperation(
-    server.url,
-    'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }',
-    { t: threadId },
-  );
-  const runId = run.data?.createRun?.runId as string;
+  const { threadId, runId } = await startEchoRun(server.url, 'an answer of several words');
   const first = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
   expect(first.at(-1)?.run?.status).toBe('COMPLETED');
 
@@ -146,16 +137,7 @@ itWithRedis(
       async () => raw.disconnect(),
     );
     const op = (query: string, variables: Record<string, unknown> = {}) => postOperation(server.url, query, variables);
-    const thread = await op(
-      'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
-    );
-    const threadId = thread.data?.createThread?.id as string;
-    const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
-    const run = await op(
-      'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
-      { t: threadId, tools },
-    );
-    const runId = run.data?.createRun?.runId as string;
+    const { threadId, runId } = await startEchoRun(server.url, '/call get_weather {}', WEATHER_TOOLS);
     const first = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
     expect(first.at(-1)?.run?.status).toBe('REQUIRES_ACTION');
     const calls = await op('query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { requiredToolCalls { id } } }', {

@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
+import { startEchoRun, WEATHER_TOOLS } from '../helpers/echo-run.ts';
 import { testGateway } from '../helpers/gateway.ts';
 import { postOperation, postSubscription, serveGateway } from '../helpers/serve.ts';
 import { readSse, type SseMessage } from '../helpers/sse.ts';
@@ -44,34 +45,15 @@ const errorsOf = (message: SseMessage) =>
   (message.data as { errors?: Array<{ extensions?: { code?: string } }> } | null)?.errors ?? [];
 
 /** A thread with one user message, and an echo run on it followed to its end: its events. */
-async function finishedEchoRun(url: string, op: Awaited<ReturnType<typeof served>>['op'], text: string) {
-  const thread = await op(
-    'mutation ($c: JSON!) { createThread(input: { messages: [{ role: USER, content: $c }] }) { id } }',
-    {
-      c: text,
-    },
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await op('mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }', {
-    t: threadId,
-  });
-  const runId = run.data?.createRun?.runId as string;
+async function finishedEchoRun(url: string, text: string) {
+  const { threadId, runId } = await startEchoRun(url, text);
   const messages = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
   return { threadId, runId, events: messages.map(eventOf).filter((event): event is Event => event !== undefined) };
 }
 
 /** An echo run that calls a tool, followed until it waits on the tool's output: its ids and that event. */
-async function waitingRun(url: string, op: Awaited<ReturnType<typeof served>>['op']) {
-  const thread = await op(
-    'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await op(
-    'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
-    { t: threadId, tools: [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }] },
-  );
-  expect(run.errors, JSON.stringify(run.errors)).toBeUndefined();
-  const runId = run.data?.createRun?.runId as string;
+async function waitingRun(url: string) {
+  const { threadId, runId } = await startEchoRun(url, '/call get_weather {}', WEATHER_TOOLS);
   const events = await readSse(await postSubscription(url, EVENTS, { t: threadId, r: runId }));
   const waiting = events.map(eventOf).filter(Boolean).at(-1);
   expect(waiting?.run?.status).toBe('REQUIRES_ACTION');
@@ -79,9 +61,9 @@ async function waitingRun(url: string, op: Awaited<ReturnType<typeof served>>['o
 }
 
 it('replays a long log from memory a page at a time: the process keeps answering meanwhile', async () => {
-  const { url, op } = await served();
+  const { url } = await served();
   const words = Array.from({ length: 6_000 }, (_, index) => `w${index}`).join(' ');
-  const { threadId, runId, events } = await finishedEchoRun(url, op, words);
+  const { threadId, runId, events } = await finishedEchoRun(url, words);
   expect(events.length).toBeGreaterThan(5_000);
   // Two replays at once, while a timer measures how long the process is held between its turns.
   let longest = 0;
@@ -104,8 +86,8 @@ it('replays a long log from memory a page at a time: the process keeps answering
 });
 
 it('completes at once when resumed after the final event of a finished run', async () => {
-  const { url, op } = await served();
-  const { threadId, runId, events } = await finishedEchoRun(url, op, 'short answer');
+  const { url } = await served();
+  const { threadId, runId, events } = await finishedEchoRun(url, 'short answer');
   const last = events.at(-1);
   expect(last?.run?.status).toBe('COMPLETED');
   const started = performance.now();
@@ -120,7 +102,7 @@ it('stops reading a run upstream once nobody follows it, and ends NOT_FOUND when
   open.push(() => upstream.close());
   const { url, op } = await served({}, upstream);
   // A run waiting on tool outputs: its followers are served by reading it.
-  const { threadId, runId, waiting } = await waitingRun(url, op);
+  const { threadId, runId, waiting } = await waitingRun(url);
   const reads = () => upstream.count('GET', new RegExp(`/threads/${threadId}/runs/${runId}$`));
 
   // Follow from the waiting event for a while, then leave: the reads stop with the follower.
@@ -161,10 +143,10 @@ it('stops reading a run upstream once nobody follows it, and ends NOT_FOUND when
 }, 20_000);
 
 it('a run with more events than RUN_EVENTS_MAX ends on time: the places after the dropped deltas are right', async () => {
-  const { url, op } = await served({ RUN_EVENTS_MAX: '100' });
+  const { url } = await served({ RUN_EVENTS_MAX: '100' });
   const words = Array.from({ length: 300 }, (_, index) => `w${index}`).join(' ');
   const started = performance.now();
-  const { events } = await finishedEchoRun(url, op, words);
+  const { events } = await finishedEchoRun(url, words);
   // Well under a second here; with the places wrong, the followers waited for events that never came.
   expect(performance.now() - started).toBeLessThan(3_000);
   const kinds = events.map((event) => event.__typename);
@@ -217,7 +199,7 @@ it.each([
     const upstream = await startTestUpstream();
     open.push(() => upstream.close());
     const first = await served({}, upstream);
-    const started = await waitingRun(first.url, first.op);
+    const started = await waitingRun(first.url);
     const { threadId, runId } = started;
     let { url, op, waiting } = { ...first, ...started };
     if (restarted) {

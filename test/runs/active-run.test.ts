@@ -1,5 +1,6 @@
 import { afterEach, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
+import { WEATHER_TOOLS } from '../helpers/echo-run.ts';
 import { codes, execute, testGateway } from '../helpers/gateway.ts';
 import { startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
@@ -14,6 +15,18 @@ afterEach(async () => {
   await upstream?.close();
 });
 
+/** Reads the run until it has `status` (at most 100 reads, 20 ms apart). */
+async function untilStatus(on: Gateway, threadId: string, runId: string, status: string): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const read = await execute(on, 'query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { status } }', {
+      t: threadId,
+      r: runId,
+    });
+    if ((read.data as { run: { status: string } }).run.status === status) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 it('names the run that holds the thread, with one read of its runs; a refusal on a free thread stays as it was', async () => {
   upstream = await startTestUpstream();
   gateway = testGateway({ OPENAI_BASE_URL: upstream.url, OPENAI_API_KEY: 'sk-test' });
@@ -22,22 +35,14 @@ it('names the run that holds the thread, with one read of its runs; a refusal on
     'mutation { createThread(input: { messages: [{ role: USER, content: "/call get_weather {}" }] }) { id } }',
   );
   const threadId = (thread.data as { createThread: { id: string } }).createThread.id;
-  const tools = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
   const started = await execute(
     gateway,
     'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
-    { t: threadId, tools },
+    { t: threadId, tools: WEATHER_TOOLS },
   );
   const runId = (started.data as { createRun: { runId: string } }).createRun.runId;
   // The echo model calls the tool: the run waits on its output, holding the thread.
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const read = await execute(gateway, 'query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { status } }', {
-      t: threadId,
-      r: runId,
-    });
-    if ((read.data as { run: { status: string } }).run.status === 'REQUIRES_ACTION') break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilStatus(gateway, threadId, runId, 'REQUIRES_ACTION');
   const runReads = () => upstream?.count('GET', new RegExp(`/threads/${threadId}/runs\\?`)) ?? 0;
 
   const message = await execute(
@@ -70,14 +75,7 @@ it('names the run that holds the thread, with one read of its runs; a refusal on
     { t: threadId, r: runId },
   );
   expect(cancelled.errors).toBeUndefined();
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const read = await execute(gateway, 'query ($t: ID!, $r: ID!) { run(threadId: $t, id: $r) { status } }', {
-      t: threadId,
-      r: runId,
-    });
-    if ((read.data as { run: { status: string } }).run.status === 'CANCELLED') break;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  await untilStatus(gateway, threadId, runId, 'CANCELLED');
   upstream.handler = (request) =>
     request.method === 'POST' && request.path.endsWith('/messages')
       ? { status: 400, body: { error: { message: 'no', type: 'invalid_request_error', param: null, code: null } } }
