@@ -1,7 +1,8 @@
 import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { distinctIds, fastScenarios } from './scenarios.ts';
+import OpenAI from 'openai';
+import { distinctIds, fastScenarios, type Load } from './scenarios.ts';
 
 // `npm run build && npx tsx bench/cpu.ts bench/gateway.ts`: CPU microseconds per GraphQL request spent by one system
 // and by the upstream, on uniform thread(id) reads. BENCH_PROFILE=/tmp/x.cpuprofile writes a CPU profile
@@ -11,7 +12,8 @@ import { distinctIds, fastScenarios } from './scenarios.ts';
 // operation (its one variable is `$id`); CPU_WARMUP_SECONDS (2) and CPU_SECONDS (6) the timing.
 // CPU_IDS=distinct draws ids round robin, none shared by two requests in flight (the bench's
 // "distinct ids" row); the default draws them at random. CPU_SCENARIO=mutations (any part of a
-// bench row's name, for the rows made of requests) sends that row's requests instead.
+// bench row's name) sends that row's requests instead; for the run row, CPU_CONNECTIONS loops of runs
+// (on BENCH_RUN_THREADS threads, 2000), and the figures are per run.
 const script = process.argv[2] ?? 'bench/gateway.ts';
 const extra = (process.env.CPU_PROF_ARGS ?? '').split(' ').filter(Boolean);
 const cpuSeconds = (pid: number | undefined) => {
@@ -37,6 +39,7 @@ const upstream = await start('bench/upstream.ts', {
   BENCH_DELAY_MS: shape.delay,
   BENCH_SEED_THREADS: shape.seed,
   BENCH_SEED_MESSAGES: process.env.BENCH_SEED_MESSAGES ?? '0',
+  BENCH_RUN_THREADS: process.env.BENCH_RUN_THREADS ?? '2000',
 });
 const threads = upstream.message.threads as Array<{ id: string }>;
 const system = await start(
@@ -55,20 +58,44 @@ const distinct = process.env.CPU_IDS === 'distinct';
 const scenario = process.env.CPU_SCENARIO
   ? fastScenarios.find((candidate) => candidate.name.includes(String(process.env.CPU_SCENARIO)))
   : undefined;
-const scenarioRequests = () => {
+const scenarioLoad = async (): Promise<Load> => {
+  const upstreamUrl = String(upstream.message.url);
+  const assistant = await new OpenAI({ apiKey: 'sk-bench', baseURL: upstreamUrl }).beta.assistants.create({
+    model: 'echo',
+  });
   const fixture = {
     ids: threads.map((thread) => thread.id),
-    runThreads: [],
-    assistantId: '',
-    upstreamUrl: '',
-    apiKey: '',
+    runThreads: (upstream.message.runThreads as string[] | undefined) ?? [],
+    assistantId: assistant.id,
+    upstreamUrl,
+    apiKey: 'sk-bench',
   };
   const load = scenario?.load({ name: 'gateway', url: String(system.message.url) }, { errors: 0 }, fixture);
-  if (load?.kind !== 'requests')
-    throw new Error(`CPU_SCENARIO ${process.env.CPU_SCENARIO}: no bench row of requests has it`);
-  return load.requests;
+  if (!load) throw new Error(`CPU_SCENARIO ${process.env.CPU_SCENARIO}: no bench row has it`);
+  return load;
+};
+const load = scenario ? await scenarioLoad() : undefined;
+/** A flow row (a run to completion): CPU_CONNECTIONS loops of units until the time is up. */
+const driveFlow = async (once: () => Promise<void>, duration: number) => {
+  const end = performance.now() + duration * 1000;
+  const times: number[] = [];
+  let errors = 0;
+  const loop = async () => {
+    while (performance.now() < end) {
+      const startedAt = performance.now();
+      await once().then(
+        () => times.push(performance.now() - startedAt),
+        () => errors++,
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: shape.connections }, loop));
+  times.sort((a, b) => a - b);
+  const at = (p: number) => Number((times[Math.floor(((times.length - 1) * p) / 100)] ?? 0).toFixed(1));
+  return { requests: { total: times.length }, latency: { p50: at(50), p99: at(99) }, errors, non2xx: 0 };
 };
 const drive = (duration: number) => {
+  if (load?.kind === 'flow') return driveFlow(load.once, duration);
   const chooser = distinctIds(threads.map((thread) => thread.id));
   const take = () => (distinct ? chooser.take() : threads[Math.floor(Math.random() * threads.length)]?.id);
   return autocannon({
@@ -76,8 +103,8 @@ const drive = (duration: number) => {
     connections: shape.connections,
     duration,
     headers: { 'content-type': 'application/json' },
-    requests: scenario
-      ? scenarioRequests()
+    requests: load
+      ? load.requests
       : [
           {
             method: 'POST',

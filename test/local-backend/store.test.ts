@@ -89,6 +89,48 @@ describe.each(storeImplementations)('Store contract: $name', (implementation) =>
       expect(await store.getMessage(thread.id, first.id)).toEqual(first);
     });
 
+    it('pages with the API’s cursors: `before` is the previous page, nearest the cursor, in the list’s order', async () => {
+      const thread = await store.createThread({ messages: Array.from({ length: 7 }, (_, index) => text(`m${index}`)) });
+      const listed = await store.listMessages(thread.id, { limit: 20, order: 'asc' });
+      if (listed.kind !== 'ok') throw new Error(listed.kind);
+      const ids = listed.data.map((message) => message.id);
+      const page = async (query: Parameters<Store['listMessages']>[1]) => {
+        const result = await store.listMessages(thread.id, query);
+        if (result.kind !== 'ok') throw new Error(result.kind);
+        return [
+          result.data.map((message) => (message.content[0] as { text: { value: string } }).text.value),
+          result.has_more,
+        ];
+      };
+      expect(await page({ limit: 2, order: 'desc', after: ids[4] })).toEqual([['m3', 'm2'], true]);
+      expect(await page({ limit: 2, order: 'desc', before: ids[2] })).toEqual([['m4', 'm3'], true]);
+      expect(await page({ limit: 2, order: 'desc', before: ids[4] })).toEqual([['m6', 'm5'], false]);
+      expect(await page({ limit: 2, order: 'asc', before: ids[4] })).toEqual([['m2', 'm3'], true]);
+      expect(await page({ limit: 3, order: 'asc', before: ids[2] })).toEqual([['m0', 'm1'], false]);
+      expect(await page({ limit: 2, order: 'asc', after: ids[0], before: ids[5] })).toEqual([['m3', 'm4'], true]);
+
+      const assistant = (name: string) => ({
+        name,
+        description: null,
+        model: 'echo',
+        instructions: null,
+        tools: [],
+        tool_resources: null,
+        metadata: {},
+        temperature: null,
+        top_p: null,
+        response_format: 'auto',
+        reasoning_effort: null,
+      });
+      const made = [];
+      for (let index = 0; index < 5; index++) made.push(await store.runs.createAssistant(assistant(`a${index}`)));
+      const assistants = await store.runs.listAssistants({ limit: 2, order: 'desc', before: made[1]?.id as string });
+      if (assistants.kind !== 'ok') throw new Error(assistants.kind);
+      const names = assistants.data.map((item) => item.name);
+      // Other tests' assistants may share the store: only the nearest two matter.
+      expect([names, assistants.has_more]).toEqual([['a3', 'a2'], true]);
+    });
+
     it('updates only the fields in the patch; null clears', async () => {
       const thread = await store.createThread({ metadata: { a: '1' }, tool_resources: { code_interpreter: {} } });
       expect(await store.updateThread(thread.id, { metadata: { b: '2' } })).toEqual({

@@ -1,3 +1,4 @@
+import { pageOfWindow } from './list-pages.ts';
 import { newObjectId } from './object-id.ts';
 import {
   ACTIVE_STATUSES,
@@ -35,8 +36,8 @@ export function pageOf<T extends { id: string }>(items: T[], query: ListQuery): 
   const ordered = query.order === 'desc' ? [...items].reverse() : [...items];
   const start = query.after === undefined ? 0 : ordered.findIndex((item) => item.id === query.after) + 1;
   const end = query.before === undefined ? ordered.length : ordered.findIndex((item) => item.id === query.before);
-  const window = ordered.slice(start, Math.max(start, end));
-  return { kind: 'ok', data: structuredClone(window.slice(0, query.limit)), has_more: window.length > query.limit };
+  const page = pageOfWindow(ordered.slice(start, Math.max(start, end)), query);
+  return { kind: 'ok', data: structuredClone(page.data), has_more: page.has_more };
 }
 
 /** The runs and assistants of a `MemoryStore`; copies in, copies out. */

@@ -1,3 +1,4 @@
+import { pageOfWindow } from './list-pages.ts';
 import { MemoryResponseStore } from './memory-response-store.ts';
 import { MemoryRunStore } from './memory-run-store.ts';
 import { newObjectId } from './object-id.ts';
@@ -170,12 +171,8 @@ export class MemoryStore implements Store {
     let end = ordered.length;
     if (query.after !== undefined) start = ordered.findIndex((message) => message.id === query.after) + 1;
     if (query.before !== undefined) end = ordered.findIndex((message) => message.id === query.before);
-    const window = ordered.slice(start, Math.max(start, end));
-    return {
-      kind: 'ok',
-      data: structuredClone(window.slice(0, query.limit)),
-      has_more: window.length > query.limit,
-    };
+    const page = pageOfWindow(ordered.slice(start, Math.max(start, end)), query);
+    return { kind: 'ok', data: structuredClone(page.data), has_more: page.has_more };
   }
 
   async getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined> {

@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { pageFromRead, readOrder } from './list-pages.ts';
 import { addThreadBytes, addUsage, isStorableId, lockThread, type SqlAccess, seconds } from './sql-access.ts';
 import { insertMessage, newMessage, toJson, toMessage } from './sql-rows.ts';
 import type { ListMessagesQuery, ListMessagesResult, NewStoredMessage, StoredMessage } from './store.ts';
@@ -101,11 +102,11 @@ export class SqlMessages {
         .$if(query.run_id !== undefined, (q) => q.where('run_id', '=', query.run_id as string))
         .$if(after !== undefined, (q) => q.where('seq', asc ? '>' : '<', after as number | string))
         .$if(before !== undefined, (q) => q.where('seq', asc ? '<' : '>', before as number | string))
-        .orderBy('seq', query.order)
+        .orderBy('seq', readOrder(query))
         .limit(query.limit + 1)
         .execute();
-      const hasMore = rows.length > query.limit;
-      return { kind: 'ok', data: rows.slice(0, query.limit).map(toMessage), has_more: hasMore };
+      const page = pageFromRead(rows, query);
+      return { kind: 'ok', data: page.data.map(toMessage), has_more: page.has_more };
     });
   }
 

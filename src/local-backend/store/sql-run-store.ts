@@ -1,3 +1,4 @@
+import { pageFromRead, readOrder } from './list-pages.ts';
 import { newObjectId } from './object-id.ts';
 import {
   ACTIVE_STATUSES,
@@ -117,10 +118,11 @@ export class SqlRunStore implements RunStore {
       .$if(threadId !== undefined && table === 'runs', (q) => q.where('thread_id', '=', threadId as string))
       .$if(after !== undefined, (q) => q.where('seq', asc ? '>' : '<', after as number | string))
       .$if(before !== undefined, (q) => q.where('seq', asc ? '<' : '>', before as number | string))
-      .orderBy('seq', query.order)
+      .orderBy('seq', readOrder(query))
       .limit(query.limit + 1)
       .execute();
-    return { kind: 'ok', data: rows.slice(0, query.limit).map((row) => row.body), has_more: rows.length > query.limit };
+    const page = pageFromRead(rows, query);
+    return { kind: 'ok', data: page.data.map((row) => row.body), has_more: page.has_more };
   }
 
   listAssistants(query: ListQuery): Promise<ListResult<StoredAssistant>> {

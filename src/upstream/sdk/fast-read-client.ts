@@ -12,9 +12,10 @@ import { isTransportFetch, type TransportFetch } from './transport.ts';
  *   on every call. For a call it recognises as plain (a JSON or no body, a plain path, string
  *   headers, none of the client features the gateway does not use), this builds the same request
  *   with a plain header object and string concatenation; anything else goes to the SDK's method.
- * - `fetchWithTimeout`: with the gateway's transport as `fetch`, which times attempts itself, the SDK's per-call abort
- *   controller and timer are skipped, and the timeout counts from the moment a socket takes the
- *   request, not from when it joined the pool's queue.
+ * - `fetchWithTimeout`: with the gateway's transport as `fetch`, which times attempts itself, the SDK's
+ *   timer is skipped, and the timeout counts from the moment a socket takes the request, not from
+ *   when it joined the pool's queue. The SDK's per-call controller still ends a streamed answer
+ *   (its stream aborts it when its reader stops early).
  *
  * The requests are the SDK's minus its `x-stainless-*` telemetry (the transport drops those
  * anyway). test/upstream/lean-openai.test.ts pins both against the SDK: same URL, method, headers
@@ -214,7 +215,7 @@ export class LeanOpenAI extends OpenAI {
     controller: AbortController,
   ): Promise<Response> {
     if (!this.#transport) return super.fetchWithTimeout(url, init, ms, controller);
-    return this.#transport(url, init, ms);
+    return this.#transport(url, init, ms, controller.signal);
   }
 }
 

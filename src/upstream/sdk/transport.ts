@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors } from 'undici';
 import { causeCodes, UPSTREAM_ABORTED_CODE } from '../calls/faults.ts';
+import { Answer, AnswerHeaders, EventStreamBody, StreamedAnswer } from './answers.ts';
 
 export interface TransportOptions {
   /** Sockets kept per upstream origin (UPSTREAM_CONNECTIONS). */
@@ -18,7 +19,13 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
  * The transport's `fetch`, with one more argument: the attempt's timeout, which the transport
  * starts when a socket takes the request, so time spent waiting for a free socket is not counted.
  */
-export type TransportFetch = (url: string | URL | Request, init?: RequestInit, timeoutMs?: number) => Promise<Response>;
+export type TransportFetch = (
+  url: string | URL | Request,
+  init?: RequestInit,
+  timeoutMs?: number,
+  /** What ends an event-stream answer once it started (the SDK's per-call controller, which its stream aborts). */
+  streamSignal?: AbortSignal,
+) => Promise<Response>;
 
 const transportFetches = new WeakSet<object>();
 
@@ -59,71 +66,6 @@ export class ConnectionFault extends Error {
     this.code = codes[0];
     this.errors = codes.slice(1).map((code) => ({ code }));
     this.original = original;
-  }
-}
-
-/** Read-only response headers over undici's plain object: what the SDK reads, no WHATWG Headers. */
-class AnswerHeaders {
-  readonly #raw: IncomingHttpHeaders;
-  constructor(raw: IncomingHttpHeaders) {
-    this.#raw = raw;
-  }
-  get(name: string): string | null {
-    const value = this.#raw[name.toLowerCase()];
-    if (value === undefined) return null;
-    return Array.isArray(value) ? value.join(', ') : value;
-  }
-  has(name: string): boolean {
-    return this.#raw[name.toLowerCase()] !== undefined;
-  }
-  *entries(): IterableIterator<[string, string]> {
-    for (const name of Object.keys(this.#raw)) {
-      const value = this.get(name);
-      if (value !== null) yield [name, value];
-    }
-  }
-  keys(): IterableIterator<string> {
-    return Object.keys(this.#raw)[Symbol.iterator]();
-  }
-  *values(): IterableIterator<string> {
-    for (const [, value] of this.entries()) yield value;
-  }
-  forEach(callback: (value: string, name: string) => void): void {
-    for (const [name, value] of this.entries()) callback(value, name);
-  }
-  [Symbol.iterator](): IterableIterator<[string, string]> {
-    return this.entries();
-  }
-}
-
-/** The part of a fetch Response the SDK uses (status, headers, json, text), over a body already read. */
-class Answer {
-  readonly status: number;
-  readonly statusText = '';
-  readonly headers: AnswerHeaders;
-  readonly url: string;
-  readonly body = null;
-  readonly bodyUsed = false;
-  readonly redirected = false;
-  readonly type = 'basic';
-  readonly #text: string;
-  constructor(status: number, headers: AnswerHeaders, url: string, text: string) {
-    this.status = status;
-    this.headers = headers;
-    this.url = url;
-    this.#text = text;
-  }
-  get ok(): boolean {
-    return this.status >= 200 && this.status < 300;
-  }
-  async text(): Promise<string> {
-    return this.#text;
-  }
-  async json(): Promise<unknown> {
-    return JSON.parse(this.#text);
-  }
-  clone(): Answer {
-    return new Answer(this.status, this.headers, this.url, this.#text);
   }
 }
 
@@ -169,6 +111,7 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #timeoutMs: number;
   readonly #maxBytes: number;
   readonly #signal: AbortSignal | undefined;
+  readonly #streamSignal: AbortSignal | undefined;
   readonly #resolve: (answer: Response) => void;
   readonly #reject: (error: unknown) => void;
   #controller: Dispatcher.DispatchController | undefined;
@@ -180,13 +123,14 @@ class Exchange implements Dispatcher.DispatchHandler {
   readonly #chunks: Buffer[] = [];
   #bytes = 0;
   /** An event stream's body, passed on as it comes (streamed runs); undefined for plain answers. */
-  #stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #stream: EventStreamBody | undefined;
 
   constructor(
     url: string,
     timeoutMs: number,
     maxBytes: number,
     signal: AbortSignal | undefined,
+    streamSignal: AbortSignal | undefined,
     resolve: (answer: Response) => void,
     reject: (error: unknown) => void,
   ) {
@@ -194,6 +138,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#timeoutMs = timeoutMs;
     this.#maxBytes = maxBytes;
     this.#signal = signal;
+    this.#streamSignal = streamSignal;
     this.#resolve = resolve;
     this.#reject = reject;
     if (timeoutMs > 0) {
@@ -234,6 +179,12 @@ class Exchange implements Dispatcher.DispatchHandler {
     this.#signal?.removeEventListener('abort', this.#onAbort);
   }
 
+  /** A stream that ended (or whose reader left) needs no signal any more. */
+  #unlisten(): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    this.#streamSignal?.removeEventListener('abort', this.#onAbort);
+  }
+
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // A request that failed while queued is dropped as soon as a socket would carry it.
     if (this.#settled instanceof Error) {
@@ -270,27 +221,25 @@ class Exchange implements Dispatcher.DispatchHandler {
   #startStream(controller: Dispatcher.DispatchController, status: number, headers: IncomingHttpHeaders): void {
     [this.#controller, this.#settled] = [controller, true];
     if (this.#timer) clearTimeout(this.#timer);
-    const body = new ReadableStream<Uint8Array>(
-      {
-        start: (stream) => {
-          this.#stream = stream;
-        },
-        pull: () => controller.resume(),
-        cancel: () => controller.abort(new Error('The stream was closed by its reader')),
+    this.#stream = new EventStreamBody({
+      pause: () => controller.pause(),
+      resume: () => controller.resume(),
+      cancel: () => {
+        this.#unlisten();
+        controller.abort(new Error('The stream was closed by its reader'));
       },
-      { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+    });
+    // The SDK's stream ends the exchange through its controller (a reader that stops early).
+    if (this.#streamSignal?.aborted) queueMicrotask(this.#onAbort);
+    else this.#streamSignal?.addEventListener('abort', this.#onAbort, { once: true });
+    this.#resolve(
+      new StreamedAnswer(status, new AnswerHeaders(headers), this.#url, this.#stream) as unknown as Response,
     );
-    const answerHeaders = new Headers();
-    for (const [name, value] of Object.entries(headers)) {
-      if (value !== undefined) answerHeaders.set(name, Array.isArray(value) ? value.join(', ') : value);
-    }
-    this.#resolve(new Response(body, { status, headers: answerHeaders }));
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#stream) {
-      this.#stream.enqueue(new Uint8Array(chunk));
-      if ((this.#stream.desiredSize ?? 1) <= 0) controller.pause();
+      this.#stream.push(chunk);
       return;
     }
     if (this.#settled) return;
@@ -301,8 +250,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseEnd(): void {
     if (this.#stream) {
-      this.#signal?.removeEventListener('abort', this.#onAbort);
-      this.#stream.close();
+      this.#unlisten();
+      this.#stream.end();
       return;
     }
     if (this.#settled) return;
@@ -318,8 +267,8 @@ class Exchange implements Dispatcher.DispatchHandler {
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
     if (this.#stream) {
-      this.#signal?.removeEventListener('abort', this.#onAbort);
-      this.#stream.error(new ConnectionFault(error));
+      this.#unlisten();
+      this.#stream.fail(new ConnectionFault(error));
       return;
     }
     this.#fail(new ConnectionFault(error));
@@ -347,7 +296,12 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
   });
   let aborted = false;
   // Calls that `abort()` cut off fail as aborted, which the retry policy does not retry.
-  const fetch = (input: string | URL | Request, init: RequestInit = {}, timeoutMs = 0): Promise<Response> => {
+  const fetch = (
+    input: string | URL | Request,
+    init: RequestInit = {},
+    timeoutMs = 0,
+    streamSignal?: AbortSignal,
+  ): Promise<Response> => {
     if (aborted) return Promise.reject(abortedError());
     const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
     const body = init.body;
@@ -363,7 +317,7 @@ export function createUpstreamTransport(options: TransportOptions = {}): {
     const { origin, path } = splitUrl(url);
     return new Promise<Response>((resolve, reject) => {
       const fail = (error: unknown) => reject(aborted ? abortedError() : error);
-      const exchange = new Exchange(url, timeoutMs, maxBytes, signal, resolve, fail);
+      const exchange = new Exchange(url, timeoutMs, maxBytes, signal, streamSignal, resolve, fail);
       agent.dispatch(
         {
           origin,

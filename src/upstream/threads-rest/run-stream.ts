@@ -1,7 +1,7 @@
 import type OpenAI from 'openai';
 import type { AssistantStreamEvent } from 'openai/resources/beta/assistants';
 import type { Stream } from 'openai/streaming';
-import type { ToolOutput } from '../../domain/run.ts';
+import { type RunStatus, TERMINAL_RUN_STATUSES, type ToolOutput } from '../../domain/run.ts';
 import { normaliseMessage, normaliseRun } from '../answer-checks.ts';
 import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { classifyFault, sdk, UpstreamShapeError } from '../calls/faults.ts';
@@ -98,6 +98,15 @@ export class ThreadsRestRunStreams {
   }
 }
 
+/** How much of a stream's end is read after its run stopped streaming, before the connection is cut. */
+const STREAM_END_EVENTS = 4;
+const STREAM_END_WAIT_MS = 1000;
+
+/** Statuses after which a run's stream has nothing more to say. */
+function stopsStreaming(status: RunStatus): boolean {
+  return status === 'requires_action' || TERMINAL_RUN_STATUSES.has(status);
+}
+
 /** A run status event (`thread.run.*`), not one of its steps. */
 function isRunEvent(name: string): boolean {
   return name.startsWith('thread.run.') && !name.startsWith('thread.run.step.');
@@ -123,10 +132,30 @@ export async function startedRun(
       return item;
     },
   };
-  const close = () => {
+  const cut = () => {
     if (ended || stream.controller.signal.aborted) return;
     ended = true;
     stream.controller.abort();
+  };
+  // The run stopped streaming (it ended, or waits on tool outputs): what remains is the stream's
+  // end. It is read rather than cut, which would cost an exception and the socket, and cut if it
+  // does not come within a few events or a second; a close meanwhile leaves that to the reading.
+  let finishing = false;
+  const close = () => {
+    if (!finishing) cut();
+  };
+  const finish = () => {
+    if (ended || finishing) return;
+    finishing = true;
+    const timer = setTimeout(cut, STREAM_END_WAIT_MS).unref();
+    void (async () => {
+      for (let read = 0; read < STREAM_END_EVENTS && !ended; read++) if ((await iterator.next()).done) return;
+    })()
+      .catch(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        cut();
+      });
   };
   try {
     for (;;) {
@@ -135,7 +164,7 @@ export async function startedRun(
       if (value.event === 'error') throw new UpstreamShapeError('the run’s stream began with an error event');
       if (!isRunEvent(value.event)) continue;
       const run = normaliseRun(value.data, threadId, runId);
-      return { run, events: follow(iterator, threadId, run.id, close), close };
+      return { run, events: follow(iterator, threadId, run.id, close, finish), close };
     }
   } catch (error) {
     close();
@@ -150,8 +179,10 @@ async function* follow(
   threadId: string,
   runId: string,
   close: () => void,
+  finish: () => void,
 ): AsyncGenerator<UpstreamRunEvent> {
   const started = new Set<string>();
+  let stopped = false;
   try {
     for (;;) {
       const { done, value } = await iterator.next();
@@ -171,10 +202,13 @@ async function* follow(
       } else if (event.event === 'error') {
         throw new UpstreamShapeError('the run’s stream reported an error');
       } else if (isRunEvent(event.event)) {
-        yield { type: 'RunStatusChanged', run: normaliseRun(event.data, threadId, runId) };
+        const run = normaliseRun(event.data, threadId, runId);
+        stopped = stopsStreaming(run.status);
+        yield { type: 'RunStatusChanged', run };
       }
     }
   } finally {
-    close();
+    if (stopped) finish();
+    else close();
   }
 }
