@@ -22,7 +22,7 @@ const EVENT = `event: thread.message.delta\ndata: ${JSON.stringify({ text: 'x'.r
 /** Streams `events` events as fast as the socket takes them; reports what it managed to write. */
 async function startStreamer(events: number) {
   const seen = { written: 0, finished: false, closed: false };
-  server = createServer((req, res) => {
+  server = createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/event-stream' });
     let sent = 0;
     const pump = () => {

@@ -147,7 +147,9 @@ export class EventStreamBody implements AsyncIterableIterator<Uint8Array> {
       return Promise.resolve({ done: false, value: chunk });
     }
     if (this.#ended) {
-      return this.#error === undefined ? Promise.resolve({ done: true, value: undefined }) : Promise.reject(this.#error);
+      return this.#error === undefined
+        ? Promise.resolve({ done: true, value: undefined })
+        : Promise.reject(this.#error);
     }
     if (this.#waiting) return Promise.reject(new Error('The upstream stream has one reader'));
     return new Promise((resolve, reject) => {
