@@ -197,7 +197,8 @@ export const GATEWAY_VARIABLES = {
     // (2^29 - 24 characters).
     max: 256 * MiB,
     unit: 'bytes',
-    description: 'Bytes of one answer’s JSON, measured before any is written. Past it: `RESPONSE_TOO_LARGE` instead.',
+    description:
+      'Bytes of one answer’s JSON (or one subscription event’s), measured before any is written. Past it: `RESPONSE_TOO_LARGE` instead.',
   },
   MAX_BODY_BYTES: {
     group: 'Limits',

@@ -20,6 +20,16 @@ export const LIVE_VARIABLES = {
     description:
       'Events one run’s log holds; past it, text deltas are no longer logged (the completed message still is).',
   },
+  RUN_EVENTS_MAX_BYTES: {
+    group: 'Live',
+    kind: 'integer',
+    default: 128 * 1024 * 1024,
+    min: 1024 * 1024,
+    max: 64 * 1024 * 1024 * 1024,
+    unit: 'bytes',
+    description:
+      'Bytes (as JSON) of all run event logs held in memory (no REDIS_URL); past it, the logs written to least lately go first.',
+  },
   RUN_LEASE_S: {
     group: 'Live',
     kind: 'integer',

@@ -55,7 +55,8 @@ export function usePersistedDocuments(options: PersistedDocumentsOptions): Plugi
         throw refusal(200, ErrorCode.PERSISTED_QUERY_NOT_SUPPORTED, 'PersistedQueryNotSupported', NO_STORE);
       }
       const hash = requestedHash(persisted, rawId);
-      const query = body.query;
+      // An empty query beside a hash is no document: graphql-ws clients must send a query string.
+      const query = body.query === '' && hash !== undefined ? undefined : body.query;
       let text: string;
       if (query !== undefined && query !== null) {
         if (typeof query !== 'string') throw refusal(400, 'BAD_REQUEST', 'The "query" parameter must be a string.');

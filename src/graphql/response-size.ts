@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { type ExecutionResult, GraphQLError } from 'graphql';
 import { isAsyncIterable, type Plugin, processRegularResult } from 'graphql-yoga';
 import { ErrorCode } from '../errors.ts';
 import { JsonSize, jsonPieces } from './json-walk.ts';
@@ -106,27 +106,96 @@ function regularMediaType(request: Request): string | undefined {
   return accepted;
 }
 
+function tooLarge(maxBytes: number, what: string): ExecutionResult {
+  return {
+    errors: [
+      new GraphQLError(
+        `${what} is longer than the ${maxBytes} bytes one answer may hold (MAX_RESPONSE_BYTES): ask for smaller pages, fewer fields or fewer aliases.`,
+        { extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes } },
+      ),
+    ],
+  };
+}
+
+/** Whether each event result fits, by result object: subscribers handed one shared result measure it once. */
+const eventVerdicts = new WeakMap<object, boolean | Promise<boolean>>();
+
+function eventFits(result: object, maxBytes: number): boolean | Promise<boolean> {
+  const known = eventVerdicts.get(result);
+  if (known !== undefined) return known;
+  const size = new JsonSize(result, maxBytes);
+  if (size.step(MEASURE_SLICE)) {
+    eventVerdicts.set(result, size.total <= maxBytes);
+    return size.total <= maxBytes;
+  }
+  const verdict = (async () => {
+    while (!size.step(MEASURE_SLICE)) await new Promise((resolve) => setImmediate(resolve));
+    eventVerdicts.set(result, size.total <= maxBytes);
+    return size.total <= maxBytes;
+  })();
+  eventVerdicts.set(result, verdict);
+  return verdict;
+}
+
+/**
+ * A subscription's results, each held to MAX_RESPONSE_BYTES like an answer (SSE and WebSocket
+ * alike: both take the results from here). An event past it ends the subscription with
+ * RESPONSE_TOO_LARGE instead: a client missing one event of a run's text would show a wrong text,
+ * and `runEvents` resumes from its last cursor.
+ */
+function boundedEvents(
+  source: AsyncIterable<ExecutionResult>,
+  maxBytes: number,
+): AsyncIterableIterator<ExecutionResult> {
+  const events = source[Symbol.asyncIterator]();
+  const done = { done: true as const, value: undefined };
+  let over = false;
+  const iterator: AsyncIterableIterator<ExecutionResult> = {
+    [Symbol.asyncIterator]: () => iterator,
+    async next() {
+      if (over) return done;
+      const item = await events.next();
+      if (item.done || (await eventFits(item.value, maxBytes))) return item;
+      over = true;
+      await events.return?.();
+      return { done: false, value: tooLarge(maxBytes, 'An event of this subscription') };
+    },
+    async return() {
+      over = true;
+      await events.return?.();
+      return done;
+    },
+    async throw(error) {
+      over = true;
+      await events.return?.();
+      throw error;
+    },
+  };
+  return iterator;
+}
+
 /**
  * MAX_RESPONSE_BYTES, for every answer whatever its media type (an answer Yoga writes as an event
- * stream or multipart part is at most the limit, so one string of it is bounded too), and the
- * streamed writing of JSON answers. Registered last, so it sees the result as it will be sent.
+ * stream or multipart part is at most the limit, so one string of it is bounded too) and for every
+ * event of a subscription, and the streamed writing of JSON answers. Registered last, so it sees
+ * the result as it will be sent.
  */
 export function useResponseSize(maxBytes: number): Plugin {
   return {
+    onSubscribe() {
+      return {
+        onSubscribeResult({ result, setResult }) {
+          if (isAsyncIterable(result)) setResult(boundedEvents(result, maxBytes));
+        },
+      };
+    },
     onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor }) {
       if (Array.isArray(result) || isAsyncIterable(result)) return;
       const size = new JsonSize(result, maxBytes);
       const decide = () => {
         if (size.total > maxBytes) {
           // The answer built so far is dropped here, and with it the memory it held.
-          setResult({
-            errors: [
-              new GraphQLError(
-                `The answer is longer than the ${maxBytes} bytes one answer may hold (MAX_RESPONSE_BYTES): ask for smaller pages, fewer fields or fewer aliases.`,
-                { extensions: { code: ErrorCode.RESPONSE_TOO_LARGE, limit: maxBytes } },
-              ),
-            ],
-          });
+          setResult(tooLarge(maxBytes, 'The answer'));
           return;
         }
         // An answer of one piece or less is one write whatever the socket does: Yoga's own string

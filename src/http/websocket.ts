@@ -113,7 +113,13 @@ export function createWebSocketTransport(deps: WebSocketDeps): WebSocketTranspor
 
 interface Subscribe {
   id: string;
-  payload: { query?: unknown; variables?: unknown; operationName?: unknown; extensions?: unknown };
+  payload: {
+    query?: unknown;
+    documentId?: unknown;
+    variables?: unknown;
+    operationName?: unknown;
+    extensions?: unknown;
+  };
 }
 
 function parseMessage(data: RawData): { type?: unknown; id?: unknown; payload?: unknown } | undefined {
@@ -278,8 +284,10 @@ function operationRequest(
   payload: Subscribe['payload'],
   signal: AbortSignal,
 ): Request | undefined {
+  // The POST's own fields, a trusted document's id among them (docs/persisted-documents.md).
   const body = JSON.stringify({
     query: payload.query,
+    documentId: payload.documentId,
     variables: payload.variables,
     operationName: payload.operationName,
     extensions: payload.extensions,

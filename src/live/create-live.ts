@@ -30,7 +30,11 @@ export function createLive(
   /** Told of each upstream call a producer makes (the metrics of every other call). */
   onCall?: UpstreamSession['onCall'],
 ) {
-  const options = { ttlMs: config.live.runEventsTtlMs, maxEvents: config.live.runEventsMax };
+  const options = {
+    ttlMs: config.live.runEventsTtlMs,
+    maxEvents: config.live.runEventsMax,
+    maxBytes: config.live.runEventsMaxBytes,
+  };
   const channels = redis ? new RedisChannels(redis) : undefined;
   const log: RunEventLog =
     redis && channels ? new RedisRunEventLog(redis, channels, options) : new MemoryRunEventLog(options);

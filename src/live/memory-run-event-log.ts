@@ -12,22 +12,34 @@ interface MemoryLog {
   epoch: string;
   events: RunEvent[];
   expiresAt: number;
+  /** Its events' bytes as JSON. */
+  bytes: number;
 }
 
-/** Logs kept at most: past it, the oldest logs go first (each is bounded by `maxEvents`). */
+/** Logs kept at most: past it, the least lately written go first (each is bounded by `maxEvents`). */
 const MAX_LOGS = 10_000;
+const DEFAULT_MAX_BYTES = 128 * 1024 * 1024;
 const SWEEP_MS = 30_000;
 
-/** The event logs of one instance, in memory: bounded in logs and in events per log, each dropped after its TTL. */
+/**
+ * The event logs of one instance, in memory: bounded in logs, in events per log and in bytes of
+ * them all (a run's status events carry the whole run, its instructions and tools included), each
+ * dropped after its TTL. Past a bound, the logs written to least lately go first: a finished run's
+ * before a running one's. A run whose log goes while it runs loses its producer here (its next
+ * append finds no log), and its subscribers read it from the upstream.
+ */
 export class MemoryRunEventLog implements RunEventLog {
   readonly kind = 'memory';
   readonly #options: RunEventLogOptions;
   readonly #logs = new Map<string, MemoryLog>();
   readonly #waiters = new LogWaiters();
   readonly #sweep: NodeJS.Timeout;
+  readonly #maxBytes: number;
+  #bytes = 0;
 
   constructor(options: RunEventLogOptions) {
     this.#options = options;
+    this.#maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
     this.#sweep = setInterval(() => this.#dropExpired(), SWEEP_MS);
     this.#sweep.unref();
   }
@@ -35,22 +47,42 @@ export class MemoryRunEventLog implements RunEventLog {
   #live(runId: string): MemoryLog | undefined {
     const log = this.#logs.get(runId);
     if (log && log.expiresAt <= Date.now()) {
-      this.#logs.delete(runId);
+      this.#drop(runId, log);
       return undefined;
     }
     return log;
   }
 
+  #drop(runId: string, log: MemoryLog): void {
+    this.#logs.delete(runId);
+    this.#bytes -= log.bytes;
+  }
+
+  /** The least lately written logs go until the rest fit; `keep` (the one just written) last of all. */
+  #evict(keep: string): void {
+    for (const [runId, log] of this.#logs) {
+      if (this.#logs.size <= MAX_LOGS && this.#bytes <= this.#maxBytes) return;
+      if (runId !== keep) this.#drop(runId, log);
+    }
+    const kept = this.#logs.get(keep);
+    if (kept && this.#bytes > this.#maxBytes) this.#drop(keep, kept);
+  }
+
   async append(runId: string, seq: number, events: readonly RunEvent[], epoch: string | null): Promise<string | null> {
     let log = this.#live(runId);
     if ((log?.events.length ?? 0) !== seq || (log && log.epoch !== epoch)) return null;
-    if (!log) {
-      log = { epoch: newEpoch(), events: [], expiresAt: 0 };
-      this.#logs.set(runId, log);
-      while (this.#logs.size > MAX_LOGS) this.#logs.delete(this.#logs.keys().next().value as string);
-    }
-    log.events.push(...kept(events, log.events.length, this.#options.maxEvents));
+    if (!log) log = { epoch: newEpoch(), events: [], expiresAt: 0, bytes: 0 };
+    const added = kept(events, log.events.length, this.#options.maxEvents);
+    let bytes = 0;
+    for (const event of added) bytes += JSON.stringify(event).length;
+    log.events.push(...added);
+    log.bytes += bytes;
+    this.#bytes += bytes;
     log.expiresAt = Date.now() + this.#options.ttlMs;
+    // Written last: the map's order is the order of writing, least lately first.
+    this.#logs.delete(runId);
+    this.#logs.set(runId, log);
+    this.#evict(runId);
     this.#waiters.wake(runId);
     return log.epoch;
   }
@@ -75,7 +107,7 @@ export class MemoryRunEventLog implements RunEventLog {
 
   #dropExpired(): void {
     const now = Date.now();
-    for (const [runId, log] of this.#logs) if (log.expiresAt <= now) this.#logs.delete(runId);
+    for (const [runId, log] of this.#logs) if (log.expiresAt <= now) this.#drop(runId, log);
   }
 
   async close(): Promise<void> {

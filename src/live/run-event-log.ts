@@ -40,6 +40,8 @@ export interface RunEventLogOptions {
   ttlMs: number;
   /** Events one run's log holds; past it, text deltas are dropped and only whole events are kept. */
   maxEvents: number;
+  /** Bytes (as JSON) of all logs held in this process's memory; past it, the least lately written logs go. */
+  maxBytes?: number;
 }
 
 /** What of `events` a log of `length` events keeps: past the bound, no deltas; past twice it, nothing. */

@@ -74,6 +74,20 @@ describe('adopting and forgetting', () => {
   });
 });
 
+describe('metadata keys', () => {
+  it('lists and filters on any key the thread holds, `__proto__` and `constructor` included', async () => {
+    const app = await gateway();
+    // JSON.parse keeps `__proto__` as a key of its own, as the upstream stores it.
+    const metadata = JSON.parse('{"__proto__":"x","constructor":"y","owner":"p1"}') as Record<string, string>;
+    const [made] = await createThreads(app, 'a', 1, () => metadata);
+    const id = made?.id ?? '';
+    for (const filter of ['{"__proto__":"x"}', '{"constructor":"y"}', '{"__proto__":"x","owner":"p1"}']) {
+      expect((await walk(app, 'a', { metadata: JSON.parse(filter) })).ids).toEqual([id]);
+    }
+    expect((await walk(app, 'a', { metadata: JSON.parse('{"__proto__":"z"}') })).ids).toEqual([]);
+  });
+});
+
 describe('threads gone upstream', () => {
   it('drops them as met, and the pages stay full', async () => {
     const app = await gateway();

@@ -134,9 +134,7 @@ export class CallerThreads {
 }
 
 function stringPairs(metadata: unknown): Record<string, string> {
-  const pairs: Record<string, string> = {};
-  if (metadata && typeof metadata === 'object') {
-    for (const [key, value] of Object.entries(metadata)) if (typeof value === 'string') pairs[key] = value;
-  }
-  return pairs;
+  if (!metadata || typeof metadata !== 'object') return {};
+  // Defined, not assigned: a key named `__proto__` stays a key like any other.
+  return Object.fromEntries(Object.entries(metadata).filter((pair) => typeof pair[1] === 'string'));
 }

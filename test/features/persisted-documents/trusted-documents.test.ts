@@ -2,7 +2,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
+import { createClient } from 'graphql-ws';
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { Gateway } from '../../../src/app.ts';
 import { ConfigError } from '../../../src/config/config.ts';
 import { CreateThreadDocument, GetThreadDocument, UpdateThreadDocument } from '../../helpers/documents.ts';
@@ -66,6 +68,16 @@ describe('TRUSTED_DOCUMENTS: only the manifest’s documents execute', () => {
     expect(
       await post(url, { query: textOf(GetThreadDocument), extensions: apq(bare), variables: { id } }),
     ).toMatchObject(expected);
+
+    // Over WebSocket, a subscribe message's documentId is the POST's.
+    const client = createClient({ url: url.replace(/^http/, 'ws'), webSocketImpl: WebSocket, retryAttempts: 0 });
+    const overWs = await new Promise((resolve, reject) => {
+      // graphql-ws wants a query string: clients of trusted documents send an empty one.
+      const payload = { query: '', documentId: hashOf(GetThreadDocument), variables: { id } };
+      client.subscribe(payload, { next: resolve, error: reject, complete: () => undefined });
+    });
+    await client.dispose();
+    expect(overWs).toMatchObject(expected);
   });
 
   it('refuses everything else with a code, before parsing it: nothing reaches the upstream', async () => {
