@@ -307,6 +307,28 @@ async function responses(s: Session, hanging: Session): Promise<void> {
     max_output_tokens: 200,
   });
   await s.ok('GET', `/v1/responses/${id(answered)}`);
+  // The description's other create parameters: checked, echoed where the response carries them.
+  const tuned = await s.ok('POST', '/v1/responses', {
+    model: 'echo',
+    input: 'Tuned.',
+    user: 'user-1234',
+    safety_identifier: 'safety-1234',
+    prompt_cache_key: 'cache-1234',
+    service_tier: 'auto',
+    truncation: 'auto',
+    reasoning: { effort: 'low', summary: 'auto' },
+    max_tool_calls: 3,
+    top_logprobs: 2,
+    include: ['message.output_text.logprobs'],
+  });
+  expect(tuned).toMatchObject({
+    status: 'completed',
+    user: 'user-1234',
+    service_tier: 'default',
+    truncation: 'auto',
+    reasoning: { effort: 'low', summary: 'auto' },
+    max_tool_calls: 3,
+  });
   await s.ok('GET', `/v1/conversations/${id(conversation)}/items?order=asc`);
 
   const calling = await s.ok('POST', '/v1/responses', {
@@ -379,12 +401,81 @@ async function streams(s: Session): Promise<void> {
   await s.stream('GET', `/v1/responses/${id(response)}?stream=true&starting_after=2`);
 }
 
+/** A run read until it ends. */
+const settled = (s: Session, path: string) =>
+  until(
+    () => s.ok('GET', path),
+    (body) => !['queued', 'in_progress', 'cancelling'].includes(String(body.status)),
+  );
+
+async function failuresAndLimits(s: Session): Promise<void> {
+  const long = 'word '.repeat(400); // about 500 tokens
+  const assistant_id = id(await s.ok('POST', '/v1/assistants', { model: 'echo' }));
+  const thread = async (...contents: string[]) =>
+    `/v1/threads/${id(await s.ok('POST', '/v1/threads', { messages: contents.map((content) => ({ role: 'user', content })) }))}`;
+
+  // A model with no server fails the run, with a code the description allows.
+  let path = await thread('Hello.');
+  const failed = await settled(
+    s,
+    `${path}/runs/${id(await s.ok('POST', `${path}/runs`, { assistant_id, model: 'gpt-unknown' }))}`,
+  );
+  expect(failed).toMatchObject({ status: 'failed', last_error: { code: 'server_error' } });
+
+  // Cut at max_completion_tokens: the run is incomplete, and so is its message, streamed and stored.
+  path = await thread(long);
+  const cut = await s.stream('POST', `${path}/runs`, { assistant_id, max_completion_tokens: 256, stream: true });
+  expect(cut.map((event) => event.event)).toContain('thread.message.incomplete');
+  expect(lastData(cut, 'thread.run.incomplete')).toMatchObject({
+    incomplete_details: { reason: 'max_completion_tokens' },
+  });
+  const [answer] = data(await s.ok('GET', `${path}/messages?limit=1`));
+  expect(answer).toMatchObject({
+    status: 'incomplete',
+    incomplete_details: { reason: 'max_tokens' },
+    completed_at: null,
+  });
+
+  // Over max_prompt_tokens with nothing to drop: incomplete, the model not asked (no message).
+  path = await thread(long);
+  const over = await s.ok('POST', `${path}/runs`, {
+    assistant_id,
+    max_prompt_tokens: 256,
+    truncation_strategy: { type: 'last_messages', last_messages: 1 },
+  });
+  expect(await settled(s, `${path}/runs/${id(over)}`)).toMatchObject({
+    status: 'incomplete',
+    incomplete_details: { reason: 'max_prompt_tokens' },
+  });
+  expect(data(await s.ok('GET', `${path}/messages`))).toHaveLength(1);
+
+  // Under `auto` truncation the oldest messages go until the prompt fits.
+  path = await thread(long, 'Short.');
+  const fits = await s.ok('POST', `${path}/runs`, { assistant_id, max_prompt_tokens: 256 });
+  expect(await settled(s, `${path}/runs/${id(fits)}`)).toMatchObject({ status: 'completed' });
+  const [reply] = data(await s.ok('GET', `${path}/messages?limit=1`));
+  expect(reply).toMatchObject({ role: 'assistant', content: [{ text: { value: 'Short.' } }] });
+
+  // A response on a model with no server fails, with a code the description allows.
+  expect(await s.ok('POST', '/v1/responses', { model: 'gpt-unknown', input: 'hi' })).toMatchObject({
+    status: 'failed',
+    error: { code: 'server_error' },
+  });
+}
+
 async function errors(s: Session): Promise<void> {
   const thread = await s.ok('POST', '/v1/threads', { messages: [{ role: 'user', content: 'x' }] });
   await s.expectStatus(400, 'POST', '/v1/threads', { messages: 'not a list' });
   await s.expectStatus(400, 'POST', `/v1/threads/${id(thread)}/messages`, { role: 'tool', content: 'x' });
   await s.expectStatus(400, 'POST', '/v1/conversations', { colour: 'blue' });
   await s.expectStatus(400, 'POST', '/v1/responses', { model: 'echo', input: 'x', colour: 'blue' });
+  expect(
+    await s.expectStatus(400, 'POST', '/v1/responses', { model: 'echo', input: 'x', prompt: { id: 'pmpt_1' } }),
+  ).toMatchObject({
+    error: { param: 'prompt', code: 'unsupported_parameter' },
+  });
+  await s.expectStatus(400, 'POST', '/v1/responses', { model: 'echo', input: 'x', reasoning: { effort: 'extreme' } });
+  await s.expectStatus(400, 'POST', '/v1/responses', { model: 'echo', input: 'x', top_logprobs: 21 });
   await s.expectStatus(400, 'POST', '/v1/assistants', {});
   await s.expectStatus(400, 'POST', `/v1/threads/${id(thread)}/runs`, { model: 'echo', max_completion_tokens: 100 });
   await s.expectStatus(400, 'POST', '/v1/threads', '{not json');
@@ -400,6 +491,15 @@ async function errors(s: Session): Promise<void> {
   await s.expectStatus(404, 'GET', '/v1/responses/resp_missing');
   await s.expectStatus(404, 'POST', '/v1/responses/resp_missing/cancel');
   await s.expectStatus(404, 'GET', '/v1/nothing/here');
+  // Operations of the description the backend does not serve are 404 unknown_url, never another route's.
+  for (const [method, path, body] of [
+    ['POST', '/v1/threads/runs', { assistant_id: 'asst_1', thread: { messages: [] } }],
+    ['GET', '/v1/threads/runs', undefined],
+    ['POST', '/v1/responses/input_tokens', { model: 'echo', input: 'x' }],
+    ['POST', '/v1/responses/compact', { model: 'echo' }],
+  ] as const) {
+    expect(await s.expectStatus(404, method, path, body)).toMatchObject({ error: { code: 'unknown_url' } });
+  }
   await s.expectStatus(405, 'PUT', `/v1/threads/${id(thread)}`, {});
   const key = { 'idempotency-key': 'conformance-409' };
   await s.ok('POST', '/v1/threads', { metadata: { n: '1' } }, key);
@@ -462,6 +562,11 @@ describe.each(STORE_KINDS.filter((kind) => kind.name !== 'postgres'))(
 
     it('streams: every event of a streamed run, tool round and response (created and resumed) validates as its stream event', async () => {
       await streams(session);
+      expect(session.divergences).toEqual([]);
+    });
+
+    it('failures and token budgets: failed runs and responses, answers cut short, prompts over their budget', async () => {
+      await failuresAndLimits(session);
       expect(session.divergences).toEqual([]);
     });
 

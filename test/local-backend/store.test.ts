@@ -79,6 +79,7 @@ describe.each(storeImplementations)('Store contract: $name', (implementation) =>
           attachments: null,
           metadata: {},
           status: 'completed',
+          incomplete_reason: null,
           assistant_id: null,
           run_id: null,
         },
@@ -406,6 +407,7 @@ describe('SQLite store on disk', () => {
         { name: '0002-idempotency-bytes' },
         { name: '0003-runs' },
         { name: '0004-responses' },
+        { name: '0005-message-incomplete' },
       ]);
       const plan = raw
         .prepare("explain query plan select * from messages where thread_id = 'x' and seq > 3 order by seq limit 21")

@@ -83,7 +83,7 @@ export function item(message: StoredMessage) {
   return {
     id: message.id,
     type: 'message',
-    status: 'completed',
+    status: message.status,
     role: message.role,
     // The API's `output_text` always carries its token logprobs; no model here reports any.
     content: toConversationParts(message.role, message.content).map((part) =>

@@ -11,6 +11,10 @@ export interface RouteSection {
   prefix?: string;
 }
 
+function unknownUrl(request: BackendRequest): BackendAnswer {
+  return fail(404, { message: `Invalid URL (${request.method} ${request.path})`, code: 'unknown_url' });
+}
+
 /** The ids of a pattern, one string per `{…}`: `'/v1/threads/{id}/messages/{id}'` -> `[string, string]`. */
 export type Ids<P extends string> = P extends `${string}{${string}}${infer Rest}` ? [string, ...Ids<Rest>] : [];
 
@@ -80,12 +84,30 @@ export class RouteTable {
     return handle({ request, apiKey: guarded.key, ids: ids.ids });
   }
 
+  /**
+   * A path the API defines and this backend does not serve (`POST /v1/threads/runs`): 404
+   * `unknown_url` for every method, rather than a placeholder of another route taking its name
+   * for an id.
+   */
+  reserve(section: RouteSection, path: string): void {
+    this.add(section, '*', path, async ({ request }) => unknownUrl(request));
+  }
+
+  /** The pattern with the most literal segments that matches: `/v1/threads/runs` before `/v1/threads/{id}`. */
   #match(segments: readonly string[]): Pattern | undefined {
+    let best: Pattern | undefined;
+    let bestLiterals = -1;
     for (const pattern of this.#patterns.values()) {
       if (pattern.segments.length !== segments.length) continue;
-      if (pattern.segments.every((part, index) => isPlaceholder(part) || part === segments[index])) return pattern;
+      let literals = 0;
+      const matches = pattern.segments.every((part, index) => {
+        if (isPlaceholder(part)) return true;
+        literals++;
+        return part === segments[index];
+      });
+      if (matches && literals > bestLiterals) [best, bestLiterals] = [pattern, literals];
     }
-    return undefined;
+    return best;
   }
 
   /** The ids in path order, each through its section's rule; the first refused one answers. */
@@ -109,7 +131,7 @@ export class RouteTable {
       if ('error' in guarded) return guarded.error;
       break;
     }
-    return fail(404, { message: `Invalid URL (${request.method} ${request.path})`, code: 'unknown_url' });
+    return unknownUrl(request);
   }
 
   #count(method: string, shape: string): void {

@@ -12,7 +12,8 @@ export interface ModelSettings {
 
 /**
  * Picks the model for a run's `model` name: with a URL every name goes to that server; without
- * one only the built-in `echo` exists, and any other name fails the run with `model_not_configured`.
+ * one only the built-in `echo` exists, and any other name fails the run (`server_error`, its message
+ * naming LOCAL_BACKEND_MODEL_URL).
  */
 export function modelResolver(settings: ModelSettings): (name: string) => Model {
   const remote = settings.url
@@ -25,8 +26,8 @@ export function modelResolver(settings: ModelSettings): (name: string) => Model 
       // biome-ignore lint/correctness/useYield: this model only fails; it is a generator to fit the interface.
       async *stream() {
         throw new ModelError(
-          'model_not_configured',
-          `The model '${name}' is not available: set LOCAL_BACKEND_MODEL_URL to an OpenAI-compatible Chat Completions server, or use the built-in model '${ECHO_MODEL}'.`,
+          'server_error',
+          `The model '${name}' is not configured here: set LOCAL_BACKEND_MODEL_URL to an OpenAI-compatible Chat Completions server, or use the built-in model '${ECHO_MODEL}'.`,
         );
       },
     };

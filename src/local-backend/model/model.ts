@@ -40,11 +40,17 @@ export interface Model {
 }
 
 /** A model failure the run reports as `last_error` (`code` is the API's or ours). */
+/**
+ * The codes a failed run's `last_error` (and a failed response's `error`) may carry: the three the
+ * API's description allows on a run, which a response's allows too. The message says the rest.
+ */
+export type FailureCode = 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt';
+
 export class ModelError extends Error {
   override name = 'ModelError';
-  readonly code: string;
+  readonly code: FailureCode;
 
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: FailureCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
   }

@@ -144,7 +144,7 @@ export class ResponseDriver {
 
   /**
    * Once per process, before any response is read or created: responses left `queued` or
-   * `in_progress` by a previous process fail with `server_restarted`. Retried on the next request
+   * `in_progress` by a previous process fail (`server_error`, the message saying it restarted). Retried on the next request
    * when the store cannot be read yet.
    */
   ready(): Promise<void> {
@@ -161,7 +161,7 @@ export class ResponseDriver {
         status: 'failed',
         expiresAt: null,
         error: {
-          code: 'server_restarted',
+          code: 'server_error',
           message: 'The local backend restarted while this response was in progress.',
         },
       });
@@ -236,8 +236,7 @@ export class ResponseDriver {
 
   async #fail(id: string, error: unknown): Promise<void> {
     this.#disarm(id);
-    const code =
-      error instanceof ModelError ? error.code : error instanceof StorageQuotaError ? 'storage_quota' : 'server_error';
+    const code = error instanceof ModelError ? error.code : 'server_error';
     const message =
       error instanceof ModelError
         ? error.message
@@ -251,7 +250,7 @@ export class ResponseDriver {
     });
   }
 
-  /** Fails a response past its time with `timeout`, stopping its model call first. */
+  /** Fails a response past its time (`server_error`, the message naming LOCAL_BACKEND_RUN_TIMEOUT_S), stopping its model call first. */
   async #expire(id: string): Promise<ResponseRecord | undefined> {
     this.#disarm(id);
     const executing = this.#executing.get(id);
@@ -267,7 +266,7 @@ export class ResponseDriver {
     await this.#transition(id, ACTIVE_RESPONSE_STATUSES, {
       status: 'failed',
       expiresAt: null,
-      error: { code: 'timeout', message: 'The response did not finish within LOCAL_BACKEND_RUN_TIMEOUT_S.' },
+      error: { code: 'server_error', message: 'The response did not finish within LOCAL_BACKEND_RUN_TIMEOUT_S.' },
     });
   }
 

@@ -16,6 +16,7 @@ import {
 } from '../runs/run-rules.ts';
 import type { ResponseFunctionTool } from '../store/response-store.ts';
 import type { NewStoredMessage } from '../store/store.ts';
+import { checkOptions, OPTION_FIELDS, type ResponseOptions, responseOptions } from './response-options.ts';
 import { functionCallMessage, functionCallOutputMessage, toolCallOf } from './tool-call-items.ts';
 
 /**
@@ -40,6 +41,7 @@ export const CREATE_FIELDS = [
   'store',
   'stream',
   'previous_response_id',
+  ...OPTION_FIELDS,
 ] as const;
 
 /** Items one `input` array may hold (the body limit bounds it too). */
@@ -65,6 +67,8 @@ export interface ResponseCreate {
   background: boolean;
   /** Answer the response's stream events (server-sent events) instead of the response. */
   stream: boolean;
+  /** The options the response object echoes (response-options.ts). */
+  options: ResponseOptions;
 }
 
 /** A problem with the status and code it is answered with (400 `invalid_request_error` unless said). */
@@ -264,7 +268,8 @@ export function parseResponseCreate(body: Record<string, unknown>): ResponseCrea
     checkNumber(body.temperature, 'temperature', 0, 2) ??
     checkNumber(body.top_p, 'top_p', 0, 1) ??
     checkTextParam(body.text) ??
-    (body.metadata == null ? null : checkMetadata(body.metadata, 'metadata'));
+    (body.metadata == null ? null : checkMetadata(body.metadata, 'metadata')) ??
+    checkOptions(body);
   if (found) return found;
   const conversation = conversationId(body.conversation);
   if (conversation !== null && typeof conversation !== 'string') return conversation;
@@ -286,6 +291,7 @@ export function parseResponseCreate(body: Record<string, unknown>): ResponseCrea
     metadata: (body.metadata as Record<string, string> | null | undefined) ?? {},
     background: (body.background as boolean | null | undefined) ?? false,
     stream: (body.stream as boolean | null | undefined) ?? false,
+    options: responseOptions(body),
   };
 }
 

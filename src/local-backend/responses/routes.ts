@@ -85,6 +85,9 @@ export function registerResponseRoutes(
   table.add(section, 'POST', '/v1/responses', (call) => createResponse(ctx, call));
   table.add(section, 'GET', '/v1/responses/{id}', (call) => retrieveResponse(ctx, call));
   table.add(section, 'POST', '/v1/responses/{id}/cancel', (call) => cancelResponse(ctx, call));
+  // Operations of the API not served here: 404, never read as a response's id.
+  table.reserve(section, '/v1/responses/input_tokens');
+  table.reserve(section, '/v1/responses/compact');
   async function stop(): Promise<void> {
     await driver.stop();
     events.endAll();
@@ -98,7 +101,7 @@ async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): P
   if ('error' in read) return read.error;
   const parsed = parseResponseCreate(read.body);
   if ('message' in parsed) return invalid(parsed);
-  const { conversationId, input, background, stream, ...settings } = parsed;
+  const { conversationId, input, background, stream, options, ...settings } = parsed;
   if (conversationId !== null && !THREAD_ID_PATTERN.test(conversationId)) return conversationNotFound(conversationId);
   const context = conversationId === null ? [] : await conversationMessages(ctx.store, conversationId);
   const unanswered = unansweredOutput(input, context);
@@ -109,13 +112,10 @@ async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): P
       input,
       background,
       conversation: conversationId === null ? null : { id: conversationId },
-      max_tool_calls: null,
+      ...options,
       previous_response_id: null,
-      reasoning: { effort: null, summary: null },
       service_tier: 'default',
       store: true,
-      truncation: 'disabled',
-      user: null,
       timeoutMs: ctx.timeoutMs,
     });
     if (created.kind === 'no-conversation') return conversationNotFound(conversationId ?? '');

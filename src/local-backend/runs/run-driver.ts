@@ -11,7 +11,7 @@ import {
 } from '../store/run-store.ts';
 import { type NewStoredMessage, StorageQuotaError, type Store } from '../store/store.ts';
 import { AnswerMessage, type RunEventSink } from './run-events.ts';
-import { buildModelRequest } from './run-prompt.ts';
+import { buildModelRequest, PromptBudgetSpent } from './run-prompt.ts';
 
 /**
  * Runs execute inside the backend process. The driver takes a `queued` run to `in_progress`, asks
@@ -105,7 +105,7 @@ export class RunDriver {
 
   /**
    * Once per process, before any run is read or created: runs left `queued` or `in_progress` by a
-   * previous process fail with `server_restarted`, `cancelling` ones end `cancelled`, and runs
+   * previous process fail (`server_error`, the message saying it restarted), `cancelling` ones end `cancelled`, and runs
    * waiting in `requires_action` (whose state is all stored) get their expiry timer back. Retried
    * on the next request when the store cannot be read yet.
    */
@@ -128,7 +128,7 @@ export class RunDriver {
           failed_at: seconds(),
           expires_at: null,
           last_error: {
-            code: 'server_restarted',
+            code: 'server_error',
             message: 'The local backend restarted while this run was in progress.',
           },
         });
@@ -181,6 +181,7 @@ export class RunDriver {
     } catch (error) {
       // A cancel is finished here; an expiry by whoever aborted (it waits for this call to end).
       if (signal.aborted) return signal.reason === 'cancel' ? this.#finishCancel(threadId, runId) : undefined;
+      if (error instanceof PromptBudgetSpent) return this.#endIncomplete(started, 'max_prompt_tokens');
       return this.#fail(threadId, runId, error);
     }
     let written: RunRecord | undefined;
@@ -215,7 +216,21 @@ export class RunDriver {
       ...message.announce(),
       role: 'assistant',
       content: [{ type: 'text', text: { value: turn.text, annotations: [] } }],
+      ...(turn.length ? { incomplete_reason: 'max_tokens' as const } : {}),
     });
+  }
+
+  /** Ends the run `incomplete` for `reason`, with what its earlier turns used. */
+  async #endIncomplete(record: RunRecord, reason: 'max_prompt_tokens'): Promise<void> {
+    const { run } = record;
+    this.#disarm(run.id);
+    const ended = await this.#transition(run.thread_id, run.id, ['in_progress'], {
+      status: 'incomplete',
+      incomplete_details: { reason },
+      usage: sumUsage(record.rounds.map((round) => round.usage)),
+      expires_at: null,
+    });
+    if (!ended) await this.#settle(run.thread_id, run.id);
   }
 
   async #fail(threadId: string, runId: string, error: unknown): Promise<void> {
@@ -224,7 +239,7 @@ export class RunDriver {
       error instanceof ModelError
         ? { code: error.code, message: error.message }
         : error instanceof StorageQuotaError
-          ? { code: 'storage_quota', message: "The run's answer does not fit in the storage quota." }
+          ? { code: 'server_error', message: "The run's answer does not fit in the storage quota." }
           : { code: 'server_error', message: 'The local backend failed while running the model.' };
     const failed = await this.#transition(threadId, runId, ['in_progress'], {
       status: 'failed',
@@ -294,7 +309,7 @@ export class RunDriver {
 
   /**
    * Stops every model call without writing anything, as a crash would: the next process's recovery
-   * marks those runs `server_restarted`. Called on shutdown, before the store closes.
+   * marks those runs failed (the backend restarted). Called on shutdown, before the store closes.
    */
   async stop(): Promise<void> {
     this.#stopped = true;

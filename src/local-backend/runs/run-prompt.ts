@@ -4,6 +4,7 @@ import type {
   ChatCompletionMessageParam,
 } from 'openai/resources/chat/completions';
 import { isPlainObject } from '../../domain/thread-rules.ts';
+import { approximateTokens } from '../model/echo-model.ts';
 import type { ModelRequest } from '../model/model.ts';
 import type { RunRecord } from '../store/run-store.ts';
 import type { Store, StoredMessage } from '../store/store.ts';
@@ -76,32 +77,70 @@ function responseFormat(format: unknown): ChatCompletionCreateParamsStreaming['r
   return { type: 'text' };
 }
 
+/** The run's prompt would pass its `max_prompt_tokens`: it ends `incomplete`, the model not asked. */
+export class PromptBudgetSpent extends Error {
+  override name = 'PromptBudgetSpent';
+}
+
+/** Approximate tokens of a prompt (docs/runs.md): its messages' texts, one per line. */
+function promptTokens(messages: ChatCompletionMessageParam[]): number {
+  return approximateTokens(
+    messages.map((message) => (typeof message.content === 'string' ? message.content : '')).join('\n'),
+  );
+}
+
+/**
+ * The thread's messages that fit the run's `max_prompt_tokens` (what earlier turns used counts
+ * against it): under `truncation_strategy: auto`, the oldest go first until the rest fit, and at
+ * least the newest stays; under `last_messages`, none go. Throws PromptBudgetSpent when even so the
+ * prompt is over it.
+ */
+function withinPromptBudget(
+  record: RunRecord,
+  head: ChatCompletionMessageParam[],
+  thread: ChatCompletionMessageParam[],
+  tail: ChatCompletionMessageParam[],
+): ChatCompletionMessageParam[] {
+  const { run } = record;
+  if (run.max_prompt_tokens === null) return thread;
+  const used = record.rounds.reduce((sum, round) => sum + (round.usage?.prompt_tokens ?? 0), 0);
+  const budget = run.max_prompt_tokens - used;
+  let kept = thread;
+  const over = () => promptTokens([...head, ...kept, ...tail]) > budget;
+  if (run.truncation_strategy.type === 'auto') while (kept.length > 1 && over()) kept = kept.slice(1);
+  if (over()) throw new PromptBudgetSpent('The prompt would pass the run’s max_prompt_tokens.');
+  return kept;
+}
+
 /**
  * A run's model request: its instructions as the system message, the thread's messages (the last
- * `truncation_strategy.last_messages` of them when set), then each tool round so far as an
- * assistant message with its tool calls followed by the submitted outputs.
+ * `truncation_strategy.last_messages` of them when set, and those that fit `max_prompt_tokens`),
+ * then each tool round so far as an assistant message with its tool calls followed by the
+ * submitted outputs.
  */
 export async function buildModelRequest(store: Store, record: RunRecord, signal: AbortSignal): Promise<ModelRequest> {
   const { run } = record;
-  const messages: ChatCompletionMessageParam[] = [];
-  if (run.instructions) messages.push({ role: 'system', content: run.instructions });
-  let thread = await threadMessages(store, run.thread_id);
+  const head: ChatCompletionMessageParam[] = [];
+  if (run.instructions) head.push({ role: 'system', content: run.instructions });
+  let stored = await threadMessages(store, run.thread_id);
   const keep = run.truncation_strategy.type === 'last_messages' ? run.truncation_strategy.last_messages : null;
-  if (keep !== null) thread = thread.slice(-keep);
-  for (const message of thread) {
+  if (keep !== null) stored = stored.slice(-keep);
+  const thread = stored.map((message): ChatCompletionMessageParam => {
     const content = textOf(message);
-    messages.push(message.role === 'assistant' ? { role: 'assistant', content } : { role: 'user', content });
-  }
+    return message.role === 'assistant' ? { role: 'assistant', content } : { role: 'user', content };
+  });
+  const tail: ChatCompletionMessageParam[] = [];
   for (const round of record.rounds) {
-    messages.push({
+    tail.push({
       role: 'assistant',
       content: round.text || null,
       tool_calls: round.tool_calls.map((call) => ({ id: call.id, type: 'function', function: call.function })),
     });
     for (const output of round.outputs ?? []) {
-      messages.push({ role: 'tool', tool_call_id: output.tool_call_id, content: output.output });
+      tail.push({ role: 'tool', tool_call_id: output.tool_call_id, content: output.output });
     }
   }
+  const messages = [...head, ...withinPromptBudget(record, head, thread, tail), ...tail];
   return {
     model: run.model,
     messages,

@@ -21,6 +21,8 @@ type RunCall = RouteCall<[string, string]>;
  */
 export function registerRunRoutes(table: RouteTable, section: RouteSection, ctx: RunRouteContext): void {
   table.add(section, 'POST', '/v1/threads/{id}/runs', (call) => createRun(ctx, call));
+  // "Create thread and run" is not served: 404, never a modify of a thread called `runs`.
+  table.reserve(section, '/v1/threads/runs');
   table.add(section, 'GET', '/v1/threads/{id}/runs', (call) => listRuns(ctx, call));
   table.add(section, 'GET', '/v1/threads/{id}/runs/{id}', (call) =>
     withRun(ctx, call, async (record) => json(200, record.run)),

@@ -146,7 +146,7 @@ export class RunStream implements AnswerStream {
       run.status === 'completed' || run.status === 'incomplete'
         ? await this.#store.getMessage(run.thread_id, open.id)
         : undefined;
-    if (written) return event('thread.message.completed', wireMessage(written));
+    if (written) return event(`thread.message.${written.status}`, wireMessage(written));
     return event('thread.message.incomplete', liveMessage(run, open, 'incomplete'));
   }
 }

@@ -71,7 +71,8 @@ export class MemoryStore implements Store {
       content: structuredClone(input.content),
       attachments: input.attachments ? structuredClone(input.attachments) : null,
       metadata: { ...(input.metadata ?? {}) },
-      status: 'completed',
+      status: input.incomplete_reason ? 'incomplete' : 'completed',
+      incomplete_reason: input.incomplete_reason ?? null,
       assistant_id: input.assistant_id ?? null,
       run_id: input.run_id ?? null,
     };

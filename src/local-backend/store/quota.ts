@@ -26,6 +26,7 @@ function messageBytes(threadId: string, input: NewStoredMessage, createdAt: numb
     attachments: input.attachments ?? null,
     metadata: input.metadata ?? {},
     status: 'completed',
+    incomplete_reason: null,
     assistant_id: null,
     run_id: null,
   };

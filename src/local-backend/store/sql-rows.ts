@@ -31,7 +31,8 @@ export function toMessage(row: MessageRow): StoredMessage {
     content: JSON.parse(row.content) as unknown[],
     attachments: row.attachments === null ? null : (JSON.parse(row.attachments) as unknown[]),
     metadata: JSON.parse(row.metadata) as Record<string, string>,
-    status: 'completed',
+    status: row.incomplete_reason ? 'incomplete' : 'completed',
+    incomplete_reason: row.incomplete_reason === 'max_tokens' ? 'max_tokens' : null,
     assistant_id: row.assistant_id,
     run_id: row.run_id,
   };
@@ -49,6 +50,7 @@ export function messageRow(message: StoredMessage) {
     metadata: toJson(message.metadata),
     assistant_id: message.assistant_id,
     run_id: message.run_id,
+    incomplete_reason: message.incomplete_reason,
     bytes: storedBytes(message),
   };
 }
@@ -63,7 +65,8 @@ export function newMessage(threadId: string, input: NewStoredMessage, createdAt:
     content: input.content,
     attachments: input.attachments ?? null,
     metadata: { ...(input.metadata ?? {}) },
-    status: 'completed',
+    status: input.incomplete_reason ? 'incomplete' : 'completed',
+    incomplete_reason: input.incomplete_reason ?? null,
     assistant_id: input.assistant_id ?? null,
     run_id: input.run_id ?? null,
   };

@@ -31,6 +31,8 @@ export interface MessagesTable {
   metadata: string;
   assistant_id: string | null;
   run_id: string | null;
+  /** A run's answer cut short: why (0005). */
+  incomplete_reason: string | null;
   bytes: BigIntColumn;
 }
 

@@ -27,7 +27,10 @@ export interface StoredMessage {
   content: unknown[];
   attachments: unknown[] | null;
   metadata: Record<string, string>;
-  status: 'completed';
+  /** `incomplete` for a run's answer cut short (at `max_completion_tokens`), with its reason. */
+  status: 'completed' | 'incomplete';
+  /** Why an incomplete message ended (the API's `incomplete_details.reason`); null when complete. */
+  incomplete_reason: 'max_tokens' | null;
   assistant_id: string | null;
   run_id: string | null;
 }
@@ -41,6 +44,8 @@ export interface NewStoredMessage {
   /** Set on the messages a run writes (`GET …/messages?run_id=` finds them). */
   assistant_id?: string | null;
   run_id?: string | null;
+  /** Set on a run's answer cut short: the message is stored `incomplete` for this reason. */
+  incomplete_reason?: 'max_tokens' | null;
   /**
    * Set on a message a run or a response streamed before writing it: the id and time its stream
    * announced (`msg_…`, seconds), so the stored message is the one the stream named.

@@ -22,10 +22,16 @@ export function toStoredMessage(message: Record<string, unknown>): NewStoredMess
 }
 
 /**
- * A stored message as the API answers it. The store keeps only complete messages (a run writes its
- * answer once it has it), so the three fields of an unfinished message are the same for all: never
- * incomplete, completed when written. The API's description requires them, nullable but present.
+ * A stored message as the API answers it. The store keeps only ended messages (a run writes its
+ * answer once it has it): complete when written, or incomplete when the run's answer was cut short
+ * (`incomplete_details.reason`). The API's description requires the three fields, nullable but present.
  */
 export function wireMessage(message: StoredMessage) {
-  return { ...message, incomplete_details: null, completed_at: message.created_at, incomplete_at: null };
+  const { incomplete_reason: reason, ...wire } = message;
+  return {
+    ...wire,
+    incomplete_details: reason ? { reason } : null,
+    completed_at: reason ? null : message.created_at,
+    incomplete_at: reason ? message.created_at : null,
+  };
 }

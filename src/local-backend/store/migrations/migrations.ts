@@ -4,6 +4,7 @@ import { initial } from './0001-initial.ts';
 import { idempotencyBytes } from './0002-idempotency-bytes.ts';
 import { runs } from './0003-runs.ts';
 import { responses } from './0004-responses.ts';
+import { messageIncomplete } from './0005-message-incomplete.ts';
 
 /**
  * Every schema change, in order. Kysely's migrator applies each once, records it in
@@ -16,6 +17,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0002-idempotency-bytes': idempotencyBytes(dialect),
     '0003-runs': runs(dialect),
     '0004-responses': responses(dialect),
+    '0005-message-incomplete': messageIncomplete(),
   };
   return { getMigrations: async () => migrations };
 }
