@@ -251,7 +251,7 @@ builder.mutationFields((t) => ({
   cancelRun: t.field({
     type: RunRef,
     description:
-      'Asks a run to stop and answers with it as the upstream reports it then (usually CANCELLING). The run is read first (one upstream call): a run already in a final status cannot change, BAD_USER_INPUT with nothing sent.',
+      'Asks a run to stop and answers with it as the upstream reports it then (usually CANCELLING). The run is read first (one upstream call): a run already in a final status cannot change, BAD_USER_INPUT with nothing sent; a run already CANCELLING is answered as it is, nothing sent (a repeated cancel succeeds).',
     args: {
       threadId: t.arg.id({ required: true, description: 'The thread id (`thread_…`).' }),
       runId: t.arg.id({ required: true, description: 'The run id (`run_…`) or the Run’s global id.' }),
@@ -268,6 +268,8 @@ builder.mutationFields((t) => ({
           'runId',
         );
       }
+      // Asked to stop already: the Threads API would refuse a second cancel; the first one stands.
+      if (run.status === 'cancelling') return run;
       return written(ctx, await ctx.upstream.cancelRun(threadId, runId));
     },
   }),

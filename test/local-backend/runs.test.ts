@@ -211,10 +211,38 @@ describe.each(STORE_KINDS)('runs and assistants over the $name store, through th
       const create = (fields: Record<string, unknown>) => client.beta.threads.runs.create(thread.id, body(fields));
       await expect(create({ model: 'echo', colour: 'red' })).rejects.toMatchObject({ status: 400, param: 'colour' });
       await expect(create({})).rejects.toMatchObject({ status: 400, param: 'assistant_id' });
-      await expect(create({ model: 'echo', tools: Array.from({ length: 129 }, () => weather) })).rejects.toMatchObject({
+      // The description's bounds: 20 tools a run, file search's options, a JSON schema's fields, efforts.
+      await expect(create({ model: 'echo', tools: Array.from({ length: 21 }, () => weather) })).rejects.toMatchObject({
         status: 400,
         param: 'tools',
       });
+      const fileSearch = (options: unknown) =>
+        create({ model: 'echo', tools: [{ type: 'file_search', file_search: options }] });
+      await expect(fileSearch({ max_num_results: 51 })).rejects.toMatchObject({
+        param: 'tools[0].file_search.max_num_results',
+      });
+      await expect(fileSearch({ ranking_options: { ranker: 'nope', score_threshold: 0.5 } })).rejects.toMatchObject({
+        param: 'tools[0].file_search.ranking_options.ranker',
+      });
+      await expect(fileSearch({ ranking_options: { ranker: 'auto' } })).rejects.toMatchObject({
+        param: 'tools[0].file_search.ranking_options.score_threshold',
+      });
+      const jsonSchema = (schema: Record<string, unknown>) =>
+        create({ model: 'echo', response_format: { type: 'json_schema', json_schema: { name: 'x', ...schema } } });
+      await expect(jsonSchema({ strict: 'yes' })).rejects.toMatchObject({
+        param: 'response_format.json_schema.strict',
+      });
+      await expect(jsonSchema({ bogus: 1 })).rejects.toMatchObject({ param: 'response_format.json_schema.bogus' });
+      await expect(create({ model: 'echo', reasoning_effort: 'banana' })).rejects.toMatchObject({
+        param: 'reasoning_effort',
+      });
+      const crowded = await client.beta.assistants.create({
+        model: 'echo',
+        tools: Array.from({ length: 21 }, (_, index) => ({ type: 'function', function: { name: `f${index}` } })),
+      });
+      await expect(create({ assistant_id: crowded.id })).rejects.toMatchObject({ status: 400, param: 'tools' });
+      await expect(create({ assistant_id: crowded.id, tools: [weather] })).resolves.toMatchObject({ tools: [weather] });
+      await settle(thread.id, (await client.beta.threads.runs.list(thread.id)).data[0]?.id ?? '');
       const huge = { type: 'object', description: 'x'.repeat(64 * 1024) };
       await expect(
         create({ model: 'echo', tools: [{ type: 'function', function: { name: 'f', parameters: huge } }] }),
@@ -228,7 +256,7 @@ describe.each(STORE_KINDS)('runs and assistants over the $name store, through th
       await expect(client.beta.threads.runs.create('thread_missing', body({ model: 'echo' }))).rejects.toBeInstanceOf(
         NotFoundError,
       );
-      expect((await client.beta.threads.runs.list(thread.id)).data).toEqual([]);
+      expect((await client.beta.threads.runs.list(thread.id)).data).toHaveLength(1);
     });
 
     it('adds additional_messages before the run and lets run settings override the assistant', async () => {

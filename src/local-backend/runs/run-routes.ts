@@ -6,7 +6,7 @@ import type { RouteCall, RouteSection, RouteTable } from '../http/route-table.ts
 import type { RunRecord, StoredAssistant, StoredRun } from '../store/run-store.ts';
 import { toStoredMessage } from '../threads/wire-message.ts';
 import { listAnswer, parseListQuery, type RunRouteContext, runNotFound, threadNotFound } from './route-kit.ts';
-import { checkToolOutputs } from './run-rules.ts';
+import { checkToolOutputs, MAX_RUN_TOOLS } from './run-rules.ts';
 import { checkCreateRun, checkStream, runSettings } from './run-settings.ts';
 import { RunStream } from './run-stream.ts';
 
@@ -53,6 +53,12 @@ async function createRun(ctx: RunRouteContext, call: RouteCall<[string]>): Promi
         return fail(404, {
           message: `No assistant found with id '${body.assistant_id}'.`,
           code: 'assistant_not_found',
+        });
+      }
+      if (body.tools == null && assistant.tools.length > MAX_RUN_TOOLS) {
+        return fail(400, {
+          param: 'tools',
+          message: `tools: the assistant has ${assistant.tools.length} tools and a run takes at most ${MAX_RUN_TOOLS}: give the run its own.`,
         });
       }
     }

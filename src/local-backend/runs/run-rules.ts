@@ -11,8 +11,12 @@ import {
  * each returns a problem naming the field (the route answers 400 with it) or null.
  */
 
-/** Tools one assistant or run takes. */
+/** Tools one assistant takes. */
 export const MAX_TOOLS = 128;
+/** Tools one run takes (its own, or its assistant's when it names none). */
+export const MAX_RUN_TOOLS = 20;
+/** The API's reasoning efforts (`ReasoningEffort`). */
+const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'];
 /** Bytes of one function's `parameters` JSON schema. */
 export const MAX_FUNCTION_PARAMETERS_BYTES = 64 * 1024;
 /** Characters of `instructions` (and of `additional_instructions`). */
@@ -90,10 +94,34 @@ function checkFunction(fn: unknown, param: string): Check {
   return fn.strict == null || typeof fn.strict === 'boolean' ? null : problem(`${param}.strict`, 'must be a boolean');
 }
 
-export function checkTools(value: unknown, param: string): Check {
+/** `file_search`'s overrides: at most 50 results, and a ranker with its score threshold. */
+function checkFileSearch(value: unknown, param: string): Check {
+  if (value == null) return null;
+  if (!isPlainObject(value)) return problem(param, 'must be an object');
+  const extra = unknownKey(value, ['max_num_results', 'ranking_options'], param);
+  if (extra) return extra;
+  const results = value.max_num_results;
+  if (results != null && !(Number.isSafeInteger(results) && (results as number) >= 1 && (results as number) <= 50)) {
+    return problem(`${param}.max_num_results`, 'must be an integer from 1 to 50');
+  }
+  const ranking = value.ranking_options;
+  if (ranking == null) return null;
+  if (!isPlainObject(ranking)) return problem(`${param}.ranking_options`, 'must be an object');
+  const at = `${param}.ranking_options`;
+  if (ranking.ranker != null && ranking.ranker !== 'auto' && ranking.ranker !== 'default_2024_08_21') {
+    return problem(`${at}.ranker`, "must be 'auto' or 'default_2024_08_21'");
+  }
+  const threshold = ranking.score_threshold;
+  if (typeof threshold !== 'number' || !(threshold >= 0 && threshold <= 1)) {
+    return problem(`${at}.score_threshold`, 'must be a number from 0 to 1');
+  }
+  return unknownKey(ranking, ['ranker', 'score_threshold'], at);
+}
+
+export function checkTools(value: unknown, param: string, max = MAX_TOOLS): Check {
   if (value == null) return null;
   if (!Array.isArray(value)) return problem(param, 'must be an array');
-  if (value.length > MAX_TOOLS) return problem(param, `must have at most ${MAX_TOOLS} tools`);
+  if (value.length > max) return problem(param, `must have at most ${max} tools`);
   for (const [index, tool] of value.entries()) {
     const at = `${param}[${index}]`;
     if (!isPlainObject(tool)) return problem(at, 'must be an object');
@@ -103,9 +131,8 @@ export function checkTools(value: unknown, param: string): Check {
     } else if (tool.type === 'file_search') {
       const extra = unknownKey(tool, ['type', 'file_search'], at);
       if (extra) return extra;
-      if (tool.file_search != null && !isPlainObject(tool.file_search)) {
-        return problem(`${at}.file_search`, 'must be an object');
-      }
+      const found = checkFileSearch(tool.file_search, `${at}.file_search`);
+      if (found) return found;
     } else if (tool.type === 'function') {
       const found = unknownKey(tool, ['type', 'function'], at) ?? checkFunction(tool.function, `${at}.function`);
       if (found) return found;
@@ -135,10 +162,28 @@ export function checkResponseFormat(value: unknown, param: string): Check {
   if (value.type === 'text' || value.type === 'json_object') return unknownKey(value, ['type'], param);
   if (value.type !== 'json_schema') return problem(`${param}.type`, "must be 'text', 'json_object' or 'json_schema'");
   const schema = value.json_schema;
+  const at = `${param}.json_schema`;
   if (!isPlainObject(schema) || typeof schema.name !== 'string' || !FUNCTION_NAME.test(schema.name)) {
-    return problem(`${param}.json_schema.name`, 'must be 1 to 64 characters from a-z, A-Z, 0-9, "_" and "-"');
+    return problem(`${at}.name`, 'must be 1 to 64 characters from a-z, A-Z, 0-9, "_" and "-"');
   }
-  return unknownKey(value, ['type', 'json_schema'], param);
+  if (schema.description != null && typeof schema.description !== 'string') {
+    return problem(`${at}.description`, 'must be a string');
+  }
+  if (schema.schema != null && !isPlainObject(schema.schema))
+    return problem(`${at}.schema`, 'must be a JSON Schema object');
+  if (schema.strict != null && typeof schema.strict !== 'boolean') return problem(`${at}.strict`, 'must be a boolean');
+  return (
+    unknownKey(value, ['type', 'json_schema'], param) ??
+    unknownKey(schema, ['name', 'description', 'schema', 'strict'], at)
+  );
+}
+
+/** `reasoning_effort`: one of the API's efforts, or null. */
+export function checkReasoningEffort(value: unknown, param: string): Check {
+  if (value == null) return null;
+  return typeof value === 'string' && REASONING_EFFORTS.includes(value)
+    ? null
+    : problem(param, `must be one of ${REASONING_EFFORTS.join(', ')}`);
 }
 
 export function checkTruncation(value: unknown, param: string): Check {
@@ -166,7 +211,7 @@ export function checkAssistantFields(body: Record<string, unknown>): Check {
     checkNumber(body.temperature, 'temperature', 0, 2) ??
     checkNumber(body.top_p, 'top_p', 0, 1) ??
     checkResponseFormat(body.response_format, 'response_format') ??
-    checkText(body.reasoning_effort, 'reasoning_effort', 32)
+    checkReasoningEffort(body.reasoning_effort, 'reasoning_effort')
   );
 }
 

@@ -5,6 +5,7 @@ import type { NewStoredRun, StoredAssistant } from '../store/run-store.ts';
 import {
   checkModel,
   checkNumber,
+  checkReasoningEffort,
   checkResponseFormat,
   checkText,
   checkTokenBudget,
@@ -12,6 +13,7 @@ import {
   checkTools,
   checkTruncation,
   MAX_INSTRUCTIONS_CHARACTERS,
+  MAX_RUN_TOOLS,
 } from './run-rules.ts';
 
 const CREATE_FIELDS = [
@@ -70,7 +72,7 @@ export function checkCreateRun(body: Record<string, unknown>): BackendAnswer | n
     (body.model == null ? null : checkModel(body.model, 'model')) ??
     checkText(body.instructions, 'instructions', MAX_INSTRUCTIONS_CHARACTERS) ??
     checkText(body.additional_instructions, 'additional_instructions', MAX_INSTRUCTIONS_CHARACTERS) ??
-    checkTools(body.tools, 'tools') ??
+    checkTools(body.tools, 'tools', MAX_RUN_TOOLS) ??
     (body.metadata == null ? null : checkMetadata(body.metadata, 'metadata')) ??
     checkNumber(body.temperature, 'temperature', 0, 2) ??
     checkNumber(body.top_p, 'top_p', 0, 1) ??
@@ -79,7 +81,7 @@ export function checkCreateRun(body: Record<string, unknown>): BackendAnswer | n
     checkTruncation(body.truncation_strategy, 'truncation_strategy') ??
     checkToolChoice(body.tool_choice, 'tool_choice') ??
     checkResponseFormat(body.response_format, 'response_format') ??
-    checkText(body.reasoning_effort, 'reasoning_effort', 32);
+    checkReasoningEffort(body.reasoning_effort, 'reasoning_effort');
   return found ? fail(400, found) : null;
 }
 
