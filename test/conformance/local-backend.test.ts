@@ -216,6 +216,20 @@ async function assistantsAndRuns(s: Session): Promise<void> {
     () => s.ok('GET', `${runsPath}/${id(calling)}`),
     (body) => body.status === 'completed',
   );
+  // Its steps: the tool calls with their outputs, then the answer's message.
+  const stepsPath = `${runsPath}/${id(calling)}/steps`;
+  const steps = await s.ok('GET', `${stepsPath}?order=asc`);
+  expect(data(steps).map((step) => [step.type, step.status])).toEqual([
+    ['tool_calls', 'completed'],
+    ['message_creation', 'completed'],
+  ]);
+  expect(data(steps)[0]?.step_details).toMatchObject({
+    tool_calls: [{ function: { name: 'get_weather', output: 'sunny' } }],
+  });
+  await s.ok('GET', `${stepsPath}/${String(steps.first_id)}`);
+  const include = encodeURIComponent('step_details.tool_calls[*].file_search.results[*].content');
+  await s.ok('GET', `${stepsPath}?limit=1&after=${String(steps.first_id)}&include[]=${include}`);
+  await s.ok('GET', `${stepsPath}?limit=1&before=${String(steps.last_id)}`);
 
   // A run cancelled while it waits for tool outputs.
   await s.ok('POST', `/v1/threads/${id(thread)}/messages`, { role: 'user', content: '/call get_weather {}' });
@@ -230,6 +244,13 @@ async function assistantsAndRuns(s: Session): Promise<void> {
     (body) => body.status === 'requires_action',
   );
   await s.ok('POST', `${runsPath}/${id(cancelled)}/cancel`);
+  await until(
+    () => s.ok('GET', `${runsPath}/${id(cancelled)}`),
+    (body) => body.status === 'cancelled',
+  );
+  expect(data(await s.ok('GET', `${runsPath}/${id(cancelled)}/steps`)).map((step) => step.status)).toEqual([
+    'cancelled',
+  ]);
   const runs = await s.ok('GET', `${runsPath}?limit=2`);
   await s.ok('GET', `${runsPath}?limit=2&after=${String(runs.last_id)}`);
   await s.ok('GET', `${runsPath}?order=asc&before=${String(runs.last_id)}`);
@@ -379,15 +400,24 @@ async function streams(s: Session): Promise<void> {
   const runsPath = `/v1/threads/${id(thread)}/runs`;
   const answered = await s.stream('POST', runsPath, { assistant_id: id(assistant), stream: true });
   expect(answered.map((event) => event.event)).toContain('thread.message.delta');
+  const names = (events: readonly SseEvent[]) =>
+    events.map((event) => event.event).filter((name) => name.includes('step'));
+  expect(names(answered)).toEqual([
+    'thread.run.step.created',
+    'thread.run.step.in_progress',
+    'thread.run.step.completed',
+  ]);
 
   await s.ok('POST', `/v1/threads/${id(thread)}/messages`, { role: 'user', content: '/call get_weather {}' });
   const calling = await s.stream('POST', runsPath, { assistant_id: id(assistant), stream: true });
   const waiting = lastData(calling, 'thread.run.requires_action');
+  expect(lastData(calling, 'thread.run.step.in_progress')).toMatchObject({ type: 'tool_calls', status: 'in_progress' });
   const action = waiting.required_action as { submit_tool_outputs: { tool_calls: Array<{ id: string }> } };
-  await s.stream('POST', `${runsPath}/${id(waiting)}/submit_tool_outputs`, {
+  const submitted = await s.stream('POST', `${runsPath}/${id(waiting)}/submit_tool_outputs`, {
     tool_outputs: action.submit_tool_outputs.tool_calls.map((call) => ({ tool_call_id: call.id, output: 'sunny' })),
     stream: true,
   });
+  expect(submitted.find((event) => event.event === 'thread.run.step.completed')?.data).toContain('"output":"sunny"');
 
   await s.stream('POST', '/v1/responses', { model: 'echo', input: 'Stream me 🌊 流れ.', stream: true });
   const background = await s.stream('POST', '/v1/responses', {

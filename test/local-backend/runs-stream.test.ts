@@ -102,10 +102,13 @@ describe.each(STORE_KINDS)('streamed runs over the $name store', (kind) => {
         'thread.run.created',
         'thread.run.queued',
         'thread.run.in_progress',
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
         'thread.message.created',
         'thread.message.in_progress',
         'thread.message.delta',
         'thread.message.completed',
+        'thread.run.step.completed',
         'thread.run.completed',
       ]);
       expect(names(events).filter((name) => name === 'thread.message.delta').length).toBeGreaterThan(2_000);
@@ -130,6 +133,8 @@ describe.each(STORE_KINDS)('streamed runs over the $name store', (kind) => {
         'thread.run.created',
         'thread.run.queued',
         'thread.run.in_progress',
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
         'thread.run.requires_action',
       ]);
       const waiting = dataOfLast<Run>(first, 'thread.run.requires_action');
@@ -145,11 +150,15 @@ describe.each(STORE_KINDS)('streamed runs over the $name store', (kind) => {
       );
       expect(order(rest)).toEqual([
         'thread.run.queued',
+        'thread.run.step.completed',
         'thread.run.in_progress',
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
         'thread.message.created',
         'thread.message.in_progress',
         'thread.message.delta',
         'thread.message.completed',
+        'thread.run.step.completed',
         'thread.run.completed',
       ]);
       expect(deltaText(rest)).toBe(`Tool outputs: ${call?.id}: sunny ☀️`);
@@ -200,10 +209,13 @@ describe('streamed runs through the in-process fetch door (the gateway in local 
         'thread.run.created',
         'thread.run.queued',
         'thread.run.in_progress',
+        'thread.run.step.created',
+        'thread.run.step.in_progress',
         'thread.message.created',
         'thread.message.in_progress',
         'thread.message.delta',
         'thread.message.completed',
+        'thread.run.step.completed',
         'thread.run.completed',
       ]);
       expect(deltaText(events)).toBe('in 🏠 process');
@@ -264,10 +276,15 @@ describe('streamed runs over a Chat Completions server (a tool-calling model)', 
       'thread.run.created',
       'thread.run.queued',
       'thread.run.in_progress',
+      'thread.run.step.created',
+      'thread.run.step.in_progress',
       'thread.message.created',
       'thread.message.in_progress',
       'thread.message.delta',
       'thread.message.incomplete',
+      'thread.run.step.cancelled',
+      'thread.run.step.created',
+      'thread.run.step.in_progress',
       'thread.run.requires_action',
     ]);
     expect(dataOfLast(first, 'thread.message.incomplete')).toMatchObject({
@@ -324,9 +341,10 @@ describe('streamed runs over a Chat Completions server (a tool-calling model)', 
         await client.beta.threads.runs.cancel(runId, { thread_id: threadId });
       }
     }
-    expect(order(events).slice(-3)).toEqual([
+    expect(order(events).slice(-4)).toEqual([
       'thread.run.cancelling',
       'thread.message.incomplete',
+      'thread.run.step.cancelled',
       'thread.run.cancelled',
     ]);
     expect(dataOfLast(events, 'thread.message.incomplete')).toMatchObject({
@@ -341,7 +359,11 @@ describe('streamed runs over a Chat Completions server (a tool-calling model)', 
     const client = await start(() => ({ kind: 'drop', chunks: [chunk({ content: 'Half an ans' })] }));
     const threadId = await threadWith(client, 'go');
     const events = await collect(await client.beta.threads.runs.create(threadId, streaming(assistant)));
-    expect(order(events).slice(-2)).toEqual(['thread.message.incomplete', 'thread.run.failed']);
+    expect(order(events).slice(-3)).toEqual([
+      'thread.message.incomplete',
+      'thread.run.step.failed',
+      'thread.run.failed',
+    ]);
     expect(dataOfLast(events, 'thread.message.incomplete')).toMatchObject({
       incomplete_details: { reason: 'run_failed' },
     });

@@ -12,6 +12,7 @@ import { assistantNotFound, type RunRouteContext, runNotFound, threadNotFound } 
 import { RunDriver } from './run-driver.ts';
 import { RunEvents } from './run-events.ts';
 import { registerRunRoutes } from './run-routes.ts';
+import { registerRunStepRoutes, stepNotFound } from './run-step-routes.ts';
 
 /** The runs settings of the local backend (LOCAL_BACKEND_MODEL_URL, _KEY, LOCAL_BACKEND_RUN_TIMEOUT_S). */
 export interface RunOptions {
@@ -67,7 +68,8 @@ export function registerRunAndAssistantRoutes(
     if (!('error' in caller)) await driver.ready();
     return caller;
   };
-  registerRunRoutes(table, { guard, ids: [rawShownId(threadNotFound), rawShownId(runNotFound)] }, ctx);
+  const runIds = [rawShownId(threadNotFound), rawShownId(runNotFound), rawShownId(stepNotFound)];
+  registerRunRoutes(table, { guard, ids: runIds }, ctx);
   registerAssistantRoutes(table, { guard, ids: [rawShownId(assistantNotFound)] }, ctx);
 
   async function beforeMessageCreate(threadId: string): Promise<BackendAnswer | undefined> {

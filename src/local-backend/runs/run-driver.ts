@@ -201,7 +201,10 @@ export class RunDriver {
       return this.#transition(run.thread_id, run.id, ['in_progress'], {
         status: 'requires_action',
         required_action: { type: 'submit_tool_outputs', submit_tool_outputs: { tool_calls: turn.calls } },
-        rounds: [...record.rounds, { text: turn.text, tool_calls: turn.calls, outputs: null, usage: turn.usage }],
+        rounds: [
+          ...record.rounds,
+          { text: turn.text, tool_calls: turn.calls, outputs: null, usage: turn.usage, created_at: seconds() },
+        ],
       });
     }
     const patch: RunPatch = {

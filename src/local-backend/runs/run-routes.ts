@@ -3,11 +3,12 @@ import { type BackendAnswer, eventStream, fail, json } from '../http/answer.ts';
 import { readObject, unknownField } from '../http/body.ts';
 import { idempotentByPath } from '../http/idempotency.ts';
 import type { RouteCall, RouteSection, RouteTable } from '../http/route-table.ts';
-import type { RunRecord, StoredAssistant, StoredRun } from '../store/run-store.ts';
+import type { RunRecord, StoredAssistant, StoredRun, ToolRound } from '../store/run-store.ts';
 import { toStoredMessage } from '../threads/wire-message.ts';
 import { listAnswer, parseListQuery, type RunRouteContext, runNotFound, threadNotFound } from './route-kit.ts';
 import { checkToolOutputs, MAX_RUN_TOOLS } from './run-rules.ts';
 import { checkCreateRun, checkStream, runSettings } from './run-settings.ts';
+import { registerRunStepRoutes } from './run-step-routes.ts';
 import { RunStream } from './run-stream.ts';
 
 const TOOL_OUTPUTS_FIELDS = new Set(['tool_outputs', 'stream']);
@@ -23,6 +24,7 @@ export function registerRunRoutes(table: RouteTable, section: RouteSection, ctx:
   table.add(section, 'POST', '/v1/threads/{id}/runs', (call) => createRun(ctx, call));
   // "Create thread and run" is not served: 404, never a modify of a thread called `runs`.
   table.reserve(section, '/v1/threads/runs');
+  registerRunStepRoutes(table, section, ctx);
   table.add(section, 'GET', '/v1/threads/{id}/runs', (call) => listRuns(ctx, call));
   table.add(section, 'GET', '/v1/threads/{id}/runs/{id}', (call) =>
     withRun(ctx, call, async (record) => json(200, record.run)),
@@ -149,7 +151,11 @@ async function submitToolOutputs(ctx: RunRouteContext, call: RunCall, record: Ru
   }
   const rounds = record.rounds.map((round, index) =>
     index === record.rounds.length - 1
-      ? { ...round, outputs: outputs.map(({ tool_call_id, output }) => ({ tool_call_id, output })) }
+      ? {
+          ...round,
+          outputs: outputs.map(({ tool_call_id, output }) => ({ tool_call_id, output })),
+          completed_at: Math.floor(Date.now() / 1000),
+        }
       : round,
   );
   const patch = { status: 'queued' as const, required_action: null, rounds };
@@ -157,15 +163,20 @@ async function submitToolOutputs(ctx: RunRouteContext, call: RunCall, record: Ru
   if (!queued) {
     return fail(400, { message: 'The run no longer accepts tool outputs (it was cancelled or expired).' });
   }
-  return startRun(ctx, queued.run, parsed.body.stream === true ? 'queued' : undefined);
+  return startRun(ctx, queued.run, parsed.body.stream === true ? 'queued' : undefined, queued.rounds.at(-1));
 }
 
 /**
  * Hands a `queued` run to the driver and answers it: as JSON, or (`stream`) as the stream of its
  * events, followed before the driver starts so none is missed.
  */
-function startRun(ctx: RunRouteContext, run: StoredRun, stream: 'created' | 'queued' | undefined): BackendAnswer {
+function startRun(
+  ctx: RunRouteContext,
+  run: StoredRun,
+  stream: 'created' | 'queued' | undefined,
+  answered?: ToolRound,
+): BackendAnswer {
   const reader = stream && ctx.events.follow(run.id);
   ctx.driver.start(run);
-  return reader ? eventStream(new RunStream(ctx.store, reader, run, stream)) : json(200, run);
+  return reader ? eventStream(new RunStream(ctx.store, reader, run, stream, answered)) : json(200, run);
 }

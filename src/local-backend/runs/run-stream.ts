@@ -1,9 +1,10 @@
 import { type AnswerStream, sseEvent } from '../http/answer.ts';
-import { type RunStatus, type StoredRun, TERMINAL_STATUSES } from '../store/run-store.ts';
+import { type RunStatus, type StoredRun, TERMINAL_STATUSES, type ToolRound } from '../store/run-store.ts';
 import type { Store } from '../store/store.ts';
 import type { LogReader } from '../streams/event-log.ts';
 import { wireMessage } from '../threads/wire-message.ts';
 import type { RunEvent } from './run-events.ts';
+import { messageStep, runSteps, type StepStatus, toolStep } from './run-steps.ts';
 
 /**
  * A streamed create or `submit_tool_outputs`: the run's events (runs/run-events.ts) as the API's
@@ -24,6 +25,15 @@ const INCOMPLETE_REASONS: Partial<Record<RunStatus, string>> = {
 };
 
 const DONE = sseEvent('done', '[DONE]');
+
+/** How the step of a message the run did not write ends, by the run's final status. */
+const STEP_ENDS: Partial<Record<RunStatus, StepStatus>> = {
+  cancelled: 'cancelled',
+  expired: 'expired',
+  failed: 'failed',
+};
+
+const seconds = () => Math.floor(Date.now() / 1000);
 
 interface OpenMessage {
   id: string;
@@ -74,12 +84,22 @@ export class RunStream implements AnswerStream {
   #message: OpenMessage | undefined;
   #finished = false;
 
-  /** `opening`: a create announces the run `created` then `queued`; tool outputs queue it again. */
-  constructor(store: Store, reader: LogReader<RunEvent>, run: StoredRun, opening: 'created' | 'queued') {
+  /**
+   * `opening`: a create announces the run `created` then `queued`; tool outputs (`answered`: the
+   * round they answer) queue it again, and complete that round's step.
+   */
+  constructor(
+    store: Store,
+    reader: LogReader<RunEvent>,
+    run: StoredRun,
+    opening: 'created' | 'queued',
+    answered?: ToolRound,
+  ) {
     this.#store = store;
     this.#reader = reader;
     this.#run = run;
     this.#pending = (opening === 'created' ? event('thread.run.created', run) : '') + event('thread.run.queued', run);
+    if (answered) this.#pending += event('thread.run.step.completed', toolStep(run, answered));
   }
 
   async next(): Promise<string | undefined> {
@@ -116,7 +136,13 @@ export class RunStream implements AnswerStream {
     if (runEvent.type === 'message') {
       this.#message = { id: runEvent.id, created_at: runEvent.created_at, text: '' };
       const message = liveMessage(this.#run, this.#message, 'in_progress');
-      return event('thread.message.created', message) + event('thread.message.in_progress', message);
+      const step = messageStep(this.#run, runEvent.id, runEvent.created_at);
+      return (
+        event('thread.run.step.created', step) +
+        event('thread.run.step.in_progress', step) +
+        event('thread.message.created', message) +
+        event('thread.message.in_progress', message)
+      );
     }
     if (runEvent.type === 'text') {
       if (this.#message?.id !== runEvent.id) return '';
@@ -130,14 +156,14 @@ export class RunStream implements AnswerStream {
     const { run } = runEvent;
     this.#run = run;
     const last = LAST_STATUSES.includes(run.status);
-    const message = last ? await this.#endMessage(run) : '';
+    const message = last ? (await this.#endMessage(run)) + (await this.#waitingStep(run)) : '';
     const rendered = message + event(`thread.run.${run.status}`, run);
     if (!last) return rendered;
     this.close();
     return rendered + DONE;
   }
 
-  /** The open answer message, ended: as stored when the run wrote it, else incomplete. */
+  /** The open answer message and its step, ended: as stored when the run wrote it, else incomplete. */
   async #endMessage(run: StoredRun): Promise<string> {
     const open = this.#message;
     if (!open) return '';
@@ -146,7 +172,32 @@ export class RunStream implements AnswerStream {
       run.status === 'completed' || run.status === 'incomplete'
         ? await this.#store.getMessage(run.thread_id, open.id)
         : undefined;
-    if (written) return event(`thread.message.${written.status}`, wireMessage(written));
-    return event('thread.message.incomplete', liveMessage(run, open, 'incomplete'));
+    if (written) {
+      const record = await this.#store.runs.getRun(run.thread_id, run.id);
+      const steps = record ? await runSteps(this.#store, { ...record, run }) : [];
+      const step = steps.find(
+        (candidate) =>
+          candidate.step_details.type === 'message_creation' &&
+          candidate.step_details.message_creation.message_id === open.id,
+      );
+      return (
+        event(`thread.message.${written.status}`, wireMessage(written)) +
+        (step ? event('thread.run.step.completed', step) : '')
+      );
+    }
+    const ended = STEP_ENDS[run.status] ?? 'cancelled';
+    const step = { ...messageStep(run, open.id, open.created_at), status: ended, [`${ended}_at`]: seconds() };
+    return (
+      event('thread.message.incomplete', liveMessage(run, open, 'incomplete')) + event(`thread.run.step.${ended}`, step)
+    );
+  }
+
+  /** A run that waits for tool outputs: the step of its calls, begun. */
+  async #waitingStep(run: StoredRun): Promise<string> {
+    if (run.status !== 'requires_action') return '';
+    const round = (await this.#store.runs.getRun(run.thread_id, run.id))?.rounds.at(-1);
+    if (!round) return '';
+    const step = toolStep(run, round);
+    return event('thread.run.step.created', step) + event('thread.run.step.in_progress', step);
   }
 }

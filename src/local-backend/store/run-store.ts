@@ -77,6 +77,9 @@ export interface ToolRound {
   outputs: Array<{ tool_call_id: string; output: string }> | null;
   /** Tokens this turn used (the run's `usage` is the sum once it ends). */
   usage: RunUsage | null;
+  /** When the turn ended in its tool calls, and when their outputs came (seconds; absent in older records). */
+  created_at?: number;
+  completed_at?: number;
 }
 
 /** A run as the driver sees it: the wire object and its private state. */
