@@ -117,23 +117,29 @@ function tooLarge(maxBytes: number, what: string): ExecutionResult {
   };
 }
 
+/**
+ * The JSON bytes of `value`, up to a little past `maxBytes` (the walk stops there): at once when
+ * one slice measures it, else a slice at a time with a turn of the event loop between slices.
+ */
+function measure(value: unknown, maxBytes: number): number | Promise<number> {
+  const size = new JsonSize(value, maxBytes);
+  if (size.step(MEASURE_SLICE)) return size.total;
+  return (async () => {
+    while (!size.step(MEASURE_SLICE)) await new Promise((resolve) => setImmediate(resolve));
+    return size.total;
+  })();
+}
+
 /** Whether each event result fits, by result object: subscribers handed one shared result measure it once. */
 const eventVerdicts = new WeakMap<object, boolean | Promise<boolean>>();
 
 function eventFits(result: object, maxBytes: number): boolean | Promise<boolean> {
   const known = eventVerdicts.get(result);
   if (known !== undefined) return known;
-  const size = new JsonSize(result, maxBytes);
-  if (size.step(MEASURE_SLICE)) {
-    eventVerdicts.set(result, size.total <= maxBytes);
-    return size.total <= maxBytes;
-  }
-  const verdict = (async () => {
-    while (!size.step(MEASURE_SLICE)) await new Promise((resolve) => setImmediate(resolve));
-    eventVerdicts.set(result, size.total <= maxBytes);
-    return size.total <= maxBytes;
-  })();
+  const total = measure(result, maxBytes);
+  const verdict = typeof total === 'number' ? total <= maxBytes : total.then((bytes) => bytes <= maxBytes);
   eventVerdicts.set(result, verdict);
+  if (typeof verdict !== 'boolean') void verdict.then((fits) => eventVerdicts.set(result, fits));
   return verdict;
 }
 
@@ -191,25 +197,20 @@ export function useResponseSize(maxBytes: number): Plugin {
     },
     onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor }) {
       if (Array.isArray(result) || isAsyncIterable(result)) return;
-      const size = new JsonSize(result, maxBytes);
-      const decide = () => {
-        if (size.total > maxBytes) {
+      const decide = (total: number) => {
+        if (total > maxBytes) {
           // The answer built so far is dropped here, and with it the memory it held.
           setResult(tooLarge(maxBytes, 'The answer'));
           return;
         }
         // An answer of one piece or less is one write whatever the socket does: Yoga's own string
         // body serves it without a stream, a generator and a turn of the event loop per answer.
-        if (size.total <= SMALL_ANSWER_BYTES) return;
+        if (total <= SMALL_ANSWER_BYTES) return;
         const accepted = resultProcessor === processRegularResult ? regularMediaType(request) : undefined;
         if (accepted) setResultProcessor(streamedRegularResult(request.signal) as Processor, accepted);
       };
-      if (size.step(MEASURE_SLICE)) return decide();
-      // A large answer is measured a slice at a time, with a turn of the event loop between slices.
-      return (async () => {
-        while (!size.step(MEASURE_SLICE)) await new Promise((resolve) => setImmediate(resolve));
-        decide();
-      })();
+      const total = measure(result, maxBytes);
+      return typeof total === 'number' ? decide(total) : total.then(decide);
     },
   };
 }

@@ -58,14 +58,17 @@ export class MemoryRunEventLog implements RunEventLog {
     this.#bytes -= log.bytes;
   }
 
-  /** The least lately written logs go until the rest fit; `keep` (the one just written) last of all. */
+  /**
+   * The least lately written logs go until the rest fit. The one just written (`keep`) goes first
+   * when it alone is over the bound: dropping the others could not make it fit.
+   */
   #evict(keep: string): void {
+    const kept = this.#logs.get(keep);
+    if (kept && kept.bytes > this.#maxBytes) this.#drop(keep, kept);
     for (const [runId, log] of this.#logs) {
       if (this.#logs.size <= MAX_LOGS && this.#bytes <= this.#maxBytes) return;
       if (runId !== keep) this.#drop(runId, log);
     }
-    const kept = this.#logs.get(keep);
-    if (kept && this.#bytes > this.#maxBytes) this.#drop(keep, kept);
   }
 
   async append(runId: string, seq: number, events: readonly RunEvent[], epoch: string | null): Promise<string | null> {
@@ -74,7 +77,7 @@ export class MemoryRunEventLog implements RunEventLog {
     if (!log) log = { epoch: newEpoch(), events: [], expiresAt: 0, bytes: 0 };
     const added = kept(events, log.events.length, this.#options.maxEvents);
     let bytes = 0;
-    for (const event of added) bytes += JSON.stringify(event).length;
+    for (const event of added) bytes += Buffer.byteLength(JSON.stringify(event));
     log.events.push(...added);
     log.bytes += bytes;
     this.#bytes += bytes;

@@ -41,8 +41,6 @@ export interface TestUpstream {
   count(method: string, path?: RegExp): number;
   /** The most requests in flight at once so far. */
   peakInFlight: number;
-  /** TCP connections accepted so far. */
-  connections: number;
   close(): Promise<void>;
 }
 
@@ -75,7 +73,6 @@ export async function startTestUpstream(
     probes: [],
     handler,
     peakInFlight: 0,
-    connections: 0,
     count(method, path) {
       return this.seen.filter((request) => request.method === method && (!path || path.test(request.path))).length;
     },
@@ -153,7 +150,6 @@ export async function startTestUpstream(
   });
   server.on('connection', (socket) => {
     sockets.add(socket);
-    upstream.connections++;
     socket.on('close', () => sockets.delete(socket));
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

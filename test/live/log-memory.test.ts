@@ -38,10 +38,12 @@ it('holds the logs to their bytes: the least lately written go first, the one wr
   for (let index = 0; index < 10; index++) if (await log.read(`run_${index}`, -1, 10)) kept.push(`run_${index}`);
   expect(kept).toEqual(['run_0', 'run_8', 'run_9']);
 
-  // One log past the whole bound is dropped itself: its producer's next append is refused.
+  // One log past the whole bound is dropped itself, and only it: its producer's next append is
+  // refused, and the others are still there.
   const epoch = await log.append('run_huge', 0, [big('run_huge', 150)], null);
   expect(await log.read('run_huge', -1, 10)).toBeNull();
   expect(await log.append('run_huge', 1, [big('run_huge', 1)], epoch)).toBeNull();
+  for (const runId of kept) expect(await log.read(runId, -1, 10)).not.toBeNull();
 });
 
 it('a gateway with a small bound still streams a running run whole to its subscriber', async () => {

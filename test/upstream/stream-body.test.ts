@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
+import { createOpenAIClient } from '../../src/upstream/sdk/openai-client.ts';
 import { createUpstreamTransport } from '../../src/upstream/sdk/transport.ts';
 
 /**
@@ -68,12 +69,47 @@ it('a reader that stops early ends the exchange; so does the stream signal', asy
     const answer = await transport.fetch(url, { method: 'POST', body: '{}' }, 0, controller.signal);
     const iterator = (answer.body as unknown as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     expect((await iterator.next()).done).toBe(false);
-    if (how === 'return') await iterator.return?.();
-    else controller.abort();
+    if (how === 'return') {
+      await iterator.return?.();
+      expect(await iterator.next()).toEqual({ done: true, value: undefined });
+    } else {
+      controller.abort();
+      // What was queued may still be read; then the reader sees an AbortError, never a connection fault.
+      let ending = 'read';
+      for (let read = 0; read < 1_000 && ending === 'read'; read++) {
+        ending = await iterator.next().then(
+          (item) => (item.done ? 'done' : 'read'),
+          (error: Error) => error.name,
+        );
+      }
+      expect(ending).toBe('AbortError');
+    }
     for (let wait = 0; !seen.closed && wait < 100; wait++) await pause(10);
     expect(seen.closed).toBe(true);
     expect(seen.finished).toBe(false);
     server?.closeAllConnections();
     await new Promise((resolve) => server?.close(resolve));
   }
+});
+
+it('the SDK’s stream over the transport ends quietly when its controller stops it mid-stream', async () => {
+  const { seen, url, transport } = await startStreamer(1_000_000);
+  const client = createOpenAIClient({
+    baseURL: url.replace(/\/stream$/, ''),
+    apiKey: 'sk',
+    fetch: transport.fetch,
+    timeoutMs: 5_000,
+  });
+  const stream = await client.beta.threads.runs.create('thread_x', { assistant_id: 'asst_x', stream: true });
+  const events: string[] = [];
+  const reading = (async () => {
+    for await (const event of stream) {
+      events.push(event.event);
+      if (events.length === 3) stream.controller.abort();
+    }
+  })();
+  await expect(reading).resolves.toBeUndefined();
+  expect(events.length).toBeGreaterThanOrEqual(3);
+  for (let wait = 0; !seen.closed && wait < 100; wait++) await pause(10);
+  expect(seen.closed).toBe(true);
 });

@@ -1,4 +1,5 @@
 import { isPlainObject } from '../../domain/thread-rules.ts';
+import { REASONING_EFFORTS } from '../runs/run-rules.ts';
 import type { CreateProblem } from './response-rules.ts';
 
 /**
@@ -27,7 +28,6 @@ export const OPTION_FIELDS = [
 ] as const;
 
 const SERVICE_TIERS = ['auto', 'default', 'flex', 'scale', 'priority', 'fast', 'ultrafast'];
-const EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'];
 const SUMMARIES = ['auto', 'concise', 'detailed'];
 const UNSUPPORTED: Record<string, string> = {
   prompt: 'reusable prompts were retired; send the instructions and input themselves',
@@ -78,8 +78,8 @@ function checkReasoning(value: unknown): CreateProblem | null {
   if (!isPlainObject(value)) return problem('reasoning', 'must be an object');
   for (const [key, field] of Object.entries(value)) {
     if (field === null) continue;
-    if (key === 'effort' && !oneOf(EFFORTS)(field))
-      return problem('reasoning.effort', `must be one of ${EFFORTS.join(', ')}`);
+    if (key === 'effort' && !oneOf(REASONING_EFFORTS)(field))
+      return problem('reasoning.effort', `must be one of ${REASONING_EFFORTS.join(', ')}`);
     if ((key === 'summary' || key === 'generate_summary') && !oneOf(SUMMARIES)(field)) {
       return problem(`reasoning.${key}`, `must be one of ${SUMMARIES.join(', ')}`);
     }

@@ -82,12 +82,13 @@ export class PromptBudgetSpent extends Error {
   override name = 'PromptBudgetSpent';
 }
 
-/** Approximate tokens of a prompt (docs/runs.md): its messages' texts, one per line. */
-function promptTokens(messages: ChatCompletionMessageParam[]): number {
-  return approximateTokens(
-    messages.map((message) => (typeof message.content === 'string' ? message.content : '')).join('\n'),
-  );
+/** Approximate tokens of one message of a prompt (docs/runs.md), its line break included. */
+function messageTokens(message: ChatCompletionMessageParam): number {
+  return approximateTokens(typeof message.content === 'string' ? message.content : '') + 1;
 }
+
+const sumTokens = (messages: ChatCompletionMessageParam[]) =>
+  messages.reduce((sum, message) => sum + messageTokens(message), 0);
 
 /**
  * The thread's messages that fit the run's `max_prompt_tokens` (what earlier turns used counts
@@ -105,11 +106,15 @@ function withinPromptBudget(
   if (run.max_prompt_tokens === null) return thread;
   const used = record.rounds.reduce((sum, round) => sum + (round.usage?.prompt_tokens ?? 0), 0);
   const budget = run.max_prompt_tokens - used;
-  let kept = thread;
-  const over = () => promptTokens([...head, ...kept, ...tail]) > budget;
-  if (run.truncation_strategy.type === 'auto') while (kept.length > 1 && over()) kept = kept.slice(1);
-  if (over()) throw new PromptBudgetSpent('The prompt would pass the run’s max_prompt_tokens.');
-  return kept;
+  // Each message counted once; the oldest go while the rest is over the budget (one pass).
+  const sizes = thread.map(messageTokens);
+  let total = sumTokens(head) + sumTokens(tail) + sizes.reduce((sum, size) => sum + size, 0);
+  let first = 0;
+  if (run.truncation_strategy.type === 'auto') {
+    while (first < thread.length - 1 && total > budget) total -= sizes[first++] as number;
+  }
+  if (total > budget) throw new PromptBudgetSpent('The prompt would pass the run’s max_prompt_tokens.');
+  return thread.slice(first);
 }
 
 /**

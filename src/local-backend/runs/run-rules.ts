@@ -16,7 +16,7 @@ export const MAX_TOOLS = 128;
 /** Tools one run takes (its own, or its assistant's when it names none). */
 export const MAX_RUN_TOOLS = 20;
 /** The API's reasoning efforts (`ReasoningEffort`). */
-const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'];
+export const REASONING_EFFORTS = ['none', 'minimal', 'low', 'medium', 'high', 'xhigh', 'max'];
 /** Bytes of one function's `parameters` JSON schema. */
 export const MAX_FUNCTION_PARAMETERS_BYTES = 64 * 1024;
 /** Characters of `instructions` (and of `additional_instructions`). */

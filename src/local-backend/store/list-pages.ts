@@ -5,6 +5,7 @@
 interface PageQuery {
   limit: number;
   order: 'asc' | 'desc';
+  after?: string | undefined;
   before?: string | undefined;
 }
 
@@ -25,4 +26,15 @@ export function pageFromRead<T>(read: T[], query: PageQuery): { data: T[]; has_m
 export function pageOfWindow<T>(window: T[], query: PageQuery): { data: T[]; has_more: boolean } {
   const data = query.before === undefined ? window.slice(0, query.limit) : window.slice(-query.limit);
   return { data, has_more: window.length > query.limit };
+}
+
+/** In memory: the page of `items` (in creation order) between the query's cursors, in its order. */
+export function pageBetween<T extends { id: string }>(
+  items: readonly T[],
+  query: PageQuery,
+): { data: T[]; has_more: boolean } {
+  const ordered = query.order === 'desc' ? [...items].reverse() : [...items];
+  const start = query.after === undefined ? 0 : ordered.findIndex((item) => item.id === query.after) + 1;
+  const end = query.before === undefined ? ordered.length : ordered.findIndex((item) => item.id === query.before);
+  return pageOfWindow(ordered.slice(start, Math.max(start, end)), query);
 }

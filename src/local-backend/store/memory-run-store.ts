@@ -1,4 +1,4 @@
-import { pageOfWindow } from './list-pages.ts';
+import { pageBetween } from './list-pages.ts';
 import { newObjectId } from './object-id.ts';
 import {
   ACTIVE_STATUSES,
@@ -33,10 +33,7 @@ export function pageOf<T extends { id: string }>(items: T[], query: ListQuery): 
     const cursor = query[param];
     if (cursor !== undefined && !items.some((item) => item.id === cursor)) return { kind: 'bad-cursor', param };
   }
-  const ordered = query.order === 'desc' ? [...items].reverse() : [...items];
-  const start = query.after === undefined ? 0 : ordered.findIndex((item) => item.id === query.after) + 1;
-  const end = query.before === undefined ? ordered.length : ordered.findIndex((item) => item.id === query.before);
-  const page = pageOfWindow(ordered.slice(start, Math.max(start, end)), query);
+  const page = pageBetween(items, query);
   return { kind: 'ok', data: structuredClone(page.data), has_more: page.has_more };
 }
 

@@ -1,4 +1,4 @@
-import { pageOfWindow } from './list-pages.ts';
+import { pageBetween } from './list-pages.ts';
 import { MemoryResponseStore } from './memory-response-store.ts';
 import { MemoryRunStore } from './memory-run-store.ts';
 import { newObjectId } from './object-id.ts';
@@ -166,13 +166,8 @@ export class MemoryStore implements Store {
       const cursor = query[param];
       if (cursor !== undefined && !messages.has(cursor)) return { kind: 'bad-cursor', param };
     }
-    const ordered = [...messages.values()].filter((m) => query.run_id === undefined || m.run_id === query.run_id);
-    if (query.order === 'desc') ordered.reverse();
-    let start = 0;
-    let end = ordered.length;
-    if (query.after !== undefined) start = ordered.findIndex((message) => message.id === query.after) + 1;
-    if (query.before !== undefined) end = ordered.findIndex((message) => message.id === query.before);
-    const page = pageOfWindow(ordered.slice(start, Math.max(start, end)), query);
+    const listed = [...messages.values()].filter((m) => query.run_id === undefined || m.run_id === query.run_id);
+    const page = pageBetween(listed, query);
     return { kind: 'ok', data: structuredClone(page.data), has_more: page.has_more };
   }
 

@@ -61,17 +61,44 @@ export function causeCodes(error: unknown): string[] {
 /** The `code` of the error the transport fails calls with once the gateway has aborted upstream work. */
 export const UPSTREAM_ABORTED_CODE = 'GATEWAY_UPSTREAM_ABORTED';
 
+/**
+ * A connection failure, worded by us. The SDK decides "timeout or not" by testing an error's text
+ * (and its cause's) for "timed out", and undici's texts carry the upstream's host name: a host
+ * called `timeout-proxy` would make every refused connection a timeout, and a create's outcome
+ * "unknown" instead of "not created". So the transport fails with this fixed text; the codes of
+ * the original error (and of the errors it aggregates) stay readable where `classifyFault` looks
+ * for them, and the original is kept as `original` for logs. Only `AttemptTimeoutError` says
+ * "timed out".
+ */
+export class ConnectionFault extends Error {
+  override name = 'ConnectionFault';
+  readonly code: string | undefined;
+  readonly errors: Array<{ code: string }>;
+  readonly original: Error;
+  constructor(original: Error) {
+    super('The upstream connection failed');
+    const codes = causeCodes(original);
+    this.code = codes[0];
+    this.errors = codes.slice(1).map((code) => ({ code }));
+    this.original = original;
+  }
+}
+
+/** A connection failure by the codes of its causes. */
+function connectionFault(codes: string[]): UpstreamFault {
+  // The gateway itself ended the call (shutdown's deadline): not a fault to retry.
+  if (codes.includes(UPSTREAM_ABORTED_CODE)) return { kind: 'aborted' };
+  // The upstream did answer, with more than the cap: its answer is at fault, not the connection.
+  if (codes.includes(TOO_LARGE_CODE)) return { kind: 'malformed', tooLarge: true };
+  return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
+}
+
 export function classifyFault(error: unknown): UpstreamFault | undefined {
   if (error instanceof APIUserAbortError) return { kind: 'aborted' };
   if (error instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
-  if (error instanceof APIConnectionError) {
-    const codes = causeCodes(error.cause);
-    // The gateway itself ended the call (shutdown's deadline): not a fault to retry.
-    if (codes.includes(UPSTREAM_ABORTED_CODE)) return { kind: 'aborted' };
-    // The upstream did answer, with more than the cap: its answer is at fault, not the connection.
-    if (codes.includes(TOO_LARGE_CODE)) return { kind: 'malformed', tooLarge: true };
-    return { kind: codes.some((code) => NOT_SENT_CODES.has(code)) ? 'refused' : 'connection' };
-  }
+  if (error instanceof APIConnectionError) return connectionFault(causeCodes(error.cause));
+  // A streamed answer's body that broke mid-way reaches its reader as the transport's own fault.
+  if (error instanceof ConnectionFault) return connectionFault(causeCodes(error));
   if (error instanceof APIError && typeof error.status === 'number') {
     const fault: UpstreamFault = { kind: 'status', status: error.status };
     if (error.headers) fault.headers = error.headers;

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, type Dispatcher, errors } from 'undici';
-import { causeCodes, UPSTREAM_ABORTED_CODE } from '../calls/faults.ts';
+import { ConnectionFault, UPSTREAM_ABORTED_CODE } from '../calls/faults.ts';
 import { Answer, AnswerHeaders, EventStreamBody, StreamedAnswer } from './answers.ts';
 
 export interface TransportOptions {
@@ -44,29 +44,6 @@ export class PoolWaitError extends Error {
 export class AttemptTimeoutError extends Error {
   override name = 'AttemptTimeoutError';
   readonly code = 'UPSTREAM_ATTEMPT_TIMEOUT';
-}
-
-/**
- * A connection failure, worded by us. The SDK decides "timeout or not" by testing an error's text
- * (and its cause's) for "timed out", and undici's texts carry the upstream's host name: a host
- * called `timeout-proxy` would make every refused connection a timeout, and a create's outcome
- * "unknown" instead of "not created". So the transport fails with this fixed text; the codes of
- * the original error (and of the errors it aggregates) stay readable where `classifyFault` looks
- * for them, and the original is kept as `original` for logs. Only `AttemptTimeoutError` says
- * "timed out".
- */
-export class ConnectionFault extends Error {
-  override name = 'ConnectionFault';
-  readonly code: string | undefined;
-  readonly errors: Array<{ code: string }>;
-  readonly original: Error;
-  constructor(original: Error) {
-    super('The upstream connection failed');
-    const codes = causeCodes(original);
-    this.code = codes[0];
-    this.errors = codes.slice(1).map((code) => ({ code }));
-    this.original = original;
-  }
 }
 
 type Headerish = Record<string, string>;
@@ -152,6 +129,10 @@ class Exchange implements Dispatcher.DispatchHandler {
     const error = new Error('The upstream request was aborted');
     error.name = 'AbortError';
     if (this.#stream) {
+      // Ended on purpose: its reader sees an AbortError (the SDK's stream then ends quietly), not
+      // the connection fault undici reports for the socket it closes next.
+      this.#unlisten();
+      this.#stream.fail(error);
       this.#controller?.abort(error);
       return;
     }

@@ -107,6 +107,19 @@ function stopsStreaming(status: RunStatus): boolean {
   return status === 'requires_action' || TERMINAL_RUN_STATUSES.has(status);
 }
 
+/**
+ * A message the run wrote although it ended incomplete: cut at the token limit or by the content
+ * filter, it is in the thread as it stands. (One ended by the run's cancel, failure or expiry, or
+ * text before tool calls, is not written: its reason is the run's, or none.)
+ */
+function writtenIncomplete(
+  event: AssistantStreamEvent,
+): event is Extract<AssistantStreamEvent, { event: 'thread.message.incomplete' }> {
+  if (event.event !== 'thread.message.incomplete') return false;
+  const reason = event.data.incomplete_details?.reason;
+  return reason === 'max_tokens' || reason === 'content_filter';
+}
+
 /** A run status event (`thread.run.*`), not one of its steps. */
 function isRunEvent(name: string): boolean {
   return name.startsWith('thread.run.') && !name.startsWith('thread.run.step.');
@@ -197,7 +210,7 @@ async function* follow(
             yield { type: 'MessageTextDelta', messageId: event.data.id, index: part.index, text: part.text.value };
           }
         }
-      } else if (event.event === 'thread.message.completed') {
+      } else if (event.event === 'thread.message.completed' || writtenIncomplete(event)) {
         yield { type: 'MessageCompleted', message: normaliseMessage(event.data, threadId, event.data.id) };
       } else if (event.event === 'error') {
         throw new UpstreamShapeError('the run’s stream reported an error');
