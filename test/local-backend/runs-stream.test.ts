@@ -329,6 +329,23 @@ describe('streamed runs over a Chat Completions server (a tool-calling model)', 
     expect(textOf(message)).toBe(pieces.join(''));
   });
 
+  it('ends the stream of a run whose thread is deleted under it, with an error event', async () => {
+    const chunks = Array.from({ length: 40 }, (_, index) => chunk({ content: `word${index} ` }));
+    const client = await start(() => ({ kind: 'stream', intervalMs: 10, chunks }));
+    const threadId = await threadWith(client, 'go');
+    const events: AssistantStreamEvent[] = [];
+    for await (const event of await client.beta.threads.runs.create(threadId, streaming(assistant))) {
+      events.push(event);
+      if (event.event === 'thread.message.delta' && names(events).indexOf(event.event) === events.length - 1) {
+        await client.beta.threads.delete(threadId);
+      }
+    }
+    // It ends (it used to wait forever) with the API's error event, once the model is done.
+    expect(names(events)).toContain('thread.message.delta');
+    expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'run_not_found' } });
+    expect(invalid(events)).toEqual([]);
+  });
+
   it('cancels while streaming: cancelling, the message left incomplete (run_cancelled), cancelled', async () => {
     const chunks = Array.from({ length: 200 }, (_, index) => chunk({ content: `word${index} ` }));
     const client = await start(() => ({ kind: 'stream', intervalMs: 10, chunks }));

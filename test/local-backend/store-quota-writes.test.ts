@@ -152,6 +152,71 @@ describe.each(storeImplementations)('the storage quota holds for every write tha
       );
       expect(replay.status).toBe(200);
     });
+
+    it('assistant updates, tool outputs and run metadata that grow the store are refused past the quota', async () => {
+      const quota = 200_000;
+      const backend = createLocalBackend({ store: withQuota(store, quota) });
+      const json = (answer: BackendAnswer) => JSON.parse(answer.body) as Record<string, unknown>;
+      const refusedOrOk = (answer: BackendAnswer) => {
+        if (answer.status !== 200) expect(json(answer)).toMatchObject({ error: { code: 'storage_quota' } });
+        return answer.status;
+      };
+      // Many small assistants, each then given long instructions.
+      const updates: number[] = [];
+      for (let index = 0; index < 12; index++) {
+        const made = json(await call(backend, 'POST', '/v1/assistants', { model: 'echo' }));
+        updates.push(
+          refusedOrOk(await call(backend, 'POST', `/v1/assistants/${made.id}`, { instructions: 'i'.repeat(50_000) })),
+        );
+      }
+      expect(updates).toContain(429);
+      expect(await store.usedBytes()).toBeLessThanOrEqual(quota);
+      // Free the room, then fill it with tool outputs of runs waiting for them.
+      for (const assistant of json(await call(backend, 'GET', '/v1/assistants?limit=100')).data as Array<{
+        id: string;
+      }>) {
+        await call(backend, 'DELETE', `/v1/assistants/${assistant.id}`);
+      }
+      const weather = { type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } };
+      const submits: number[] = [];
+      const runs: string[] = [];
+      for (let index = 0; index < 12; index++) {
+        const thread = json(
+          await call(backend, 'POST', '/v1/threads', { messages: [{ role: 'user', content: '/call get_weather {}' }] }),
+        );
+        const run = json(
+          await call(backend, 'POST', `/v1/threads/${thread.id}/runs`, { model: 'echo', tools: [weather] }),
+        );
+        let waiting = run;
+        for (let read = 0; waiting.status !== 'requires_action' && read < 100; read++) {
+          await new Promise((resolve) => setTimeout(resolve, 5));
+          waiting = json(await call(backend, 'GET', `/v1/threads/${thread.id}/runs/${run.id}`));
+        }
+        const callId = (waiting.required_action as { submit_tool_outputs: { tool_calls: Array<{ id: string }> } })
+          .submit_tool_outputs.tool_calls[0]?.id;
+        const output = { tool_outputs: [{ tool_call_id: callId, output: 'o'.repeat(20_000) }] };
+        submits.push(
+          refusedOrOk(
+            await call(backend, 'POST', `/v1/threads/${thread.id}/runs/${run.id}/submit_tool_outputs`, output),
+          ),
+        );
+        runs.push(`/v1/threads/${thread.id}/runs/${run.id}`);
+        if (submits.at(-1) === 429) break;
+      }
+      expect(submits).toContain(429);
+      expect(await store.usedBytes()).toBeLessThanOrEqual(quota);
+      // Run metadata grown to its maximum, run after run: refused once the quota is full.
+      const metadata = Object.fromEntries(
+        Array.from({ length: 16 }, (_, i) => [`k${i}`.padEnd(64, 'k'), 'v'.repeat(512)]),
+      );
+      const modifies: number[] = [];
+      for (const path of runs) modifies.push(refusedOrOk(await call(backend, 'POST', path, { metadata })));
+      expect(modifies).toContain(429);
+      expect(await store.usedBytes()).toBeLessThanOrEqual(quota);
+      // A run can still be cancelled with the quota full.
+      expect((await call(backend, 'POST', `${runs.at(-1)}/cancel`)).status).toBe(200);
+      await backend.stop();
+    });
   });
 });
 

@@ -256,7 +256,11 @@ export class RunDriver {
   /** After the driver lost a race (or was aborted): finish a cancel, or expire a run past its time. */
   async #settle(threadId: string, runId: string): Promise<void> {
     const record = await this.#store.runs.getRun(threadId, runId);
-    if (!record) return;
+    if (!record) {
+      // Its thread was deleted under it: whoever follows the run hears that it is gone.
+      this.#events.publish(runId, { type: 'gone' });
+      return;
+    }
     if (record.run.status === 'cancelling') await this.#finishCancel(threadId, runId);
     else if (ACTIVE_STATUSES.includes(record.run.status) && isDue(record.run)) await this.#markExpired(threadId, runId);
   }

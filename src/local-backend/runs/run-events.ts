@@ -14,7 +14,9 @@ export type RunEvent =
   /** The model began an answer: the assistant message it becomes has this id and time. */
   | { type: 'message'; id: string; created_at: number }
   /** A piece of that message's text, as the model produced it. */
-  | { type: 'text'; id: string; value: string };
+  | { type: 'text'; id: string; value: string }
+  /** The run is no longer stored (its thread was deleted under it): nothing more will happen to it. */
+  | { type: 'gone' };
 
 /** What the driver needs of the bus. */
 export interface RunEventSink {

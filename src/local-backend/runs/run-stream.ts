@@ -133,6 +133,10 @@ export class RunStream implements AnswerStream {
   }
 
   async #render(runEvent: RunEvent): Promise<string> {
+    if (runEvent.type === 'gone') {
+      this.close();
+      return streamError('run_not_found', 'The run is gone: its thread was deleted while it ran.');
+    }
     if (runEvent.type === 'message') {
       this.#message = { id: runEvent.id, created_at: runEvent.created_at, text: '' };
       const message = liveMessage(this.#run, this.#message, 'in_progress');

@@ -1,9 +1,10 @@
 import type { RunStore } from './run-store.ts';
 
 /**
- * The run store behind `withQuota`: creates of assistants and runs, and the messages runs write,
- * are checked as thread and message creates are; transitions without a message, reads and deletes
- * go through (a run must always be able to finish, fail or be cancelled).
+ * The run store behind `withQuota`: creates of assistants and runs, updates that grow an assistant,
+ * and transitions that grow a run (tool rounds with their outputs, metadata) or write a message are
+ * checked as thread and message creates are; other transitions, reads and deletes go through (a
+ * run must always be able to finish, fail or be cancelled).
  */
 export function withRunQuota(runs: RunStore, check: (growth: number) => Promise<void>): RunStore {
   const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
@@ -17,11 +18,24 @@ export function withRunQuota(runs: RunStore, check: (growth: number) => Promise<
       return runs.createRun(threadId, input, messages);
     },
     async transitionRun(threadId, id, from, patch, message) {
-      if (message) await check(bytes(message));
+      let growth = message ? bytes(message) : 0;
+      if (patch.rounds !== undefined || patch.metadata !== undefined) {
+        const before = await runs.getRun(threadId, id);
+        if (before) {
+          const { rounds, ...fields } = patch;
+          const after = { run: { ...before.run, ...fields }, rounds: rounds ?? before.rounds };
+          growth += bytes(after) - bytes({ run: before.run, rounds: before.rounds });
+        }
+      }
+      await check(growth);
       return runs.transitionRun(threadId, id, from, patch, message);
     },
     getAssistant: (id) => runs.getAssistant(id),
-    updateAssistant: (id, patch) => runs.updateAssistant(id, patch),
+    async updateAssistant(id, patch) {
+      const before = await runs.getAssistant(id);
+      if (before) await check(bytes({ ...before, ...patch }) - bytes(before));
+      return runs.updateAssistant(id, patch);
+    },
     deleteAssistant: (id) => runs.deleteAssistant(id),
     listAssistants: (query) => runs.listAssistants(query),
     getRun: (threadId, id) => runs.getRun(threadId, id),
