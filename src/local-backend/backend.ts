@@ -126,9 +126,11 @@ export function createLocalBackend(options: LocalBackendOptions = {}): LocalBack
   const table = new RouteTable();
   const runs = registerRunAndAssistantRoutes(table, deps, options.runs);
   registerThreadRoutes(table, deps);
-  registerMessageRoutes(table, { ...deps, beforeMessageCreate: runs.beforeMessageCreate });
-  registerConversationRoutes(table, deps);
-  const responses = registerResponseRoutes(table, deps, options.runs);
+  // A thread with an active run takes no message by any route (messages, items, responses).
+  const guarded = { ...deps, beforeMessageCreate: runs.beforeMessageCreate };
+  registerMessageRoutes(table, guarded);
+  registerConversationRoutes(table, guarded);
+  const responses = registerResponseRoutes(table, guarded, options.runs);
 
   async function handle(request: BackendRequest): Promise<BackendAnswer> {
     try {

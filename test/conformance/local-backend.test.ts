@@ -509,6 +509,24 @@ async function errors(s: Session): Promise<void> {
   await s.expectStatus(400, 'POST', '/v1/assistants', {});
   await s.expectStatus(400, 'POST', `/v1/threads/${id(thread)}/runs`, { model: 'echo', max_completion_tokens: 100 });
   await s.expectStatus(400, 'POST', '/v1/threads', '{not json');
+  // Deeply nested bodies (a schema of 100,000 levels) are refused, never a 500 on any route.
+  const deep = `${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`;
+  for (const [path, body] of [
+    ['/v1/assistants', `{"model":"echo","tools":[{"type":"function","function":{"name":"f","parameters":${deep}}}]}`],
+    [
+      `/v1/threads/${id(thread)}/runs`,
+      `{"model":"echo","response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${deep}}}}`,
+    ],
+    [
+      '/v1/responses',
+      `{"model":"echo","input":"x","text":{"format":{"type":"json_schema","name":"x","schema":${deep}}}}`,
+    ],
+    ['/v1/conversations', `{"items":${deep}}`],
+  ] as const) {
+    expect(await s.expectStatus(400, 'POST', path, body)).toMatchObject({
+      error: { message: expect.stringMatching(/nests deeper/) },
+    });
+  }
   await s.expectStatus(401, 'GET', `/v1/threads/${id(thread)}`, undefined, { authorization: '' });
   await s.expectStatus(401, 'GET', '/v1/conversations/conv_1', undefined, { authorization: '' });
   await s.expectStatus(401, 'GET', '/v1/responses/resp_1', undefined, { authorization: '' });

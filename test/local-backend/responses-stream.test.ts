@@ -338,4 +338,35 @@ describe('streamed responses: the HTTP answer, refusals and bounds', () => {
     expect(gone).toBeInstanceOf(BadRequestError);
     expect((gone as BadRequestError).param).toBe('stream');
   });
+
+  it('holds the ended responses’ kept events to retainedMaxBytes together: the oldest go first', async () => {
+    const client = await serve({ retainedMaxBytes: 60_000 });
+    const ids: string[] = [];
+    for (let index = 0; index < 8; index++) {
+      // Each response's events carry its 8 KB of instructions a few times over: some 25 KB a log.
+      const created = await client.responses.create({
+        model: 'echo',
+        input: `answer ${index}`,
+        instructions: 'i'.repeat(8_000),
+        background: true,
+      });
+      await until(
+        () => client.responses.retrieve(created.id),
+        (response) => FINAL.includes(response.status ?? ''),
+      );
+      ids.push(created.id);
+    }
+    const replayable: boolean[] = [];
+    for (const id of ids) {
+      const replay = await client.responses.retrieve(id, { stream: true }).then(
+        async (stream) => (await collect(stream)).length > 0,
+        () => false,
+      );
+      replayable.push(replay);
+    }
+    // The newest are kept, the oldest are not (a resume of those is refused as for any other).
+    expect(replayable.at(-1)).toBe(true);
+    expect(replayable[0]).toBe(false);
+    expect(replayable.filter(Boolean).length).toBeLessThan(4);
+  });
 });

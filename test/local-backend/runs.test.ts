@@ -147,6 +147,13 @@ describe.each(STORE_KINDS)('runs and assistants over the $name store, through th
       await expect(
         client.beta.threads.messages.create(thread.id, { role: 'user', content: 'x' }),
       ).rejects.toBeInstanceOf(BadRequestError);
+      // Nor by the Conversations API's routes into the same thread.
+      await expect(
+        client.conversations.items.create(thread.id, { items: [{ type: 'message', role: 'user', content: 'x' }] }),
+      ).rejects.toBeInstanceOf(BadRequestError);
+      await expect(
+        client.responses.create({ model: 'echo', conversation: thread.id, input: 'x' }),
+      ).rejects.toBeInstanceOf(BadRequestError);
       // Tool outputs must answer exactly the required calls.
       for (const tool_outputs of [
         [{ tool_call_id: 'call_wrong', output: 'x' }],

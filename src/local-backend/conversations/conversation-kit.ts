@@ -97,6 +97,8 @@ export interface ConversationRouteDeps {
   store: Store;
   authenticate: Authenticate;
   remembered: RememberedCreate;
+  /** Asked before items are added: a thread with an active Threads run takes none (runs/routes.ts). */
+  beforeMessageCreate?(threadId: string): Promise<BackendAnswer | undefined>;
 }
 
 export function noConversation(id: string): BackendAnswer {

@@ -69,6 +69,8 @@ async function addItems(deps: ConversationRouteDeps, call: RouteCall<[string]>):
   if (!Array.isArray(messages)) return messages;
   return idempotent(deps.remembered, call, `POST /v1/conversations/${id}/items ${JSON.stringify(body)}`, async () => {
     if (!(await deps.store.getThread(id))) return noConversation(id);
+    const refused = await deps.beforeMessageCreate?.(id);
+    if (refused) return refused;
     const created: StoredMessage[] = [];
     for (const message of messages) {
       const stored = await deps.store.createMessage(id, message);

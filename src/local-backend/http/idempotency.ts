@@ -17,24 +17,43 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * In this process, one request per key at a time: a request whose key is in flight waits for it,
+ * then finds its remembered answer (or its 409), so concurrent retries never create twice. The
+ * claim is taken before the first await. (Two processes on one PostgreSQL: docs/limits.md.)
+ */
 export function rememberedCreates(store: Store, ttlMs: number): RememberedCreate {
+  const inFlight = new Map<string, Promise<void>>();
   return async (scopedKey, fingerprint, create) => {
-    const remembered = await store.getIdempotency(scopedKey);
-    if (remembered) {
-      if (remembered.fingerprint !== fingerprint) {
-        return fail(409, {
-          message: 'This Idempotency-Key was already used with a different request body.',
-          code: 'idempotency_key_reused',
-        });
+    for (let pending = inFlight.get(scopedKey); pending; pending = inFlight.get(scopedKey)) await pending;
+    let release: () => void = () => undefined;
+    inFlight.set(
+      scopedKey,
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    try {
+      const remembered = await store.getIdempotency(scopedKey);
+      if (remembered) {
+        if (remembered.fingerprint !== fingerprint) {
+          return fail(409, {
+            message: 'This Idempotency-Key was already used with a different request body.',
+            code: 'idempotency_key_reused',
+          });
+        }
+        return { ...json(200, null), body: remembered.answer };
       }
-      return { ...json(200, null), body: remembered.answer };
+      const answer = await create();
+      // A streamed answer cannot be given twice: its create is not remembered (a retry creates again).
+      if (answer.status === 200 && !answer.stream) {
+        await store.putIdempotency(scopedKey, { fingerprint, answer: answer.body, expiresAt: Date.now() + ttlMs });
+      }
+      return answer;
+    } finally {
+      inFlight.delete(scopedKey);
+      release();
     }
-    const answer = await create();
-    // A streamed answer cannot be given twice: its create is not remembered (a retry creates again).
-    if (answer.status === 200 && !answer.stream) {
-      await store.putIdempotency(scopedKey, { fingerprint, answer: answer.body, expiresAt: Date.now() + ttlMs });
-    }
-    return answer;
   };
 }
 

@@ -181,6 +181,9 @@ function textPart(text: string) {
 export class ResponseEvents implements ResponseFactSink {
   readonly #limits: StreamLimits;
   readonly #streams = new Map<string, ResponseStreamLog>();
+  /** Ended responses' logs kept for replay, oldest first, and their bytes together. */
+  readonly #retained = new Map<string, ResponseStreamLog>();
+  #retainedBytes = 0;
   #stopped = false;
 
   constructor(limits: StreamLimits) {
@@ -205,9 +208,20 @@ export class ResponseEvents implements ResponseFactSink {
   publish(responseId: string, fact: ResponseFact): void {
     const stream = this.#streams.get(responseId);
     if (!stream?.render(fact)) return;
-    // Final: a kept log stays `retainMs` for replays; any other is left to the readers it has.
-    if (stream.keeps) stream.retainFor(this.#limits.retainMs, () => this.#drop(responseId, stream));
+    // Final: a kept log stays `retainMs` for replays (within the bytes all kept logs may hold);
+    // any other is left to the readers it has.
+    if (stream.keeps) this.#retain(responseId, stream);
     else this.#drop(responseId, stream);
+  }
+
+  #retain(responseId: string, stream: ResponseStreamLog): void {
+    stream.retainFor(this.#limits.retainMs, () => this.#drop(responseId, stream));
+    this.#retained.set(responseId, stream);
+    this.#retainedBytes += stream.log.bytes;
+    for (const [id, oldest] of this.#retained) {
+      if (this.#retainedBytes <= this.#limits.retainedMaxBytes) break;
+      this.#drop(id, oldest);
+    }
   }
 
   /** The events after `after` (-1: all), live until the response ends; undefined when none are kept. */
@@ -227,6 +241,10 @@ export class ResponseEvents implements ResponseFactSink {
   #drop(id: string, stream: ResponseStreamLog): void {
     stream.dispose();
     if (this.#streams.get(id) === stream) this.#streams.delete(id);
+    if (this.#retained.get(id) === stream) {
+      this.#retained.delete(id);
+      this.#retainedBytes -= stream.log.bytes;
+    }
   }
 }
 

@@ -40,6 +40,7 @@ interface ResponseRouteContext {
   remembered: RememberedCreate;
   /** LOCAL_BACKEND_RUN_TIMEOUT_S, in milliseconds: a response's too. */
   timeoutMs: number;
+  beforeMessageCreate?: RunRouteDeps['beforeMessageCreate'];
 }
 
 function responseNotFound(id: string): BackendAnswer {
@@ -73,6 +74,7 @@ export function registerResponseRoutes(
     events,
     remembered: deps.remembered,
     timeoutMs: options.timeoutMs ?? DEFAULT_RUN_TIMEOUT_MS,
+    ...(deps.beforeMessageCreate ? { beforeMessageCreate: deps.beforeMessageCreate } : {}),
   };
   const section: RouteSection = {
     guard: async (request) => {
@@ -103,6 +105,8 @@ async function createResponse(ctx: ResponseRouteContext, call: RouteCall<[]>): P
   if ('message' in parsed) return invalid(parsed);
   const { conversationId, input, background, stream, options, ...settings } = parsed;
   if (conversationId !== null && !THREAD_ID_PATTERN.test(conversationId)) return conversationNotFound(conversationId);
+  const busy = conversationId === null ? undefined : await ctx.beforeMessageCreate?.(conversationId);
+  if (busy) return busy;
   const context = conversationId === null ? [] : await conversationMessages(ctx.store, conversationId);
   const unanswered = unansweredOutput(input, context);
   if (unanswered) return invalid(unanswered);

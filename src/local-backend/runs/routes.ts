@@ -30,6 +30,8 @@ export interface RunRouteDeps {
   remembered: RememberedCreate;
   /** The bounds of streamed runs and responses. */
   streams: StreamLimits;
+  /** Asked before a response writes into a conversation: one with an active Threads run takes nothing. */
+  beforeMessageCreate?(threadId: string): Promise<BackendAnswer | undefined>;
 }
 
 export interface RunRoutes {

@@ -77,6 +77,11 @@ export class EventLog<E> {
   }
 
   /** Appends one event (ignored once the log ended); answers its number. */
+  /** Bytes held now (as the writer counts them). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
   append(event: E, bytes: number): number {
     const seq = this.length;
     if (this.#ended) return seq;
@@ -166,10 +171,13 @@ export class EventLog<E> {
 export interface StreamLimits extends LogLimits {
   /** How long a background response's events stay for replay after it ends. */
   retainMs: number;
+  /** Bytes of all the ended responses' events kept for replay; past it, the oldest go first. */
+  retainedMaxBytes: number;
 }
 
 export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   maxEvents: 10_000,
   maxBytes: 4 * 1024 * 1024,
   retainMs: 5 * 60_000,
+  retainedMaxBytes: 64 * 1024 * 1024,
 };
