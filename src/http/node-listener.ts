@@ -78,6 +78,7 @@ export function answerClientError(error: Error & { code?: string }, socket: Dupl
  * alone. Any other Host is checked whole, every time.
  */
 const PLAIN_HOST = /^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])(?::\d{1,5})?$/;
+const AUTHORITY_ENDS = /[/?#\\@\s]/;
 const MAX_KEPT_HOSTS = 256;
 const hostVerdicts = new Map<string, boolean>();
 
@@ -86,7 +87,11 @@ function unreadableTarget(req: IncomingMessage): boolean {
   // Origin-form only: a path, never a scheme and authority that would override the Host.
   if (!target.startsWith('/')) return true;
   const host = req.headers.host ?? 'localhost';
-  if (!PLAIN_HOST.test(host)) return !URL.canParse(`http://${host}${target}`);
+  if (!PLAIN_HOST.test(host)) {
+    // A Host that ends the authority (`/`, `?`, `#`, `\`, userinfo) would move the request's path:
+    // `Host: gw/metrics?` on `GET /health` would be routed as /metrics.
+    return AUTHORITY_ENDS.test(host) || !URL.canParse(`http://${host}${target}`);
+  }
   let readable = hostVerdicts.get(host);
   if (readable === undefined) {
     readable = URL.canParse(`http://${host}/`);

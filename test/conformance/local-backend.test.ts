@@ -256,6 +256,30 @@ async function assistantsAndRuns(s: Session): Promise<void> {
   await s.ok('GET', `${runsPath}?order=asc&before=${String(runs.last_id)}`);
   await s.ok('GET', `/v1/threads/${id(thread)}/messages`);
 
+  // Create thread and run, in one call: the run as POST …/runs answers it, on its new thread.
+  const both = await s.ok('POST', '/v1/threads/runs', {
+    assistant_id: id(assistant),
+    thread: { messages: [{ role: 'user', content: 'Both at once.' }], metadata: { via: 'threads/runs' } },
+    metadata: { attempt: 'both' },
+  });
+  const bothPath = `/v1/threads/${String(both.thread_id)}/runs/${id(both)}`;
+  expect(
+    await until(
+      () => s.ok('GET', bothPath),
+      (body) => body.status === 'completed',
+    ),
+  ).toMatchObject({
+    metadata: { attempt: 'both' },
+  });
+  const [reply] = data(await s.ok('GET', `/v1/threads/${String(both.thread_id)}/messages?limit=1`));
+  expect(reply).toMatchObject({ role: 'assistant', content: [{ text: { value: 'Both at once.' } }] });
+  expect(
+    await s.expectStatus(400, 'POST', '/v1/threads/runs', { assistant_id: id(assistant), thread: { messages: 'x' } }),
+  ).toMatchObject({
+    error: { param: 'thread.messages' },
+  });
+  await s.expectStatus(405, 'GET', '/v1/threads/runs');
+
   await s.ok('DELETE', assistantPath);
 }
 
@@ -541,8 +565,6 @@ async function errors(s: Session): Promise<void> {
   await s.expectStatus(404, 'GET', '/v1/nothing/here');
   // Operations of the description the backend does not serve are 404 unknown_url, never another route's.
   for (const [method, path, body] of [
-    ['POST', '/v1/threads/runs', { assistant_id: 'asst_1', thread: { messages: [] } }],
-    ['GET', '/v1/threads/runs', undefined],
     ['POST', '/v1/responses/input_tokens', { model: 'echo', input: 'x' }],
     ['POST', '/v1/responses/compact', { model: 'echo' }],
   ] as const) {

@@ -243,6 +243,11 @@ describe('one door: request targets and Hosts that are not a URL', () => {
     ['a Host with a port past 65535', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: 127.0.0.1:99999`],
     ['a Host that is no IPv4 address', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: 1.2.3.4.5`],
     ['a Host that is no IPv6 address', () => `GET /graphql?query=${query} HTTP/1.1\r\nHost: [::g]`],
+    // Hosts that end the authority early would move the path the router sees: /health read as /metrics.
+    ['a Host with a path', () => 'GET /health HTTP/1.1\r\nHost: gw.example/metrics?'],
+    ['a Host with a backslash path', () => 'GET /health HTTP/1.1\r\nHost: gw.example\\metrics?'],
+    ['a Host with a fragment', () => `GET /health HTTP/1.1\r\nHost: gw.example/graphql?query=${query}#`],
+    ['a Host with userinfo', () => 'GET /health HTTP/1.1\r\nHost: user@gw.example'],
   ])('%s is 400 with a coded body, no stack trace, nothing upstream', async (_, head) => {
     const before = upstream.seen.length;
     const host = new URL(served.url).host;

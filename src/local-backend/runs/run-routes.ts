@@ -10,6 +10,7 @@ import { checkToolOutputs, MAX_RUN_TOOLS } from './run-rules.ts';
 import { checkCreateRun, checkStream, runSettings } from './run-settings.ts';
 import { registerRunStepRoutes } from './run-step-routes.ts';
 import { RunStream } from './run-stream.ts';
+import { createThreadAndRun } from './thread-run-routes.ts';
 
 const TOOL_OUTPUTS_FIELDS = new Set(['tool_outputs', 'stream']);
 const MODIFY_FIELDS = new Set(['metadata']);
@@ -22,8 +23,7 @@ type RunCall = RouteCall<[string, string]>;
  */
 export function registerRunRoutes(table: RouteTable, section: RouteSection, ctx: RunRouteContext): void {
   table.add(section, 'POST', '/v1/threads/{id}/runs', (call) => createRun(ctx, call));
-  // "Create thread and run" is not served: 404, never a modify of a thread called `runs`.
-  table.reserve(section, '/v1/threads/runs');
+  table.add(section, 'POST', '/v1/threads/runs', (call) => createThreadAndRun(ctx, call));
   registerRunStepRoutes(table, section, ctx);
   table.add(section, 'GET', '/v1/threads/{id}/runs', (call) => listRuns(ctx, call));
   table.add(section, 'GET', '/v1/threads/{id}/runs/{id}', (call) =>
@@ -48,22 +48,8 @@ async function createRun(ctx: RunRouteContext, call: RouteCall<[string]>): Promi
   if (invalidBody) return invalidBody;
   const { body } = parsed;
   return idempotentByPath(ctx.remembered, call, parsed.text, async () => {
-    let assistant: StoredAssistant | undefined;
-    if (typeof body.assistant_id === 'string') {
-      assistant = await ctx.store.runs.getAssistant(body.assistant_id);
-      if (!assistant) {
-        return fail(404, {
-          message: `No assistant found with id '${body.assistant_id}'.`,
-          code: 'assistant_not_found',
-        });
-      }
-      if (body.tools == null && assistant.tools.length > MAX_RUN_TOOLS) {
-        return fail(400, {
-          param: 'tools',
-          message: `tools: the assistant has ${assistant.tools.length} tools and a run takes at most ${MAX_RUN_TOOLS}: give the run its own.`,
-        });
-      }
-    }
+    const assistant = await assistantOf(ctx, body);
+    if (assistant && 'status' in assistant) return assistant;
     const messages = ((body.additional_messages as Array<Record<string, unknown>> | null | undefined) ?? []).map(
       toStoredMessage,
     );
@@ -75,6 +61,25 @@ async function createRun(ctx: RunRouteContext, call: RouteCall<[string]>): Promi
     }
     return startRun(ctx, result.run, body.stream === true ? 'created' : undefined);
   });
+}
+
+/** The assistant a run names (none without `assistant_id`), or the answer refusing it. */
+export async function assistantOf(
+  ctx: RunRouteContext,
+  body: Record<string, unknown>,
+): Promise<StoredAssistant | undefined | BackendAnswer> {
+  if (typeof body.assistant_id !== 'string') return undefined;
+  const assistant = await ctx.store.runs.getAssistant(body.assistant_id);
+  if (!assistant) {
+    return fail(404, { message: `No assistant found with id '${body.assistant_id}'.`, code: 'assistant_not_found' });
+  }
+  if (body.tools == null && assistant.tools.length > MAX_RUN_TOOLS) {
+    return fail(400, {
+      param: 'tools',
+      message: `tools: the assistant has ${assistant.tools.length} tools and a run takes at most ${MAX_RUN_TOOLS}: give the run its own.`,
+    });
+  }
+  return assistant;
 }
 
 async function listRuns(ctx: RunRouteContext, call: RouteCall<[string]>): Promise<BackendAnswer> {
@@ -170,7 +175,7 @@ async function submitToolOutputs(ctx: RunRouteContext, call: RunCall, record: Ru
  * Hands a `queued` run to the driver and answers it: as JSON, or (`stream`) as the stream of its
  * events, followed before the driver starts so none is missed.
  */
-function startRun(
+export function startRun(
   ctx: RunRouteContext,
   run: StoredRun,
   stream: 'created' | 'queued' | undefined,
