@@ -16,6 +16,8 @@ export const ErrorCode = {
   RESULT_TOO_LARGE: 'RESULT_TOO_LARGE',
   /** The answer, once built, is longer than MAX_RESPONSE_BYTES; it is dropped, never sent. */
   RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** Large answers being written hold MAX_ANSWER_BYTES_IN_FLIGHT already: retry shortly. */
+  SERVER_BUSY: 'SERVER_BUSY',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   /** The configured upstream API has no equivalent for a field or operation; refused before any call. */
   UNSUPPORTED_BY_UPSTREAM: 'UNSUPPORTED_BY_UPSTREAM',

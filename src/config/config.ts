@@ -1,9 +1,11 @@
 import { isIP } from 'node:net';
 import { DEFAULT_BASE_URL } from './gateway-variables.ts';
+import { type Limits, loadLimits } from './limits-config.ts';
 import { type LiveConfig, loadLiveConfig } from './live-config.ts';
 import { MEMORY_STORE_MAX_BYTES } from './local-backend-variables.ts';
 import { ConfigError, type Env, readVariable, VARIABLES, type VariableType } from './variables.ts';
 
+export type { Limits } from './limits-config.ts';
 export { ConfigError } from './variables.ts';
 
 /**
@@ -33,30 +35,6 @@ export type UpstreamApiChoice = VariableType<'UPSTREAM_API'>;
 
 /** LOG_LEVEL: `silent`, `error`, `warn`, `info` or `debug`. */
 export type LogLevel = VariableType<'LOG_LEVEL'>;
-
-export interface Limits {
-  /** MAX_ALIASES: aliases in one operation. */
-  readonly aliases: number;
-  /** MAX_TOKENS: lexical tokens in one document. */
-  readonly tokens: number;
-  /** MAX_DEPTH: selection depth (introspection is exempt). */
-  readonly depth: number;
-  /** MAX_DIRECTIVES: directives in one operation. */
-  readonly directives: number;
-  /** MAX_UPSTREAM_CALLS: upstream calls one GraphQL request may make. */
-  readonly upstreamCalls: number;
-  /**
-   * MAX_RESULT_NODES: fields one answer may hold, estimated from the document and its variables
-   * before execution (lists at their bounds); past it, RESULT_TOO_LARGE.
-   */
-  readonly resultNodes: number;
-  /** MAX_RESPONSE_BYTES: bytes of one answer's JSON; past it, RESPONSE_TOO_LARGE instead. */
-  readonly responseBytes: number;
-  /** MAX_BODY_BYTES: request body size, larger gets 413; also the upstream write payloads of one request. */
-  readonly bodyBytes: number;
-  /** MAX_JSON_DEPTH: nesting of any JSON value in variables or JSON arguments. */
-  readonly jsonDepth: number;
-}
 
 /** Where the embedded local backend keeps threads and messages. */
 export type StoreConfig =
@@ -346,17 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
     requestDeadlineMs,
     upstreamConnections: readVariable(env, 'UPSTREAM_CONNECTIONS'),
     upstreamMaxResponseBytes: readVariable(env, 'UPSTREAM_MAX_RESPONSE_BYTES'),
-    limits: Object.freeze({
-      aliases: readVariable(env, 'MAX_ALIASES'),
-      tokens: readVariable(env, 'MAX_TOKENS'),
-      depth: readVariable(env, 'MAX_DEPTH'),
-      directives: readVariable(env, 'MAX_DIRECTIVES'),
-      upstreamCalls: readVariable(env, 'MAX_UPSTREAM_CALLS'),
-      resultNodes: readVariable(env, 'MAX_RESULT_NODES'),
-      responseBytes: readVariable(env, 'MAX_RESPONSE_BYTES'),
-      bodyBytes: readVariable(env, 'MAX_BODY_BYTES'),
-      jsonDepth: readVariable(env, 'MAX_JSON_DEPTH'),
-    }),
+    limits: loadLimits(env),
     gatewayTokens: Object.freeze(gatewayTokenList),
     gatewayTokenLimits: Object.freeze(gatewayTokenLimits),
     allowAnonymous,

@@ -200,6 +200,25 @@ export const GATEWAY_VARIABLES = {
     description:
       'Bytes of one answer’s JSON (or one subscription event’s), measured before any is written. Past it: `RESPONSE_TOO_LARGE` instead.',
   },
+  MAX_ANSWER_BYTES_IN_FLIGHT: {
+    group: 'Limits',
+    kind: 'integer',
+    default: 256 * MiB,
+    min: MiB,
+    max: 64 * GiB,
+    unit: 'bytes',
+    description:
+      'Bytes of the large answers (over 64 KB) being written at once, all clients together. Past it: `SERVER_BUSY`, retry.',
+  },
+  ANSWER_STALL_MS: {
+    group: 'Limits',
+    kind: 'integer',
+    default: 30_000,
+    min: 100,
+    max: 3_600_000,
+    unit: 'ms',
+    description: 'A large answer whose client reads none of it for this long is cut off, its memory released.',
+  },
   MAX_BODY_BYTES: {
     group: 'Limits',
     kind: 'integer',

@@ -27,16 +27,31 @@ const SMALL_ANSWER_BYTES = 64 * 1024;
 type Processor = typeof processRegularResult;
 type FetchAPI = Parameters<Processor>[1];
 
+/** How one large answer is written: its request's signal, the stall bound, and what to call once it is done. */
+interface Writing {
+  signal: AbortSignal;
+  stallMs: number;
+  /** Called once, however the writing ends (written, client gone, stalled). */
+  finished: () => void;
+  /** Ends the connection of a stalled answer (Node's response, when served by a Node listener). */
+  cutOff?: () => void;
+}
+
 /**
  * Yoga's regular processor for the status and headers (its rules for errors and media types), and
  * the body written in pieces. The stringifier hook hands over the result with Yoga's internal error
- * extensions already removed; it builds no text.
+ * extensions already removed; it builds no text. The answer is held by its piece generator only,
+ * and dropped with it: when the last piece is taken, when the client goes, or when the client has
+ * taken no piece for `stallMs` (the answer is then cut off).
  */
 function streamedRegularResult(
-  signal: AbortSignal,
+  writing: Writing,
 ): (result: Parameters<Processor>[0], fetchAPI: FetchAPI, accepted: string) => Response {
   return (result, fetchAPI, accepted) => {
-    if (Array.isArray(result) || isAsyncIterable(result)) return processRegularResult(result, fetchAPI, accepted);
+    if (Array.isArray(result) || isAsyncIterable(result)) {
+      writing.finished();
+      return processRegularResult(result, fetchAPI, accepted);
+    }
     let sanitised: unknown = result;
     const head = processRegularResult(
       {
@@ -50,25 +65,44 @@ function streamedRegularResult(
       accepted,
     );
     let pieces: Generator<string, void, undefined> | undefined = jsonPieces(sanitised, CHUNK_CHARS);
+    sanitised = undefined;
     const encoder = new TextEncoder();
-    // A client gone before its answer is written releases the answer now, not when the stream is collected.
-    const release = () => {
+    let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+    let stall: NodeJS.Timeout | undefined;
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
       pieces?.return();
       pieces = undefined;
+      clearTimeout(stall);
+      writing.signal.removeEventListener('abort', end);
+      writing.finished();
     };
-    signal.addEventListener('abort', release, { once: true });
+    writing.signal.addEventListener('abort', end, { once: true });
     const body = new fetchAPI.ReadableStream<Uint8Array>(
       {
+        start: (controller) => {
+          stream = controller;
+          stall = setTimeout(() => {
+            end();
+            // Its connection ends too: a body that errors leaves a piped response open.
+            writing.cutOff?.();
+            stream?.error(new Error('The client read none of its answer for ANSWER_STALL_MS.'));
+          }, writing.stallMs);
+          stall.unref();
+        },
         // Each piece after a turn of the event loop: while the client reads as fast as the gateway
         // writes, the socket never pushes back, and the writes would follow each other as one chain
         // of microtasks that no other request (not even /health) could get between.
         pull: (controller) =>
           new Promise<void>((resolve) =>
             setImmediate(() => {
+              if (ended) return resolve();
+              stall?.refresh();
               const next = pieces?.next();
               if (!next || next.done) {
-                signal.removeEventListener('abort', release);
-                pieces = undefined;
+                end();
                 controller.close();
               } else {
                 controller.enqueue(encoder.encode(next.value));
@@ -76,7 +110,7 @@ function streamedRegularResult(
               resolve();
             }),
           ),
-        cancel: release,
+        cancel: end,
       },
       // Nothing is produced ahead of the socket: each piece is made when the last one was taken.
       { highWaterMark: 0 },
@@ -104,6 +138,17 @@ function regularMediaType(request: Request): string | undefined {
     }
   }
   return accepted;
+}
+
+function serverBusy(): ExecutionResult {
+  return {
+    errors: [
+      new GraphQLError(
+        'The gateway is writing as many large answers as it may hold at once (MAX_ANSWER_BYTES_IN_FLIGHT): retry shortly.',
+        { extensions: { code: ErrorCode.SERVER_BUSY, retryAfter: 1 } },
+      ),
+    ],
+  };
 }
 
 function tooLarge(maxBytes: number, what: string): ExecutionResult {
@@ -186,7 +231,12 @@ function boundedEvents(
  * event of a subscription, and the streamed writing of JSON answers. Registered last, so it sees
  * the result as it will be sent.
  */
-export function useResponseSize(maxBytes: number): Plugin {
+export function useResponseSize(
+  maxBytes: number,
+  { inFlightBytes, stallMs }: { inFlightBytes: number; stallMs: number },
+): Plugin {
+  // Bytes of the large answers being written now: what clients that do not read can hold.
+  let inFlight = 0;
   return {
     onSubscribe() {
       return {
@@ -195,7 +245,7 @@ export function useResponseSize(maxBytes: number): Plugin {
         },
       };
     },
-    onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor }) {
+    onResultProcess({ request, result, setResult, resultProcessor, setResultProcessor, serverContext }) {
       if (Array.isArray(result) || isAsyncIterable(result)) return;
       const decide = (total: number) => {
         if (total > maxBytes) {
@@ -207,7 +257,31 @@ export function useResponseSize(maxBytes: number): Plugin {
         // body serves it without a stream, a generator and a turn of the event loop per answer.
         if (total <= SMALL_ANSWER_BYTES) return;
         const accepted = resultProcessor === processRegularResult ? regularMediaType(request) : undefined;
-        if (accepted) setResultProcessor(streamedRegularResult(request.signal) as Processor, accepted);
+        if (!accepted) return;
+        if (inFlight + total > Math.max(inFlightBytes, maxBytes)) {
+          setResult(serverBusy());
+          return;
+        }
+        inFlight += total;
+        let given = false;
+        const finished = () => {
+          if (given) return;
+          given = true;
+          inFlight -= total;
+        };
+        // A request gone before its answer is processed gives its share back too.
+        request.signal.addEventListener('abort', finished, { once: true });
+        const response = (serverContext as { res?: { destroy(): void } }).res;
+        const cutOff = response ? () => response.destroy() : undefined;
+        setResultProcessor(
+          streamedRegularResult({
+            signal: request.signal,
+            stallMs,
+            finished,
+            ...(cutOff ? { cutOff } : {}),
+          }) as Processor,
+          accepted,
+        );
       };
       const total = measure(result, maxBytes);
       return typeof total === 'number' ? decide(total) : total.then(decide);

@@ -90,7 +90,10 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
       // Each event executed once for all the subscriptions that would execute it alike.
       useSharedEventResults(deps.metrics.observeEventResult),
       // Last: it measures and writes the answer as it will be sent, codes and all.
-      useResponseSize(config.limits.responseBytes),
+      useResponseSize(config.limits.responseBytes, {
+        inFlightBytes: config.limits.answerBytesInFlight,
+        stallMs: config.limits.answerStallMs,
+      }),
       // After every choice of how to write the answer: the WebSocket's operations take the result itself.
       useDirectResults(),
     ],

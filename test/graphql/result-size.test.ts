@@ -300,6 +300,45 @@ describe('a gateway process under clients that never read', () => {
   }, 60_000);
 });
 
+describe('large answers being written: bounded together, and cut off when their client stalls', () => {
+  let started: Started;
+  let url: URL;
+  beforeAll(async () => {
+    started = startProcess('src/main.ts', {
+      PORT: '0',
+      LOCAL_BACKEND_STORE: 'memory',
+      MAX_RESPONSE_BYTES: String(32 * 1024 * 1024),
+      MAX_ANSWER_BYTES_IN_FLIGHT: String(32 * 1024 * 1024),
+      ANSWER_STALL_MS: '500',
+    });
+    const [, address] = await started.waitFor(/GraphiQL at (http:\/\/127\.0\.0\.1:\d+\/graphql)/);
+    url = new URL(address ?? '');
+  }, 30_000);
+  afterAll(() => started.child.kill('SIGKILL'));
+
+  it('refuses a second 24 MB answer with SERVER_BUSY while a client that never reads holds one; its stall frees it', async () => {
+    const threadId = await seedOverHttp(url.href, 30, 100_000);
+    const aliases = Array.from({ length: 8 }, (_, index) => `t${index}: text`).join(' ');
+    const query = `{ thread(id: "${threadId}") { messages(first: 30) { nodes { ${aliases} } } } }`;
+    // 24 MB, far more than loopback's socket buffers take: the first client's answer stays in flight.
+    expect(JSON.stringify(await graphql(url.href, query)).length).toBeGreaterThan(24_000_000);
+    const stalled = await neverReading(url, query);
+    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()));
+    // The gateway resets it: the unread answer is discarded.
+    stalled.on('error', () => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const busy = await graphql(url.href, query);
+    expect((busy.errors as Array<{ extensions: { code: string } }>)[0]?.extensions.code).toBe('SERVER_BUSY');
+    // 500 ms without a piece taken: the stalled answer is cut off, its connection closed, its share
+    // given back. (A paused socket notices the close once it reads again.)
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    stalled.resume();
+    await closed;
+    const served = await graphql(url.href, query);
+    expect(served.errors).toBeUndefined();
+  }, 60_000);
+});
+
 describe('a gateway process under big answers', () => {
   let started: Started;
   let url: URL;
