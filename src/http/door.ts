@@ -93,6 +93,11 @@ export function useDoor(deps: DoorDeps): Plugin {
       }, JSON_TYPE);
     },
     onResponse({ response }) {
+      // With a list of origins, the answer (its Access-Control-Allow-Origin) depends on the Origin:
+      // a shared cache must key on it.
+      if (Array.isArray(deps.config.corsOrigins) && !/\borigin\b/i.test(response.headers.get('vary') ?? '')) {
+        response.headers.append('vary', 'Origin');
+      }
       // Subscriptions over SSE: no proxy may hold events back to fill a buffer, or compress them
       // (`no-transform`, the standard way to say so; Yoga's `Content-Encoding: none` is no coding at all).
       if (response.headers.get('content-type')?.startsWith('text/event-stream')) {

@@ -1,4 +1,5 @@
 import { MAX_IDS_PER_FIELD } from '../domain/thread-rules.ts';
+import { badUserInput } from '../errors.ts';
 import type { Thread } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
 import { NodeRef } from './node.ts';
@@ -45,8 +46,12 @@ builder.asEntity(ThreadRef, {
   key: builder.selection<{ id: string }>('id'),
   // Async, so a bad reference fails only its own entry of `_entities`.
   resolveReference: async (reference, ctx) => {
-    assertThreadId(String(reference.id), 'representations.id');
-    return ctx.loaders.thread.load(String(reference.id));
+    // A representation without a string id (missing, null, a list) names no thread: never "undefined".
+    const id: unknown = (reference as { id?: unknown }).id;
+    if (typeof id !== 'string')
+      throw badUserInput('representations.id: a Thread reference needs its id, a string', 'representations');
+    assertThreadId(id, 'representations.id');
+    return ctx.loaders.thread.load(id);
   },
 });
 

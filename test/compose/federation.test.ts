@@ -61,13 +61,17 @@ describe('Apollo Federation subgraph', () => {
         { __typename: 'Thread', id },
         { __typename: 'Thread', id: 'thread_missing' },
         { __typename: 'Thread', id: '../assistants' },
+        // No id, a null one, a list: none is read as the thread "undefined", "null" or its element.
+        { __typename: 'Thread' },
+        { __typename: 'Thread', id: null },
+        { __typename: 'Thread', id: ['thread_x'] },
       ],
     });
     const entities = (result.data as { _entities: Array<{ id: string } | null> })._entities;
-    expect(entities.map((entity) => entity?.id ?? null)).toEqual([id, null, null]);
-    expect(result.errors?.map((error) => [error.path, error.extensions?.code])).toEqual([
-      [['_entities', 2], 'BAD_USER_INPUT'],
-    ]);
+    expect(entities.map((entity) => entity?.id ?? null)).toEqual([id, null, null, null, null, null]);
+    expect(result.errors?.map((error) => [error.path, error.extensions?.code])).toEqual(
+      [2, 3, 4, 5].map((index) => [['_entities', index], 'BAD_USER_INPUT']),
+    );
     expect(upstream.count('GET')).toBe(2);
   });
 

@@ -240,6 +240,20 @@ describe('cross-site requests', () => {
     expect(allowed.headers.get('access-control-allow-origin')).toBe('https://admin.example');
     expect(allowed.headers.get('access-control-allow-credentials')).not.toBe('true');
     expect((await ask('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
+    // The answers depend on the Origin: a shared cache must key on it (POST and GET alike).
+    for (const init of [
+      { method: 'POST', body: '{"query":"{ __typename }"}', headers: { 'content-type': 'application/json' } },
+      { method: 'GET' },
+    ]) {
+      const url =
+        init.method === 'GET' ? 'http://gateway.test/graphql?query=%7B__typename%7D' : 'http://gateway.test/graphql';
+      const answer = await configured.yoga.fetch(url, {
+        ...init,
+        headers: { ...init.headers, origin: 'https://app.example', accept: 'application/json' },
+      });
+      expect(answer.headers.get('access-control-allow-origin')).toBe('https://app.example');
+      expect(answer.headers.get('vary')).toMatch(/\borigin\b/i);
+    }
   });
 
   it('passes the GraphQL-over-HTTP audit (graphql-http serverAudits, MUST and SHOULD)', async () => {
