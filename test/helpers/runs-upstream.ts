@@ -36,6 +36,29 @@ export interface FakeRun {
   outputs?: Array<{ tool_call_id: string; output: string }>;
 }
 
+type WireRun = Omit<FakeRun, 'script' | 'outputs'>;
+
+/** A run as a Threads server answers it: what `fields` say, every time and result not yet set. */
+export function wireRun(
+  fields: Pick<WireRun, 'id' | 'thread_id' | 'assistant_id' | 'model' | 'instructions' | 'tools' | 'metadata'> &
+    Partial<WireRun>,
+): WireRun {
+  return {
+    object: 'thread.run',
+    status: 'queued',
+    created_at: now(),
+    started_at: null,
+    completed_at: null,
+    failed_at: null,
+    cancelled_at: null,
+    last_error: null,
+    incomplete_details: null,
+    required_action: null,
+    usage: null,
+    ...fields,
+  };
+}
+
 export interface RunsState {
   runs: Map<string, FakeRun>;
   assistants: Map<string, Record<string, unknown>>;
@@ -178,25 +201,16 @@ export function runsHandler(upstream: () => TestUpstream, state: RunsState): Han
       if (!assistant) return notFound('assistant');
       const metadata = (body.metadata ?? {}) as Record<string, string>;
       const run: FakeRun = {
-        id: nextId('run'),
-        object: 'thread.run',
-        thread_id: threadId,
-        assistant_id: body.assistant_id,
-        status: 'queued',
-        model: typeof body.model === 'string' ? body.model : String(assistant.model),
-        instructions:
-          typeof body.instructions === 'string' ? body.instructions : (assistant.instructions as string | null),
-        tools: Array.isArray(body.tools) ? body.tools : (assistant.tools as unknown[]),
-        metadata,
-        created_at: now(),
-        started_at: null,
-        completed_at: null,
-        failed_at: null,
-        cancelled_at: null,
-        last_error: null,
-        incomplete_details: null,
-        required_action: null,
-        usage: null,
+        ...wireRun({
+          id: nextId('run'),
+          thread_id: threadId,
+          assistant_id: body.assistant_id,
+          model: typeof body.model === 'string' ? body.model : String(assistant.model),
+          instructions:
+            typeof body.instructions === 'string' ? body.instructions : (assistant.instructions as string | null),
+          tools: Array.isArray(body.tools) ? body.tools : (assistant.tools as unknown[]),
+          metadata,
+        }),
         script: metadata.script ?? 'complete',
       };
       state.runs.set(run.id, run);

@@ -329,17 +329,29 @@ describe('streamed runs over a Chat Completions server (a tool-calling model)', 
     expect(textOf(message)).toBe(pieces.join(''));
   });
 
-  it('ends the stream of a run whose thread is deleted under it, with an error event', async () => {
-    const chunks = Array.from({ length: 40 }, (_, index) => chunk({ content: `word${index} ` }));
+  /**
+   * A streamed run of `words` words (10 ms apart) on a new thread, read to its end; `act` runs once,
+   * at the first delta (a delete, a cancel: whatever lands mid-answer).
+   */
+  async function streamWithAct(
+    words: number,
+    act: (client: OpenAI, threadId: string, events: AssistantStreamEvent[]) => Promise<unknown>,
+  ) {
+    const chunks = Array.from({ length: words }, (_, index) => chunk({ content: `word${index} ` }));
     const client = await start(() => ({ kind: 'stream', intervalMs: 10, chunks }));
     const threadId = await threadWith(client, 'go');
     const events: AssistantStreamEvent[] = [];
     for await (const event of await client.beta.threads.runs.create(threadId, streaming(assistant))) {
       events.push(event);
       if (event.event === 'thread.message.delta' && names(events).indexOf(event.event) === events.length - 1) {
-        await client.beta.threads.delete(threadId);
+        await act(client, threadId, events);
       }
     }
+    return { client, threadId, events };
+  }
+
+  it('ends the stream of a run whose thread is deleted under it, with an error event', async () => {
+    const { events } = await streamWithAct(40, (client, threadId) => client.beta.threads.delete(threadId));
     // It ends (it used to wait forever) with the API's error event, once the model is done.
     expect(names(events)).toContain('thread.message.delta');
     expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'run_not_found' } });
@@ -347,17 +359,9 @@ describe('streamed runs over a Chat Completions server (a tool-calling model)', 
   });
 
   it('cancels while streaming: cancelling, the message left incomplete (run_cancelled), cancelled', async () => {
-    const chunks = Array.from({ length: 200 }, (_, index) => chunk({ content: `word${index} ` }));
-    const client = await start(() => ({ kind: 'stream', intervalMs: 10, chunks }));
-    const threadId = await threadWith(client, 'go');
-    const events: AssistantStreamEvent[] = [];
-    for await (const event of await client.beta.threads.runs.create(threadId, streaming(assistant))) {
-      events.push(event);
-      if (event.event === 'thread.message.delta' && names(events).indexOf(event.event) === events.length - 1) {
-        const runId = dataOfLast<Run>(events, 'thread.run.created').id;
-        await client.beta.threads.runs.cancel(runId, { thread_id: threadId });
-      }
-    }
+    const { client, threadId, events } = await streamWithAct(200, (client, threadId, events) =>
+      client.beta.threads.runs.cancel(dataOfLast<Run>(events, 'thread.run.created').id, { thread_id: threadId }),
+    );
     expect(order(events).slice(-4)).toEqual([
       'thread.run.cancelling',
       'thread.message.incomplete',

@@ -2,6 +2,7 @@ import { afterEach, expect, it } from 'vitest';
 import type { Gateway } from '../../src/app.ts';
 import { CancelRunDocument } from '../helpers/documents.ts';
 import { execute, testGateway } from '../helpers/gateway.ts';
+import { wireRun } from '../helpers/runs-upstream.ts';
 import { closeAll, startTestUpstream, type TestUpstream } from '../helpers/test-upstream.ts';
 
 /**
@@ -14,9 +15,8 @@ let gateway: Gateway | undefined;
 afterEach(() => closeAll(gateway, upstream));
 
 it('answers a CANCELLING run as it is, with one read and no second cancel upstream', async () => {
-  const run = {
+  const run = wireRun({
     id: 'run_stopping',
-    object: 'thread.run',
     thread_id: 'thread_stopping',
     assistant_id: 'asst_1',
     status: 'cancelling',
@@ -26,14 +26,7 @@ it('answers a CANCELLING run as it is, with one read and no second cancel upstre
     metadata: {},
     created_at: 1_700_000_000,
     started_at: 1_700_000_001,
-    completed_at: null,
-    failed_at: null,
-    cancelled_at: null,
-    last_error: null,
-    incomplete_details: null,
-    required_action: null,
-    usage: null,
-  };
+  });
   upstream = await startTestUpstream((request) => {
     if (request.path.endsWith('/runs/run_stopping/cancel')) {
       return {

@@ -37,6 +37,18 @@ const CREATE_FIELDS = [
 ] as const;
 const CREATE_FIELD_SET = new Set<string>(CREATE_FIELDS);
 
+/**
+ * "Create thread and run"'s fields: a run's, less what only a run on an existing thread takes
+ * (`additional_*`, `reasoning_effort`), plus the thread to create and its tools' resources.
+ */
+export const THREAD_AND_RUN_FIELDS: ReadonlySet<string> = new Set([
+  ...CREATE_FIELDS.filter(
+    (field) => !['reasoning_effort', 'additional_instructions', 'additional_messages'].includes(field),
+  ),
+  'thread',
+  'tool_resources',
+]);
+
 /** `stream`: true answers server-sent events (runs/run-stream.ts); anything but a boolean is a 400. */
 export function checkStream(stream: unknown): BackendAnswer | null {
   if (stream == null || typeof stream === 'boolean') return null;

@@ -119,15 +119,17 @@ export async function runSteps(store: Store, record: RunRecord) {
   const steps: Array<ReturnType<typeof toolStep> | ReturnType<typeof messageStep>> = rounds.map((round) =>
     toolStep(run, round),
   );
-  const written = await answers(store, run);
-  const last = minus(
+  for (const message of await answers(store, run)) steps.push(answerStep(record, message));
+  return steps;
+}
+
+/** The step of an answer the run wrote: completed, with what its turn used (the run's usage less its tool rounds'). */
+export function answerStep(record: RunRecord, message: Pick<StoredMessage, 'id' | 'created_at'>) {
+  const { run, rounds } = record;
+  const usage = minus(
     run.usage,
     rounds.map((round) => round.usage),
-  );
-  const usage = last ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
-  for (const message of written) {
-    const at = run.completed_at ?? run.failed_at ?? message.created_at;
-    steps.push(messageStep(run, message.id, message.created_at, { at, usage }));
-  }
-  return steps;
+  ) ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+  const at = run.completed_at ?? run.failed_at ?? message.created_at;
+  return messageStep(run, message.id, message.created_at, { at, usage });
 }

@@ -4,7 +4,7 @@ import type { Store } from '../store/store.ts';
 import type { LogReader } from '../streams/event-log.ts';
 import { wireMessage } from '../threads/wire-message.ts';
 import type { RunEvent } from './run-events.ts';
-import { messageStep, runSteps, type StepStatus, toolStep } from './run-steps.ts';
+import { answerStep, messageStep, type StepStatus, toolStep } from './run-steps.ts';
 
 /**
  * A streamed create or `submit_tool_outputs`: the run's events (runs/run-events.ts) as the API's
@@ -178,12 +178,7 @@ export class RunStream implements AnswerStream {
         : undefined;
     if (written) {
       const record = await this.#store.runs.getRun(run.thread_id, run.id);
-      const steps = record ? await runSteps(this.#store, { ...record, run }) : [];
-      const step = steps.find(
-        (candidate) =>
-          candidate.step_details.type === 'message_creation' &&
-          candidate.step_details.message_creation.message_id === open.id,
-      );
+      const step = record && answerStep({ ...record, run }, written);
       return (
         event(`thread.message.${written.status}`, wireMessage(written)) +
         (step ? event('thread.run.step.completed', step) : '')

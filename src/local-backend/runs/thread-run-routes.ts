@@ -7,27 +7,7 @@ import { checkCreate } from '../threads/thread-checks.ts';
 import { toStoredMessage } from '../threads/wire-message.ts';
 import type { RunRouteContext } from './route-kit.ts';
 import { assistantOf, startRun } from './run-routes.ts';
-import { checkCreateRun, runSettings } from './run-settings.ts';
-
-/** `POST /v1/threads/runs`'s fields: a thread to create, and the run's settings. */
-const FIELDS = new Set([
-  'assistant_id',
-  'thread',
-  'model',
-  'instructions',
-  'tools',
-  'tool_resources',
-  'metadata',
-  'temperature',
-  'top_p',
-  'stream',
-  'max_prompt_tokens',
-  'max_completion_tokens',
-  'truncation_strategy',
-  'tool_choice',
-  'parallel_tool_calls',
-  'response_format',
-]);
+import { checkCreateRun, runSettings, THREAD_AND_RUN_FIELDS } from './run-settings.ts';
 
 /** A refusal of the nested thread, its parameter named from the top (`thread.messages[0]…`). */
 function underThread(answer: BackendAnswer): BackendAnswer {
@@ -45,7 +25,7 @@ export async function createThreadAndRun(ctx: RunRouteContext, call: RouteCall<[
   const parsed = await readObject(call.request);
   if ('error' in parsed) return parsed.error;
   const { body } = parsed;
-  const extra = unknownField(body, FIELDS);
+  const extra = unknownField(body, THREAD_AND_RUN_FIELDS);
   if (extra) return extra;
   const { thread = {}, tool_resources: resources, ...runBody } = body;
   if (thread === null || typeof thread !== 'object' || Array.isArray(thread)) {

@@ -23,7 +23,7 @@ export function pageFromRead<T>(read: T[], query: PageQuery): { data: T[]; has_m
 }
 
 /** A page from the whole window between the cursors, in the list's order. */
-export function pageOfWindow<T>(window: T[], query: PageQuery): { data: T[]; has_more: boolean } {
+function pageOfWindow<T>(window: T[], query: PageQuery): { data: T[]; has_more: boolean } {
   const data = query.before === undefined ? window.slice(0, query.limit) : window.slice(-query.limit);
   return { data, has_more: window.length > query.limit };
 }
