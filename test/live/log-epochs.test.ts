@@ -48,8 +48,9 @@ itWithRedis('a cursor of a Redis log that expired is refused by the log made aga
     () => server.close(),
   );
   const { threadId, runId } = await startEchoRun(server.url, 'an answer of several words');
-  const first = eventsOf(await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId })));
-  expect(first.at(-1)?.run?.status).toBe('COMPLETED');
+  const firstMessages = await readSse(await postSubscription(server.url, EVENTS, { t: threadId, r: runId }));
+  const first = eventsOf(firstMessages);
+  expect(first.at(-1)?.run?.status, JSON.stringify(firstMessages)).toBe('COMPLETED');
 
   // The log expires (its key is gone, as after RUN_EVENTS_TTL_S); a later subscriber has it made again.
   const redis = new Redis(REDIS_URL);
