@@ -1,6 +1,13 @@
 import { performance } from 'node:perf_hooks';
 import { firstMarker, percentile, runThroughGateway, startGateway, startUpstream, wireHeaders } from './live-kit.ts';
 
+/** What one row measured: each system's first deltas (ms) and the gateway's CPU per run read through it. */
+interface Measured {
+  directMs: number[];
+  gatewayMs: number[];
+  gatewayCpuMsPerRun: number;
+}
+
 /** How one system reads a run on a thread: the time from its first request to the run's first delta. */
 type FirstDelta = (threadId: string) => Promise<number>;
 
@@ -29,30 +36,37 @@ async function systems(tokens?: number) {
     });
     return firstMarker(response, 'thread.message.delta', started);
   };
-  const viaGateway: FirstDelta = async (threadId) =>
-    (await runThroughGateway(gateway.url, threadId, 'bench-model')).firstDeltaMs;
+  let gatewayReads = 0;
+  const viaGateway: FirstDelta = async (threadId) => {
+    gatewayReads++;
+    return (await runThroughGateway(gateway.url, threadId, 'bench-model')).firstDeltaMs;
+  };
   const stop = () => {
     gateway.stop();
     upstream.process.kill('SIGKILL');
   };
   /**
    * Both systems measured by `measure`, twice each and interleaved: the second of each pair is
-   * reported (connections warm on both sides), the gateway's with its CPU profile taken.
+   * reported (connections warm on both sides), the gateway's with its CPU profile taken and the
+   * CPU time its process spent per run read through it.
    */
   const sideBySide = async (measure: (read: FirstDelta) => Promise<number[]>) => {
     await measure(direct);
     await measure(viaGateway);
     const directMs = await measure(direct);
     await gateway.profile('start');
+    const [cpuBefore, readsBefore] = [await gateway.cpuMicros(), gatewayReads];
     const gatewayMs = await measure(viaGateway);
+    const gatewayCpuMsPerRun = ((await gateway.cpuMicros()) - cpuBefore) / 1000 / (gatewayReads - readsBefore);
     await gateway.profile('stop');
-    return { directMs, gatewayMs };
+    return { directMs, gatewayMs, gatewayCpuMsPerRun };
   };
   return { newThread, sideBySide, stop };
 }
 
-function compared(runs: number, directMs: number[], gatewayMs: number[]) {
+function compared(runs: number, { directMs, gatewayMs, gatewayCpuMsPerRun }: Measured) {
   return {
+    gatewayCpuMsPerRun,
     runs,
     tokenMs: Number(process.env.LIVE_TOKEN_MS ?? 40),
     directP50Ms: percentile(directMs, 50),
@@ -72,11 +86,11 @@ function compared(runs: number, directMs: number[], gatewayMs: number[]) {
 export async function firstDeltaBurst(runs: number) {
   const { newThread, sideBySide, stop } = await systems();
   try {
-    const { directMs, gatewayMs } = await sideBySide(async (read) => {
+    const measured = await sideBySide(async (read) => {
       const threads = await Promise.all(Array.from({ length: runs }, newThread));
       return Promise.all(threads.map(read));
     });
-    return compared(runs, directMs, gatewayMs);
+    return compared(runs, measured);
   } finally {
     stop();
   }
@@ -93,7 +107,7 @@ export async function firstDeltaSteady(runs: number, tokens: number, windowMs: n
   const answerMs = tokens * Number(process.env.LIVE_TOKEN_MS ?? 40);
   try {
     const threads = await Promise.all(Array.from({ length: runs }, newThread));
-    const { directMs, gatewayMs } = await sideBySide(async (read) => {
+    const measured = await sideBySide(async (read) => {
       const started = performance.now();
       const counted: number[] = [];
       await Promise.all(
@@ -108,7 +122,7 @@ export async function firstDeltaSteady(runs: number, tokens: number, windowMs: n
       );
       return counted;
     });
-    return { ...compared(runs, directMs, gatewayMs), tokens, counted: gatewayMs.length };
+    return { ...compared(runs, measured), tokens, counted: measured.gatewayMs.length };
   } finally {
     stop();
   }

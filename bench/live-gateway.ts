@@ -8,7 +8,7 @@ import { loadConfig } from '../dist/config/config.js';
 /**
  * The gateway for `bench/live.ts`: local mode, WebSocket upgrades on, and the heap after a full GC
  * on request (run with --expose-gc), in its own process so the clients' objects are not counted.
- * `profile-start` / `profile-stop` (with LIVE_PROFILE=<file>) take a CPU profile of a row's window.
+ * `cpu` answers its CPU time so far; `profile-start` / `profile-stop` (with LIVE_PROFILE=<file>) take a CPU profile of a row's window.
  */
 const gateway = createGateway(loadConfig({ ...process.env, LOG_LEVEL: 'warn', LOCAL_BACKEND_STORE: 'memory' }));
 const server = createServer(gateway.requestListener);
@@ -22,6 +22,9 @@ process.on('message', (message) => {
   if (message === 'heap') {
     (globalThis as { gc?: () => void }).gc?.();
     process.send?.({ heapBytes: process.memoryUsage().heapUsed });
+  } else if (message === 'cpu') {
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuMicros: user + system });
   } else if (message === 'profile-start') {
     inspector.connect();
     inspector.post('Profiler.enable', () =>

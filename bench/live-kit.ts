@@ -7,6 +7,8 @@ export interface Child {
   heap(): Promise<number>;
   /** With LIVE_PROFILE=<file>: starts, then stops and writes, a CPU profile of the gateway (else nothing). */
   profile(step: 'start' | 'stop'): Promise<void>;
+  /** The CPU time (user and system, µs) the gateway's process has spent so far. */
+  cpuMicros(): Promise<number>;
   stop(): void;
 }
 
@@ -36,6 +38,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
             child.send(`profile-${step}`);
           })
         : Promise.resolve(),
+    cpuMicros: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve((m as { cpuMicros: number }).cpuMicros));
+        child.send('cpu');
+      }),
     stop: () => child.kill('SIGKILL'),
   };
 }

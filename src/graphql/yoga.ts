@@ -6,6 +6,7 @@ import type { TrustedManifest } from '../features/persisted-documents/trusted-ma
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import { useDirectResults } from '../http/direct-results.ts';
 import { corsFor, useDoor } from '../http/door.ts';
+import { useEventStream } from '../http/event-stream.ts';
 import { GraphiQLPage } from '../http/graphiql-page.ts';
 import { useHttpGuards } from '../http/http-guards.ts';
 import type { GatewayMetrics } from '../http/metrics.ts';
@@ -94,6 +95,8 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
         inFlightBytes: config.limits.answerBytesInFlight,
         stallMs: config.limits.answerStallMs,
       }),
+      // A subscription's events written as an event stream, or refused when the client takes none.
+      useEventStream({ pingMs: config.live.pingMs }),
       // After every choice of how to write the answer: the WebSocket's operations take the result itself.
       useDirectResults(),
     ],

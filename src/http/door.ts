@@ -1,4 +1,4 @@
-import { type CORSOptions, isAsyncIterable, type Plugin } from 'graphql-yoga';
+import type { CORSOptions, Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
@@ -17,7 +17,7 @@ function acceptsAnAnswer(request: Request): boolean {
 }
 
 /** Refusals of requests that may not accept GraphQL's own media type, and the operational routes. */
-const JSON_TYPE = 'application/json; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
 
 function json(fetchAPI: { Response: typeof Response }, status: number, body: unknown): Response {
   return new fetchAPI.Response(JSON.stringify(body), { status, headers: { 'content-type': JSON_TYPE } });
@@ -30,7 +30,7 @@ function methodNotAllowed(fetchAPI: { Response: typeof Response }, allow: string
 }
 
 /** A request refused before any GraphQL work, answered with a coded GraphQL error body. */
-function refusal(
+export function refusal(
   fetchAPI: { Response: typeof Response },
   status: number,
   code: string,
@@ -77,21 +77,6 @@ export function useDoor(deps: DoorDeps): Plugin {
   const hosts = hostPolicy(deps.config);
   const { cors, graphiql } = deps;
   return {
-    onResultProcess({ result, resultProcessor, setResultProcessor }) {
-      // A subscription asked for with an Accept that allows no event stream: Yoga found no way to
-      // answer it and would send a bodiless 406. The refusal says what to send instead, with a code.
-      if (resultProcessor || !isAsyncIterable(result)) return;
-      const message =
-        'A subscription is answered as an event stream: send Accept: text/event-stream, or use WebSocket.';
-      setResultProcessor((opened, fetchAPI) => {
-        // The subscription was opened: closed at once, so it holds no slot and follows nothing.
-        void (opened as AsyncIterable<unknown>)
-          [Symbol.asyncIterator]()
-          .return?.()
-          ?.catch(() => undefined);
-        return refusal(fetchAPI, 406, 'NOT_ACCEPTABLE', message, JSON_TYPE);
-      }, JSON_TYPE);
-    },
     onResponse({ response }) {
       // With a list of origins, the answer (its Access-Control-Allow-Origin) depends on the Origin:
       // a shared cache must key on it.
