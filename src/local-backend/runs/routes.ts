@@ -12,7 +12,7 @@ import { assistantNotFound, type RunRouteContext, runNotFound, threadNotFound } 
 import { RunDriver } from './run-driver.ts';
 import { RunEvents } from './run-events.ts';
 import { registerRunRoutes } from './run-routes.ts';
-import { registerRunStepRoutes, stepNotFound } from './run-step-routes.ts';
+import { stepNotFound } from './run-step-routes.ts';
 
 /** The runs settings of the local backend (LOCAL_BACKEND_MODEL_URL, _KEY, LOCAL_BACKEND_RUN_TIMEOUT_S). */
 export interface RunOptions {
