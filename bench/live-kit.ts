@@ -9,6 +9,8 @@ export interface Child {
   profile(step: 'start' | 'stop'): Promise<void>;
   /** The CPU time (user and system, µs) the gateway's process has spent so far. */
   cpuMicros(): Promise<number>;
+  /** The gateway's event loop delay (ms) since the last call. */
+  loopDelay(): Promise<{ p50: number; p99: number; max: number }>;
   stop(): void;
 }
 
@@ -42,6 +44,11 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ch
       new Promise((resolve) => {
         child.once('message', (m) => resolve((m as { cpuMicros: number }).cpuMicros));
         child.send('cpu');
+      }),
+    loopDelay: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) => resolve((m as { loop: { p50: number; p99: number; max: number } }).loop));
+        child.send('loop');
       }),
     stop: () => child.kill('SIGKILL'),
   };

@@ -90,6 +90,38 @@ function abortable(
   return wrapped;
 }
 
+/**
+ * A signal aborted when either of two is, and its release. Unlike `AbortSignal.any`, it leaves
+ * nothing behind on the long-lived one (the instance's stopping signal) once released: Node keeps an
+ * entry per combined signal on each source for as long as the source lives.
+ */
+function eitherOf(short: AbortSignal, long: AbortSignal): { signal: AbortSignal; release(): void } {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  if (short.aborted || long.aborted) abort();
+  short.addEventListener('abort', abort, { once: true });
+  long.addEventListener('abort', abort, { once: true });
+  return {
+    signal: controller.signal,
+    release: () => {
+      short.removeEventListener('abort', abort);
+      long.removeEventListener('abort', abort);
+    },
+  };
+}
+
+/** What the log answers; a log that cannot be reached (Redis) refuses the subscription with a code. */
+async function unlessLogDown<T>(answer: Promise<T>): Promise<T> {
+  try {
+    return await answer;
+  } catch {
+    throw new GatewayError(
+      ErrorCode.UPSTREAM_UNAVAILABLE,
+      'The run’s event log (Redis) is not reachable; subscribe again shortly.',
+    );
+  }
+}
+
 function end(code: ErrorCode, message: string, cursor: string | null): EndOfEvents {
   return { type: 'End', error: new GatewayError(code, message, { extensions: cursor ? { cursor } : {} }) };
 }
@@ -165,7 +197,7 @@ export class Live {
   async runEvents(subscriber: Subscriber, threadId: string, runId: string, after: string | undefined) {
     const { log } = this.#deps;
     const place = after === undefined ? undefined : decodeCursor(after, runId, 'after');
-    const state = await log.next(runId);
+    const state = await unlessLogDown(log.next(runId));
     if (place && (!state || place.epoch !== state.epoch)) {
       throw badUserInput(
         'after: the run’s event log does not hold this cursor (it expired, or the log was started again since); subscribe without after',
@@ -178,7 +210,7 @@ export class Live {
     const afterSeq = place?.seq ?? -1;
     // Resuming after the run's final event: nothing more will come.
     if (state && afterSeq >= 0 && afterSeq === state.next - 1) {
-      const last = (await log.read(runId, afterSeq - 1, 1))?.events[0];
+      const last = (await unlessLogDown(log.read(runId, afterSeq - 1, 1)))?.events[0];
       if (last && isFinal(last.event)) return nothing();
     }
     const release = this.#admit(subscriber.callerId);
@@ -213,7 +245,7 @@ export class Live {
     release: () => void,
   ): AsyncGenerator<SubscriptionItem> {
     const { log } = this.#deps;
-    const stop = AbortSignal.any([signal, this.#stopping.signal]);
+    const { signal: stop, release: stopReleased } = eitherOf(signal, this.#stopping.signal);
     let cursor = afterSeq;
     let epoch = knownEpoch;
     let sinceTurn = 0;
@@ -270,6 +302,7 @@ export class Live {
         if (!this.#deps.producers.producing(runId)) this.#ensureProducer(threadId, runId, subscriber.credential);
       }
     } finally {
+      stopReleased();
       release();
     }
   }
@@ -292,9 +325,10 @@ export class Live {
     };
     return abortable(
       async function* (signal) {
-        const stop = AbortSignal.any([signal, stopping]);
+        // Either ends the wait (listeners, not AbortSignal.any: nothing stays on the stopping signal).
         const onStop = () => wake?.();
-        stop.addEventListener('abort', onStop, { once: true });
+        signal.addEventListener('abort', onStop, { once: true });
+        stopping.addEventListener('abort', onStop, { once: true });
         try {
           while (!signal.aborted) {
             const event = queue.shift();
@@ -312,14 +346,15 @@ export class Live {
               yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
               return;
             }
-            if (stop.aborted) continue;
+            if (signal.aborted) continue;
             await new Promise<void>((resolve) => {
               wake = resolve;
             });
             wake = undefined;
           }
         } finally {
-          stop.removeEventListener('abort', onStop);
+          signal.removeEventListener('abort', onStop);
+          stopping.removeEventListener('abort', onStop);
           cleanUp();
         }
       },

@@ -73,6 +73,25 @@ itWhen(hasRedisServer, 'needs the redis-server binary (apt-get install redis-ser
       const delivered = payloads.slice(0, -1).at(-1)?.data?.runEvents.cursor;
       expect(last?.errors?.[0]?.extensions.cursor).toBe(delivered);
       expect(messages.at(-1)?.event).toBe('complete');
+
+      // A subscription opened while Redis is down is refused with the same code, never a masked INTERNAL.
+      const late = await readSse(
+        await fetch(served.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+          body: JSON.stringify({
+            query: 'subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) { __typename } }',
+            variables: { t: threadId, r: runId },
+          }),
+        }),
+      );
+      const codes = late.flatMap(
+        (message) =>
+          (message.data as { errors?: Array<{ extensions: { code: string } }> } | null)?.errors?.map(
+            (error) => error.extensions.code,
+          ) ?? [],
+      );
+      expect(codes).toEqual(['UPSTREAM_UNAVAILABLE']);
     } finally {
       await served.close();
       await gateway.close();

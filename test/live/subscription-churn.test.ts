@@ -1,0 +1,43 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.ts';
+import { createLive } from '../../src/live/create-live.ts';
+import type { UpstreamApi } from '../../src/upstream/upstream-api.ts';
+import { silentLogger } from '../helpers/gateway.ts';
+
+/**
+ * Subscriptions opened and ended by the tens of thousands (a client that churns them) leave
+ * nothing behind: each one's hold on the instance's stopping signal goes with it.
+ */
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const heapAfterGc = () => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+it('60,000 threadEvents subscriptions opened and ended: the heap does not grow with them', async () => {
+  const system = createLive(loadConfig({}), {} as UpstreamApi, undefined, silentLogger);
+  const churn = async (count: number) => {
+    for (let index = 0; index < count; index++) {
+      const events = system.live.threadEvents({ callerId: 'churner', credential: undefined }, 'thread_churn');
+      const waiting = events.next();
+      await events.return(undefined);
+      await waiting;
+    }
+  };
+  try {
+    await churn(5_000);
+    const before = heapAfterGc();
+    await churn(60_000);
+    const grown = heapAfterGc() - before;
+    // Each subscription that left ~40 bytes on the stopping signal would grow it by ~2.4 MB.
+    expect(grown).toBeLessThan(800_000);
+  } finally {
+    await system.close();
+  }
+}, 60_000);
