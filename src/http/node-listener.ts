@@ -7,7 +7,8 @@ type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
  * Yoga's Node adapter builds the request URL as `http://` + Host + the request target, and when
  * that is not a URL (an absolute-form target `GET http://x/graphql`, `OPTIONS *`, a Host such as
  * `[::1]x`) it fails before any plugin runs and answers 500 with the error's stack trace as the
- * body. Such a request is refused here first, 400 with a coded body, before Yoga sees it.
+ * body. Such a request is refused here first, 400 with a coded body, before Yoga sees it, and
+ * so is a target with dot segments (the path it names is not the path it would be served at).
  */
 export function createNodeListener(handler: NodeHandler): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -82,10 +83,19 @@ const AUTHORITY_ENDS = /[/?#\\@\s]/;
 const MAX_KEPT_HOSTS = 256;
 const hostVerdicts = new Map<string, boolean>();
 
+/**
+ * A `.` or `..` segment, as it is or percent-encoded, between `/` or `\\` (both end a segment in
+ * an http URL). The URL parser removes such segments, so `/x/../graphql` and `/graphql/%2e%2e/metrics`
+ * would be served as `/graphql` and `/metrics`, while a proxy routing on the raw prefix saw another
+ * path: such a target is refused, never resolved.
+ */
+const DOT_SEGMENT = /(?:^|[/\\])(?:\.|%2e){1,2}(?:[/\\?#]|$)/i;
+
 function unreadableTarget(req: IncomingMessage): boolean {
   const target = req.url ?? '';
   // Origin-form only: a path, never a scheme and authority that would override the Host.
   if (!target.startsWith('/')) return true;
+  if (DOT_SEGMENT.test(target.split('?', 1)[0] ?? '')) return true;
   const host = req.headers.host ?? 'localhost';
   if (!PLAIN_HOST.test(host)) {
     // A Host that ends the authority (`/`, `?`, `#`, `\`, userinfo) would move the request's path:

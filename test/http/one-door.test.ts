@@ -248,6 +248,14 @@ describe('one door: request targets and Hosts that are not a URL', () => {
     ['a Host with a backslash path', () => 'GET /health HTTP/1.1\r\nHost: gw.example\\metrics?'],
     ['a Host with a fragment', () => `GET /health HTTP/1.1\r\nHost: gw.example/graphql?query=${query}#`],
     ['a Host with userinfo', () => 'GET /health HTTP/1.1\r\nHost: user@gw.example'],
+    // Dot segments: the URL parser would serve another path than the one a proxy routed on.
+    ['a dot segment', (host: string) => `GET /./graphql?query=${query} HTTP/1.1\r\nHost: ${host}`],
+    ['a dot-dot segment', (host: string) => `GET /x/../graphql?query=${query} HTTP/1.1\r\nHost: ${host}`],
+    ['an encoded dot segment', (host: string) => `GET /%2e/graphql?query=${query} HTTP/1.1\r\nHost: ${host}`],
+    ['an encoded dot-dot to /metrics', (host: string) => `GET /graphql/%2E%2e/metrics HTTP/1.1\r\nHost: ${host}`],
+    ['a dot-dot to /ready', (host: string) => `GET /graphql/../ready HTTP/1.1\r\nHost: ${host}`],
+    ['backslash dot-dot segments', (host: string) => `GET /x\\..\\graphql?query=${query} HTTP/1.1\r\nHost: ${host}`],
+    ['a POST to a dot-dot path', (host: string) => `POST /x/../graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 0`],
   ])('%s is 400 with a coded body, no stack trace, nothing upstream', async (_, head) => {
     const before = upstream.seen.length;
     const host = new URL(served.url).host;
