@@ -7,8 +7,10 @@ import { characters, isPlainObject, type RuleProblem } from './thread-rules.ts';
  * graphql/input-bounds.ts), so walking a value here is safe.
  */
 
-/** Tools of one assistant or one run. */
-export const MAX_TOOLS = 128;
+/** Tools of one assistant (OpenAI's published API description: `maxItems: 128`). */
+export const MAX_ASSISTANT_TOOLS = 128;
+/** Tools a run is given for itself (the description: `maxItems: 20` on a run's `tools`). */
+export const MAX_RUN_TOOLS = 20;
 /** A function tool's `parameters` (a JSON Schema), as JSON. */
 export const MAX_FUNCTION_PARAMETERS_BYTES = 64 * 1024;
 /** Instructions and additional instructions, in characters (code points). */
@@ -25,10 +27,10 @@ function problem(param: string, message: string): RuleProblem {
   return { param, message: `${param}: ${message}` };
 }
 
-/** `tools` in the Threads API's shape: at most 128 of `{type: code_interpreter | file_search | function}`. */
-export function checkTools(value: unknown, param: string): RuleProblem | null {
+/** `tools` in the Threads API's shape: at most `max` of `{type: code_interpreter | file_search | function}`. */
+export function checkTools(value: unknown, param: string, max: number): RuleProblem | null {
   if (!Array.isArray(value)) return problem(param, 'must be an array of tools');
-  if (value.length > MAX_TOOLS) return problem(param, `may hold at most ${MAX_TOOLS} tools, got ${value.length}`);
+  if (value.length > max) return problem(param, `may hold at most ${max} tools, got ${value.length}`);
   for (const [index, tool] of value.entries()) {
     const at = `${param}[${index}]`;
     if (!isPlainObject(tool)) return problem(at, 'must be an object');

@@ -7,6 +7,7 @@ import {
   checkTools,
   MAX_ASSISTANT_DESCRIPTION_CHARACTERS,
   MAX_ASSISTANT_NAME_CHARACTERS,
+  MAX_ASSISTANT_TOOLS,
 } from '../domain/tool-rules.ts';
 import { badUserInput } from '../errors.ts';
 import type { AssistantFields } from '../upstream/upstream-api.ts';
@@ -75,7 +76,7 @@ const AssistantInput = builder.inputRef<AssistantInputShape>('AssistantInput').i
     tools: t.field({
       type: 'JSON',
       description:
-        'Its tools, in the Threads API’s shape (as RunInput.tools): at most 128, a function’s `parameters` at most 64 KB as JSON.',
+        'Its tools, in the Threads API’s shape (as RunInput.tools): at most 128 (a run is given at most 20), a function’s `parameters` at most 64 KB as JSON.',
     }),
     metadata: t.field({ type: 'JSON', description: 'Up to 16 string pairs (keys ≤ 64, values ≤ 512 characters).' }),
     temperature: t.float({ description: 'Sampling temperature, 0 to 2.' }),
@@ -109,7 +110,7 @@ function toAssistantFields(input: AssistantInputShape, creating: boolean): Assis
   }
   if (input.tools === null) throw badUserInput('input.tools: give [] for no tools', 'input.tools');
   if (input.tools !== undefined) {
-    refuse(checkTools(input.tools, 'input.tools'));
+    refuse(checkTools(input.tools, 'input.tools', MAX_ASSISTANT_TOOLS));
     fields.tools = input.tools as unknown[];
   }
   if (input.metadata !== undefined) {

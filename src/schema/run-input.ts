@@ -1,7 +1,7 @@
 import type { InputRef } from '@pothos/core';
 import { parseRunGlobalId, type ToolOutput } from '../domain/run.ts';
 import { checkMetadata, checkThreadId, THREAD_ID_PATTERN } from '../domain/thread-rules.ts';
-import { checkInstructions, checkToolOutput, checkTools } from '../domain/tool-rules.ts';
+import { checkInstructions, checkToolOutput, checkTools, MAX_RUN_TOOLS } from '../domain/tool-rules.ts';
 import { badUserInput } from '../errors.ts';
 import type { NewRun } from '../upstream/upstream-api.ts';
 import { builder } from './builder.ts';
@@ -49,7 +49,7 @@ export const RunInput: InputRef<RunInputShape> = builder.inputRef<RunInputShape>
     tools: t.field({
       type: 'JSON',
       description:
-        'Tools replacing the assistant’s for this run, in the Threads API’s shape: at most 128 of `{type: "code_interpreter"}`, `{type: "file_search"}` or `{type: "function", function: {name, description?, parameters?, strict?}}` (`parameters` at most 64 KB as JSON).',
+        'Tools replacing the assistant’s for this run, in the Threads API’s shape: at most 20 of `{type: "code_interpreter"}`, `{type: "file_search"}` or `{type: "function", function: {name, description?, parameters?, strict?}}` (`parameters` at most 64 KB as JSON).',
     }),
     toolChoice: t.field({
       type: 'JSON',
@@ -136,7 +136,7 @@ export function toNewRun(input: RunInputShape): NewRun {
     );
   }
   if (input.tools != null) {
-    refuse(checkTools(input.tools, 'input.tools'));
+    refuse(checkTools(input.tools, 'input.tools', MAX_RUN_TOOLS));
     run.tools = input.tools as unknown[];
   }
   if (input.toolChoice != null) run.toolChoice = input.toolChoice;

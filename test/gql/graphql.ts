@@ -18,7 +18,7 @@ export type AssistantInput = {
   name?: string | null | undefined;
   /** Sampling temperature, 0 to 2. */
   temperature?: number | null | undefined;
-  /** Its tools, in the Threads API’s shape (as RunInput.tools): at most 128, a function’s `parameters` at most 64 KB as JSON. */
+  /** Its tools, in the Threads API’s shape (as RunInput.tools): at most 128 (a run is given at most 20), a function’s `parameters` at most 64 KB as JSON. */
   tools?: unknown;
   /** Nucleus sampling, 0 to 1 (the API’s `top_p`). */
   topP?: number | null | undefined;
@@ -67,7 +67,7 @@ export type RunInput = {
   temperature?: number | null | undefined;
   /** The API’s `tool_choice`: `"none"`, `"auto"`, `"required"` or `{type: "function", function: {name}}`. */
   toolChoice?: unknown;
-  /** Tools replacing the assistant’s for this run, in the Threads API’s shape: at most 128 of `{type: "code_interpreter"}`, `{type: "file_search"}` or `{type: "function", function: {name, description?, parameters?, strict?}}` (`parameters` at most 64 KB as JSON). */
+  /** Tools replacing the assistant’s for this run, in the Threads API’s shape: at most 20 of `{type: "code_interpreter"}`, `{type: "file_search"}` or `{type: "function", function: {name, description?, parameters?, strict?}}` (`parameters` at most 64 KB as JSON). */
   tools?: unknown;
   /** Nucleus sampling for this run, 0 to 1 (the API’s `top_p`). */
   topP?: number | null | undefined;

@@ -213,7 +213,7 @@ describe('runs over a Threads upstream', () => {
     for (let level = 0; level < 40; level++) deep = { properties: { x: deep } };
     const cases: Array<[string, Record<string, unknown>]> = [
       ['no assistant and no model', {}],
-      ['129 tools', { assistantId, tools: Array.from({ length: 129 }, (_, index) => fn(`f${index}`)) }],
+      ['21 tools', { assistantId, tools: Array.from({ length: 21 }, (_, index) => fn(`f${index}`)) }],
       ['a tool of an unknown type', { assistantId, tools: [{ type: 'web_browser' }] }],
       ['function parameters over 64 KB', { assistantId, tools: [fn('big', { description: 'x'.repeat(65_536) })] }],
       ['function parameters deeper than MAX_JSON_DEPTH', { assistantId, tools: [fn('deep', deep)] }],
@@ -232,7 +232,7 @@ describe('runs over a Threads upstream', () => {
       input: {
         assistantId,
         instructions: 'x'.repeat(256_000),
-        tools: Array.from({ length: 128 }, (_, i) => fn(`f${i}`)),
+        tools: Array.from({ length: 20 }, (_, i) => fn(`f${i}`)),
       },
     });
     expect(atLimits.errors).toBeUndefined();
