@@ -31,7 +31,7 @@ export const ErrorCode = {
   INTROSPECTION_DISABLED: 'INTROSPECTION_DISABLED',
   /** Subscriptions (docs/live.md): too many open, for the caller or the connection. */
   SUBSCRIPTION_LIMIT: 'SUBSCRIPTION_LIMIT',
-  /** The client read slower than events came, past SUBSCRIPTION_BUFFER_EVENTS; `extensions.cursor` resumes. */
+  /** A threadEvents client read slower than events came, past SUBSCRIPTION_BUFFER_EVENTS: subscribe again. */
   SUBSCRIPTION_OVERFLOW: 'SUBSCRIPTION_OVERFLOW',
   /** The instance is stopping; `extensions.cursor` (runEvents) resumes on another. */
   SHUTTING_DOWN: 'SHUTTING_DOWN',

@@ -26,7 +26,7 @@ export const GATEWAY_VARIABLES = {
     kind: 'list',
     secret: true,
     description:
-      'Bearer tokens callers must send when the gateway holds a key; `token:N` gives that token its own limit of N upstream calls per minute.',
+      'Bearer tokens callers must send (not in pass-through mode, where their own key is the credential); `token:N` gives a token its own limit of N upstream calls a minute.',
   },
   GATEWAY_ALLOW_ANONYMOUS: {
     group: 'Server',
@@ -310,7 +310,7 @@ export const GATEWAY_VARIABLES = {
     format: 'a URL like redis://127.0.0.1:6379/0',
     parse: true,
     description:
-      'Idempotency keys and rate limits in Redis, shared by every instance. Unset: in memory, **per instance**.',
+      'Idempotency keys, rate limits, APQ documents, run event logs, leases and thread events in Redis, shared by every instance. Unset: in memory, **per instance**.',
   },
   REDIS_KEY_PREFIX: {
     group: 'Idempotency & Redis',

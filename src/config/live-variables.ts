@@ -18,7 +18,7 @@ export const LIVE_VARIABLES = {
     min: 100,
     max: 1_000_000,
     description:
-      'Events one run’s log holds; past it, text deltas are no longer logged (the completed message still is).',
+      'Events one run’s log holds; past it, text deltas are not logged (messages and statuses are, up to twice it; past that, only how the run ended).',
   },
   RUN_EVENTS_MAX_BYTES: {
     group: 'Live',
@@ -62,7 +62,7 @@ export const LIVE_VARIABLES = {
     min: 10,
     max: 1_000_000,
     description:
-      'Events one subscription holds for a client that reads slower than they come; past it the subscription ends with `SUBSCRIPTION_OVERFLOW` and its last cursor.',
+      'Events one `threadEvents` subscription holds for a slow client; past it, it ends with `SUBSCRIPTION_OVERFLOW` (subscribe again). `runEvents` reads its run’s log: it never overflows.',
   },
   WEBSOCKET_PING_S: {
     group: 'Live',

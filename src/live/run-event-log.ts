@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { LoggedRunEvent, RunEvent } from './events.ts';
+import { endsRunEvents, type LoggedRunEvent, type RunEvent } from './events.ts';
 
 /** Events of a run's log, and which log: a log made again (after it expired, or on a new instance's memory) is another. */
 export interface LogPage {
@@ -38,18 +38,22 @@ export function newEpoch(): string {
 
 export interface RunEventLogOptions {
   ttlMs: number;
-  /** Events one run's log holds; past it, text deltas are dropped and only whole events are kept. */
+  /** Events one run's log holds; past it, text deltas are dropped; past twice it, all but the run's end. */
   maxEvents: number;
   /** Bytes (as JSON) of all logs held in this process's memory; past it, the least lately written logs go. */
   maxBytes?: number;
 }
 
-/** What of `events` a log of `length` events keeps: past the bound, no deltas; past twice it, nothing. */
+/**
+ * What of `events` a log of `length` events keeps: past the bound, no deltas; past twice it, only
+ * the events that end a subscription (the run's final status, or REQUIRES_ACTION), so that every
+ * subscriber still learns how the run ended.
+ */
 export function kept(events: readonly RunEvent[], length: number, maxEvents: number): RunEvent[] {
   const result: RunEvent[] = [];
   for (const event of events) {
     const size = length + result.length;
-    if (size >= 2 * maxEvents) break;
+    if (size >= 2 * maxEvents && !endsRunEvents(event)) continue;
     if (size >= maxEvents && event.type === 'MessageTextDelta') continue;
     result.push(event);
   }

@@ -25,7 +25,7 @@ export const openApi = JSON.parse(
 ) as OpenApiDocument;
 
 /**
- * The document is OpenAPI 3.1, yet 112 of its schemas still carry 3.0's `nullable: true` (a few of
+ * The document is OpenAPI 3.1, yet 111 of its schemas still carry 3.0's `nullable: true` (a few of
  * the Assistants API's among them). 3.1 has no such keyword; its authors mean what 3.1 spells
  * `anyOf: [schema, {type: "null"}]`, so that is what they become (Ajv would otherwise refuse a
  * `nullable` without a `type`).

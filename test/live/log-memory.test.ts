@@ -74,3 +74,28 @@ it('a gateway with a small bound still streams a running run whole to its subscr
   ).toBe(text);
   expect(events.at(-1)).toEqual({ __typename: 'RunStatusChanged', run: { status: 'COMPLETED' } });
 });
+
+it('a log past twice RUN_EVENTS_MAX keeps nothing more but how the run ended', async () => {
+  const log = new MemoryRunEventLog({ ttlMs: 60_000, maxEvents: 100 });
+  open.push(() => log.close());
+  const status = (status: string): RunEvent =>
+    ({ type: 'RunStatusChanged', run: { id: 'run_long', status } }) as unknown as RunEvent;
+  const delta: RunEvent = { type: 'MessageTextDelta', messageId: 'msg_1', index: 0, text: 'x' } as RunEvent;
+  let epoch: string | null = null;
+  let length = 0;
+  const append = async (events: RunEvent[]) => {
+    epoch = await log.append('run_long', length, events, epoch);
+    length = (await log.next('run_long'))?.next ?? 0;
+  };
+  await append(Array.from({ length: 150 }, () => delta));
+  expect(length).toBe(100);
+  // Whole events, up to twice the bound.
+  await append(Array.from({ length: 150 }, (_, index) => status(index % 2 ? 'queued' : 'in_progress')));
+  expect(length).toBe(200);
+  // Past it, only what ends a subscription: a tool call's wait, the final status.
+  await append([status('in_progress'), delta, status('requires_action'), status('in_progress'), status('completed')]);
+  const tail = (await log.read('run_long', 199, 10))?.events.map(
+    ({ event }) => (event as { run: { status: string } }).run.status,
+  );
+  expect(tail).toEqual(['requires_action', 'completed']);
+});
