@@ -21,6 +21,8 @@ const weather = {
   type: 'function' as const,
   function: { name: 'get_weather', description: 'The weather', parameters: { type: 'object', properties: {} } },
 };
+/** A function tool named `name`, for a `/call name {}` message. */
+const fnTool = (name: string) => ({ type: 'function' as const, function: { name } });
 
 describe.each(STORE_KINDS)('runs and assistants over the $name store, through the openai SDK', (kind) => {
   const suite = kind.name !== 'postgres' || hasPostgres ? describe : describe.skip;
@@ -121,6 +123,18 @@ describe.each(STORE_KINDS)('runs and assistants over the $name store, through th
       expect(runs.data.map((r) => r.id)).toEqual([run.id]);
     });
 
+    it('never calls a function the run does not have, or that tool_choice rules out', async () => {
+      const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: '/call f {}' }] });
+      for (const settings of [{}, { tools: [weather] }, { tools: [fnTool('f')], tool_choice: 'none' as const }]) {
+        const run = await client.beta.threads.runs.create(thread.id, body({ model: 'echo', ...settings }));
+        expect((await settle(thread.id, run.id)).status).toBe('completed');
+      }
+      const answers = await client.beta.threads.messages.list(thread.id, { order: 'asc' });
+      const texts = answers.data.filter((m) => m.role === 'assistant').map((m) => JSON.stringify(m.content));
+      expect(texts).toHaveLength(3);
+      for (const text of texts) expect(text).toContain('may not call a function named f');
+    });
+
     it('takes `model` without an assistant, and a /call becomes requires_action until the outputs come', async () => {
       const thread = await client.beta.threads.create({
         messages: [{ role: 'user', content: '/call get_weather {"city":"Oslo"}' }],
@@ -193,7 +207,7 @@ describe.each(STORE_KINDS)('runs and assistants over the $name store, through th
 
     it('cancels a run waiting for tool outputs: cancelling, then cancelled, and the thread is free again', async () => {
       const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: '/call f {}' }] });
-      const created = await client.beta.threads.runs.create(thread.id, body({ model: 'echo' }));
+      const created = await client.beta.threads.runs.create(thread.id, body({ model: 'echo', tools: [fnTool('f')] }));
       await settle(thread.id, created.id, ['requires_action']);
       const cancelling = await client.beta.threads.runs.cancel(created.id, { thread_id: thread.id });
       expect(cancelling.status).toBe('cancelling');
@@ -293,7 +307,7 @@ describe.each(STORE_KINDS.filter((kind) => kind.name !== 'memory'))('runs across
     try {
       let client = served.client;
       const thread = await client.beta.threads.create({ messages: [{ role: 'user', content: '/call f {}' }] });
-      const waiting = await client.beta.threads.runs.create(thread.id, body({ model: 'echo' }));
+      const waiting = await client.beta.threads.runs.create(thread.id, body({ model: 'echo', tools: [fnTool('f')] }));
       const expired = await until(
         () => client.beta.threads.runs.retrieve(waiting.id, { thread_id: thread.id }),
         (run) => run.status === 'expired',

@@ -22,8 +22,18 @@ function textOf(content: ChatCompletionMessageParam['content']): string {
   return content.map((part) => ('text' in part ? part.text : '')).join('');
 }
 
+/** Whether the request lets the model call function `name`: the run has it, and `tool_choice` allows calls. */
+function mayCall(request: ModelRequest, name: string): boolean {
+  const choice = request.toolChoice;
+  if (choice === 'none') return false;
+  if (typeof choice === 'object' && choice !== null && 'function' in choice && choice.function.name !== name)
+    return false;
+  return request.tools.some((tool) => tool.function.name === name);
+}
+
 /** Where the answer comes from: the tool outputs that end the conversation, else the last user text. */
-function answerFor(messages: ChatCompletionMessageParam[]): { text: string } | { call: string; args: string } {
+function answerFor(request: ModelRequest): { text: string } | { call: string; args: string } {
+  const { messages } = request;
   const outputs: string[] = [];
   for (let index = messages.length - 1; index >= 0; index--) {
     const message = messages[index];
@@ -35,6 +45,8 @@ function answerFor(messages: ChatCompletionMessageParam[]): { text: string } | {
   const text = lastUser ? textOf(lastUser.content) : '';
   const call = CALL_PATTERN.exec(text.trim());
   if (call?.[1] && call[2]) {
+    // As a real model: never a call of a function the run does not have, or that tool_choice rules out.
+    if (!mayCall(request, call[1])) return { text: `/call: this run may not call a function named ${call[1]}` };
     try {
       JSON.parse(call[2]);
       return { call: call[1], args: call[2].trim() };
@@ -52,13 +64,14 @@ function pieces(text: string): string[] {
 
 /**
  * The built-in demonstration model: it answers with the last user message's text, in several
- * pieces; `/call NAME JSON` makes it call tool NAME (whatever tools the run has); after tool outputs
+ * pieces; `/call NAME JSON` makes it call function NAME (when the run has it and `tool_choice` allows
+ * it; else it says so); after tool outputs
  * it answers with a text that quotes them.
  */
 export const echoModel: Model = {
   async *stream(request: ModelRequest): AsyncIterable<ModelEvent> {
     const prompt = approximateTokens(request.messages.map((message) => textOf(message.content)).join('\n'));
-    const answer = answerFor(request.messages);
+    const answer = answerFor(request);
     let completion = 0;
     if ('call' in answer) {
       yield {
