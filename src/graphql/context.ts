@@ -82,7 +82,7 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
     state.upstreamCalls = () => upstream.session.budget.calls;
     // Message loaders only for requests that read messages: most never do, and every object made
     // here lives as long as the request (500 ms and more against a hosted API).
-    let thread = createThreadLoader(upstream, deps.metrics.observeBatch);
+    let thread: ThreadLoader | undefined;
     let messages: MessageLoaders | undefined;
     let runs: RunLoaders | undefined;
     let threadList: CallerThreads | undefined;
@@ -94,6 +94,7 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
       upstream,
       loaders: {
         get thread() {
+          thread ??= createThreadLoader(upstream, deps.metrics.observeBatch);
           return thread;
         },
         get messages() {
@@ -117,8 +118,8 @@ export function createContextFactory(deps: ContextDeps): (request: Request) => G
       signal: request.signal,
       pace: createPace(),
       freshEvent: () => {
-        upstream.renew(session());
-        thread = createThreadLoader(upstream, deps.metrics.observeBatch);
+        upstream.renew(session);
+        thread = undefined;
         messages = undefined;
         runs = undefined;
       },

@@ -23,12 +23,14 @@ import type {
  */
 export class RequestUpstream {
   readonly #api: UpstreamApi;
-  #session: UpstreamSession;
+  #made: UpstreamSession | undefined;
+  #make: () => UpstreamSession;
   readonly #health: UpstreamHealth;
 
   constructor(api: UpstreamApi, session: UpstreamSession, health: UpstreamHealth) {
     this.#api = api;
-    this.#session = session;
+    this.#made = session;
+    this.#make = () => session;
     this.#health = health;
   }
 
@@ -36,9 +38,19 @@ export class RequestUpstream {
     return this.#session;
   }
 
-  /** A subscription's next event: its calls from now on under a fresh deadline and budget. */
-  renew(session: UpstreamSession): void {
-    this.#session = session;
+  /** The session of the calls now: made when the first call (or reader) of a renewed one needs it. */
+  get #session(): UpstreamSession {
+    this.#made ??= this.#make();
+    return this.#made;
+  }
+
+  /**
+   * A subscription's next event: its calls from now on under a fresh deadline and budget, made by
+   * `make` only if the event makes a call (most events' selections read nothing upstream).
+   */
+  renew(make: () => UpstreamSession): void {
+    this.#made = undefined;
+    this.#make = make;
   }
 
   get kind(): UpstreamApi['kind'] {
