@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { LiveConfig } from '../config/live-config.ts';
 import { badUserInput, ErrorCode, GatewayError } from '../errors.ts';
 import {
@@ -145,6 +146,9 @@ export class Live {
 
   constructor(deps: LiveDeps) {
     this.#deps = deps;
+    // Every open subscription listens for the instance stopping (one listener each, removed when it
+    // ends; their number is bounded by the subscription limits): no warning past ten.
+    setMaxListeners(0, this.#stopping.signal);
   }
 
   /** Live subscriptions of this instance. */

@@ -41,3 +41,23 @@ it('60,000 threadEvents subscriptions opened and ended: the heap does not grow w
     await system.close();
   }
 }, 60_000);
+
+it('many subscriptions open at once raise no listener warning', async () => {
+  const system = createLive(loadConfig({}), {} as UpstreamApi, undefined, silentLogger);
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error) => warnings.push(warning);
+  process.on('warning', onWarning);
+  try {
+    const open = Array.from({ length: 50 }, () =>
+      system.live.threadEvents({ callerId: 'many', credential: undefined }, 'thread_many'),
+    );
+    const waiting = open.map((events) => events.next());
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const events of open) await events.return(undefined);
+    await Promise.all(waiting);
+    expect(warnings.map((warning) => warning.name)).not.toContain('MaxListenersExceededWarning');
+  } finally {
+    process.off('warning', onWarning);
+    await system.close();
+  }
+});
