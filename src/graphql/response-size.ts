@@ -206,7 +206,10 @@ function boundedEvents(
     async next() {
       if (over) return done;
       const item = await events.next();
-      if (item.done || (await eventFits(item.value, maxBytes))) return item;
+      if (item.done) return item;
+      // Known at once for most events (a shared result measured by the first subscriber): no await.
+      const fits = eventFits(item.value, maxBytes);
+      if (fits === true || (fits !== false && (await fits))) return item;
       over = true;
       await events.return?.();
       return { done: false, value: tooLarge(maxBytes, 'An event of this subscription') };
