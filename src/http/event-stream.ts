@@ -13,7 +13,7 @@ import { JSON_TYPE, refusal } from './door.ts';
  * and it serialises each result for each subscription. Here an event is one chunk and one write,
  * and a result shared by many subscriptions (shared-event-results.ts) is serialised once, as the
  * WebSocket sends it (`resultJson`). The body is pulled by the socket: an event is taken from the
- * subscription only when the last one was handed to Node, so a client that reads slowly holds its
+ * subscription at most one ahead of what Node took, so a client that reads slowly holds its
  * subscription's own buffer (SUBSCRIPTION_BUFFER_EVENTS), not a queue here.
  */
 
@@ -29,40 +29,39 @@ function eventStream(events: AsyncIterable<ExecutionResult>, fetchAPI: FetchAPI,
   const iterator = events[Symbol.asyncIterator]();
   const encoder = new fetchAPI.TextEncoder();
   let ping: NodeJS.Timeout | undefined;
-  const body = new fetchAPI.ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        // At once: some clients show nothing of an answer until its body starts.
-        controller.enqueue(encoder.encode(PING));
-        ping = setInterval(() => {
-          // Only while the socket has taken what it was given: a ping never queues behind a stalled client.
-          if (controller.desiredSize === null) clearInterval(ping);
-          else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(PING));
-        }, pingMs);
-        ping.unref();
-      },
-      async pull(controller) {
-        try {
-          const item = await iterator.next();
-          if (item.done) {
-            clearInterval(ping);
-            controller.enqueue(encoder.encode(COMPLETE));
-            controller.close();
-          } else if (item.value != null) {
-            controller.enqueue(encoder.encode(`event: next\ndata: ${resultJson(item.value)}\n\n`));
-          }
-        } catch (error) {
-          clearInterval(ping);
-          controller.error(error);
-        }
-      },
-      async cancel() {
-        clearInterval(ping);
-        await iterator.return?.();
-      },
+  // The default strategy (one chunk): an event is taken from the subscription at most one ahead of
+  // the socket, and an idle stream has room for a ping.
+  const body = new fetchAPI.ReadableStream<Uint8Array>({
+    start(controller) {
+      // At once: some clients show nothing of an answer until its body starts.
+      controller.enqueue(encoder.encode(PING));
+      ping = setInterval(() => {
+        // Only while the socket has taken what it was given: a ping never queues behind a stalled client.
+        if (controller.desiredSize === null) clearInterval(ping);
+        else if (controller.desiredSize > 0) controller.enqueue(encoder.encode(PING));
+      }, pingMs);
+      ping.unref();
     },
-    { highWaterMark: 0 },
-  );
+    async pull(controller) {
+      try {
+        const item = await iterator.next();
+        if (item.done) {
+          clearInterval(ping);
+          controller.enqueue(encoder.encode(COMPLETE));
+          controller.close();
+        } else if (item.value != null) {
+          controller.enqueue(encoder.encode(`event: next\ndata: ${resultJson(item.value)}\n\n`));
+        }
+      } catch (error) {
+        clearInterval(ping);
+        controller.error(error);
+      }
+    },
+    async cancel() {
+      clearInterval(ping);
+      await iterator.return?.();
+    },
+  });
   return new fetchAPI.Response(body, { status: 200, headers: HEADERS });
 }
 
