@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { Session } from 'node:inspector';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createGateway } from '../dist/app.js';
 import { loadConfig } from '../dist/config/config.js';
 
@@ -27,7 +27,9 @@ process.on('message', (message) => {
     process.send?.({ heapBytes: process.memoryUsage().heapUsed });
   } else if (message === 'loop') {
     const ms = (ns: number) => Math.round(ns / 1e4) / 100;
-    process.send?.({ loop: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) } });
+    process.send?.({
+      loop: { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) },
+    });
     loopDelay.reset();
   } else if (message === 'cpu') {
     const { user, system } = process.cpuUsage();
