@@ -128,11 +128,17 @@ builder.mutationFields((t) => ({
     resolve: async (_root, { input }, ctx) => {
       const params = toCreateParams(input);
       const key = input?.idempotencyKey;
+      let created = !key;
       const thread = key
-        ? await ctx.idempotentCreates.run(ctx.callerId, key, params, (upstreamKey) =>
-            ctx.upstream.createThread(params, upstreamKey),
-          )
+        ? await ctx.idempotentCreates.run(ctx.callerId, key, params, (upstreamKey) => {
+            created = true;
+            return ctx.upstream.createThread(params, upstreamKey);
+          })
         : await ctx.upstream.createThread(params);
+      // A replay (the key's create was made before) answers the thread first created for it; one
+      // deleted since is not put back on the caller's list (an entry for a thread that is gone). The
+      // read is the request's one upstream call: the replay made none.
+      if (!created && !(await ctx.loaders.thread.load(thread.id))) return thread;
       ctx.loaders.thread.clear(thread.id).prime(thread.id, thread);
       // After the upstream acknowledged: a list that cannot be written only warns.
       await ctx.threadList.listed(thread);

@@ -72,6 +72,26 @@ describe('adopting and forgetting', () => {
     expect((await walk(app, 'a')).totalCount).toBe(0);
     expect((await walk(app, 'b')).totalCount).toBe(0);
   });
+
+  it('a keyed create replayed after its thread was deleted answers that thread, and lists nothing', async () => {
+    const app = await gateway();
+    const create = () =>
+      app.post(CreateThreadDocument, { input: { idempotencyKey: 'once', metadata: { k: 'v' } } }, 'a');
+    const first = await create();
+    const id = first.data?.createThread?.id ?? '';
+    expect((await walk(app, 'a')).ids).toEqual([id]);
+    // A replay while the thread exists keeps its one entry.
+    expect((await create()).data?.createThread?.id).toBe(id);
+    expect((await walk(app, 'a')).totalCount).toBe(1);
+    expect((await app.post(DeleteThreadDocument, { id }, 'a')).errors).toBeUndefined();
+    const replayed = await create();
+    expect(replayed.errors).toBeUndefined();
+    expect(replayed.data?.createThread?.id).toBe(id);
+    // No entry for the thread that is gone: the count and the list agree.
+    const list = await walk(app, 'a');
+    expect(list.totalCount).toBe(0);
+    expect(list.ids).toEqual([]);
+  });
 });
 
 describe('metadata keys', () => {
