@@ -329,10 +329,9 @@ export class Live {
     };
     return abortable(
       async function* (signal) {
-        // Either ends the wait (listeners, not AbortSignal.any: nothing stays on the stopping signal).
+        const { signal: stop, release: stopReleased } = eitherOf(signal, stopping);
         const onStop = () => wake?.();
-        signal.addEventListener('abort', onStop, { once: true });
-        stopping.addEventListener('abort', onStop, { once: true });
+        stop.addEventListener('abort', onStop, { once: true });
         try {
           while (!signal.aborted) {
             const event = queue.shift();
@@ -350,15 +349,14 @@ export class Live {
               yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
               return;
             }
-            if (signal.aborted) continue;
+            if (stop.aborted) continue;
             await new Promise<void>((resolve) => {
               wake = resolve;
             });
             wake = undefined;
           }
         } finally {
-          signal.removeEventListener('abort', onStop);
-          stopping.removeEventListener('abort', onStop);
+          stopReleased();
           cleanUp();
         }
       },
