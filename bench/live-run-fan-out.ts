@@ -8,9 +8,13 @@ import { graphql, percentile, startGateway, startUpstream, wireHeaders } from '.
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Tokens written before the timed ones (`w0 `, …), so that the timed ones find the gateway's code warm. */
+const WARM_UP_TOKENS = 10;
+
 /**
- * A model server in this process: the role at once, then, once `release` is called, `tokens` tokens
- * (`t0 `, `t1 `, …) one every `tokenMs`, each one's time of writing kept in `written`.
+ * A model server in this process: the role at once, then, once `release` is called, WARM_UP_TOKENS
+ * untimed tokens and `tokens` timed ones (`t0 `, `t1 `, …), one every `tokenMs`, each timed one's
+ * time of writing kept in `written`.
  */
 async function pacedModel(tokens: number, tokenMs: number) {
   const written: number[] = [];
@@ -24,6 +28,10 @@ async function pacedModel(tokens: number, tokenMs: number) {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(`data: ${JSON.stringify(chunk({ role: 'assistant', content: '' }))}\n\n`);
       await released;
+      for (let index = 0; index < WARM_UP_TOKENS; index++) {
+        res.write(`data: ${JSON.stringify(chunk({ content: `w${index} ` }))}\n\n`);
+        await pause(tokenMs);
+      }
       for (let index = 0; index < tokens; index++) {
         written[index] = performance.now();
         res.write(`data: ${JSON.stringify(chunk({ content: `t${index} ` }))}\n\n`);
@@ -40,7 +48,8 @@ async function pacedModel(tokens: number, tokenMs: number) {
 /**
  * One run watched by `subscribers` runEvents subscriptions (graphql-ws, `perSocket` per connection)
  * against a Threads server whose model the bench drives: once every subscription has its first
- * event, the model writes a token every `tokenMs`; each MessageTextDelta is timed from the moment
+ * event, the model writes a token every `tokenMs` (the first WARM_UP_TOKENS untimed: the gateway's
+ * delivery path runs cold for the first few); each timed MessageTextDelta is timed from the moment
  * the model wrote its token (before the Threads server and then the gateway handle it) to its
  * arrival at each subscriber.
  */
@@ -98,10 +107,16 @@ export async function runFanOut(subscribers: number, perSocket: number, tokens =
     for (let waited = 0; started < subscribers && waited < 60_000; waited += 50) await pause(50);
     await pause(500);
     await gateway.profile('start');
+    const cpuBefore = await gateway.cpuMicros();
+    const clientCpu = process.cpuUsage();
     model.release();
     const expected = subscribers * tokens;
     for (let waited = 0; delays.length < expected && waited < 60_000; waited += 50) await pause(50);
+    const cpuAfter = await gateway.cpuMicros();
+    const clientUsage = process.cpuUsage(clientCpu);
     await gateway.profile('stop');
+    // CPU per delivered event (µs), the untimed ones included: what one subscriber costs per token.
+    const perDelivery = (micros: number) => Math.round(micros / Math.max(1, subscribers * (tokens + WARM_UP_TOKENS)));
     return {
       subscribers,
       perSocket,
@@ -111,6 +126,9 @@ export async function runFanOut(subscribers: number, perSocket: number, tokens =
       delivered: delays.length,
       deliveryP50Ms: percentile(delays, 50),
       deliveryP99Ms: percentile(delays, 99),
+      gatewayCpuMicrosPerDelivery: perDelivery(cpuAfter - cpuBefore),
+      // The subscribers' (this process's, the model's too).
+      clientCpuMicrosPerDelivery: perDelivery(clientUsage.user + clientUsage.system),
     };
   } finally {
     for (const client of clients) await client.dispose();

@@ -88,6 +88,7 @@ async function firstDeltas(gateway: Child, runs: number) {
   };
 }
 
+// LIVE_RUN_SUBSCRIBERS and LIVE_RUN_TOKENS size the run fan-out row (1,000 and 10).
 // LIVE_ROWS picks rows (comma-separated: steady, burst, runFanOut, deltas, fanOut); all by default.
 const rows = new Set((process.env.LIVE_ROWS ?? 'steady,burst,runFanOut,deltas,fanOut').split(','));
 const results: Record<string, unknown> = {};
@@ -104,7 +105,10 @@ if (rows.has('steady')) {
   }
 }
 if (rows.has('burst')) results.firstDeltaBurst = await firstDeltaBurst(runs);
-if (rows.has('runFanOut')) results.runFanOut = await runFanOut(Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000), 50);
+if (rows.has('runFanOut')) {
+  const subscribers = Number(process.env.LIVE_RUN_SUBSCRIBERS ?? 1_000);
+  results.runFanOut = await runFanOut(subscribers, 50, Number(process.env.LIVE_RUN_TOKENS ?? 10));
+}
 if (rows.has('deltas') || rows.has('fanOut')) {
   const gateway = await startGateway();
   try {

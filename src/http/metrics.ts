@@ -23,6 +23,19 @@ export class GatewayMetrics {
   constructor(pinnedOperations: readonly string[] = []) {
     this.#operations = new Set(pinnedOperations);
     this.#pinned = pinnedOperations.length > 0;
+    const counts = this.#eventResultCounts;
+    new Counter({
+      name: 'subscription_event_results_total',
+      help: 'Events delivered to subscriptions: executed for the subscription, or handed a result executed for another with the same caller and document.',
+      labelNames: ['outcome'] as const,
+      registers: [this.registry],
+      collect() {
+        // Set at scrape to the counts kept since the start (a counter only grows).
+        this.reset();
+        this.inc({ outcome: 'executed' }, counts.executed);
+        this.inc({ outcome: 'shared' }, counts.shared);
+      },
+    });
   }
 
   readonly #requests = new Counter({
@@ -59,19 +72,11 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  readonly #eventResults = new Counter({
-    name: 'subscription_event_results_total',
-    help: 'Events delivered to subscriptions: executed for the subscription, or handed a result executed for another with the same caller and document.',
-    labelNames: ['outcome'] as const,
-    registers: [this.registry],
-  });
-  readonly #eventResultSeries = {
-    executed: this.#eventResults.labels('executed'),
-    shared: this.#eventResults.labels('shared'),
-  };
+  /** Counted as plain numbers (an observation per subscriber per event), handed to prom-client at scrape. */
+  readonly #eventResultCounts = { executed: 0, shared: 0 };
 
   observeEventResult = (outcome: 'executed' | 'shared'): void => {
-    this.#eventResultSeries[outcome].inc();
+    this.#eventResultCounts[outcome]++;
   };
 
   /** `upstream_api_info{api}`: which API the upstream serves (`undetermined` while `auto` probes). */

@@ -94,19 +94,33 @@ function abortable(
 /**
  * A signal aborted when either of two is, and its release. Unlike `AbortSignal.any`, it leaves
  * nothing behind on the long-lived one (the instance's stopping signal) once released: Node keeps an
- * entry per combined signal on each source for as long as the source lives.
+ * entry per combined signal on each source for as long as the source lives. `state` says which has
+ * aborted, read as plain fields on every turn of a subscription's loop (a signal's `aborted` getter
+ * checks its receiver each time).
  */
-function eitherOf(short: AbortSignal, long: AbortSignal): { signal: AbortSignal; release(): void } {
+function eitherOf(
+  short: AbortSignal,
+  long: AbortSignal,
+): { signal: AbortSignal; state: { short: boolean; long: boolean }; release(): void } {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  if (short.aborted || long.aborted) abort();
-  short.addEventListener('abort', abort, { once: true });
-  long.addEventListener('abort', abort, { once: true });
+  const state = { short: short.aborted, long: long.aborted };
+  const onShort = () => {
+    state.short = true;
+    controller.abort();
+  };
+  const onLong = () => {
+    state.long = true;
+    controller.abort();
+  };
+  if (state.short || state.long) controller.abort();
+  short.addEventListener('abort', onShort, { once: true });
+  long.addEventListener('abort', onLong, { once: true });
   return {
     signal: controller.signal,
+    state,
     release: () => {
-      short.removeEventListener('abort', abort);
-      long.removeEventListener('abort', abort);
+      short.removeEventListener('abort', onShort);
+      long.removeEventListener('abort', onLong);
     },
   };
 }
@@ -249,14 +263,14 @@ export class Live {
     release: () => void,
   ): AsyncGenerator<SubscriptionItem> {
     const { log } = this.#deps;
-    const { signal: stop, release: stopReleased } = eitherOf(signal, this.#stopping.signal);
+    const { signal: stop, state, release: stopReleased } = eitherOf(signal, this.#stopping.signal);
     let cursor = afterSeq;
     let epoch = knownEpoch;
     let sinceTurn = 0;
     const lastCursor = () => (cursor >= 0 && epoch !== null ? encodeCursor(runId, epoch, cursor) : null);
     try {
-      while (!signal.aborted) {
-        if (this.#stopping.signal.aborted) {
+      while (!state.short) {
+        if (state.long) {
           // With the log in this instance's memory, no other instance holds its places.
           const message =
             log.kind === 'redis'
@@ -329,11 +343,11 @@ export class Live {
     };
     return abortable(
       async function* (signal) {
-        const { signal: stop, release: stopReleased } = eitherOf(signal, stopping);
+        const { signal: stop, state, release: stopReleased } = eitherOf(signal, stopping);
         const onStop = () => wake?.();
         stop.addEventListener('abort', onStop, { once: true });
         try {
-          while (!signal.aborted) {
+          while (!state.short) {
             const event = queue.shift();
             if (event) {
               yield event;
@@ -345,11 +359,11 @@ export class Live {
               yield end(ErrorCode.SUBSCRIPTION_OVERFLOW, message, null);
               return;
             }
-            if (stopping.aborted) {
+            if (state.long) {
               yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
               return;
             }
-            if (stop.aborted) continue;
+            if (state.short) continue;
             await new Promise<void>((resolve) => {
               wake = resolve;
             });

@@ -5,7 +5,8 @@ import { endsRunEvents, type LoggedRunEvent, type RunEvent } from './events.ts';
 export interface LogPage {
   /** The log's identity, made with its first event: cursors name it, so one from an earlier log is never read in this one. */
   readonly epoch: string;
-  readonly events: LoggedRunEvent[];
+  /** Shared by the subscribers that read the same page: never changed. */
+  readonly events: readonly LoggedRunEvent[];
 }
 
 /**
@@ -60,6 +61,9 @@ export function kept(events: readonly RunEvent[], length: number, maxEvents: num
   return result;
 }
 
+/** Waiters of one run woken in one turn of the event loop (`LogWaiters.wake`). */
+const WAKE_BATCH = 50;
+
 /** How often waiters past their `maxWaitMs` are let go (so a wait may last this much longer). */
 const SWEEP_MS = 100;
 
@@ -67,8 +71,13 @@ interface Waiter {
   runId: string;
   resolve: () => void;
   deadline: number;
-  /** The wait now pending on the waiter's signal. */
-  slot: { current?: Waiter };
+  slot: Slot;
+}
+
+/** A signal's waits: the one now pending, and whether the signal has aborted (read here, not from the signal each time). */
+interface Slot {
+  current?: Waiter;
+  aborted: boolean;
 }
 
 /**
@@ -79,19 +88,29 @@ interface Waiter {
  */
 export class LogWaiters {
   readonly #waiting = new Map<string, Set<Waiter>>();
-  readonly #slots = new WeakMap<AbortSignal, { current?: Waiter }>();
+  readonly #slots = new WeakMap<AbortSignal, Slot>();
   #sweep: ReturnType<typeof setInterval> | undefined;
 
+  #slotOf(signal: AbortSignal): Slot {
+    const known = this.#slots.get(signal);
+    if (known) return known;
+    const slot: Slot = { aborted: signal.aborted };
+    this.#slots.set(signal, slot);
+    signal.addEventListener(
+      'abort',
+      () => {
+        slot.aborted = true;
+        if (slot.current) this.#letGo(slot.current);
+      },
+      { once: true },
+    );
+    return slot;
+  }
+
   wait(runId: string, maxWaitMs: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
+    const slot = this.#slotOf(signal);
+    if (slot.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      let slot = this.#slots.get(signal);
-      if (!slot) {
-        const created: { current?: Waiter } = {};
-        slot = created;
-        this.#slots.set(signal, created);
-        signal.addEventListener('abort', () => created.current && this.#letGo(created.current), { once: true });
-      }
       const waiter: Waiter = { runId, resolve, deadline: Date.now() + maxWaitMs, slot };
       slot.current = waiter;
       let set = this.#waiting.get(runId);
@@ -104,12 +123,29 @@ export class LogWaiters {
     });
   }
 
+  /**
+   * Wakes the run's waiters, WAKE_BATCH per turn of the event loop. Woken at once, a thousand
+   * subscribers would each take a step of their way to the socket before any took the next (promise
+   * continuations run in order), so the first frame would go out with the last, once the whole
+   * fan-out was built; a batch at a time, each batch's frames are written before the next is woken,
+   * and clients read while the rest are built.
+   */
   wake(runId: string): void {
     const waiters = this.#waiting.get(runId);
     if (!waiters) return;
     this.#waiting.delete(runId);
-    for (const waiter of waiters) this.#resolve(waiter);
     this.#stopSweepWhenIdle();
+    if (waiters.size <= WAKE_BATCH) {
+      for (const waiter of waiters) this.#resolve(waiter);
+      return;
+    }
+    const pending = [...waiters];
+    const next = (from: number) => {
+      const to = Math.min(from + WAKE_BATCH, pending.length);
+      for (let index = from; index < to; index++) this.#resolve(pending[index] as Waiter);
+      if (to < pending.length) setImmediate(next, to);
+    };
+    next(0);
   }
 
   #resolve(waiter: Waiter): void {
