@@ -15,16 +15,15 @@ interface MemoryLog {
   /** Its events' bytes as JSON. */
   bytes: number;
   /**
-   * Pages read since the last append, by where they start and how long they may be: a run's many
+   * The log's last events as pages, by the place they follow, kept until the next append: a run's
    * subscribers, woken by one event, read the same page (one object, never changed), not a copy each.
    */
-  pages: Map<number, LogPage>;
+  tails: Map<number, LogPage>;
 }
 
-/** Pages a log keeps between appends (subscribers at as many places); past it, reads are not kept. */
-const MAX_PAGES = 64;
-/** Pages up to this long are kept (a page's key is its place times this, plus its length). */
-const PAGE_KEY = 1024;
+/** Tail pages a log keeps between appends, and the events each holds at most (what one wake adds). */
+const MAX_TAILS = 4;
+const MAX_TAIL_EVENTS = 16;
 
 /** Logs kept at most: past it, the least lately written go first (each is bounded by `maxEvents`). */
 const MAX_LOGS = 10_000;
@@ -84,12 +83,12 @@ export class MemoryRunEventLog implements RunEventLog {
   async append(runId: string, seq: number, events: readonly RunEvent[], epoch: string | null): Promise<string | null> {
     let log = this.#live(runId);
     if ((log?.events.length ?? 0) !== seq || (log && log.epoch !== epoch)) return null;
-    if (!log) log = { epoch: newEpoch(), events: [], expiresAt: 0, bytes: 0, pages: new Map() };
+    if (!log) log = { epoch: newEpoch(), events: [], expiresAt: 0, bytes: 0, tails: new Map() };
     const added = kept(events, log.events.length, this.#options.maxEvents);
     let bytes = 0;
     for (const event of added) bytes += Buffer.byteLength(JSON.stringify(event));
     log.events.push(...added);
-    log.pages.clear();
+    log.tails.clear();
     log.bytes += bytes;
     this.#bytes += bytes;
     log.expiresAt = Date.now() + this.#options.ttlMs;
@@ -104,14 +103,15 @@ export class MemoryRunEventLog implements RunEventLog {
   async read(runId: string, afterSeq: number, limit: number): Promise<LogPage | null> {
     const log = this.#live(runId);
     if (!log) return null;
-    // One number for the place and the length (a subscriber's page is at most 100; a longer one is not kept).
-    const key = limit <= PAGE_KEY ? (afterSeq + 1) * PAGE_KEY + limit : -1;
-    const known = log.pages.get(key);
-    if (known) return known;
     const from = afterSeq + 1;
+    // A page that reaches the log's end is the same whatever the limit past its length.
+    const remaining = log.events.length - from;
+    const tail = remaining >= 0 && remaining <= limit && remaining <= MAX_TAIL_EVENTS;
+    const known = tail ? log.tails.get(afterSeq) : undefined;
+    if (known) return known;
     const events = log.events.slice(from, from + limit).map((event, index) => ({ seq: from + index, event }));
     const page = { epoch: log.epoch, events };
-    if (key >= 0 && log.pages.size < MAX_PAGES) log.pages.set(key, page);
+    if (tail && log.tails.size < MAX_TAILS) log.tails.set(afterSeq, page);
     return page;
   }
 

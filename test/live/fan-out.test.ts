@@ -18,7 +18,6 @@ afterEach(async () => {
 });
 
 const delta = (text: string): RunEvent => ({ type: 'MessageTextDelta', messageId: 'msg_1', index: 0, text });
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 it('wakes a run’s many waiters a batch per turn, every one of them, an aborted one at once', async () => {
   const log = new MemoryRunEventLog({ ttlMs: 60_000, maxEvents: 1_000 });
@@ -52,9 +51,15 @@ it('hands the subscribers at one place the same page, and a new one once the log
   expect(grown).not.toBe(first);
   expect(grown?.events.map((event) => event.seq)).toEqual([0, 1]);
   expect((await log.read('run_1', 0, 100))?.events.map((event) => event.seq)).toEqual([1]);
-  // Another length at the same place is another page.
+  // A page short of the end is another, and is not kept: only the log's last few events are shared
+  // (what one wake adds), so replays from every place of every log cost no memory after them.
   expect((await log.read('run_1', -1, 1))?.events.map((event) => event.seq)).toEqual([0]);
-  await turn();
+  const events = Array.from({ length: 40 }, (_, index) => delta(`w${index}`));
+  await log.append('run_1', 2, events, epoch);
+  const middle = await log.read('run_1', 5, 10);
+  expect(middle?.events.map((event) => event.seq)).toEqual([6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
+  expect(await log.read('run_1', 5, 10)).not.toBe(middle);
+  expect(await log.read('run_1', 40, 100)).toBe(await log.read('run_1', 40, 100));
 });
 
 type Frame = {
