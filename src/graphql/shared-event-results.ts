@@ -36,8 +36,14 @@ function shareKey(args: ExecutionArgs): string {
   return `${documentId}\u0000${args.operationName ?? ''}\u0000${caller}\u0000${JSON.stringify(args.variableValues ?? {})}`;
 }
 
+/** A result being built for a share key, and the result once built (handed on without a wait). */
+interface Share {
+  readonly built: Promise<ExecutionResult>;
+  result?: ExecutionResult;
+}
+
 /** Per event object: the result (being) built for each share key. Gone with the event. */
-const sharedByEvent = new WeakMap<object, Map<string, Promise<ExecutionResult>>>();
+const sharedByEvent = new WeakMap<object, Map<string, Share>>();
 
 function executeEvent(args: ExecutionArgs, payload: unknown): Promise<ExecutionResult> {
   return Promise.resolve(execute({ ...args, rootValue: payload } as never) as ExecutionResult);
@@ -46,12 +52,28 @@ function executeEvent(args: ExecutionArgs, payload: unknown): Promise<ExecutionR
 /** Told of each event's result: executed for its subscription, or shared from another's. */
 export type EventResultObserver = (outcome: 'executed' | 'shared') => void;
 
-async function resultFor(
+/** A shared result with errors is not handed on: the subscription executes its own. */
+async function sharedOrOwn(
+  share: Share,
+  args: ExecutionArgs,
+  payload: unknown,
+  observe: EventResultObserver,
+): Promise<ExecutionResult> {
+  const result = await share.built;
+  if (!result.errors?.length) {
+    observe('shared');
+    return result;
+  }
+  observe('executed');
+  return executeEvent(args, payload);
+}
+
+function resultFor(
   args: ExecutionArgs,
   key: string,
   payload: unknown,
   observe: EventResultObserver,
-): Promise<ExecutionResult> {
+): ExecutionResult | Promise<ExecutionResult> {
   if (payload === null || typeof payload !== 'object') {
     observe('executed');
     return executeEvent(args, payload);
@@ -61,20 +83,27 @@ async function resultFor(
     shares = new Map();
     sharedByEvent.set(payload, shares);
   }
-  const shared = shares.get(key);
-  if (shared) {
-    const result = await shared;
-    if (!result.errors?.length) {
-      observe('shared');
-      return result;
-    }
-    observe('executed');
-    return executeEvent(args, payload);
+  const share = shares.get(key);
+  if (share?.result && !share.result.errors?.length) {
+    // Built already (the common case past the first subscriber): handed on at once.
+    observe('shared');
+    return share.result;
   }
+  if (share) return sharedOrOwn(share, args, payload, observe);
   observe('executed');
-  const own = executeEvent(args, payload);
-  if (shares.size < MAX_SHARES_PER_EVENT) shares.set(key, own);
-  return own;
+  const built = executeEvent(args, payload);
+  if (shares.size < MAX_SHARES_PER_EVENT) {
+    const own: Share = { built };
+    // A rejection is the executing subscription's own to handle: here, only a result is kept.
+    built.then(
+      (result) => {
+        own.result = result;
+      },
+      () => undefined,
+    );
+    shares.set(key, own);
+  }
+  return built;
 }
 
 /**
@@ -94,7 +123,8 @@ function mapEvents(
     async next() {
       const item = await events.next();
       if (item.done) return done;
-      return { done: false, value: await resultFor(args, key, item.value, observe) };
+      const value = resultFor(args, key, item.value, observe);
+      return { done: false, value: value instanceof Promise ? await value : value };
     },
     async return() {
       await events.return?.();

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable } from 'graphql-yoga';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config/config.ts';
@@ -347,7 +348,12 @@ async function operate(
     signal.addEventListener('abort', stop, { once: true });
     try {
       for (;;) {
-        const item = await iterator.next().catch(() => ({ done: true as const, value: undefined }));
+        let item: IteratorResult<ExecutionResult>;
+        try {
+          item = await iterator.next();
+        } catch {
+          break;
+        }
         if (item.done || stopped) break;
         if (ws.bufferedAmount > SEND_BUFFER_BYTES) await drained(ws, signal);
         send(`${prefix}${resultJson(item.value)}}`);
