@@ -142,9 +142,9 @@ function tokenOf(params: unknown): string | undefined {
 }
 
 /**
- * Frames one write carries at most: as many as a connection holds subscriptions by default, so an event that
- * reaches all of them is one write. The run's subscribers are woken a batch at a time
- * (run-event-log.ts), so a write goes out as soon as its batch is built, not after the whole
+ * Frames one write carries at most: as many as a connection holds operations by default, so an
+ * event that reaches all of them is one write. A run's subscribers are woken a batch at a time
+ * (run-event-log.ts), so each batch's frames go out as soon as they are built, not after the whole
  * fan-out (1,000 subscribers on 20 sockets: a fifth less CPU per delivery than ten frames a write,
  * docs/live.md).
  */
