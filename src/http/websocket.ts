@@ -153,8 +153,8 @@ const FRAMES_PER_WRITE = 50;
 /**
  * Sends text frames on `ws`, the frames of one turn of the event loop in writes of up to
  * FRAMES_PER_WRITE: an event that reaches several subscriptions of one connection (a client
- * multiplexes all its operations on one socket) costs the socket one system call for up to FRAMES_PER_WRITE frames, not
- * one per subscription.
+ * multiplexes all its operations on one socket) costs the socket one system call, not one per
+ * subscription.
  */
 function frameSender(ws: WebSocket, socket: Duplex): (text: string) => void {
   let corked = false;
