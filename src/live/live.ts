@@ -363,7 +363,7 @@ export class Live {
               yield end(ErrorCode.SHUTTING_DOWN, 'This instance is stopping; subscribe again.', null);
               return;
             }
-            if (state.short) continue;
+            if (state.short) break;
             await new Promise<void>((resolve) => {
               wake = resolve;
             });

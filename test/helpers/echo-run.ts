@@ -4,13 +4,14 @@ import { postOperation } from './serve.ts';
 export const WEATHER_TOOLS = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object' } } }];
 
 /**
- * Through a served gateway: a thread with one user message, `content`, and an echo run on it, with
- * `tools` when given (a `/call NAME {json}` message makes echo call one). Throws on any error.
+ * Through a served gateway: a thread with one user message, `content`, and a run on it with `model`
+ * (echo unless given), with `tools` when given (a `/call NAME {json}` message makes echo call one).
+ * Throws on any error.
  */
-export async function startEchoRun(
+export async function startRun(
   url: string,
   content: string,
-  tools?: unknown[],
+  { model = 'echo', tools }: { model?: string; tools?: unknown[] } = {},
 ): Promise<{ threadId: string; runId: string }> {
   const thread = await postOperation(
     url,
@@ -21,12 +22,26 @@ export async function startEchoRun(
   const run = tools
     ? await postOperation(
         url,
-        'mutation ($t: ID!, $tools: JSON) { createRun(threadId: $t, input: { model: "echo", tools: $tools }) { runId } }',
-        { t: threadId, tools },
+        'mutation ($t: ID!, $m: String, $tools: JSON) { createRun(threadId: $t, input: { model: $m, tools: $tools }) { runId } }',
+        { t: threadId, m: model, tools },
       )
-    : await postOperation(url, 'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo" }) { runId } }', {
-        t: threadId,
-      });
+    : await postOperation(
+        url,
+        'mutation ($t: ID!, $m: String) { createRun(threadId: $t, input: { model: $m }) { runId } }',
+        {
+          t: threadId,
+          m: model,
+        },
+      );
   if (thread.errors || run.errors) throw new Error(JSON.stringify(thread.errors ?? run.errors));
   return { threadId, runId: run.data?.createRun?.runId as string };
+}
+
+/** `startRun` with the echo model. */
+export function startEchoRun(
+  url: string,
+  content: string,
+  tools?: unknown[],
+): Promise<{ threadId: string; runId: string }> {
+  return startRun(url, content, { tools });
 }

@@ -3,8 +3,9 @@ import WebSocket from 'ws';
 import type { RunEvent } from '../../src/live/events.ts';
 import { MemoryRunEventLog } from '../../src/live/memory-run-event-log.ts';
 import { chunk, startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
+import { startRun } from '../helpers/echo-run.ts';
 import { testGateway } from '../helpers/gateway.ts';
-import { postOperation, serveGateway } from '../helpers/serve.ts';
+import { serveGateway } from '../helpers/serve.ts';
 
 /**
  * One run, many subscribers on one instance: they are woken a batch per turn of the event loop (so
@@ -88,17 +89,7 @@ it('120 subscribers of a run being written each read its text exactly, every del
     () => gateway.close(),
     () => served.close(),
   );
-  const thread = await postOperation(
-    served.url,
-    'mutation { createThread(input: { messages: [{ role: USER, content: "hello" }] }) { id } }',
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await postOperation(
-    served.url,
-    'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "paced" }) { runId } }',
-    { t: threadId },
-  );
-  const runId = run.data?.createRun?.runId as string;
+  const { threadId, runId } = await startRun(served.url, 'hello', { model: 'paced' });
   const query = `subscription ($t: ID!, $r: ID!) { runEvents(threadId: $t, runId: $r) {
     __typename ... on MessageTextDelta { text } ... on MessageCompleted { message { text } } } }`;
   const frames = new Map<string, Frame[]>();

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Gateway } from '../../src/app.ts';
 import { chunk, startChatCompletionsServer } from '../helpers/chat-completions-server.ts';
+import { startRun } from '../helpers/echo-run.ts';
 import { testGateway } from '../helpers/gateway.ts';
 import { hasRedis, itWhen, twoGatewaysOnRedis } from '../helpers/redis.ts';
 import { postOperation, serveGateway } from '../helpers/serve.ts';
@@ -23,24 +24,6 @@ type Payload = {
 };
 
 const graphql = postOperation;
-
-async function threadWithRun(url: string, text: string, model = 'echo'): Promise<{ threadId: string; runId: string }> {
-  const thread = await graphql(
-    url,
-    'mutation ($text: JSON!) { createThread(input: { messages: [{ role: USER, content: $text }] }) { id } }',
-    { text },
-  );
-  const threadId = thread.data?.createThread?.id as string;
-  const run = await graphql(
-    url,
-    'mutation ($t: ID!, $m: String) { createRun(threadId: $t, input: { model: $m }) { runId } }',
-    {
-      t: threadId,
-      m: model,
-    },
-  );
-  return { threadId, runId: run.data?.createRun?.runId as string };
-}
 
 /** A `runEvents` subscription over SSE (POST, Accept: text/event-stream), read to its end. */
 async function overSse(url: string, variables: Record<string, unknown>): Promise<Payload[]> {
@@ -108,7 +91,7 @@ describe('runEvents', () => {
 
   it('streams a run over SSE and over graphql-ws alike, ending at its final status, its text exact', async () => {
     const text = 'Grüße, 世界 👋🏽 — '.repeat(200);
-    const { threadId, runId } = await threadWithRun(served.url, text);
+    const { threadId, runId } = await startRun(served.url, text);
     const [sse, ws] = await Promise.all([
       overSse(served.url, { threadId, runId }),
       overWebSocket(served.url, RUN_EVENTS, { threadId, runId }),
@@ -135,7 +118,7 @@ describe('runEvents', () => {
   });
 
   it('replays the whole log to a late subscriber, and from a cursor on exactly what followed it', async () => {
-    const { threadId, runId } = await threadWithRun(served.url, 'late');
+    const { threadId, runId } = await startRun(served.url, 'late');
     const first = events(await overSse(served.url, { threadId, runId }));
     const late = events(await overSse(served.url, { threadId, runId }));
     expect(late).toEqual(first);
@@ -147,8 +130,8 @@ describe('runEvents', () => {
   });
 
   it('refuses a malformed cursor, another run’s cursor and a run the caller cannot see, with codes', async () => {
-    const one = await threadWithRun(served.url, 'one');
-    const two = await threadWithRun(served.url, 'two');
+    const one = await startRun(served.url, 'one');
+    const two = await startRun(served.url, 'two');
     const oneEvents = events(await overSse(served.url, one));
     const refusal = async (variables: Record<string, unknown>) => {
       const answer = await graphql(served.url, RUN_EVENTS, variables, { accept: 'application/graphql-response+json' });
@@ -162,7 +145,7 @@ describe('runEvents', () => {
   });
 
   it('holds each caller to MAX_SUBSCRIPTIONS_PER_CALLER across transports, and frees a slot when a client leaves', async () => {
-    const { threadId } = await threadWithRun(served.url, 'limits');
+    const { threadId } = await startRun(served.url, 'limits');
     const query = `subscription ($t: ID!) { threadEvents(threadId: $t) { __typename } }`;
     const open: AbortController[] = [];
     for (let index = 0; index < 3; index++) {
@@ -213,7 +196,7 @@ describe('a subscription’s reads', () => {
     const gateway = testGateway({ LOCAL_BACKEND_MODEL_URL: model.url });
     const served = await serveGateway(gateway);
     try {
-      const { threadId, runId } = await threadWithRun(served.url, 'anything', 'paced');
+      const { threadId, runId } = await startRun(served.url, 'anything', { model: 'paced' });
       const response = await fetch(served.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
@@ -242,17 +225,9 @@ describe('shutdown', () => {
     const gateway = testGateway();
     const served = await serveGateway(gateway);
     try {
-      const thread = await graphql(
-        served.url,
-        'mutation { createThread(input: { messages: [{ role: USER, content: "/call lookup {\\"q\\": 1}" }] }) { id } }',
-      );
-      const threadId = thread.data?.createThread?.id as string;
-      const run = await graphql(
-        served.url,
-        'mutation ($t: ID!) { createRun(threadId: $t, input: { model: "echo", tools: [{ type: "function", function: { name: "lookup" } }] }) { runId } }',
-        { t: threadId },
-      );
-      const runId = run.data?.createRun?.runId as string;
+      const { threadId, runId } = await startRun(served.url, '/call lookup {"q": 1}', {
+        tools: [{ type: 'function', function: { name: 'lookup' } }],
+      });
       const first = events(await overSse(served.url, { threadId, runId }));
       expect(first.at(-1)).toMatchObject({ run: { status: 'REQUIRES_ACTION' } });
       const after = first.at(-1)?.cursor as string;
@@ -276,7 +251,7 @@ describe('threadEvents', () => {
     const gateway = testGateway();
     const served = await serveGateway(gateway);
     try {
-      const { threadId } = await threadWithRun(served.url, 'hello');
+      const { threadId } = await startRun(served.url, 'hello');
       const query = `subscription ($t: ID!) { threadEvents(threadId: $t) {
         __typename
         ... on MessageCreated { message { text } }
@@ -360,7 +335,7 @@ describe('across instances', () => {
       const a = await serveGateway(pair.a);
       const b = await serveGateway(pair.b);
       try {
-        const { threadId, runId } = await threadWithRun(a.url, 'from a to b');
+        const { threadId, runId } = await startRun(a.url, 'from a to b');
         const seen = events(await overSse(b.url, { threadId, runId }));
         expect(seen.at(-1)).toMatchObject({ run: { status: 'COMPLETED' } });
         expect(events(await overSse(a.url, { threadId, runId }))).toEqual(seen);
