@@ -4,6 +4,7 @@ import type { Stream } from 'openai/streaming';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import type { ResponseFold, RunRecord } from '../../features/runs/run-records.ts';
 import { classifyFault, UpstreamShapeError } from '../calls/faults.ts';
+import { leanStreaming } from '../sdk/lean-stream.ts';
 import type { UpstreamRunEvent } from '../upstream-api.ts';
 import { toMessage } from './mapping.ts';
 import { foldResponse, toRun } from './run-mapping.ts';
@@ -148,5 +149,5 @@ export async function* followResponse(
 
 /** The SDK call that resumes a background response's stream after `seq`. */
 export function resumeStream(client: OpenAI, responseId: string, seq: number, options: object) {
-  return client.responses.retrieve(responseId, { stream: true, starting_after: seq }, options);
+  return client.responses.retrieve(responseId, { stream: true, starting_after: seq }, leanStreaming(options));
 }

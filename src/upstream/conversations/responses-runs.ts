@@ -17,6 +17,7 @@ import {
 import { newObjectId } from '../../local-backend/store/object-id.ts';
 import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { sdk, sdkRead } from '../calls/faults.ts';
+import { leanStreaming } from '../sdk/lean-stream.ts';
 import type {
   AssistantFields,
   ListParams,
@@ -164,7 +165,9 @@ export class ResponsesRuns {
       safety: 'create',
       send: async (options) =>
         firstResponse(
-          await sdk(this.#client.responses.create(streaming, withIdempotencyKey(options, key)).withResponse()),
+          await sdk(
+            this.#client.responses.create(streaming, leanStreaming(withIdempotencyKey(options, key))).withResponse(),
+          ),
           threadId,
         ),
     });

@@ -5,6 +5,7 @@ import { type RunStatus, TERMINAL_RUN_STATUSES, type ToolOutput } from '../../do
 import { normaliseMessage, normaliseRun } from '../answer-checks.ts';
 import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { classifyFault, sdk, UpstreamShapeError } from '../calls/faults.ts';
+import { leanStreaming } from '../sdk/lean-stream.ts';
 import type { NewRun, StreamedRun, UpstreamRunEvent } from '../upstream-api.ts';
 import { toRunCreate, toToolOutputs } from './run-wire.ts';
 
@@ -38,7 +39,9 @@ export class ThreadsRestRunStreams {
       safety: 'create',
       send: async (options) => {
         const answer = await this.#orRefused(() =>
-          this.#client.beta.threads.runs.create(threadId, wire, withIdempotencyKey(options, key)).withResponse(),
+          this.#client.beta.threads.runs
+            .create(threadId, wire, leanStreaming(withIdempotencyKey(options, key)))
+            .withResponse(),
         );
         return answer && this.#started(answer, threadId);
       },
@@ -77,7 +80,11 @@ export class ThreadsRestRunStreams {
       send: async (options) => {
         const answer = await this.#orRefused(() =>
           this.#client.beta.threads.runs
-            .submitToolOutputs(runId, { thread_id: threadId, tool_outputs: toolOutputs, stream: true }, options)
+            .submitToolOutputs(
+              runId,
+              { thread_id: threadId, tool_outputs: toolOutputs, stream: true },
+              leanStreaming(options),
+            )
             .withResponse(),
         );
         return answer && this.#started(answer, threadId, runId);
