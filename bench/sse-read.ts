@@ -63,5 +63,7 @@ for (let round = 0; round < ROUNDS; round++) {
 for (const [name, values] of rounds) {
   const sorted = [...values].sort((a, b) => a - b);
   const median = sorted[Math.floor(sorted.length / 2)] as number;
-  console.log(`${name.padEnd(34)} ${median.toFixed(2).padStart(6)} µs/event   (${values.map((v) => v.toFixed(2)).join(' ')})`);
+  console.log(
+    `${name.padEnd(34)} ${median.toFixed(2).padStart(6)} µs/event   (${values.map((v) => v.toFixed(2)).join(' ')})`,
+  );
 }

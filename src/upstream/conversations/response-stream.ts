@@ -1,5 +1,5 @@
 import type OpenAI from 'openai';
-import type { ResponseStreamEvent } from 'openai/resources/responses/responses';
+import type { ResponseCreateParamsStreaming, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { Stream } from 'openai/streaming';
 import { isPlainObject } from '../../domain/thread-rules.ts';
 import type { ResponseFold, RunRecord } from '../../features/runs/run-records.ts';
@@ -145,6 +145,11 @@ export async function* followResponse(
   } finally {
     close();
   }
+}
+
+/** The SDK call that creates a response streamed (its answer read by LeanStream). */
+export function createStream(client: OpenAI, body: ResponseCreateParamsStreaming, options: object) {
+  return client.responses.create(body, leanStreaming(options)).withResponse();
 }
 
 /** The SDK call that resumes a background response's stream after `seq`. */

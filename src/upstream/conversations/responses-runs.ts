@@ -17,7 +17,6 @@ import {
 import { newObjectId } from '../../local-backend/store/object-id.ts';
 import { type UpstreamCalls, type UpstreamSession, withIdempotencyKey } from '../calls/call-session.ts';
 import { sdk, sdkRead } from '../calls/faults.ts';
-import { leanStreaming } from '../sdk/lean-stream.ts';
 import type {
   AssistantFields,
   ListParams,
@@ -28,6 +27,7 @@ import type {
 } from '../upstream-api.ts';
 import { type Refusal, refuseMessage } from './mapping.ts';
 import {
+  createStream,
   firstResponse,
   followResponse,
   parsePosition,
@@ -164,12 +164,7 @@ export class ResponsesRuns {
       resource: 'run',
       safety: 'create',
       send: async (options) =>
-        firstResponse(
-          await sdk(
-            this.#client.responses.create(streaming, leanStreaming(withIdempotencyKey(options, key))).withResponse(),
-          ),
-          threadId,
-        ),
+        firstResponse(await sdk(createStream(this.#client, streaming, withIdempotencyKey(options, key))), threadId),
     });
   }
 
