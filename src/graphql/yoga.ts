@@ -4,8 +4,9 @@ import type { Config } from '../config/config.ts';
 import type { PersistedQueries } from '../features/persisted-documents/persisted-queries.ts';
 import type { TrustedManifest } from '../features/persisted-documents/trusted-manifest.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
+import { corsFor } from '../http/cors.ts';
 import { useDirectResults } from '../http/direct-results.ts';
-import { corsFor, useDoor } from '../http/door.ts';
+import { useDoor } from '../http/door.ts';
 import { useEventStream } from '../http/event-stream.ts';
 import { GraphiQLPage } from '../http/graphiql-page.ts';
 import { useHttpGuards } from '../http/http-guards.ts';
@@ -68,7 +69,8 @@ export function createGatewayYoga(deps: YogaDeps): GatewayYoga {
     // http-guards.ts limits the body itself, without Yoga's per-request stream transform.
     maxRequestBodySize: false,
     batching: false,
-    cors,
+    // The door answers preflights (after its Host check) and sets every answer's CORS headers.
+    cors: false,
     logging: false,
     // The door serves GraphiQL itself (compressed, cached), so Yoga's own never answers.
     graphiql: false,

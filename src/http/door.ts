@@ -1,7 +1,8 @@
-import type { CORSOptions, Plugin } from 'graphql-yoga';
+import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
+import { applyCors, type CorsPolicy } from './cors.ts';
 import type { GraphiQLPage } from './graphiql-page.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { RequestStates } from './request-state.ts';
@@ -43,21 +44,10 @@ export function refusal(
   });
 }
 
-export function corsFor(config: Config): (request: Request) => CORSOptions {
-  const configured = config.corsOrigins;
-  return (request) => {
-    const origin = request.headers.get('origin');
-    if (configured === '*') return { origin: '*', credentials: false };
-    if (configured) return origin && configured.includes(origin) ? { origin: [origin], credentials: false } : false;
-    // With the server's key behind it, no other site may call the gateway unless configured.
-    return config.upstream.kind === 'server-key' ? false : { origin: '*', credentials: false };
-  };
-}
-
 export interface DoorDeps {
   config: Config;
   states: RequestStates;
-  cors: (request: Request) => CORSOptions;
+  cors: (request: Request) => CorsPolicy;
   graphiql: GraphiQLPage | undefined;
   health: UpstreamHealth;
   metrics: GatewayMetrics;
@@ -77,7 +67,8 @@ export function useDoor(deps: DoorDeps): Plugin {
   const hosts = hostPolicy(deps.config);
   const { cors, graphiql } = deps;
   return {
-    onResponse({ response }) {
+    onResponse({ request, response }) {
+      applyCors(request, cors(request), response.headers);
       // With a list of origins, the answer (its Access-Control-Allow-Origin) depends on the Origin:
       // a shared cache must key on it.
       if (Array.isArray(deps.config.corsOrigins) && !/\borigin\b/i.test(response.headers.get('vary') ?? '')) {
@@ -139,7 +130,13 @@ export function useDoor(deps: DoorDeps): Plugin {
         case 'graphql':
           break;
       }
-      // The GraphQL route. A CORS preflight was answered by Yoga's CORS plugin before this point.
+      // The GraphQL route. A CORS preflight is answered here, past the Host check (its headers: onResponse).
+      if (request.method === 'OPTIONS') {
+        endResponse(
+          new fetchAPI.Response(null, { status: 204, headers: { 'content-length': '0', allow: 'GET, POST' } }),
+        );
+        return;
+      }
       if (request.method !== 'GET' && request.method !== 'POST') {
         endResponse(methodNotAllowed(fetchAPI, 'GET, POST'));
         return;
