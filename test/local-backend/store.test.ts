@@ -408,6 +408,7 @@ describe('SQLite store on disk', () => {
         { name: '0003-runs' },
         { name: '0004-responses' },
         { name: '0005-message-incomplete' },
+        { name: '0006-idempotency-claims' },
       ]);
       const plan = raw
         .prepare("explain query plan select * from messages where thread_id = 'x' and seq > 3 order by seq limit 21")

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
-import type { Store } from '../store/store.ts';
+import { createHash, randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { IdempotencyRecord, Store } from '../store/store.ts';
 import { type BackendAnswer, type BackendRequest, fail, json } from './answer.ts';
 
 /**
@@ -17,13 +18,34 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/** How long a claim holds unless renewed (a holder that died lets the key go then), and how often its holder renews it. */
+const CLAIM_MS = 15_000;
+const RENEW_MS = 5_000;
+/** A request whose key another process is creating under looks again after this, doubling up to the most. */
+const FIRST_LOOK_MS = 20;
+const MOST_LOOK_MS = 250;
+
+function rememberedAnswer(remembered: IdempotencyRecord, fingerprint: string): BackendAnswer {
+  if (remembered.fingerprint !== fingerprint) {
+    return fail(409, {
+      message: 'This Idempotency-Key was already used with a different request body.',
+      code: 'idempotency_key_reused',
+    });
+  }
+  return { ...json(200, null), body: remembered.answer };
+}
+
 /**
- * In this process, one request per key at a time: a request whose key is in flight waits for it,
- * then finds its remembered answer (or its 409), so concurrent retries never create twice. The
- * claim is taken before the first await. (Two processes on one PostgreSQL: docs/limits.md.)
+ * One create per key. In this process, one request per key at a time: a request whose key is in
+ * flight waits for it, then finds its remembered answer (or its 409); the claim is taken before the
+ * first await. Across processes that share a store (PostgreSQL), the request then claims the key in
+ * the store: while another process holds it, the request waits for that create's answer, looking
+ * again with a growing pause; a holder renews its claim while it creates, and a claim that was not
+ * renewed lapses (its process died), so the key is never held for ever.
  */
 export function rememberedCreates(store: Store, ttlMs: number): RememberedCreate {
   const inFlight = new Map<string, Promise<void>>();
+  const holder = randomUUID();
   return async (scopedKey, fingerprint, create) => {
     for (let pending = inFlight.get(scopedKey); pending; pending = inFlight.get(scopedKey)) await pending;
     let release: () => void = () => undefined;
@@ -34,22 +56,27 @@ export function rememberedCreates(store: Store, ttlMs: number): RememberedCreate
       }),
     );
     try {
-      const remembered = await store.getIdempotency(scopedKey);
-      if (remembered) {
-        if (remembered.fingerprint !== fingerprint) {
-          return fail(409, {
-            message: 'This Idempotency-Key was already used with a different request body.',
-            code: 'idempotency_key_reused',
-          });
+      for (let pause = FIRST_LOOK_MS; ; pause = Math.min(pause * 2, MOST_LOOK_MS)) {
+        const remembered = await store.getIdempotency(scopedKey);
+        if (remembered) return rememberedAnswer(remembered, fingerprint);
+        if (await store.claimIdempotency(scopedKey, holder, Date.now() + CLAIM_MS)) break;
+        await sleep(pause);
+      }
+      const renew = setInterval(() => {
+        store.claimIdempotency(scopedKey, holder, Date.now() + CLAIM_MS).catch(() => undefined);
+      }, RENEW_MS);
+      renew.unref();
+      try {
+        const answer = await create();
+        // A streamed answer cannot be given twice: its create is not remembered (a retry creates again).
+        if (answer.status === 200 && !answer.stream) {
+          await store.putIdempotency(scopedKey, { fingerprint, answer: answer.body, expiresAt: Date.now() + ttlMs });
         }
-        return { ...json(200, null), body: remembered.answer };
+        return answer;
+      } finally {
+        clearInterval(renew);
+        await store.releaseIdempotency(scopedKey, holder).catch(() => undefined);
       }
-      const answer = await create();
-      // A streamed answer cannot be given twice: its create is not remembered (a retry creates again).
-      if (answer.status === 200 && !answer.stream) {
-        await store.putIdempotency(scopedKey, { fingerprint, answer: answer.body, expiresAt: Date.now() + ttlMs });
-      }
-      return answer;
     } finally {
       inFlight.delete(scopedKey);
       release();

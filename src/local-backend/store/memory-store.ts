@@ -189,6 +189,13 @@ export class MemoryStore implements Store {
     this.#usedBytes += idempotencyBytes(record);
   }
 
+  /** One process holds this store: its own queue per key serialises the creates. */
+  async claimIdempotency(): Promise<boolean> {
+    return true;
+  }
+
+  async releaseIdempotency(): Promise<void> {}
+
   async usedBytes(): Promise<number> {
     // Expired answers give their bytes back even when no new key arrives to sweep them.
     this.#dropExpiredIdempotency();

@@ -67,6 +67,8 @@ export function openingStore(options: OpeningStoreOptions): Store {
     listMessages: async (threadId, query) => (await ready()).listMessages(threadId, query),
     getIdempotency: async (key) => (await ready()).getIdempotency(key),
     putIdempotency: async (key, record) => (await ready()).putIdempotency(key, record),
+    claimIdempotency: async (key, holder, untilMs) => (await ready()).claimIdempotency(key, holder, untilMs),
+    releaseIdempotency: async (key, holder) => (await ready()).releaseIdempotency(key, holder),
     usedBytes: async () => (await ready()).usedBytes(),
     async close() {
       closed = true;

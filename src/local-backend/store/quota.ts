@@ -105,6 +105,8 @@ export function withQuota(store: Store, maxBytes: number): Store {
     listMessages: (threadId, query) => store.listMessages(threadId, query),
     getIdempotency: (key) => store.getIdempotency(key),
     putIdempotency: (key, record) => store.putIdempotency(key, record),
+    claimIdempotency: (key, holder, untilMs) => store.claimIdempotency(key, holder, untilMs),
+    releaseIdempotency: (key, holder) => store.releaseIdempotency(key, holder),
     usedBytes: () => store.usedBytes(),
     close: () => store.close(),
   };

@@ -55,6 +55,44 @@ export class SqlIdempotency {
   }
 
   /**
+   * The create's claim on PostgreSQL, which several processes may share: one upsert takes a key no
+   * one holds, renews the holder's own claim, or takes over a claim that lapsed (its holder died),
+   * and answers whether `holder` holds it now. SQLite is one process's (docs/storage.md): its
+   * process's queue per key is the claim, and no write (and fsync) is spent on it.
+   */
+  async claim(scopedKey: string, holder: string, untilMs: number): Promise<boolean> {
+    if (this.#access.dialect !== 'postgres') return true;
+    const now = this.#access.now();
+    const claimed = await this.#access.write((trx) =>
+      trx
+        .insertInto('idempotency_claims')
+        .values({ key: keyDigest(scopedKey), holder, expires_at: untilMs })
+        .onConflict((conflict) =>
+          conflict
+            .column('key')
+            .doUpdateSet({ holder, expires_at: untilMs })
+            .where((eb) =>
+              eb.or([eb('idempotency_claims.holder', '=', holder), eb('idempotency_claims.expires_at', '<=', now)]),
+            ),
+        )
+        .returning('key')
+        .executeTakeFirst(),
+    );
+    return claimed !== undefined;
+  }
+
+  async release(scopedKey: string, holder: string): Promise<void> {
+    if (this.#access.dialect !== 'postgres') return;
+    await this.#access.write((trx) =>
+      trx
+        .deleteFrom('idempotency_claims')
+        .where('key', '=', keyDigest(scopedKey))
+        .where('holder', '=', holder)
+        .execute(),
+    );
+  }
+
+  /**
    * Expired answers give their bytes back even when no new key arrives to purge them: a full
    * quota refuses creates, so no put may come until it does. `usedBytes` calls this first.
    */

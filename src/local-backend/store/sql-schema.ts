@@ -45,6 +45,13 @@ export interface IdempotencyKeysTable {
   bytes: BigIntColumn;
 }
 
+/** A create in flight under an idempotency key: its holder (a process's claim) until `expires_at`. */
+export interface IdempotencyClaimsTable {
+  key: string;
+  holder: string;
+  expires_at: BigIntColumn;
+}
+
 /** Running totals of stored bytes, spread over a few rows so concurrent writers rarely wait on one. */
 export interface StorageUsageTable {
   slot: number;
@@ -55,6 +62,7 @@ export interface StoreDatabase {
   threads: ThreadsTable;
   messages: MessagesTable;
   idempotency_keys: IdempotencyKeysTable;
+  idempotency_claims: IdempotencyClaimsTable;
   storage_usage: StorageUsageTable;
   assistants: AssistantsTable;
   runs: RunsTable;

@@ -130,6 +130,14 @@ export class SqlStore implements Store {
     return this.#idempotency.put(scopedKey, record);
   }
 
+  claimIdempotency(scopedKey: string, holder: string, untilMs: number): Promise<boolean> {
+    return this.#idempotency.claim(scopedKey, holder, untilMs);
+  }
+
+  releaseIdempotency(scopedKey: string, holder: string): Promise<void> {
+    return this.#idempotency.release(scopedKey, holder);
+  }
+
   async usedBytes(): Promise<number> {
     await this.#idempotency.purgeIfDue();
     return this.#access.read(async () => {

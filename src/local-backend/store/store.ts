@@ -127,6 +127,15 @@ export interface Store {
   getIdempotency(scopedKey: string): Promise<IdempotencyRecord | undefined>;
   putIdempotency(scopedKey: string, record: IdempotencyRecord): Promise<void>;
   /**
+   * Takes (or renews) the right to create under `scopedKey` for `holder` until `untilMs`, across every
+   * process on this store: true when `holder` holds it now, false while another holder's claim runs.
+   * A claim that was not renewed lapses, so a holder that died lets the key go. Stores that only one
+   * process opens (memory, SQLite) answer true: the process's own queue per key is enough there.
+   */
+  claimIdempotency(scopedKey: string, holder: string, untilMs: number): Promise<boolean>;
+  /** Lets the key go (the holder's claim only). */
+  releaseIdempotency(scopedKey: string, holder: string): Promise<void>;
+  /**
    * Bytes stored, for the storage quota: threads and messages as JSON (`storedBytes`) and the
    * remembered idempotency answers (`idempotencyBytes`), until they expire.
    */

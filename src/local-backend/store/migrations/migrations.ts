@@ -5,6 +5,7 @@ import { idempotencyBytes } from './0002-idempotency-bytes.ts';
 import { runs } from './0003-runs.ts';
 import { responses } from './0004-responses.ts';
 import { messageIncomplete } from './0005-message-incomplete.ts';
+import { idempotencyClaims } from './0006-idempotency-claims.ts';
 
 /**
  * Every schema change, in order. Kysely's migrator applies each once, records it in
@@ -18,6 +19,7 @@ export function migrationProvider(dialect: SqlDialectName): MigrationProvider {
     '0003-runs': runs(dialect),
     '0004-responses': responses(dialect),
     '0005-message-incomplete': messageIncomplete(),
+    '0006-idempotency-claims': idempotencyClaims(),
   };
   return { getMigrations: async () => migrations };
 }
