@@ -19,8 +19,10 @@ export function corsFor(config: Config): (request: Request) => CorsPolicy {
     const origin = request.headers.get('origin');
     if (configured === '*') return { origin: '*' };
     if (configured) return origin && configured.includes(origin) ? { origin } : false;
-    // With the server's key behind it, no other site may call the gateway unless configured.
-    return config.upstream.kind === 'server-key' ? false : { origin: '*' };
+    // Only where each caller brings its own key may any site call the gateway unconfigured: with the
+    // server's key, or the local backend (its threads, its model), a page on another site the user
+    // visits would spend and read them.
+    return config.upstream.kind === 'pass-through' ? { origin: '*' } : false;
   };
 }
 
@@ -36,11 +38,14 @@ function vary(headers: Headers, name: string): void {
  * a preflight the GraphQL route's methods, the headers the page asked for, and how long to keep it.
  */
 export function applyCors(request: Request, policy: CorsPolicy, headers: Headers): void {
+  if (policy === false) return;
+  // An echoed origin makes every answer depend on the Origin, those without one too: a shared cache
+  // must not hand an answer made for no origin to a page of another.
+  if (policy.origin === '*') vary(headers, 'Origin');
   const origin = request.headers.get('origin');
-  if (policy === false || origin === null) return;
+  if (origin === null) return;
   if (policy.origin === '*') {
     headers.set('access-control-allow-origin', origin);
-    vary(headers, 'Origin');
   } else {
     headers.set('access-control-allow-origin', policy.origin);
   }

@@ -89,6 +89,11 @@ export function useDoor(deps: DoorDeps): Plugin {
         return;
       }
       const route = routeOf(request.method, url.pathname, request.headers.get('accept'), graphiql !== undefined);
+      // Only the GraphQL route answers a preflight: the operational routes are read, never called by pages.
+      if (request.method === 'OPTIONS' && route !== 'graphql' && route !== 'not-found') {
+        endResponse(methodNotAllowed(fetchAPI, 'GET'));
+        return;
+      }
       switch (route) {
         case 'not-found':
           endResponse(

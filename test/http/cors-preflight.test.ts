@@ -43,6 +43,8 @@ describe('CORS preflights through the door', () => {
   let upstream: TestUpstream;
   let open: Gateway;
   let listed: Gateway;
+  let local: Gateway;
+  let localServed: Awaited<ReturnType<typeof serveGateway>>;
   let openServed: Awaited<ReturnType<typeof serveGateway>>;
   let listedServed: Awaited<ReturnType<typeof serveGateway>>;
 
@@ -57,10 +59,13 @@ describe('CORS preflights through the door', () => {
       HOST: '127.0.0.1',
       CORS_ORIGINS: 'https://app.example',
     });
+    // The embedded local backend: its threads and model are the operator's, not a caller's.
+    local = testGateway({ HOST: '127.0.0.1' });
     openServed = await serveGateway(open);
     listedServed = await serveGateway(listed);
+    localServed = await serveGateway(local);
   });
-  afterAll(() => closeAll(openServed, listedServed, open, listed, upstream));
+  afterAll(() => closeAll(openServed, listedServed, localServed, open, listed, local, upstream));
 
   it('answers a preflight to /graphql with the GraphQL route’s methods, the asked headers and a max age', async () => {
     const before = upstream.seen.length;
@@ -93,6 +98,44 @@ describe('CORS preflights through the door', () => {
     const answer = await ask(openServed.url, path, 'OPTIONS', { ...preflight('https://chat.example'), accept: '*/*' });
     expect(answer.status).toBe(404);
     expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('NOT_FOUND');
+  });
+
+  it.each(['/health', '/ready', '/metrics'])(
+    'a preflight to %s is 405: only GraphQL is called by pages',
+    async (path) => {
+      const answer = await ask(openServed.url, path, 'OPTIONS', {
+        ...preflight('https://chat.example'),
+        accept: '*/*',
+      });
+      expect(answer.status).toBe(405);
+      expect(answer.headers.allow).toBe('GET');
+      expect(JSON.parse(answer.body).errors[0].extensions.code).toBe('METHOD_NOT_ALLOWED');
+    },
+  );
+
+  it('where callers bring their own keys, an answer without Origin still varies by Origin', async () => {
+    const url = new URL(openServed.url);
+    const answer = await fetch(`${url.origin}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json' },
+    });
+    expect(answer.headers.get('access-control-allow-origin')).toBeNull();
+    expect(answer.headers.get('vary')).toMatch(/\bOrigin\b/);
+  });
+
+  it('the local backend admits no other origin unless CORS_ORIGINS names it', async () => {
+    const answer = await ask(localServed.url, '/graphql', 'OPTIONS', preflight('https://some-site.example'));
+    expect(answer.headers['access-control-allow-origin']).toBeUndefined();
+    const url = new URL(localServed.url);
+    const read = await fetch(`${url.origin}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json', origin: 'https://some-site.example', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(read.status).toBe(403);
+    expect(read.headers.get('access-control-allow-origin')).toBeNull();
+    // A page of the gateway's own origin (GraphiQL) is served as before.
+    const own = await fetch(`${url.origin}/graphql?query=${encodeURIComponent('{ __typename }')}`, {
+      headers: { accept: 'application/json', origin: url.origin, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(await own.json()).toEqual({ data: { __typename: 'Query' } });
   });
 
   it('with CORS_ORIGINS: the listed origin exactly, without credentials; any other none', async () => {

@@ -89,19 +89,28 @@ interface Outcome {
   aborted: boolean;
 }
 
-function answerOf(chunks: Uint8Array[]): Response {
-  const body = new ReadableStream<Uint8Array>({
+/** An answer whose body gives `chunks`, then ends, or fails with `failure`. */
+function answerOf(chunks: unknown[], failure?: Error): Response {
+  const body = new ReadableStream<unknown>({
     start(controller) {
       for (const chunk of chunks) controller.enqueue(chunk);
-      controller.close();
+      if (failure) controller.error(failure);
+      else controller.close();
     },
   });
-  return new Response(body, { headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_1' } });
+  return new Response(body as ReadableStream<Uint8Array>, {
+    headers: { 'content-type': 'text/event-stream', 'x-request-id': 'req_1' },
+  });
 }
 
-async function read(reader: typeof Stream, chunks: Uint8Array[], synthesize: boolean): Promise<Outcome> {
+async function read(
+  reader: typeof Stream,
+  chunks: unknown[],
+  synthesize: boolean,
+  answer: Response = answerOf(chunks),
+): Promise<Outcome> {
   const controller = new AbortController();
-  const stream = reader.fromSSEResponse(answerOf(chunks), controller, undefined, synthesize);
+  const stream = reader.fromSSEResponse(answer, controller, undefined, synthesize);
   const items: unknown[] = [];
   try {
     for await (const item of stream) items.push(item);
@@ -184,6 +193,66 @@ describe('LeanStream against the SDK’s Stream', () => {
       }
     });
   }
+
+  // Every script whose blank lines are `\n\n`, `\r\r` or `\r\n\r\n` (what servers send): the
+  // SDK hands such an event over where LeanStream does, so a body that fails midway leaves both
+  // with the same events read and the same error.
+  const UNIFORM = [
+    'run events, LF',
+    'run events, CRLF',
+    'run events, CR only',
+    'comments, ids, retries, unknown fields',
+    'responses events',
+    'an error object (non-thread event)',
+    'data that is not JSON',
+    '[DONE] then more events',
+    'no blank line at the end',
+    'byte order marks',
+    'invalid UTF-8',
+    'JSON null and scalars',
+  ];
+  for (const name of UNIFORM) {
+    it(`${name}: a body that fails midway, cut anywhere: the same events read, the same error`, async () => {
+      const all = scripts[name] as Uint8Array;
+      for (const synthesize of [true, false]) {
+        for (const chunks of splits(all)) {
+          for (const kept of [chunks.length, Math.ceil(chunks.length / 2)]) {
+            const given = chunks.slice(0, kept);
+            const sdk = await read(Stream, given, synthesize, answerOf(given, new Error('socket reset')));
+            const lean = await read(LeanStream, given, synthesize, answerOf(given, new Error('socket reset')));
+            expect(lean).toEqual(sdk);
+          }
+        }
+      }
+    });
+  }
+
+  it('chunks that are not bytes, and a body read through its reader: as the SDK takes them', async () => {
+    const text = 'data: {"a":1}\n\nevent: thread.x\ndata: 2\n\n';
+    const codes = Array.from(new TextEncoder().encode(text));
+    const odd: unknown[][] = [
+      [text],
+      [new TextEncoder().encode(text).buffer],
+      [codes],
+      [Uint16Array.from(codes)],
+      [new DataView(new TextEncoder().encode(text).buffer)],
+      [Buffer.from(text)],
+    ];
+    for (const chunks of odd) {
+      for (const synthesize of [true, false]) {
+        expect(await read(LeanStream, chunks, synthesize)).toEqual(await read(Stream, chunks, synthesize));
+      }
+    }
+    // A web stream with a reader and no async iterator (another fetch's body).
+    const readerOnly = (chunks: unknown[]) => {
+      const stream = answerOf(chunks).body as ReadableStream<Uint8Array>;
+      return { body: { getReader: () => stream.getReader() }, headers: new Headers() } as unknown as Response;
+    };
+    const chunks = [new TextEncoder().encode(text)];
+    const sdk = await read(Stream, chunks, true, readerOnly(chunks));
+    expect(sdk.items).toHaveLength(2);
+    expect(await read(LeanStream, chunks, true, readerOnly(chunks))).toEqual(sdk);
+  });
 
   it('random answers cut at random places: the same outcome (2,000 of them)', async () => {
     const next = random(20261204);

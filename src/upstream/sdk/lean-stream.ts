@@ -12,7 +12,13 @@ import { Stream } from 'openai/streaming';
  * event's end, once more to find its lines) and decodes each line on its own; here, each chunk is
  * decoded once (a streaming UTF-8 decoder) and split into lines as text, and an event is parsed
  * where its blank line ends it. test/upstream/lean-stream.test.ts feeds both readers the same
- * answers, split at every byte, and requires the same outcome.
+ * answers, split at every byte, and requires the same outcome, also when the body fails midway.
+ *
+ * One difference, of timing only: an event is handed over at its blank line however that line is
+ * spelled, as the SSE standard says. The SDK hands bytes to its line reader only once they hold
+ * `\n\n`, `\r\r` or `\r\n\r\n`, so an event ended by a blank line spelled otherwise (`\n\r\n`,
+ * a line holding only a byte order mark) waits there for the next event or the end of the body;
+ * a body that then fails gives it here and not there. Servers end events in one of the three.
  */
 
 interface ServerSentEvent {
@@ -36,6 +42,9 @@ function isAbortError(error: unknown): boolean {
  * no UTF-8 sequence contains: decoding the stream as a whole (keeping every BOM) and then dropping
  * one at each line's start gives the same text.
  */
+/** Pieces of one line kept apart at most: past it they are joined (a line sent a byte at a time holds no string per byte). */
+const MAX_PIECES = 64;
+
 class LineReader {
   readonly #decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   /** The text of the line being read, in pieces (a long line costs no copy per chunk). */
@@ -58,14 +67,18 @@ class LineReader {
     if (piece === '') return;
     if (!this.#heldReturn && piece.indexOf('\n') === -1 && piece.indexOf('\r') === -1) {
       this.#pieces.push(piece);
+      if (this.#pieces.length > MAX_PIECES) this.#pieces = [this.#pieces.join('')];
       return;
     }
     const text = this.#pieces.length > 0 ? this.#pieces.join('') + piece : piece;
     this.#pieces = [];
     let start = 0;
+    // The next `\n` and `\r` at or after `start`, each searched for again only once passed.
+    let lf = text.indexOf('\n');
+    let cr = text.indexOf('\r');
     for (;;) {
-      const lf = text.indexOf('\n', start);
-      const cr = text.indexOf('\r', start);
+      if (lf !== -1 && lf < start) lf = text.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
       if (lf === -1 && cr === -1) break;
       if (cr === -1 || (lf !== -1 && lf < cr)) {
         out.push(line(text, start, lf));
@@ -115,17 +128,44 @@ class EventReader {
   }
 }
 
+/** A chunk's bytes as the SDK takes them: bytes, an ArrayBuffer, text as UTF-8, and anything else by its elements. */
 function toBytes(chunk: unknown): Uint8Array | undefined {
   if (chunk == null) return undefined;
   if (chunk instanceof Uint8Array) return chunk;
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   if (typeof chunk === 'string') return new TextEncoder().encode(chunk);
-  return chunk as Uint8Array;
+  return Uint8Array.from(chunk as ArrayLike<number>);
+}
+
+/** The body's chunks: its own iterator, or its reader's (a web stream without one), as the SDK reads them. */
+function chunksOf(body: ReadableStream<Uint8Array> & Partial<AsyncIterable<unknown>>): AsyncIterable<unknown> {
+  if (typeof body[Symbol.asyncIterator] === 'function') return body as AsyncIterable<unknown>;
+  const reader = body.getReader();
+  return {
+    [Symbol.asyncIterator]: () => ({
+      async next() {
+        try {
+          const result = await reader.read();
+          if (result.done) reader.releaseLock();
+          return result;
+        } catch (error) {
+          reader.releaseLock();
+          throw error;
+        }
+      },
+      async return() {
+        const cancelled = reader.cancel();
+        reader.releaseLock();
+        await cancelled;
+        return { done: true as const, value: undefined };
+      },
+    }),
+  };
 }
 
 /** The answer's events, in order. */
 async function* serverSentEvents(response: Response, controller: AbortController): AsyncGenerator<ServerSentEvent> {
-  const body = response.body as (ReadableStream<Uint8Array> & AsyncIterable<unknown>) | null;
+  const body = response.body as (ReadableStream<Uint8Array> & Partial<AsyncIterable<unknown>>) | null;
   if (!body) {
     controller.abort();
     throw new OpenAIError('Attempted to iterate over a response with no body');
@@ -133,7 +173,7 @@ async function* serverSentEvents(response: Response, controller: AbortController
   const lines = new LineReader();
   const events = new EventReader();
   const completed: string[] = [];
-  for await (const chunk of body) {
+  for await (const chunk of chunksOf(body)) {
     const bytes = toBytes(chunk);
     if (!bytes) continue;
     lines.lines(bytes, completed);
