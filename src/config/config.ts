@@ -99,7 +99,7 @@ export interface Config {
   readonly gatewayTokens: readonly string[];
   /** GATEWAY_ALLOW_ANONYMOUS: allow a server key on a non-loopback HOST without tokens. */
   readonly allowAnonymous: boolean;
-  /** CORS_ORIGINS: allowed browser origins; `*` for any. Unset: any without a server key, none with one. */
+  /** CORS_ORIGINS: allowed browser origins; `*` for any. Unset: any in pass-through, none with a server key or the local backend. */
   readonly corsOrigins: readonly string[] | '*' | undefined;
   /** IDEMPOTENCY_TTL_MS and IDEMPOTENCY_MAX_KEYS: the createThread idempotency store. */
   readonly idempotencyTtlMs: number;
