@@ -38,7 +38,7 @@ export const GATEWAY_VARIABLES = {
     group: 'Server',
     kind: 'list',
     description:
-      'Allowed browser origins, or `*`. Unset: any origin when callers bring their own keys (`OPENAI_BASE_URL` without `OPENAI_API_KEY`); **none** with a server key or the local backend (its threads and model are the operator’s). Credentials are never allowed.',
+      'Allowed browser origins, or `*`. Unset: any origin when callers bring their own keys (pass-through); **none** with a server key or the local backend. Credentials are never allowed.',
   },
   ALLOWED_HOSTS: {
     group: 'Server',
