@@ -26,7 +26,8 @@ export function corsFor(config: Config): (request: Request) => CorsPolicy {
   };
 }
 
-function vary(headers: Headers, name: string): void {
+/** Adds `name` to the answer's `Vary` unless it is there. */
+export function vary(headers: Headers, name: string): void {
   const current = headers.get('vary');
   if (current && new RegExp(`(^|,)\\s*${name}\\s*(,|$)`, 'i').test(current)) return;
   headers.append('vary', name);

@@ -2,7 +2,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { Config } from '../config/config.ts';
 import type { DependencyVerdict } from '../features/redis/redis-connection.ts';
 import type { UpstreamHealth } from '../upstream/detection/health.ts';
-import { applyCors, type CorsPolicy } from './cors.ts';
+import { applyCors, type CorsPolicy, vary } from './cors.ts';
 import type { GraphiQLPage } from './graphiql-page.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { RequestStates } from './request-state.ts';
@@ -71,9 +71,7 @@ export function useDoor(deps: DoorDeps): Plugin {
       applyCors(request, cors(request), response.headers);
       // With a list of origins, the answer (its Access-Control-Allow-Origin) depends on the Origin:
       // a shared cache must key on it.
-      if (Array.isArray(deps.config.corsOrigins) && !/\borigin\b/i.test(response.headers.get('vary') ?? '')) {
-        response.headers.append('vary', 'Origin');
-      }
+      if (Array.isArray(deps.config.corsOrigins)) vary(response.headers, 'Origin');
       // Subscriptions over SSE: no proxy may hold events back to fill a buffer, or compress them
       // (`no-transform`, the standard way to say so; Yoga's `Content-Encoding: none` is no coding at all).
       if (response.headers.get('content-type')?.startsWith('text/event-stream')) {

@@ -78,6 +78,20 @@ export async function serveRunBackend(
   };
 }
 
+/** A create POSTed to a local backend under an Idempotency-Key (the SDK's own headers), its status and JSON. */
+export function postKeyed(base: string, path: string, body: unknown, key: string) {
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: {
+      authorization: 'Bearer sk-local',
+      'openai-beta': 'assistants=v2',
+      'content-type': 'application/json',
+      'idempotency-key': key,
+    },
+    body: JSON.stringify(body),
+  }).then(async (answer) => ({ status: answer.status, body: (await answer.json()) as { id?: string } }));
+}
+
 /** Polls `read` until `done` holds (or fails after `timeoutMs`), returning the last value. */
 export async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 5_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

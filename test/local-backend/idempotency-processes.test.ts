@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/local-backend/store/postgres-store.ts';
 import { dropSchema, POSTGRES_URL, postgresReachable, schemaName } from '../helpers/postgres.ts';
-import { type ServedBackend, serveRunBackend } from '../helpers/run-backend.ts';
+import { postKeyed, type ServedBackend, serveRunBackend } from '../helpers/run-backend.ts';
 import { reportSkip } from '../helpers/skips.ts';
 
 /**
@@ -31,17 +31,7 @@ describe.skipIf(!hasPostgres)('one Idempotency-Key, two backends on one PostgreS
     return [first, second];
   }
 
-  const post = (base: string, path: string, body: unknown, key: string) =>
-    fetch(`${base}${path}`, {
-      method: 'POST',
-      headers: {
-        authorization: 'Bearer sk-local',
-        'openai-beta': 'assistants=v2',
-        'content-type': 'application/json',
-        'idempotency-key': key,
-      },
-      body: JSON.stringify(body),
-    }).then(async (answer) => ({ status: answer.status, body: (await answer.json()) as { id?: string } }));
+  const post = postKeyed;
 
   it('20 concurrent creates split over both make one thread and one assistant; another body is 409', async () => {
     const [first, second] = await twoBackends();

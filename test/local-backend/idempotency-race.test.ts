@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ServedBackend, STORE_KINDS, serveRunBackend } from '../helpers/run-backend.ts';
+import { postKeyed, type ServedBackend, STORE_KINDS, serveRunBackend } from '../helpers/run-backend.ts';
 
 /**
  * Concurrent creates under one Idempotency-Key (a client's retries racing its first try) make one
@@ -17,17 +17,7 @@ describe.each(STORE_KINDS)('one Idempotency-Key, 20 concurrent creates: $name', 
     const data = await kind.create();
     dispose = data.dispose;
     served = await serveRunBackend(await data.open());
-    const post = (path: string, body: unknown, key: string) =>
-      fetch(`${served?.url}${path}`, {
-        method: 'POST',
-        headers: {
-          authorization: 'Bearer sk-local',
-          'openai-beta': 'assistants=v2',
-          'content-type': 'application/json',
-          'idempotency-key': key,
-        },
-        body: JSON.stringify(body),
-      }).then(async (answer) => ({ status: answer.status, body: (await answer.json()) as { id?: string } }));
+    const post = (path: string, body: unknown, key: string) => postKeyed(served?.url ?? '', path, body, key);
     for (const [path, body] of [
       ['/threads', { metadata: { n: '1' } }],
       ['/assistants', { model: 'echo', name: 'one' }],
